@@ -1,0 +1,98 @@
+/**
+ * Result formats: one clip, one job. The seed's fields plus what the original added and
+ * what operators need to debug without re-running (stderr tail, probe facts).
+ *
+ * The zod schemas are the single source of truth: types come from `z.infer`, and tests
+ * and `proxx schema --result` can check a file against them.
+ */
+import { z } from "zod";
+
+export const FinalStatus = z.enum(["COMPLETED", "FAILED", "PARTIAL", "SKIPPED", "INTERRUPTED"]);
+export type FinalStatus = z.infer<typeof FinalStatus>;
+
+export const ClipStatus = z.enum(["COMPLETED", "FAILED"]);
+
+/** One finding of validation, addressed by its field path (`sources[2]`). */
+export const ValidationIssue = z.object({
+  path: z.string(),
+  message: z.string(),
+});
+export type ValidationIssue = z.infer<typeof ValidationIssue>;
+
+/** Facts ffprobe reported about a file, kept in the result so a relink problem can be seen. */
+export const MediaFacts = z.object({
+  format_name: z.string().nullable(),
+  duration_seconds: z.number().nullable(),
+  video: z
+    .object({
+      codec_name: z.string().nullable(),
+      profile: z.string().nullable(),
+      width: z.number(),
+      height: z.number(),
+      pix_fmt: z.string().nullable(),
+      frame_rate: z.string().nullable(),
+      nb_frames: z.number().nullable(),
+    })
+    .nullable(),
+  audio: z.array(
+    z.object({
+      codec_name: z.string().nullable(),
+      channels: z.number(),
+      sample_rate: z.number(),
+    }),
+  ),
+  timecode: z.string().nullable(),
+  reel_name: z.string().nullable(),
+});
+export type MediaFacts = z.infer<typeof MediaFacts>;
+
+export const ClipResult = z.object({
+  source_path: z.string(),
+  resolved_output_path: z.string(),
+  status: ClipStatus,
+  exit_code: z.number().nullable(),
+  output_exists: z.boolean(),
+  output_size_bytes: z.number(),
+  ffmpeg_command: z.array(z.string()),
+  failure_reason: z.string().nullable(),
+  stderr_tail: z.array(z.string()),
+  source_probe: MediaFacts.nullable(),
+  output_probe: MediaFacts.nullable(),
+  started_at: z.string(),
+  completed_at: z.string(),
+  duration_seconds: z.number(),
+});
+export type ClipResult = z.infer<typeof ClipResult>;
+
+export const JobResult = z.object({
+  job_id: z.string(),
+  final_status: FinalStatus,
+  clips: z.array(ClipResult),
+  total_clips: z.number(),
+  completed_clips: z.number(),
+  failed_clips: z.number(),
+  failure_reason: z.string().nullable(),
+  validation_error: z
+    .object({ message: z.string(), errors: z.array(ValidationIssue) })
+    .nullable(),
+  started_at: z.string(),
+  completed_at: z.string(),
+  duration_seconds: z.number(),
+  _metadata: z.object({
+    jobspec_path: z.string().nullable(),
+    result_written_at: z.string().nullable(),
+    trace_path: z.null(),
+    proxx_version: z.string(),
+  }),
+});
+export type JobResult = z.infer<typeof JobResult>;
+
+/** ISO-8601 UTC with offset and microseconds, as the original wrote them: 2025-12-28T12:00:05.123000+00:00 */
+export function isoUtc(epochMs: number): string {
+  return new Date(epochMs).toISOString().replace(/\.(\d{3})Z$/, ".$1000+00:00");
+}
+
+/** Seconds rounded to milliseconds, so results stay readable and stable. */
+export function roundSeconds(ms: number): number {
+  return Math.round(ms) / 1000;
+}
