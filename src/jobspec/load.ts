@@ -1,0 +1,190 @@
+/**
+ * Read and check a JobSpec file: bytes → UTF-8 → JSON → schema → rules → paths and names.
+ * Every problem is reported at once with its field path (`sources[2]: file does not exist`),
+ * so an operator fixes the file in one edit rather than one error per run.
+ */
+import * as path from "node:path";
+import type { Platform } from "../platform/types.ts";
+import type { ValidationIssue } from "../engine/result.ts";
+import { sha256Hex } from "../util/sha256.ts";
+import { type JobSpec, JobSpecSchema, KNOWN_FIELDS, REQUIRED_FIELDS } from "./schema.ts";
+import { checkRules } from "./rules.ts";
+import { type ResolvedJob, resolveJob } from "./resolve.ts";
+import { didYouMean } from "./suggest.ts";
+
+export type LoadOutcome =
+  | { ok: true; spec: JobSpec; job: ResolvedJob }
+  /** `unreadable`: the file could not be read at all (an environment problem, exit 4). */
+  | { ok: false; kind: "unreadable" | "invalid"; job_id: string; issues: ValidationIssue[] };
+
+export interface LoadOptions {
+  startedAtMs: number;
+  /** Skip the on-disk checks (sources exist, output folder exists): `proxx validate --no-paths`. */
+  checkPaths?: boolean;
+}
+
+/** `job_id` when the JobSpec has none: derived from its bytes, so re-runs name files identically. */
+export async function defaultJobId(bytes: Uint8Array): Promise<string> {
+  return (await sha256Hex(bytes)).slice(0, 8);
+}
+
+export async function loadJobSpec(platform: Platform, jobspecPath: string, options: LoadOptions): Promise<LoadOutcome> {
+  const absolutePath = path.resolve(platform.cwd(), jobspecPath);
+  let bytes: Uint8Array;
+  try {
+    bytes = await platform.readFile(absolutePath);
+  } catch (error) {
+    return {
+      ok: false,
+      kind: "unreadable",
+      job_id: "unknown",
+      issues: [{ path: "(file)", message: `cannot read ${absolutePath}: ${(error as Error).message}` }],
+    };
+  }
+  return checkJobSpecBytes(platform, bytes, absolutePath, options);
+}
+
+export async function checkJobSpecBytes(
+  platform: Platform,
+  bytes: Uint8Array,
+  absolutePath: string,
+  options: LoadOptions,
+): Promise<LoadOutcome> {
+  const fallbackId = await defaultJobId(bytes);
+  const fail = (issues: ValidationIssue[], jobId = fallbackId): LoadOutcome => ({
+    ok: false,
+    kind: "invalid",
+    job_id: jobId,
+    issues,
+  });
+
+  const parsed = parseJson(bytes);
+  if ("error" in parsed) return fail([{ path: "(file)", message: parsed.error }]);
+  const raw = parsed.value;
+  if (raw === null || typeof raw !== "object" || Array.isArray(raw)) {
+    const kind = Array.isArray(raw) ? "an array" : raw === null ? "null" : `a ${typeof raw}`;
+    return fail([{ path: "(root)", message: `must be a JSON object with the JobSpec fields, got ${kind}` }]);
+  }
+  const record = raw as Record<string, unknown>;
+  const jobId = typeof record.job_id === "string" && /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(record.job_id)
+    ? record.job_id
+    : fallbackId;
+
+  const issues: ValidationIssue[] = [];
+  const unknown = Object.keys(record).filter((k) => !KNOWN_FIELDS.includes(k)).sort();
+  if (unknown.length > 0) {
+    const hints = unknown.map((k) => `'${k}'${didYouMean(k, KNOWN_FIELDS).replace(/^; /, " (").replace(/\?$/, "?)")}`);
+    issues.push({ path: "(root)", message: `unknown field(s): ${hints.join(", ")}; known fields: ${KNOWN_FIELDS.join(", ")}` });
+  }
+  const missing = REQUIRED_FIELDS.filter((k) => record[k] === undefined);
+  if (missing.length > 0) issues.push({ path: "(root)", message: `missing required field(s): ${missing.join(", ")}` });
+
+  const known = Object.fromEntries(Object.entries(record).filter(([k]) => KNOWN_FIELDS.includes(k)));
+  const result = JobSpecSchema.safeParse(known);
+  if (!result.success) {
+    for (const issue of result.error.issues) {
+      const top = issue.path[0];
+      if (issue.path.length === 1 && typeof top === "string" && missing.includes(top as never)) continue;
+      issues.push({ path: formatPath(issue.path), message: describeIssue(issue, known) });
+    }
+  }
+  if (!result.success) return fail([...issues, ...rulesOnValidFields(known, issues)], jobId);
+  if (issues.length > 0) return fail(issues, jobId);
+
+  const spec = result.data;
+  const rules = checkRules(spec);
+  if (!rules.settings) return fail(rules.issues, jobId);
+
+  const resolved = options.checkPaths === false
+    ? await resolveJob(pathlessPlatform(platform), spec, rules.settings, context())
+    : await resolveJob(platform, spec, rules.settings, context());
+  if (!resolved.job) return fail(resolved.issues, jobId);
+  return { ok: true, spec, job: resolved.job };
+
+  function context() {
+    return { jobId, jobspecPath: absolutePath, baseDir: path.dirname(absolutePath), startedAtMs: options.startedAtMs };
+  }
+}
+
+/**
+ * When some fields fail the schema, still check the cross-field rules on the fields that
+ * passed, so that one run reports every problem (the operator fixes the file once).
+ */
+function rulesOnValidFields(known: Record<string, unknown>, reported: ValidationIssue[]): ValidationIssue[] {
+  const bad = new Set(reported.map((i) => i.path.split(/[.[]/)[0]));
+  const lenient: Record<string, unknown> = { fps_mode: "same-as-source" };
+  for (const [key, value] of Object.entries(known)) {
+    if (bad.has(key)) continue;
+    const field = JobSpecSchema.shape[key as keyof typeof JobSpecSchema.shape].safeParse(value);
+    if (field.success) lenient[key] = field.data;
+  }
+  if (!Array.isArray(lenient.sources)) lenient.sources = Array.isArray(known.sources) ? known.sources.map(String) : [];
+  if (typeof lenient.naming_template !== "string") lenient.naming_template = "{index}";
+  return checkRules(lenient as JobSpec).issues.filter((i) => !bad.has(i.path.split(/[.[]/)[0]) && !i.message.startsWith("is required (or set"));
+}
+
+function parseJson(bytes: Uint8Array): { value: unknown } | { error: string } {
+  let text: string;
+  try {
+    text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+  } catch {
+    return { error: "is not valid UTF-8 text; save the JobSpec as UTF-8" };
+  }
+  // A UTF-8 byte-order mark (Windows Notepad) is harmless; JSON.parse would reject it.
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+  if (text.trim() === "") return { error: "is empty; a JobSpec is a JSON object" };
+  try {
+    return { value: JSON.parse(text) };
+  } catch (error) {
+    return { error: `is not valid JSON: ${(error as Error).message}` };
+  }
+}
+
+/** `["sources", 2]` → `sources[2]` */
+export function formatPath(segments: readonly PropertyKey[]): string {
+  if (segments.length === 0) return "(root)";
+  return segments
+    .map((s, i) => (typeof s === "number" ? `[${s}]` : i === 0 ? String(s) : `.${String(s)}`))
+    .join("");
+}
+
+interface ZodIssueLike {
+  code: string;
+  path: PropertyKey[];
+  message: string;
+  values?: unknown[];
+  expected?: string;
+  input?: unknown;
+}
+
+function describeIssue(issue: ZodIssueLike, input: Record<string, unknown>): string {
+  let value: unknown = input;
+  for (const key of issue.path) value = (value as Record<PropertyKey, unknown> | undefined)?.[key];
+  const shown = JSON.stringify(value)?.slice(0, 80) ?? "undefined";
+  if (issue.code === "invalid_value" && issue.values) {
+    const options = issue.values.map(String);
+    const hint = typeof value === "string" ? didYouMean(value, options) : "";
+    return `${shown} is not one of ${options.join(", ")}${hint}`;
+  }
+  if (issue.code === "invalid_type") return `must be ${article(issue.expected ?? "a valid value")}, got ${typeName(value)}`;
+  return `${issue.message} (got ${shown})`;
+}
+
+function article(expected: string): string {
+  return /^[aeiou]/.test(expected) ? `an ${expected}` : `a ${expected}`;
+}
+
+function typeName(value: unknown): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "an array";
+  return typeof value === "object" ? "an object" : `${typeof value} ${JSON.stringify(value)?.slice(0, 40)}`;
+}
+
+/** For `validate --no-paths`: every path looks like an existing file, the output folder like a folder. */
+function pathlessPlatform(platform: Platform): Platform {
+  return {
+    ...platform,
+    stat: (_p: string) =>
+      Promise.resolve({ size: 1, mtimeMs: 0, isFile: true, isDirectory: true, isSymlink: false }),
+  };
+}

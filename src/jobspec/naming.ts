@@ -1,0 +1,98 @@
+/**
+ * Naming templates: `{source_name}_proxy_{index}` → `clip_a_proxy_000` (+ `.mov`).
+ *
+ * Differences from the original, on purpose: a token value can never add a path separator
+ * (a `/` in a clip name does not make subfolders or escape the output directory), no
+ * `__` collapsing, and `{date}`/`{time}` come from the job's start in UTC so that the same
+ * job gives the same names on every machine.
+ *
+ * @example
+ * ```ts
+ * resolveName("{source_name}_proxy_{index}", { sourcePath: "/in/clip_a.mov", index: 0, ... }) // "clip_a_proxy_000"
+ * ```
+ */
+
+export const TOKENS = [
+  "source_name",
+  "source_ext",
+  "job_id",
+  "date",
+  "time",
+  "index",
+  "codec",
+  "resolution",
+] as const;
+export type Token = (typeof TOKENS)[number];
+
+export interface NamingContext {
+  sourcePath: string;
+  index: number;
+  jobId: string;
+  codec: string;
+  resolution: string;
+  /** Job start, epoch ms; rendered in UTC. */
+  startedAtMs: number;
+}
+
+/** Problems with the template itself, independent of any source (empty list when fine). */
+export function templateProblems(template: string, sourceCount: number): string[] {
+  const problems: string[] = [];
+  const stripped = template.replace(/\{([^{}]*)\}/g, (_m, name: string) => {
+    if (!(TOKENS as readonly string[]).includes(name)) {
+      problems.push(`unknown token {${name}}; known tokens: ${TOKENS.map((t) => `{${t}}`).join(", ")}`);
+    }
+    return "";
+  });
+  if (/[{}]/.test(stripped)) problems.push("has an unbalanced '{' or '}'");
+  if (/[/\\]/.test(template)) {
+    problems.push("must not contain '/' or '\\': proxies are written directly into output_directory");
+  }
+  if (/[\0-\x1f]/.test(template)) problems.push("must not contain control characters");
+  if (sourceCount > 1 && !template.includes("{index}") && !template.includes("{source_name}")) {
+    problems.push("must contain {index} or {source_name} when there is more than one source, or every clip gets the same name");
+  }
+  return problems;
+}
+
+/** File name without the last extension, and the extension without its dot. */
+export function splitName(path: string): { name: string; ext: string } {
+  const base = path.split(/[/\\]/).pop() ?? path;
+  const dot = base.lastIndexOf(".");
+  if (dot <= 0) return { name: base, ext: "" };
+  return { name: base.slice(0, dot), ext: base.slice(dot + 1) };
+}
+
+/** Token values may not carry separators or control characters into a file name. */
+function sanitize(value: string): string {
+  return value.replace(/[/\\\0-\x1f]/g, "_");
+}
+
+function pad(n: number, width: number): string {
+  return String(n).padStart(width, "0");
+}
+
+export function tokenValues(ctx: NamingContext): Record<Token, string> {
+  const { name, ext } = splitName(ctx.sourcePath);
+  const d = new Date(ctx.startedAtMs);
+  return {
+    source_name: name,
+    source_ext: ext,
+    job_id: ctx.jobId,
+    date: `${d.getUTCFullYear()}${pad(d.getUTCMonth() + 1, 2)}${pad(d.getUTCDate(), 2)}`,
+    time: `${pad(d.getUTCHours(), 2)}${pad(d.getUTCMinutes(), 2)}${pad(d.getUTCSeconds(), 2)}`,
+    index: pad(ctx.index, 3),
+    codec: ctx.codec,
+    resolution: ctx.resolution,
+  };
+}
+
+/** The output file name without extension. Assumes `templateProblems` found nothing. */
+export function resolveName(template: string, ctx: NamingContext): string {
+  const values = tokenValues(ctx);
+  return template.replace(/\{([a-z_]+)\}/g, (_m, token: Token) => sanitize(values[token]));
+}
+
+/** Key for collision checks: editors and macOS/Windows filesystems fold case and Unicode form. */
+export function collisionKey(fileName: string): string {
+  return fileName.normalize("NFC").toLowerCase();
+}

@@ -1,0 +1,125 @@
+/**
+ * Turn a checked JobSpec into the concrete plan the executor runs: absolute source paths,
+ * final output paths, effective codec settings. Everything that can be known before FFmpeg
+ * starts is checked here, so that a job never fails half-way for a reason it could have
+ * been refused for (missing source, name collision, output escaping its folder).
+ *
+ * Relative paths resolve against the folder of the JobSpec file, not the working
+ * directory: a watch folder run from cron or systemd must mean the same files as a run
+ * by hand (the original resolved against the working directory).
+ */
+import * as path from "node:path";
+import type { Platform } from "../platform/types.ts";
+import type { ValidationIssue } from "../engine/result.ts";
+import type { Codec, Container, JobSpec } from "./schema.ts";
+import type { EffectiveSettings } from "./rules.ts";
+import { collisionKey, resolveName } from "./naming.ts";
+
+export type ResolutionSpec = "same" | "half" | "quarter" | { width: number; height: number };
+
+export interface ResolvedClip {
+  index: number;
+  source_path: string;
+  output_path: string;
+}
+
+export interface ResolvedJob {
+  job_id: string;
+  jobspec_path: string | null;
+  codec: Codec;
+  container: Container;
+  resolution: ResolutionSpec;
+  fps: number | null;
+  clips: ResolvedClip[];
+  started_at_ms: number;
+}
+
+export function parseResolution(value: string): ResolutionSpec {
+  if (value === "same" || value === "half" || value === "quarter") return value;
+  const [w, h] = value.split("x").map(Number);
+  return { width: w!, height: h! };
+}
+
+export interface ResolveContext {
+  jobId: string;
+  jobspecPath: string | null;
+  /** Folder that relative paths in the JobSpec are relative to. */
+  baseDir: string;
+  startedAtMs: number;
+}
+
+/** Check paths on disk and resolve output names; collects every problem before returning. */
+export async function resolveJob(
+  platform: Platform,
+  spec: JobSpec,
+  settings: EffectiveSettings,
+  ctx: ResolveContext,
+): Promise<{ job: ResolvedJob | null; issues: ValidationIssue[] }> {
+  const issues: ValidationIssue[] = [];
+  const absolute = (p: string) => path.resolve(ctx.baseDir, p);
+
+  const sources = spec.sources.map(absolute);
+  for (const [i, source] of sources.entries()) {
+    const stat = await platform.stat(source);
+    if (!stat) issues.push({ path: `sources[${i}]`, message: `file does not exist: ${source}` });
+    else if (!stat.isFile) issues.push({ path: `sources[${i}]`, message: `is not a file: ${source}` });
+  }
+
+  const outputDir = absolute(spec.output_directory);
+  const dirStat = await platform.stat(outputDir);
+  if (!dirStat) {
+    issues.push({ path: "output_directory", message: `directory does not exist: ${outputDir} (create it first)` });
+  } else if (!dirStat.isDirectory) {
+    issues.push({ path: "output_directory", message: `is not a directory: ${outputDir}` });
+  }
+
+  const clips: ResolvedClip[] = [];
+  const seen = new Map<string, number>();
+  const sourceKeys = new Map(sources.map((s, i) => [collisionKey(s), i]));
+  for (const [index, source] of sources.entries()) {
+    const name = resolveName(spec.naming_template, {
+      sourcePath: source,
+      index,
+      jobId: ctx.jobId,
+      codec: settings.codec,
+      resolution: settings.resolution,
+      startedAtMs: ctx.startedAtMs,
+    });
+    const fileName = `${name}.${settings.container}`;
+    const output = path.join(outputDir, fileName);
+    const where = `sources[${index}]`;
+    if (name === "" || name === "." || name === ".." || path.dirname(output) !== outputDir) {
+      issues.push({ path: where, message: `naming_template gives the name '${fileName}', which is not a file inside output_directory` });
+      continue;
+    }
+    const key = collisionKey(output);
+    const earlier = seen.get(key);
+    if (earlier !== undefined) {
+      issues.push({
+        path: where,
+        message: `output name '${fileName}' collides with the output of sources[${earlier}] (names are compared ignoring case); add {index} or {source_name} to naming_template`,
+      });
+    }
+    seen.set(key, index);
+    const sourceIndex = sourceKeys.get(key);
+    if (sourceIndex !== undefined) {
+      issues.push({ path: where, message: `output '${output}' would overwrite sources[${sourceIndex}]` });
+    }
+    clips.push({ index, source_path: source, output_path: output });
+  }
+
+  if (issues.length > 0) return { job: null, issues };
+  return {
+    issues,
+    job: {
+      job_id: ctx.jobId,
+      jobspec_path: ctx.jobspecPath,
+      codec: settings.codec,
+      container: settings.container,
+      resolution: parseResolution(settings.resolution),
+      fps: settings.fps,
+      clips,
+      started_at_ms: ctx.startedAtMs,
+    },
+  };
+}

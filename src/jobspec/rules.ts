@@ -1,0 +1,109 @@
+/**
+ * Rules that span JobSpec fields: proxy profiles, the codec/container matrix, frame rate,
+ * the features that need DaVinci Resolve, and the naming template. Each finding carries
+ * the field it is about, so an operator can fix the file in one go.
+ */
+import type { ValidationIssue } from "../engine/result.ts";
+import type { Codec, Container, JobSpec } from "./schema.ts";
+import { PROXY_PROFILES, type ProxyProfileName } from "./schema.ts";
+import { templateProblems } from "./naming.ts";
+import { didYouMean } from "./suggest.ts";
+
+/** Which containers carry which codec in a way editors accept (reference page, "Codec/container matrix"). */
+export const CONTAINERS_FOR: Record<Codec, readonly Container[]> = {
+  prores_proxy: ["mov"],
+  prores_lt: ["mov"],
+  prores_standard: ["mov"],
+  prores_hq: ["mov"],
+  prores_4444: ["mov"],
+  h264: ["mp4", "mov", "mkv"],
+  h265: ["mp4", "mov", "mkv"],
+  hevc: ["mp4", "mov", "mkv"],
+  dnxhd: ["mxf"],
+  dnxhr: ["mov", "mxf"],
+  vp9: ["webm", "mkv"],
+  av1: ["mp4", "mkv", "webm"],
+};
+
+/** Camera RAW needs the vendor SDKs inside DaVinci Resolve; FFmpeg cannot decode it. */
+export const CAMERA_RAW_EXTENSIONS = ["r3d", "braw", "ari", "arx", "crm", "nev", "dng"];
+const IMAGE_EXTENSIONS = ["dpx", "exr", "tif", "tiff", "png", "jpg", "jpeg", "tga", "cin"];
+
+export interface EffectiveSettings {
+  codec: Codec;
+  container: Container;
+  resolution: string;
+  fps: number | null;
+}
+
+/** Apply the profile, check every cross-field rule; settings are null when anything failed. */
+export function checkRules(spec: JobSpec): { issues: ValidationIssue[]; settings: EffectiveSettings | null } {
+  const issues: ValidationIssue[] = [];
+  const add = (path: string, message: string) => issues.push({ path, message });
+  let { codec, container, resolution } = spec;
+
+  if (spec.proxy_profile != null) {
+    const name = spec.proxy_profile;
+    if (name.endsWith("_resolve")) {
+      add("proxy_profile", `'${name}' needs DaVinci Resolve, which proxx does not drive; use an FFmpeg profile: ${Object.keys(PROXY_PROFILES).join(", ")}`);
+    } else if (!(name in PROXY_PROFILES)) {
+      add("proxy_profile", `'${name}' is not a known profile; known: ${Object.keys(PROXY_PROFILES).join(", ")}${didYouMean(name, Object.keys(PROXY_PROFILES))}`);
+    } else {
+      const profile = PROXY_PROFILES[name as ProxyProfileName];
+      for (const field of ["codec", "container", "resolution"] as const) {
+        const given = spec[field];
+        if (given != null && given !== profile[field]) {
+          add(field, `'${given}' contradicts proxy_profile '${name}', which sets ${field} '${profile[field]}'; remove one of them`);
+        }
+      }
+      codec ??= profile.codec;
+      container ??= profile.container;
+      resolution ??= profile.resolution;
+    }
+  } else {
+    if (codec == null) add("codec", "is required (or set proxy_profile)");
+    if (container == null) add("container", "is required (or set proxy_profile)");
+    if (resolution == null) add("resolution", "is required (or set proxy_profile)");
+  }
+
+  if (codec && container && !CONTAINERS_FOR[codec].includes(container)) {
+    const allowed = CONTAINERS_FOR[codec].join(", ");
+    const hint = codec === "dnxhd"
+      ? " DNxHD in MOV is non-standard and editors handle it badly; use dnxhr for MOV."
+      : "";
+    add("container", `'${container}' cannot carry ${codec}; use one of: ${allowed}.${hint}`);
+  }
+
+  if (spec.resolve_preset != null) add("resolve_preset", "needs DaVinci Resolve, which proxx does not drive; remove it");
+  if (spec.requires_resolve_edition != null) {
+    add("requires_resolve_edition", "needs DaVinci Resolve, which proxx does not drive; remove it or set null");
+  }
+  if (spec.lut_id != null) add("lut_id", "LUTs are not supported yet; remove lut_id or set it to null");
+  if (spec.lut_applied === true) add("lut_applied", "LUTs are not supported yet; set lut_applied to false");
+  if (spec.lut_engine != null) add("lut_engine", "LUTs are not supported yet; remove lut_engine or set it to null");
+
+  let fps: number | null = null;
+  if (spec.fps_mode === "explicit") {
+    if (spec.fps_explicit == null) add("fps_explicit", "is required when fps_mode is 'explicit'");
+    else fps = spec.fps_explicit;
+    if (fps != null && fps > 255 && (container === "mov" || container === "mxf")) {
+      add("fps_explicit", `${fps} fps is above 255, which ${container} cannot carry with timecode`);
+    }
+  } else if (spec.fps_explicit != null) {
+    add("fps_explicit", "is only used with fps_mode 'explicit'; remove it or set fps_mode to 'explicit'");
+  }
+
+  spec.sources.forEach((source, i) => {
+    const ext = source.split(".").pop()?.toLowerCase() ?? "";
+    if (source.includes(".") && CAMERA_RAW_EXTENSIONS.includes(ext)) {
+      add(`sources[${i}]`, `.${ext} is camera RAW and needs DaVinci Resolve, which proxx does not drive`);
+    } else if (/%0?\d*d|#{2,}/.test(source) || (source.includes(".") && IMAGE_EXTENSIONS.includes(ext))) {
+      add(`sources[${i}]`, "image sequences are not supported; give a movie file");
+    }
+  });
+
+  for (const problem of templateProblems(spec.naming_template, spec.sources.length)) add("naming_template", problem);
+
+  const ok = issues.length === 0 && codec && container && resolution;
+  return { issues, settings: ok ? { codec: codec!, container: container!, resolution: resolution!, fps } : null };
+}
