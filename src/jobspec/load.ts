@@ -161,12 +161,13 @@ function describeIssue(issue: ZodIssueLike, input: Record<string, unknown>): str
   let value: unknown = input;
   for (const key of issue.path) value = (value as Record<PropertyKey, unknown> | undefined)?.[key];
   const shown = JSON.stringify(value)?.slice(0, 80) ?? "undefined";
-  if (issue.code === "invalid_value" && issue.values) {
+  const custom = !issue.message.startsWith("Invalid");
+  if (issue.code === "invalid_value" && issue.values && !custom) {
     const options = issue.values.map(String);
     const hint = typeof value === "string" ? didYouMean(value, options) : "";
     return `${shown} is not one of ${options.join(", ")}${hint}`;
   }
-  if (issue.code === "invalid_type") return `must be ${article(issue.expected ?? "a valid value")}, got ${typeName(value)}`;
+  if (issue.code === "invalid_type" && !custom) return `must be ${article(issue.expected ?? "a valid value")}, got ${typeName(value)}`;
   return `${issue.message} (got ${shown})`;
 }
 

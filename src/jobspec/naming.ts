@@ -11,6 +11,7 @@
  * resolveName("{source_name}_proxy_{index}", { sourcePath: "/in/clip_a.mov", index: 0, ... }) // "clip_a_proxy_000"
  * ```
  */
+import * as path from "node:path";
 
 export const TOKENS = [
   "source_name",
@@ -55,8 +56,9 @@ export function templateProblems(template: string, sourceCount: number): string[
 }
 
 /** File name without the last extension, and the extension without its dot. */
-export function splitName(path: string): { name: string; ext: string } {
-  const base = path.split(/[/\\]/).pop() ?? path;
+export function splitName(filePath: string): { name: string; ext: string } {
+  // The host's own separator: on POSIX a backslash is an ordinary file-name character.
+  const base = path.basename(filePath);
   const dot = base.lastIndexOf(".");
   if (dot <= 0) return { name: base, ext: "" };
   return { name: base.slice(0, dot), ext: base.slice(dot + 1) };

@@ -1,0 +1,199 @@
+/** The JobSpec contract: what is accepted, what is refused, and how each refusal reads. */
+import { describe, expect, test } from "bun:test";
+import { checkJobSpecBytes, defaultJobId } from "../../src/jobspec/load.ts";
+import type { Platform } from "../../src/platform/types.ts";
+
+/** Only what validation touches: stat of sources and the output folder. */
+function disk(files: string[], dirs: string[]): Platform {
+  return {
+    cwd: () => "/jobs",
+    stat: (p: string) =>
+      Promise.resolve(
+        files.includes(p)
+          ? { size: 1, mtimeMs: 0, isFile: true, isDirectory: false, isSymlink: false }
+          : dirs.includes(p)
+          ? { size: 0, mtimeMs: 0, isFile: false, isDirectory: true, isSymlink: false }
+          : null,
+      ),
+  } as unknown as Platform;
+}
+
+const platform = disk(["/jobs/input/clip_a.mov", "/jobs/input/clip_b.mov", "/jobs/input/clip_c.mov"], ["/jobs/output"]);
+
+const seedExample = {
+  job_id: "test001",
+  sources: ["input/clip_a.mov", "input/clip_b.mov", "input/clip_c.mov"],
+  output_directory: "output",
+  codec: "prores_proxy",
+  container: "mov",
+  resolution: "half",
+  naming_template: "{source_name}_proxy_{index}",
+  fps_mode: "same-as-source",
+  created_at: "2025-12-28T12:00:00Z",
+};
+
+async function check(spec: unknown, p = platform) {
+  const bytes = new TextEncoder().encode(typeof spec === "string" ? spec : JSON.stringify(spec));
+  return await checkJobSpecBytes(p, bytes, "/jobs/job.json", { startedAtMs: Date.UTC(2025, 0, 2, 3, 4, 5) });
+}
+
+async function errors(spec: unknown, p = platform): Promise<string[]> {
+  const outcome = await check(spec, p);
+  if (outcome.ok) throw new Error("expected the JobSpec to be refused");
+  return outcome.issues.map((i) => `${i.path}: ${i.message}`);
+}
+
+describe("accepted", () => {
+  test("the seed's example JobSpec, as written, gives the three expected outputs", async () => {
+    const outcome = await check(seedExample);
+    expect(outcome.ok).toBe(true);
+    if (!outcome.ok) return;
+    expect(outcome.job.clips.map((c) => c.output_path)).toEqual([
+      "/jobs/output/clip_a_proxy_000.mov",
+      "/jobs/output/clip_b_proxy_001.mov",
+      "/jobs/output/clip_c_proxy_002.mov",
+    ]);
+    expect(outcome.job.codec).toBe("prores_proxy");
+    expect(outcome.job.resolution).toBe("half");
+    expect(outcome.job.fps).toBeNull();
+  });
+
+  test("jobspec_version '2.1' is accepted; container is case-insensitive with a leading dot", async () => {
+    const outcome = await check({ ...seedExample, jobspec_version: "2.1", container: ".MOV" });
+    expect(outcome.ok && outcome.job.container).toBe("mov");
+  });
+
+  test("job_id defaults to the first 8 hex digits of the SHA-256 of the bytes", async () => {
+    const { job_id: _, ...rest } = seedExample;
+    const text = JSON.stringify(rest);
+    const outcome = await check(text);
+    expect(outcome.ok && outcome.job.job_id).toBe(await defaultJobId(new TextEncoder().encode(text)));
+    expect(await defaultJobId(new TextEncoder().encode(text))).toMatch(/^[0-9a-f]{8}$/);
+  });
+
+  test("an FFmpeg proxy_profile fills codec, container and resolution", async () => {
+    const { codec: _c, container: _k, resolution: _r, ...rest } = seedExample;
+    const outcome = await check({ ...rest, proxy_profile: "proxy_h264_quarter" });
+    expect(outcome.ok).toBe(true);
+    if (outcome.ok) expect([outcome.job.codec, outcome.job.container, outcome.job.resolution]).toEqual(["h264", "mp4", "quarter"]);
+  });
+
+  test("explicit fps, WxH resolution and documented no-op fields", async () => {
+    const outcome = await check({
+      ...seedExample,
+      fps_mode: "explicit",
+      fps_explicit: 25,
+      resolution: "1280x720",
+      resolved_tokens: null,
+      execution_requested: true,
+      lut_id: null,
+      lut_applied: false,
+    });
+    expect(outcome.ok).toBe(true);
+    if (outcome.ok) expect([outcome.job.fps, outcome.job.resolution]).toEqual([25, { width: 1280, height: 720 }]);
+  });
+
+  test("a BOM before the JSON is tolerated", async () => {
+    expect((await check(`\ufeff${JSON.stringify(seedExample)}`)).ok).toBe(true);
+  });
+});
+
+describe("refused, with the field named", () => {
+  const cases: [string, unknown, string][] = [
+    ["jobspec_version as a number", { ...seedExample, jobspec_version: 2.1 }, "jobspec_version: must be the string \"2.1\""],
+    ["another jobspec_version", { ...seedExample, jobspec_version: "2.0" }, "jobspec_version: must be the string \"2.1\""],
+    ["unknown keys, sorted, with known keys", { ...seedExample, zeta: 1, alpha: 2 }, "(root): unknown field(s): 'alpha', 'zeta'; known fields: $schema, codec"],
+    ["a near-miss key gets a hint", { ...seedExample, sorces: [] }, "'sorces' (did you mean 'sources'?)"],
+    ["missing required keys, sorted", { codec: "h264" }, "(root): missing required field(s): naming_template, output_directory, sources"],
+    ["empty sources", { ...seedExample, sources: [] }, "sources: must list at least one source clip"],
+    ["a number in sources", { ...seedExample, sources: ["input/clip_a.mov", 3] }, "sources[1]: must be a string, got number 3"],
+    ["unknown codec with a suggestion", { ...seedExample, codec: "prores" }, "codec: \"prores\" is not one of prores_proxy"],
+    ["unknown container", { ...seedExample, container: "avi" }, "container: \"avi\" is not one of mov, mp4, mkv, webm, mxf"],
+    ["bad resolution", { ...seedExample, resolution: "hlf" }, "resolution: must be 'same', 'half', 'quarter' or WIDTHxHEIGHT"],
+    ["prores in mp4", { ...seedExample, container: "mp4" }, "container: 'mp4' cannot carry prores_proxy; use one of: mov"],
+    ["dnxhd in mov", { ...seedExample, codec: "dnxhd" }, "DNxHD in MOV is non-standard"],
+    ["vp9 in mov", { ...seedExample, codec: "vp9" }, "container: 'mov' cannot carry vp9; use one of: webm, mkv"],
+    ["explicit fps without a value", { ...seedExample, fps_mode: "explicit" }, "fps_explicit: is required when fps_mode is 'explicit'"],
+    ["fps_explicit without explicit mode", { ...seedExample, fps_explicit: 25 }, "fps_explicit: is only used with fps_mode 'explicit'"],
+    ["negative fps", { ...seedExample, fps_mode: "explicit", fps_explicit: -1 }, "fps_explicit:"],
+    ["unknown fps_mode", { ...seedExample, fps_mode: "variable" }, "fps_mode: \"variable\" is not one of same-as-source, explicit"],
+    ["created_at not ISO", { ...seedExample, created_at: "yesterday" }, "created_at: must be an ISO-8601 date-time"],
+    ["job_id with a slash", { ...seedExample, job_id: "../x" }, "job_id: must be 1-64 characters"],
+    ["unknown token", { ...seedExample, naming_template: "{name}_{index}" }, "naming_template: unknown token {name}"],
+    ["multi-clip template without index or name", { ...seedExample, naming_template: "{job_id}" }, "naming_template: must contain {index} or {source_name}"],
+    ["template with a path separator", { ...seedExample, naming_template: "../{source_name}" }, "naming_template: must not contain '/'"],
+    ["Resolve profile", { ...seedExample, proxy_profile: "proxy_prores_proxy_resolve" }, "proxy_profile: 'proxy_prores_proxy_resolve' needs DaVinci Resolve"],
+    ["unknown profile", { ...seedExample, proxy_profile: "proxy_h264_lo" }, "proxy_profile: 'proxy_h264_lo' is not a known profile"],
+    ["profile disagrees with codec", { ...seedExample, proxy_profile: "proxy_h264_low" }, "codec: 'prores_proxy' contradicts proxy_profile 'proxy_h264_low'"],
+    ["resolve_preset", { ...seedExample, resolve_preset: "Proxy" }, "resolve_preset: needs DaVinci Resolve"],
+    ["a LUT", { ...seedExample, lut_id: "rec709" }, "lut_id: LUTs are not supported yet"],
+    ["camera RAW source", { ...seedExample, sources: ["input/a.R3D"], naming_template: "{source_name}" }, "sources[0]: .r3d is camera RAW and needs DaVinci Resolve"],
+    ["image sequence", { ...seedExample, sources: ["input/frame_%04d.dpx"], naming_template: "x" }, "sources[0]: image sequences are not supported"],
+    ["a JSON array", "[1,2]", "(root): must be a JSON object with the JobSpec fields, got an array"],
+    ["empty file", "", "(file): is empty"],
+    ["bad JSON", "{\"sources\": [", "(file): is not valid JSON"],
+  ];
+  for (const [name, spec, expected] of cases) {
+    test(name, async () => {
+      const found = await errors(spec);
+      expect(found.some((e) => e.includes(expected))).toBe(true);
+    });
+  }
+
+  test("invalid UTF-8 is refused", async () => {
+    const outcome = await checkJobSpecBytes(platform, new Uint8Array([0x7b, 0xff, 0xfe, 0x7d]), "/jobs/j.json", { startedAtMs: 0 });
+    expect(!outcome.ok && outcome.issues[0]!.message).toContain("not valid UTF-8");
+  });
+
+  test("every problem is reported at once, schema and rules together", async () => {
+    const found = await errors({ sources: ["a.mov", 3], codec: "prores", naming_template: "{nam}", fps_mode: "explicit", extra: 1 });
+    expect(found.length).toBeGreaterThanOrEqual(5);
+    expect(found.some((e) => e.startsWith("naming_template: unknown token {nam}"))).toBe(true);
+    expect(found.some((e) => e.startsWith("fps_explicit: is required"))).toBe(true);
+    expect(found.some((e) => e.startsWith("(root): missing required field(s): output_directory"))).toBe(true);
+  });
+});
+
+describe("paths and names", () => {
+  test("every missing source and a missing output folder are listed together", async () => {
+    const found = await errors({ ...seedExample, sources: ["nope1.mov", "input/clip_a.mov", "nope2.mov"], output_directory: "missing" });
+    expect(found).toEqual([
+      "sources[0]: file does not exist: /jobs/nope1.mov",
+      "sources[2]: file does not exist: /jobs/nope2.mov",
+      "output_directory: directory does not exist: /jobs/missing (create it first)",
+    ]);
+  });
+
+  test("a folder given as a source, a file given as the output directory", async () => {
+    const found = await errors({ ...seedExample, sources: ["output"], output_directory: "input/clip_a.mov", naming_template: "x" });
+    expect(found).toContain("sources[0]: is not a file: /jobs/output");
+    expect(found).toContain("output_directory: is not a directory: /jobs/input/clip_a.mov");
+  });
+
+  test("two clips resolving to the same output (ignoring case) are caught before anything runs", async () => {
+    const p = disk(["/jobs/a/Clip.mov", "/jobs/b/clip.mov"], ["/jobs/output"]);
+    const found = await errors({ ...seedExample, sources: ["a/Clip.mov", "b/clip.mov"], naming_template: "{source_name}_proxy" }, p);
+    expect(found[0]).toContain("sources[1]: output name 'clip_proxy.mov' collides with the output of sources[0]");
+  });
+
+  test("an output that would overwrite its own source is refused", async () => {
+    const p = disk(["/jobs/output/clip.mov"], ["/jobs/output"]);
+    const found = await errors({ ...seedExample, sources: ["output/clip.mov"], naming_template: "{source_name}" }, p);
+    expect(found[0]).toContain("would overwrite sources[0]");
+  });
+
+  test("names with spaces, quotes, unicode and a leading dash stay inside output_directory", async () => {
+    const names = ["my clip.mov", "it's.mov", "café.mov", "-rf.mov"];
+    const p = disk(names.map((n) => `/jobs/in/${n}`), ["/jobs/output"]);
+    const outcome = await check({ ...seedExample, sources: names.map((n) => `in/${n}`), naming_template: "{source_name}" }, p);
+    expect(outcome.ok && outcome.job.clips.map((c) => c.output_path)).toEqual(
+      ["my clip", "it's", "café", "-rf"].map((n) => `/jobs/output/${n}.mov`),
+    );
+  });
+
+  test("absolute paths are kept; relative ones resolve against the JobSpec's folder", async () => {
+    const p = disk(["/media/a.mov"], ["/jobs/output"]);
+    const outcome = await check({ ...seedExample, sources: ["/media/a.mov"], naming_template: "{source_name}" }, p);
+    expect(outcome.ok && outcome.job.clips[0]).toEqual({ index: 0, source_path: "/media/a.mov", output_path: "/jobs/output/a.mov" });
+  });
+});
