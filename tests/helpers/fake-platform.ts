@@ -1,0 +1,433 @@
+/**
+ * An in-memory `Platform` for fast, deterministic unit tests of any core module.
+ *
+ * - Files: `files` maps absolute POSIX paths to bytes + mtime; `dirs` holds directories
+ *   (`/`, the cwd and `/tmp` exist from the start). Relative paths resolve against `cwd`;
+ *   `.`/`..`/`//` are normalised. Missing paths reject with an Error whose `code` is
+ *   `ENOENT` (like node), directories where files are expected with `EISDIR`, etc.
+ * - Semantics follow POSIX: `rename` replaces an existing destination file (that is what
+ *   the real OS does, so code must check first), `createExclusive` fails on any existing
+ *   entry, `writeFileAtomic` replaces the whole content at once, every write sets mtime to
+ *   the fake clock, `list` returns entries in *reverse* name order so code that forgets to
+ *   sort is caught.
+ * - Clock: `now()` starts at `startMs` (default 2025-12-28T12:00:00Z), `advance(ms)` moves
+ *   wall and monotonic clocks; `sleep(ms)` advances instantly and then runs the `onSleep`
+ *   hooks (use them to change the folder "while the runner waits").
+ * - Processes: `spawn` throws "spawn not supported in fake platform" (override `spawnImpl`
+ *   to script a child); `isProcessAlive` is true for `pid` and for pids in `alivePids`.
+ * - Output: `stdout` / `stderr` capture what was written; `exit(code)` throws `FakeExit`.
+ * - Signals: `emitSignal("SIGTERM")` calls handlers installed with `onSignal`.
+ * - Faults: `failNext("rename", err?)` makes the next call of that method reject (or throw,
+ *   for sync methods) with `err` (default `EIO`); queue several, they fire in order.
+ *
+ * @example
+ * ```ts
+ * const p = new FakePlatform();
+ * p.writeFile("/w/job.json", "{}");          // test helper: creates parent dirs
+ * p.advance(5000);
+ * expect(p.text("/w/job.json")).toBe("{}");
+ * ```
+ */
+import type {
+  ChildProcess,
+  DirEntry,
+  FileStat,
+  KillSignal,
+  Platform,
+  SignalName,
+  SpawnOptions,
+} from "../../src/platform/types.ts";
+
+export interface FakeFile {
+  data: Uint8Array;
+  mtimeMs: number;
+}
+
+export class FakeExit extends Error {
+  constructor(readonly code: number) {
+    super(`exit(${code})`);
+  }
+}
+
+export interface FakePlatformOptions {
+  startMs?: number;
+  cwd?: string;
+  pid?: number;
+  hostname?: string;
+  env?: Record<string, string>;
+  os?: string;
+  files?: Record<string, string | Uint8Array>;
+}
+
+function errno(code: string, op: string, path: string): Error {
+  const e = new Error(`${code}: ${op} '${path}'`) as Error & { code: string; path: string };
+  e.code = code;
+  e.path = path;
+  return e;
+}
+
+const enc = new TextEncoder();
+
+export class FakePlatform implements Platform {
+  readonly runtime = "fake";
+  readonly os: string;
+  readonly arch = "x64";
+  readonly pid: number;
+  readonly files = new Map<string, FakeFile>();
+  readonly dirs = new Map<string, number>(); // path -> mtime
+  readonly alivePids = new Set<number>();
+  readonly envVars: Record<string, string>;
+  readonly readOnlyDirs = new Set<string>();
+  stdout = "";
+  stderr = "";
+  stdoutTTY = false;
+  stderrTTY = false;
+  host: string;
+  cwdPath: string;
+  execPathValue = "/usr/local/bin/proxx";
+  /** Called after every `sleep`, with the slept ms; may change files. */
+  readonly onSleep: Array<(ms: number) => void | Promise<void>> = [];
+  /** Replace to script child processes. */
+  spawnImpl: ((cmd: string, args: string[], options?: SpawnOptions) => ChildProcess) | null = null;
+  /** Every method call, in order, as `op path` (for asserting write order). */
+  readonly log: string[] = [];
+  private nowMs: number;
+  private mono = 0;
+  private readonly failures = new Map<string, Error[]>();
+  private readonly signalHandlers = new Map<SignalName, Set<() => void>>();
+
+  constructor(options: FakePlatformOptions = {}) {
+    this.nowMs = options.startMs ?? Date.UTC(2025, 11, 28, 12, 0, 0);
+    this.cwdPath = normalize(options.cwd ?? "/work", "/");
+    this.pid = options.pid ?? 4242;
+    this.host = options.hostname ?? "fakehost";
+    this.envVars = { ...(options.env ?? {}) };
+    this.os = options.os ?? "linux";
+    this.mkdirSync("/");
+    this.mkdirSync(this.cwdPath);
+    this.mkdirSync("/tmp");
+    for (const [path, data] of Object.entries(options.files ?? {})) this.writeFile(path, data);
+  }
+
+  // ---------- test helpers ----------
+
+  /** Absolute, normalised path as the fake stores it. */
+  resolve(path: string): string {
+    return normalize(path, this.cwdPath);
+  }
+
+  /** Create or replace a file (parents created), mtime = now unless given. */
+  writeFile(path: string, data: string | Uint8Array, mtimeMs?: number): void {
+    const p = this.resolve(path);
+    this.mkdirSync(parentOf(p));
+    this.files.set(p, { data: typeof data === "string" ? enc.encode(data) : data.slice(), mtimeMs: mtimeMs ?? this.nowMs });
+  }
+
+  /** Append bytes, bumping mtime (a file "growing" while copied in). */
+  appendFile(path: string, data: string | Uint8Array): void {
+    const p = this.resolve(path);
+    const old = this.files.get(p)?.data ?? new Uint8Array();
+    const add = typeof data === "string" ? enc.encode(data) : data;
+    const next = new Uint8Array(old.length + add.length);
+    next.set(old);
+    next.set(add, old.length);
+    this.writeFile(p, next);
+  }
+
+  setMtime(path: string, mtimeMs: number): void {
+    const f = this.files.get(this.resolve(path));
+    if (!f) throw errno("ENOENT", "setMtime", path);
+    f.mtimeMs = mtimeMs;
+  }
+
+  exists(path: string): boolean {
+    const p = this.resolve(path);
+    return this.files.has(p) || this.dirs.has(p);
+  }
+
+  /** File content as UTF-8 text (throws when missing). */
+  text(path: string): string {
+    const f = this.files.get(this.resolve(path));
+    if (!f) throw errno("ENOENT", "text", path);
+    return new TextDecoder().decode(f.data);
+  }
+
+  json(path: string): any {
+    return JSON.parse(this.text(path));
+  }
+
+  /** Sorted file paths under `dir` (recursive); handy for whole-folder snapshots. */
+  filesUnder(dir: string): string[] {
+    const d = this.resolve(dir);
+    const prefix = d === "/" ? "/" : d + "/";
+    return [...this.files.keys()].filter((p) => p.startsWith(prefix)).sort();
+  }
+
+  /** `{path: text}` of every file under `dir`: compare two snapshots for "nothing changed". */
+  snapshot(dir: string): Record<string, string> {
+    const out: Record<string, string> = {};
+    for (const p of this.filesUnder(dir)) out[p] = `${this.files.get(p)!.mtimeMs} ${this.text(p)}`;
+    return out;
+  }
+
+  mkdirSync(path: string): void {
+    let p = this.resolve(path);
+    const chain: string[] = [];
+    while (!this.dirs.has(p)) {
+      if (this.files.has(p)) throw errno("EEXIST", "mkdir", p);
+      chain.push(p);
+      if (p === "/") break;
+      p = parentOf(p);
+    }
+    for (const c of chain.reverse()) this.dirs.set(c, this.nowMs);
+  }
+
+  advance(ms: number): void {
+    this.nowMs += ms;
+    this.mono += ms;
+  }
+
+  /** Next call of `op` fails with `error` (default EIO). */
+  failNext(op: keyof Platform | string, error?: Error): void {
+    const list = this.failures.get(op) ?? [];
+    list.push(error ?? errno("EIO", op, "(injected)"));
+    this.failures.set(op, list);
+  }
+
+  emitSignal(signal: SignalName): void {
+    for (const h of [...(this.signalHandlers.get(signal) ?? [])]) h();
+  }
+
+  private fault(op: string, path = ""): void {
+    this.log.push(path ? `${op} ${path}` : op);
+    const list = this.failures.get(op);
+    if (list && list.length) {
+      const e = list.shift()!;
+      if (!list.length) this.failures.delete(op);
+      throw e;
+    }
+  }
+
+  private requireDir(path: string, op: string): void {
+    if (!this.dirs.has(path)) throw errno(this.files.has(path) ? "ENOTDIR" : "ENOENT", op, path);
+  }
+
+  // ---------- Platform: files ----------
+
+  async readFile(path: string): Promise<Uint8Array> {
+    const p = this.resolve(path);
+    this.fault("readFile", p);
+    if (this.dirs.has(p)) throw errno("EISDIR", "read", p);
+    const f = this.files.get(p);
+    if (!f) throw errno("ENOENT", "open", p);
+    return f.data.slice();
+  }
+
+  async readText(path: string): Promise<string> {
+    const p = this.resolve(path);
+    this.fault("readText", p);
+    if (this.dirs.has(p)) throw errno("EISDIR", "read", p);
+    const f = this.files.get(p);
+    if (!f) throw errno("ENOENT", "open", p);
+    return new TextDecoder().decode(f.data);
+  }
+
+  async writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
+    const p = this.resolve(path);
+    this.fault("writeFileAtomic", p);
+    this.requireDir(parentOf(p), "open");
+    if (this.dirs.has(p)) throw errno("EISDIR", "rename", p);
+    this.files.set(p, { data: typeof data === "string" ? enc.encode(data) : data.slice(), mtimeMs: this.nowMs });
+  }
+
+  async createExclusive(path: string, data: string): Promise<boolean> {
+    const p = this.resolve(path);
+    this.fault("createExclusive", p);
+    this.requireDir(parentOf(p), "open");
+    if (this.files.has(p) || this.dirs.has(p)) return false;
+    this.files.set(p, { data: enc.encode(data), mtimeMs: this.nowMs });
+    return true;
+  }
+
+  async rename(from: string, to: string): Promise<void> {
+    const a = this.resolve(from);
+    const b = this.resolve(to);
+    this.fault("rename", `${a} -> ${b}`);
+    this.requireDir(parentOf(b), "rename");
+    if (a === b) return;
+    const file = this.files.get(a);
+    if (file) {
+      if (this.dirs.has(b)) throw errno("EISDIR", "rename", b);
+      this.files.delete(a);
+      this.files.set(b, file); // POSIX: silently replaces an existing file
+      return;
+    }
+    if (!this.dirs.has(a)) throw errno("ENOENT", "rename", a);
+    if (this.files.has(b)) throw errno("ENOTDIR", "rename", b);
+    if (b.startsWith(a + "/")) throw errno("EINVAL", "rename", b);
+    const moveKeys = <V>(m: Map<string, V>) => {
+      for (const [k, v] of [...m]) {
+        if (k === a || k.startsWith(a + "/")) {
+          m.delete(k);
+          m.set(b + k.slice(a.length), v);
+        }
+      }
+    };
+    moveKeys(this.files);
+    moveKeys(this.dirs);
+  }
+
+  async remove(path: string): Promise<void> {
+    const p = this.resolve(path);
+    this.fault("remove", p);
+    if (this.dirs.has(p)) throw errno("EISDIR", "rm", p);
+    this.files.delete(p);
+  }
+
+  async mkdir(path: string): Promise<void> {
+    const p = this.resolve(path);
+    this.fault("mkdir", p);
+    this.mkdirSync(p);
+  }
+
+  async list(dir: string): Promise<DirEntry[]> {
+    const d = this.resolve(dir);
+    this.fault("list", d);
+    this.requireDir(d, "scandir");
+    const prefix = d === "/" ? "/" : d + "/";
+    const out: DirEntry[] = [];
+    const direct = (k: string) => k.startsWith(prefix) && k !== d && !k.slice(prefix.length).includes("/");
+    for (const k of this.files.keys()) if (direct(k)) out.push({ name: k.slice(prefix.length), isFile: true, isDirectory: false, isSymlink: false });
+    for (const k of this.dirs.keys()) if (direct(k)) out.push({ name: k.slice(prefix.length), isFile: false, isDirectory: true, isSymlink: false });
+    return out.sort((x, y) => (x.name < y.name ? 1 : x.name > y.name ? -1 : 0));
+  }
+
+  async stat(path: string): Promise<FileStat | null> {
+    const p = this.resolve(path);
+    this.fault("stat", p);
+    return this.statSync(p);
+  }
+
+  async lstat(path: string): Promise<FileStat | null> {
+    const p = this.resolve(path);
+    this.fault("lstat", p);
+    return this.statSync(p);
+  }
+
+  private statSync(p: string): FileStat | null {
+    const f = this.files.get(p);
+    if (f) return { size: f.data.length, mtimeMs: f.mtimeMs, isFile: true, isDirectory: false, isSymlink: false };
+    const d = this.dirs.get(p);
+    if (d !== undefined) return { size: 0, mtimeMs: d, isFile: false, isDirectory: true, isSymlink: false };
+    return null;
+  }
+
+  async realPath(path: string): Promise<string> {
+    const p = this.resolve(path);
+    this.fault("realPath", p);
+    if (!this.files.has(p) && !this.dirs.has(p)) throw errno("ENOENT", "realpath", p);
+    return p;
+  }
+
+  async isWritableDir(dir: string): Promise<boolean> {
+    const p = this.resolve(dir);
+    this.fault("isWritableDir", p);
+    return this.dirs.has(p) && !this.readOnlyDirs.has(p);
+  }
+
+  tempDir(): string {
+    return "/tmp";
+  }
+
+  // ---------- Platform: processes ----------
+
+  spawn(cmd: string, args: string[], options?: SpawnOptions): ChildProcess {
+    this.fault("spawn", cmd);
+    if (this.spawnImpl) return this.spawnImpl(cmd, args, options);
+    throw new Error("spawn not supported in fake platform");
+  }
+
+  isProcessAlive(pid: number): boolean {
+    return pid === this.pid || this.alivePids.has(pid);
+  }
+
+  hostname(): string {
+    return this.host;
+  }
+
+  // ---------- Platform: environment, time, output ----------
+
+  env(name: string): string | undefined {
+    return this.envVars[name];
+  }
+
+  cwd(): string {
+    return this.cwdPath;
+  }
+
+  execPath(): string {
+    return this.execPathValue;
+  }
+
+  now(): number {
+    return this.nowMs;
+  }
+
+  monotonic(): number {
+    return this.mono;
+  }
+
+  async sleep(ms: number): Promise<void> {
+    this.fault("sleep");
+    this.advance(Math.max(0, ms));
+    await Promise.resolve();
+    for (const hook of this.onSleep) await hook(ms);
+  }
+
+  onSignal(signal: SignalName, handler: () => void): () => void {
+    let set = this.signalHandlers.get(signal);
+    if (!set) this.signalHandlers.set(signal, (set = new Set()));
+    set.add(handler);
+    return () => set!.delete(handler);
+  }
+
+  writeStdout(text: string): void {
+    this.stdout += text;
+  }
+
+  writeStderr(text: string): void {
+    this.stderr += text;
+  }
+
+  isStderrTTY(): boolean {
+    return this.stderrTTY;
+  }
+
+  isStdoutTTY(): boolean {
+    return this.stdoutTTY;
+  }
+
+  exit(code: number): never {
+    throw new FakeExit(code);
+  }
+}
+
+/** Kill signals accepted by a scripted child (re-exported for spawnImpl authors). */
+export type { KillSignal };
+
+function parentOf(p: string): string {
+  if (p === "/") return "/";
+  const i = p.lastIndexOf("/");
+  return i <= 0 ? "/" : p.slice(0, i);
+}
+
+function normalize(path: string, cwd: string): string {
+  const abs = path.startsWith("/") ? path : `${cwd}/${path}`;
+  const parts: string[] = [];
+  for (const part of abs.split("/")) {
+    if (!part || part === ".") continue;
+    if (part === "..") parts.pop();
+    else parts.push(part);
+  }
+  return "/" + parts.join("/");
+}
