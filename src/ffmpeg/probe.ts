@@ -1,0 +1,120 @@
+/**
+ * Ask ffprobe what a file is. `parseProbeJson` is pure so the interpretation (which stream
+ * carries the timecode, which audio streams count) is unit-tested without FFmpeg;
+ * `probeMedia` only runs ffprobe and hands its JSON over.
+ *
+ * Timecode lives in different places per container (reference: proxy-relink.md): MOV keeps
+ * it on a `tmcd` data stream, MXF at format level, some files on the video stream. We look
+ * in that order, so a MOV source's real tmcd track wins over a stale format tag.
+ */
+import type { Platform } from "../platform/types.ts";
+import type { MediaFacts } from "../engine/result.ts";
+
+// deno-lint-ignore no-explicit-any
+type Json = any;
+
+export function parseProbeJson(json: unknown): MediaFacts {
+  const root: Json = json && typeof json === "object" ? json : {};
+  const streams: Json[] = Array.isArray(root.streams) ? root.streams : [];
+  const format: Json = root.format && typeof root.format === "object" ? root.format : {};
+
+  // Cover art / thumbnails are "video" streams with attached_pic; they are not the picture.
+  const video = streams.find((s) => s?.codec_type === "video" && s?.disposition?.attached_pic !== 1);
+  const audio = streams.filter((s) => s?.codec_type === "audio");
+  const data = streams.filter((s) => s?.codec_type === "data" || s?.codec_tag_string === "tmcd");
+
+  const tag = (obj: Json, key: string): string | null => {
+    const tags = obj?.tags;
+    if (!tags || typeof tags !== "object") return null;
+    // Tag case differs between muxers (reel_name vs REEL_NAME in Matroska).
+    for (const [k, v] of Object.entries(tags)) {
+      if (k.toLowerCase() === key && typeof v === "string" && v.trim() !== "") return v.trim();
+    }
+    return null;
+  };
+  const firstTag = (key: string) =>
+    data.map((s) => tag(s, key)).find((v) => v != null) ?? tag(format, key) ?? tag(video, key) ?? null;
+
+  return {
+    format_name: str(format.format_name),
+    duration_seconds: num(format.duration) ?? num(video?.duration),
+    video: video
+      ? {
+        codec_name: str(video.codec_name),
+        profile: str(video.profile),
+        width: num(video.width) ?? 0,
+        height: num(video.height) ?? 0,
+        pix_fmt: str(video.pix_fmt),
+        frame_rate: usableRate(video.avg_frame_rate) ?? usableRate(video.r_frame_rate),
+        nb_frames: num(video.nb_frames),
+      }
+      : null,
+    audio: audio.map((s) => ({
+      codec_name: str(s.codec_name),
+      channels: num(s.channels) ?? 0,
+      sample_rate: num(s.sample_rate) ?? 0,
+    })),
+    timecode: firstTag("timecode"),
+    reel_name: firstTag("reel_name"),
+  };
+}
+
+/** Frames per second of a probe's `frame_rate` ("25/1", "30000/1001"), or null. */
+export function frameRateValue(rate: string | null | undefined): number | null {
+  if (!rate) return null;
+  const [n, d] = rate.split("/").map(Number);
+  if (!Number.isFinite(n) || n! <= 0) return null;
+  const value = d === undefined ? n! : n! / d;
+  return Number.isFinite(value) && value > 0 ? value : null;
+}
+
+function usableRate(rate: unknown): string | null {
+  return typeof rate === "string" && frameRateValue(rate) != null ? rate : null;
+}
+
+function str(v: unknown): string | null {
+  return typeof v === "string" && v !== "" && v !== "unknown" ? v : null;
+}
+
+function num(v: unknown): number | null {
+  if (v == null || v === "" || v === "N/A") return null;
+  const n = Number(v);
+  return Number.isFinite(n) ? n : null;
+}
+
+/** Keep only the end of ffprobe's stderr: its last line is the useful one, and memory stays bounded. */
+const STDERR_KEEP = 8192;
+
+/** Run ffprobe on `file`; throws an Error naming the file and ffprobe's last stderr line. */
+export async function probeMedia(platform: Platform, ffprobePath: string, file: string): Promise<MediaFacts> {
+  let stdout = "";
+  let stderr = "";
+  const child = platform.spawn(ffprobePath, [
+    "-v", "error",
+    "-print_format", "json",
+    "-show_format",
+    "-show_streams",
+    // `file:` keeps a name that starts with "-" or contains ":" from being read as an option/protocol.
+    probeInput(file),
+  ], {
+    onStdout: (c) => (stdout += c),
+    onStderr: (c) => (stderr = (stderr + c).slice(-STDERR_KEEP)),
+  });
+  const status = await child.exited;
+  const lastLine = stderr.split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== "").pop();
+  if (status.code !== 0) {
+    const how = status.code === null ? `was killed by ${status.signal}` : `exited with code ${status.code}`;
+    throw new Error(`ffprobe ${how} on ${file}${lastLine ? `: ${lastLine}` : ""}`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(stdout);
+  } catch {
+    throw new Error(`ffprobe printed unreadable JSON for ${file}${lastLine ? `: ${lastLine}` : ""}`);
+  }
+  return parseProbeJson(json);
+}
+
+export function probeInput(file: string): string {
+  return `file:${file}`;
+}
