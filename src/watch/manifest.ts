@@ -65,9 +65,10 @@ export async function readManifest(platform: Platform, folder: string): Promise<
 }
 
 /**
- * For a runner start: a corrupt manifest is copied (not moved: the original stays until the
- * next atomic write replaces it) to `processed_manifest.json.corrupt-<YYYYmmddTHHMMSS>`,
- * a `warning` is emitted and the run goes on with an empty manifest.
+ * For a runner start: a corrupt manifest is copied to
+ * `processed_manifest.json.corrupt-<YYYYmmddTHHMMSS>` (copy first, so a crash cannot lose
+ * it), then replaced atomically by an empty one; a `warning` is emitted and the run goes
+ * on. If the copy fails the corrupt file is left untouched.
  */
 export async function loadManifestForRun(
   platform: Platform,
@@ -81,6 +82,8 @@ export async function loadManifestForRun(
   try {
     await platform.writeFileAtomic(joinPath(folder, copyName), await platform.readFile(manifestPath(folder)));
     copied = `; copied to ${copyName}`;
+    // Replace it only once the copy exists, so later starts see a healthy (empty) manifest.
+    await writeManifest(platform, folder, read.manifest);
   } catch (error) {
     copied = `; could not copy it aside: ${messageOf(error)}`;
   }

@@ -1,0 +1,185 @@
+/**
+ * One job through the crash-safe step order (see runner.ts / docs/crash-safety.md):
+ *
+ *   1. mark in-flight (atomic)      — `.proxx.inflight.json` {path, sha256, attempts}
+ *   2. execute                      — the injected RunJob
+ *   3. write result (atomic)        — `<stem>.result.json` in the root
+ *   4. move JobSpec                 — rename into processed/ or failed/, never overwriting
+ *   5. manifest entry (atomic)      — whole manifest rewritten via writeFileAtomic
+ *   6. clear in-flight              — remove the record
+ *
+ * Steps 3–6 are `finishJob`, shared with start-up recovery, and each is idempotent given
+ * the state the previous one leaves, so a kill -9 between any two is finished on restart.
+ */
+import type { Platform } from "../platform/types.ts";
+import type { EventSink } from "../engine/events.ts";
+import { isoUtc, JobResult } from "../engine/result.ts";
+import { clearInflight, writeInflight } from "./inflight.ts";
+import { type Manifest, messageOf, withEntry, writeManifest } from "./manifest.ts";
+import { baseName, clashFreeName, FAILED_DIR, joinPath, PROCESSED_DIR, resultNameFor, stemOf } from "./names.ts";
+
+/** The engine contract: never throws on bad input; PARTIAL for invalid JobSpecs; INTERRUPTED when `signal` aborted it. */
+export type RunJob = (jobspecPath: string, signal: AbortSignal) => Promise<JobResult>;
+
+/** Shared state of one runner process (also used by recovery). */
+export interface RunnerContext {
+  platform: Platform;
+  folder: string;
+  manifest: Manifest;
+  onEvent: EventSink;
+  signal: AbortSignal;
+  runJob: RunJob;
+  cleanupPartials?: (jobspecPath: string) => Promise<void>;
+  proxxVersion: string;
+  /** Executions already started for (path, sha256), from an in-flight record found at start. */
+  retries: Map<string, { sha256: string; attempts: number }>;
+  counts: { processed: number; completed: number; failed: number; invalid: number; skipped: number; recovered: number };
+}
+
+export function resultPathFor(folder: string, jobspecPath: string): string {
+  return joinPath(folder, resultNameFor(baseName(jobspecPath)));
+}
+
+/** Result file bytes: the JobResult with `_metadata.jobspec_path` = the original absolute path. */
+export function resultFileText(result: JobResult, jobspecPath: string, writtenAtMs: number): string {
+  const out = {
+    ...result,
+    _metadata: { ...result._metadata, jobspec_path: jobspecPath, result_written_at: isoUtc(writtenAtMs) },
+  };
+  return JSON.stringify(out, null, 2) + "\n";
+}
+
+/** Steps 1–6 for a settled, not-skipped JobSpec. Returns false when the job was interrupted by the signal. */
+export async function takeJob(ctx: RunnerContext, jobspecPath: string, sha256: string): Promise<boolean> {
+  const { platform, folder, signal } = ctx;
+  const prior = ctx.retries.get(jobspecPath);
+  const attempts = prior && prior.sha256 === sha256 ? prior.attempts + 1 : 1;
+  ctx.retries.delete(jobspecPath);
+  const startedAt = platform.now();
+  // 1. in-flight: from here on a crash means "interrupted mid-run" to the next start.
+  await writeInflight(platform, folder, {
+    version: 1,
+    jobspec_path: jobspecPath,
+    sha256,
+    attempts,
+    started_at: isoUtc(startedAt),
+    pid: platform.pid,
+  });
+  ctx.onEvent({ type: "job_taken", jobspec_path: jobspecPath });
+
+  // 2. execute. Any throw or malformed return becomes a FAILED result: one job never stops the runner.
+  let result: JobResult;
+  try {
+    const raw = await ctx.runJob(jobspecPath, signal);
+    const check = JobResult.safeParse(raw);
+    result = check.success ? raw : await runnerFailure(
+      ctx,
+      jobspecPath,
+      startedAt,
+      `the job function returned an invalid JobResult (${check.error.issues[0]?.path.join(".")}: ${check.error.issues[0]?.message})`,
+    );
+  } catch (error) {
+    result = await runnerFailure(ctx, jobspecPath, startedAt, `the job function threw: ${messageOf(error)}`);
+  }
+
+  if (result.final_status === "INTERRUPTED") {
+    if (signal.aborted) {
+      // Graceful stop: no result, no manifest entry, JobSpec stays pending. The in-flight
+      // record is cleared because a requested stop is not a crash and must not count
+      // towards the two-interruption poison limit.
+      await clearInflight(platform, folder);
+      return false;
+    }
+    result = {
+      ...result,
+      final_status: "FAILED",
+      failure_reason: `job reported INTERRUPTED although no stop was requested${result.failure_reason ? `: ${result.failure_reason}` : ""}`,
+    };
+  }
+  await finishJob(ctx, jobspecPath, sha256, result);
+  return true;
+}
+
+/** Steps 3–6. Each step checks what is already done, so recovery can call it at any point. */
+export async function finishJob(ctx: RunnerContext, jobspecPath: string, sha256: string, result: JobResult): Promise<void> {
+  const { platform, folder } = ctx;
+  const resultPath = resultPathFor(folder, jobspecPath);
+  // 3. result first: once it exists the job is never executed again (seed skip rule 1).
+  await platform.writeFileAtomic(resultPath, resultFileText(result, jobspecPath, platform.now()));
+  const movedTo = await moveJobSpec(ctx, jobspecPath, result.final_status);
+  await recordInManifest(ctx, jobspecPath, sha256, result.final_status);
+  await clearInflight(platform, folder);
+  count(ctx, result.final_status);
+  ctx.onEvent({
+    type: "job_result",
+    jobspec_path: jobspecPath,
+    final_status: result.final_status,
+    result_path: resultPath,
+    moved_to: movedTo ?? "",
+  });
+}
+
+/** 4. rename into processed/ (COMPLETED) or failed/ (anything else) under a clash-free name. Null when already gone. */
+export async function moveJobSpec(ctx: RunnerContext, jobspecPath: string, status: string): Promise<string | null> {
+  const { platform, folder } = ctx;
+  if (!(await platform.lstat(jobspecPath))) return null;
+  const dir = joinPath(folder, status === "COMPLETED" ? PROCESSED_DIR : FAILED_DIR);
+  await platform.mkdir(dir);
+  const name = await clashFreeName(platform, dir, baseName(jobspecPath), platform.now());
+  const dest = joinPath(dir, name);
+  await platform.rename(jobspecPath, dest);
+  return dest;
+}
+
+/** 5. atomic manifest rewrite with the new entry (skipped when an identical-hash entry is there). */
+export async function recordInManifest(ctx: RunnerContext, jobspecPath: string, sha256: string, status: string): Promise<void> {
+  const existing = ctx.manifest.entries[jobspecPath];
+  if (existing && existing.sha256 === sha256 && existing.result_status === status) return;
+  const next = withEntry(ctx.manifest, jobspecPath, {
+    sha256,
+    processed_at: isoUtc(ctx.platform.now()),
+    result_status: status,
+  });
+  await writeManifest(ctx.platform, ctx.folder, next);
+  ctx.manifest = next;
+}
+
+function count(ctx: RunnerContext, status: string): void {
+  ctx.counts.processed++;
+  if (status === "COMPLETED") ctx.counts.completed++;
+  else if (status === "PARTIAL") ctx.counts.invalid++;
+  else ctx.counts.failed++;
+}
+
+/** A FAILED JobResult made by the runner itself (job threw, poison job, bad return value). */
+export async function runnerFailure(
+  ctx: Pick<RunnerContext, "platform" | "proxxVersion">,
+  jobspecPath: string,
+  startedAtMs: number,
+  reason: string,
+): Promise<JobResult> {
+  const ended = ctx.platform.now();
+  return {
+    job_id: await guessJobId(ctx.platform, jobspecPath),
+    final_status: "FAILED",
+    clips: [],
+    total_clips: 0,
+    completed_clips: 0,
+    failed_clips: 0,
+    failure_reason: reason,
+    validation_error: null,
+    started_at: isoUtc(startedAtMs),
+    completed_at: isoUtc(ended),
+    duration_seconds: Math.round(ended - startedAtMs) / 1000,
+    _metadata: { jobspec_path: jobspecPath, result_written_at: null, trace_path: null, proxx_version: ctx.proxxVersion },
+  };
+}
+
+/** The JobSpec's own `job_id` when it has a readable one, else its file stem. */
+async function guessJobId(platform: Platform, jobspecPath: string): Promise<string> {
+  try {
+    const json = JSON.parse(await platform.readText(jobspecPath));
+    if (json && typeof json === "object" && typeof json.job_id === "string" && json.job_id) return json.job_id;
+  } catch { /* fall through */ }
+  return stemOf(baseName(jobspecPath));
+}
