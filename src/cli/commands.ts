@@ -2,5 +2,7 @@
 import type { Command } from "./command.ts";
 import { runCommand } from "./run.ts";
 import { validateCommand } from "./validate.ts";
+import { watchCommand } from "./watch.ts";
+import { resetCommand, statusCommand } from "./status.ts";
 
-export const COMMANDS: readonly Command[] = [runCommand, validateCommand];
+export const COMMANDS: readonly Command[] = [runCommand, validateCommand, watchCommand, statusCommand, resetCommand];

@@ -2,13 +2,13 @@
 import type { Command } from "./command.ts";
 import { runJobFile } from "../engine/run-job-file.ts";
 import { isoUtc } from "../engine/result.ts";
+import { FFMPEG_NOT_FOUND } from "../engine/execute.ts";
 import { createRenderer } from "./render.ts";
 import { formatRunSummary } from "./summary.ts";
 import { EXIT, EXIT_CODE_HELP } from "./exit-codes.ts";
 import { FFMPEG_OPTIONS, interruptions, numberOption, OUTPUT_OPTIONS, parse, toolsFrom, verbosityOf } from "./common.ts";
 import { UsageError } from "./usage-error.ts";
 
-export const FFMPEG_NOT_FOUND = "FFmpeg not found. Install FFmpeg to use headless execution.";
 
 export const runCommand: Command = {
   name: "run",

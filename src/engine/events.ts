@@ -63,6 +63,8 @@ export type ProxxEvent =
     final_status: FinalStatus;
     result_path: string;
     moved_to: string;
+    /** Why the job did not complete (first validation error or the failed clip's reason); null when COMPLETED. */
+    failure_reason: string | null;
   }
   | { type: "recovered"; jobspec_path: string; action: string }
   | { type: "warning"; message: string }

@@ -1,0 +1,136 @@
+/** `proxx status <folder>` and `proxx reset <folder>`: look at and undo a watch folder's bookkeeping. */
+import type { Command } from "./command.ts";
+import { folderStatus } from "../watch/status.ts";
+import { resetJobs } from "../watch/reset.ts";
+import { LockHeldError } from "../watch/lock.ts";
+import { EXIT } from "./exit-codes.ts";
+import { numberOption, parse } from "./common.ts";
+import { UsageError } from "./usage-error.ts";
+
+export const statusCommand: Command = {
+  name: "status",
+  summary: "Show a watch folder: pending, settling, processed, failed, last results, manifest health",
+  help: `Usage: proxx status <folder> [options]
+
+Read-only: never writes, never takes the lock. "pending" lists what the next
+'proxx watch' would take, in order.
+
+Options:
+  --recent N           how many of the latest results to list (default 10)
+  --settle-seconds N   files modified less than N seconds ago count as settling (default 2)
+  --json               print the status as one JSON object on stdout
+  -h, --help           show this help
+
+Examples:
+  proxx status ./jobs
+  proxx status ./jobs --json | jq .pending
+
+Exit codes: 0 shown, 4 folder missing, 2 usage error.
+`,
+  async run(platform, argv) {
+    const { values, positionals } = parse("status", argv, {
+      json: { type: "boolean" },
+      recent: { type: "string" },
+      "settle-seconds": { type: "string" },
+      help: { type: "boolean", short: "h" },
+    });
+    if (values.help) return (platform.writeStdout(this.help), EXIT.OK);
+    if (positionals.length !== 1) throw new UsageError("expects exactly one folder", "status");
+    if (!(await platform.stat(positionals[0]!))?.isDirectory) {
+      platform.writeStderr(`proxx status: folder does not exist or is not a directory: ${positionals[0]}\n`);
+      return EXIT.ENVIRONMENT;
+    }
+    const s = await folderStatus(platform, positionals[0]!, {
+      recent: numberOption("recent", values.recent, 10, 0),
+      settleSeconds: numberOption("settle-seconds", values["settle-seconds"], 2, 0),
+    });
+    if (values.json) {
+      platform.writeStdout(`${JSON.stringify(s, null, 2)}\n`);
+      return EXIT.OK;
+    }
+    const lines = [
+      `folder:     ${s.folder}`,
+      `pending:    ${s.pending.length}`,
+      `settling:   ${s.settling.length}`,
+      `skipped:    ${s.skipped.length}`,
+      `processed:  ${s.processed}`,
+      `failed:     ${s.failed}`,
+      `manifest:   ${s.manifest}`,
+      `lock:       ${s.lock ? `pid ${s.lock.pid} on ${s.lock.host} since ${s.lock.started_at}${s.lock_live ? "" : " (stale: the next runner takes it over)"}` : "none"}`,
+    ];
+    if (s.inflight) lines.push(`in flight:  ${s.inflight.jobspec_path} (attempt ${s.inflight.attempts})`);
+    for (const p of s.pending) lines.push(`  pending   ${p}`);
+    for (const p of s.settling) lines.push(`  settling  ${p}`);
+    if (s.recent.length > 0) lines.push("recent results:");
+    for (const r of s.recent) lines.push(`  ${r.time}  ${r.status.padEnd(9)}  ${r.path}`);
+    platform.writeStdout(`${lines.join("\n")}\n`);
+    return EXIT.OK;
+  },
+};
+
+export const resetCommand: Command = {
+  name: "reset",
+  summary: "Undo processing so JobSpecs run again (the seed's 'How to Reset', done safely)",
+  help: `Usage: proxx reset <folder> [JOB ...] [--failed] [--all] [options]
+
+Moves the named JobSpecs (or all failed ones, or all) from processed/ and failed/ back
+into the folder root, and removes their result files and manifest entries. Never
+overwrites a file in the root. Refused while a runner holds the folder's lock.
+
+Options:
+  --failed     reset every JobSpec in failed/
+  --all        reset everything: processed/, failed/, results and manifest entries
+  --json       print the actions taken as JSON on stdout
+  -h, --help   show this help
+
+Examples:
+  proxx reset ./jobs my_job            # my_job.json runs again at the next scan
+  proxx reset ./jobs --failed          # retry every failed job
+  proxx reset ./jobs --all && proxx watch ./jobs --once
+
+Exit codes: 0 done, 1 something was refused or not found, 5 a runner holds the lock,
+4 folder missing, 2 usage error.
+`,
+  async run(platform, argv) {
+    const { values, positionals } = parse("reset", argv, {
+      failed: { type: "boolean" },
+      all: { type: "boolean" },
+      json: { type: "boolean" },
+      help: { type: "boolean", short: "h" },
+    });
+    if (values.help) return (platform.writeStdout(this.help), EXIT.OK);
+    const [folder, ...jobs] = positionals;
+    if (!folder) throw new UsageError("expects a folder", "reset");
+    if (jobs.length === 0 && !values.failed && !values.all) {
+      throw new UsageError("name the jobs to reset, or give --failed or --all", "reset");
+    }
+    if (!(await platform.stat(folder))?.isDirectory) {
+      platform.writeStderr(`proxx reset: folder does not exist or is not a directory: ${folder}\n`);
+      return EXIT.ENVIRONMENT;
+    }
+    try {
+      const actions = await resetJobs(platform, folder, { jobs, failed: values.failed, all: values.all });
+      if (values.json) platform.writeStdout(`${JSON.stringify(actions, null, 2)}\n`);
+      else {
+        for (const a of actions) {
+          const text = a.action === "moved"
+            ? `moved ${a.from} → ${a.to}`
+            : a.action === "refused"
+            ? `refused ${a.path}: ${a.reason}`
+            : a.action === "not_found"
+            ? `not found: ${a.job}`
+            : `${a.action.replaceAll("_", " ")}: ${a.path}`;
+          platform.writeStdout(`${text}\n`);
+        }
+        if (actions.length === 0) platform.writeStdout("nothing to reset\n");
+      }
+      return actions.some((a) => a.action === "refused" || a.action === "not_found") ? EXIT.FAILED : EXIT.OK;
+    } catch (error) {
+      if (error instanceof LockHeldError) {
+        platform.writeStderr(`proxx reset: ${error.message}\nStop the runner first.\n`);
+        return EXIT.LOCKED;
+      }
+      throw error;
+    }
+  },
+};

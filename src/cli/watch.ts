@@ -1,0 +1,105 @@
+/** `proxx watch <folder>`: the seed's watch-folder runner, wired to the engine. */
+import type { Platform } from "../platform/types.ts";
+import type { Command } from "./command.ts";
+import { runWatchFolder } from "../watch/runner.ts";
+import { LockHeldError } from "../watch/lock.ts";
+import { runJobFile } from "../engine/run-job-file.ts";
+import { partialPathFor } from "../engine/execute.ts";
+import { loadJobSpec } from "../jobspec/load.ts";
+import { createRenderer } from "./render.ts";
+import { EXIT, EXIT_CODE_HELP } from "./exit-codes.ts";
+import { FFMPEG_OPTIONS, interruptions, numberOption, OUTPUT_OPTIONS, parse, toolsFrom, verbosityOf } from "./common.ts";
+import { UsageError } from "./usage-error.ts";
+import { VERSION } from "../version.ts";
+
+export const watchCommand: Command = {
+  name: "watch",
+  summary: "Process every JobSpec dropped into a folder: sequential, idempotent, crash-safe",
+  help: `Usage: proxx watch <folder> [options]
+
+Takes each pending *.json JobSpec in the folder root (sorted by name, one at a time),
+runs it, writes <name>.result.json beside it, moves the JobSpec into processed/
+(COMPLETED) or failed/ (anything else) and records its SHA-256 in
+processed_manifest.json. A JobSpec is skipped when its result file exists or the manifest
+has the same path and hash. Files are taken only after they stop changing.
+
+Options:
+  --once                 one pass over the folder, then exit (cron, CI)
+  --poll-seconds N       seconds between scans in continuous mode (default 2)
+  --settle-seconds N     a file must be unchanged this long before it is taken (default 2; 0 = at once)
+  --timeout-seconds N    kill FFmpeg after N seconds per clip (default 3600)
+  --ffmpeg PATH          FFmpeg to use (default: $PROXX_FFMPEG, then PATH, then usual places)
+  --ffprobe PATH         ffprobe to use
+  --json                 print events as NDJSON on stdout (docs/events.md)
+  -q, --quiet            print errors only
+  -v, --verbose          also print the FFmpeg command lines
+  -h, --help             show this help
+
+Examples:
+  proxx watch ./jobs --once                       # cron: */5 * * * * proxx watch /data/jobs --once
+  proxx watch ./jobs                              # poll every 2 s until Ctrl-C / SIGTERM
+  proxx watch ./jobs --poll-seconds 30 --json > events.ndjson
+  proxx status ./jobs                             # what is pending, processed and failed
+  proxx reset ./jobs --failed                     # move failed jobs back for a retry
+
+Stopping: the first SIGINT/SIGTERM stops FFmpeg cleanly, removes its temp output and
+leaves that JobSpec pending; a second one exits at once. Either way the next start
+finishes correctly (docs/crash-safety.md).
+
+${EXIT_CODE_HELP}
+`,
+  async run(platform, argv) {
+    const { values, positionals } = parse("watch", argv, {
+      ...OUTPUT_OPTIONS,
+      ...FFMPEG_OPTIONS,
+      once: { type: "boolean" },
+      "poll-seconds": { type: "string" },
+      "settle-seconds": { type: "string" },
+    });
+    if (values.help) return (platform.writeStdout(this.help), EXIT.OK);
+    if (positionals.length !== 1) throw new UsageError("expects exactly one folder", "watch");
+    const folder = positionals[0]!;
+    const pollSeconds = numberOption("poll-seconds", values["poll-seconds"], 2, 0.05);
+    const settleSeconds = numberOption("settle-seconds", values["settle-seconds"], 2, 0);
+    const timeoutSeconds = numberOption("timeout-seconds", values["timeout-seconds"], 3600, 1);
+    const render = createRenderer(platform, { json: Boolean(values.json), verbosity: verbosityOf(values) });
+    if (!(await platform.stat(folder))?.isDirectory) {
+      platform.writeStderr(`proxx watch: folder does not exist or is not a directory: ${folder}\n`);
+      return EXIT.ENVIRONMENT;
+    }
+    const tools = await toolsFrom(platform, values);
+    const stop = interruptions(platform, (signal) => render({ type: "stopping", signal }));
+    try {
+      const summary = await runWatchFolder(platform, {
+        folder,
+        once: Boolean(values.once),
+        pollSeconds,
+        settleSeconds,
+        signal: stop.signal,
+        onEvent: render,
+        proxxVersion: VERSION,
+        runJob: async (jobspecPath, signal) =>
+          (await runJobFile(platform, jobspecPath, { tools, timeoutSeconds, onEvent: render, signal })).result,
+        cleanupPartials: (jobspecPath) => removePartials(platform, jobspecPath),
+      });
+      const interrupted = stop.exitCode();
+      if (interrupted !== null) return interrupted;
+      return summary.failed + summary.invalid > 0 ? EXIT.FAILED : EXIT.OK;
+    } catch (error) {
+      if (error instanceof LockHeldError) {
+        platform.writeStderr(`proxx watch: ${error.message}\nOnly one runner may work on a folder; stop the other one first.\n`);
+        return EXIT.LOCKED;
+      }
+      throw error;
+    } finally {
+      stop.dispose();
+    }
+  },
+};
+
+/** A job failed after repeated interruptions may have left a temp output per clip; remove them. */
+async function removePartials(platform: Platform, jobspecPath: string): Promise<void> {
+  const loaded = await loadJobSpec(platform, jobspecPath, { startedAtMs: platform.now(), checkPaths: false });
+  if (!loaded.ok) return;
+  for (const clip of loaded.job.clips) await platform.remove(partialPathFor(clip.output_path));
+}
