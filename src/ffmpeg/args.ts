@@ -174,6 +174,10 @@ function videoArgs(plan: EncodePlan, source: SourceFacts, outW: number, outH: nu
       return ["-c:v", "libx265", "-preset", "ultrafast", "-crf", "28", "-g", "12", "-x265-params", "log-level=error", ...tag, "-pix_fmt", "yuv420p"];
     }
     case "dnxhr":
+      // FFmpeg's DNxHR encoder refuses frames under 256x120; say so before running it.
+      if (outW < 256 || outH < 120) {
+        throw new Error(`DNxHR needs a frame of at least 256x120, this output would be ${outW}x${outH}; use a larger resolution`);
+      }
       // A proxy: the lowest DNxHR profile. DNxHR ignores -b:v.
       return ["-c:v", "dnxhd", "-profile:v", "dnxhr_lb", "-pix_fmt", "yuv422p"];
     case "dnxhd": {

@@ -62,7 +62,7 @@ function fakeTool(name: string, body: string): string {
 const partials = () => readdirSync(dir).filter((n) => n.endsWith(".proxx-partial"));
 
 describe("every codec in its allowed containers", () => {
-  const cases: [Codec, Container, string, string | null][] = [
+  const cases: [Codec, Container, string, string | null, Resolution?][] = [
     ["prores_proxy", "mov", "prores", "Proxy"],
     ["prores_lt", "mov", "prores", "LT"],
     ["prores_standard", "mov", "prores", "Standard"],
@@ -74,17 +74,17 @@ describe("every codec in its allowed containers", () => {
     ["h265", "mp4", "hevc", null],
     ["hevc", "mov", "hevc", null],
     ["h265", "mkv", "hevc", null],
-    ["dnxhr", "mov", "dnxhd", "DNXHR LB"],
-    ["dnxhr", "mxf", "dnxhd", "DNXHR LB"],
+    ["dnxhr", "mov", "dnxhd", "DNXHR LB", "same"],
+    ["dnxhr", "mxf", "dnxhd", "DNXHR LB", "same"],
     ["vp9", "webm", "vp9", null],
     ["vp9", "mkv", "vp9", null],
     ["av1", "mp4", "av1", null],
     ["av1", "mkv", "av1", null],
     ["av1", "webm", "av1", null],
   ];
-  for (const [codec, container, codecName, profile] of cases) {
+  for (const [codec, container, codecName, profile, resolution = "half"] of cases) {
     test(`${codec} in ${container}`, async () => {
-      const j = job([src.main!], { codec, container });
+      const j = job([src.main!], { codec, container, resolution });
       const result = await executeJob(platform, j, opts());
       expect(JobResult.parse(result)).toBeTruthy();
       expect(result.clips[0]!.failure_reason).toBeNull();
@@ -96,7 +96,7 @@ describe("every codec in its allowed containers", () => {
       if (codec.startsWith("h26") || codec === "hevc") {
         if (container !== "mkv") expect(video.codec_tag_string).toBe(codecName === "hevc" ? "hvc1" : "avc1");
       }
-      expect([video.width, video.height]).toEqual([160, 120]);
+      expect([video.width, video.height]).toEqual(resolution === "same" ? [320, 240] : [160, 120]);
       const audio = probe.streams.filter((s: any) => s.codec_type === "audio");
       expect(audio.map((a: any) => a.channels)).toEqual([2, 1]);
     }, 30_000);
@@ -111,6 +111,11 @@ describe("every codec in its allowed containers", () => {
     expect(video.codec_name).toBe("dnxhd");
     expect([video.width, video.height]).toEqual([1920, 1080]);
   }, 30_000);
+
+  test("dnxhr below 256x120 fails before FFmpeg runs", async () => {
+    const result = await executeJob(platform, job([src.main!], { codec: "dnxhr", container: "mxf", resolution: "quarter" }), opts());
+    expect(result.failure_reason).toBe("DNxHR needs a frame of at least 256x120, this output would be 80x60; use a larger resolution");
+  });
 
   test("dnxhd at an impossible size fails with a hint to dnxhr", async () => {
     const result = await executeJob(platform, job([src.main!], { codec: "dnxhd", container: "mxf" }), opts());
