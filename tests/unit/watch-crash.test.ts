@@ -28,7 +28,7 @@ describe("crash points", () => {
   test("after in-flight mark (mid-encode): re-runs, attempt 2", async () => {
     const { platform, jobs, run, events } = setup({ "a.json": job("a"), ".proxx.inflight.json": await inflight(1) });
     const inflightSeen: number[] = [];
-    jobs.during = () => inflightSeen.push(platform.json(`${W}/.proxx.inflight.json`).attempts);
+    jobs.during = () => void inflightSeen.push(platform.json(`${W}/.proxx.inflight.json`).attempts);
     const s = await run();
     expect(jobs.calls).toEqual([A]);
     expect(inflightSeen).toEqual([2]);
