@@ -34,15 +34,16 @@ async function locateOne(
   envName: string,
 ): Promise<string | null> {
   const chosen = explicit || platform.env(envName);
-  if (chosen) return (await isFile(platform, chosen)) ? chosen : null;
-
   const windows = platform.os === "windows";
-  const exe = windows ? `${name}.exe` : name;
+  // A bare name (`--ffmpeg ffmpeg7`) is looked up on PATH only; a path must exist as given.
+  if (chosen && /[\\/]/.test(chosen)) return (await isFile(platform, chosen)) ? chosen : null;
+  const wanted = chosen || name;
+  const exe = windows && !/\.exe$/i.test(wanted) ? `${wanted}.exe` : wanted;
   const sep = windows ? "\\" : "/";
   const pathDirs = (platform.env("PATH") ?? platform.env("Path") ?? "")
     .split(windows ? ";" : ":")
     .filter((d) => d !== "");
-  const dirs = [...pathDirs, ...(windows ? WINDOWS_LOCATIONS : UNIX_LOCATIONS)];
+  const dirs = chosen ? pathDirs : [...pathDirs, ...(windows ? WINDOWS_LOCATIONS : UNIX_LOCATIONS)];
   for (const dir of dirs) {
     const candidate = dir.endsWith(sep) || dir.endsWith("/") ? dir + exe : dir + sep + exe;
     if (await isFile(platform, candidate)) return candidate;
