@@ -182,10 +182,18 @@ describe("failures", () => {
 
   test("timeout: hanging ffmpeg is stopped, reaped, partial removed", async () => {
     const pidFile = join(dir, "hang.pid");
-    const hang = fakeTool("hang-ffmpeg", `echo $$ > '${pidFile}'\necho junk > '${"$"}{@: -1}'\nexec sleep 100`);
+    const hang = fakeTool("hang-ffmpeg", `echo $$ > '${pidFile}'\nfor a; do last="$a"; done\necho junk > "\${last#file:}"\nexec sleep 100`);
     const j = job([src.b!], { codec: "h264", container: "mp4" });
     const t0 = Date.now();
-    const result = await executeJob(platform, j, opts({ tools: { ffmpeg: hang, ffprobe: tools.ffprobe }, timeoutSeconds: 0.5 }));
+    const partialSeen: boolean[] = [];
+    const result = await executeJob(platform, j, opts({
+      tools: { ffmpeg: hang, ffprobe: tools.ffprobe },
+      timeoutSeconds: 0.5,
+      onEvent: (e) => {
+        if (e.type === "clip_started") setTimeout(() => partialSeen.push(partials().length === 1), 300);
+      },
+    }));
+    expect(partialSeen).toEqual([true]);
     expect(Date.now() - t0).toBeLessThan(5000);
     expect(result.failure_reason).toBe("Execution timed out after 0.5 seconds");
     expect(result.clips[0]!.exit_code).toBe(-1);
