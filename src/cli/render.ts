@@ -1,11 +1,24 @@
 /**
  * Renders the core's event stream for people and machines. One sink, three styles:
- * - `tty`: one live progress line per running clip (bar, fps, speed, ETA), replaced by the
- *   clip's final line; colour unless NO_COLOR.
- * - `plain` (stderr not a TTY, NO_COLOR or TERM=dumb): no animation, no ANSI codes; a progress
- *   line at most every 10 s and at 25/50/75 %.
- * - `json`: every event as one NDJSON line on stdout (docs/events.md).
- * Logs and progress go to stderr; only `json` writes to stdout.
+ * - `tty` (stderr is a terminal): one live line for the running clip, repainted in place
+ *   (`[2/5] clip.mov [#####.....] 48% 112 fps 4.5x ETA 0:07`), replaced by the clip's final
+ *   line when it ends; colour for COMPLETED / FAILED / warnings.
+ * - `plain` (stderr not a TTY, NO_COLOR set, or TERM=dumb): no animation and no ANSI codes
+ *   at all; a progress line at most every 10 s per clip, plus one when a clip passes 25, 50
+ *   and 75 %. Meant for log files, journald and CI logs.
+ * - `json`: every event as one NDJSON line on stdout (docs/events.md), nothing else.
+ * Logs and progress go to stderr; only `json` writes to stdout, so a command's own stdout
+ * (a summary, a result JSON) stays clean.
+ *
+ * Verbosity: `quiet` shows only what needs attention (failed clips, jobs that did not
+ * complete, warnings); `verbose` adds the exact FFmpeg command line of every clip and the
+ * stderr tail of a failed one.
+ *
+ * @example
+ * ```ts
+ * const render = createRenderer(platform, { json: false, verbosity: "normal" });
+ * await runJobFile(platform, "job.json", { tools, timeoutSeconds: 3600, onEvent: render });
+ * ```
  */
 import type { Platform } from "../platform/types.ts";
 import type { EventSink, ProxxEvent } from "../engine/events.ts";
@@ -15,10 +28,14 @@ export type Verbosity = "quiet" | "normal" | "verbose";
 export interface RenderOptions {
   json: boolean;
   verbosity: Verbosity;
+  /** Width the live line must fit in (a wrapped line cannot be repainted). Default: $COLUMNS, else 80. */
+  columns?: number;
 }
 
 export interface TerminalStyle {
+  /** Repaint a live progress line with `\r` + erase-line. */
   live: boolean;
+  /** ANSI colours. */
   color: boolean;
 }
 
@@ -27,89 +44,179 @@ export function terminalStyle(platform: Platform): TerminalStyle {
   const dumb = platform.env("TERM") === "dumb";
   const noColor = (platform.env("NO_COLOR") ?? "") !== "";
   const tty = platform.isStderrTTY();
-  return { live: tty && !dumb && !noColor, color: tty && !dumb && !noColor };
+  const fancy = tty && !dumb && !noColor;
+  return { live: fancy, color: fancy };
 }
 
-const PLAIN_PROGRESS_INTERVAL_MS = 10_000;
-const MILESTONES = [25, 50, 75];
+/** Plain mode: at most one progress line per clip in this interval… */
+export const PLAIN_PROGRESS_INTERVAL_MS = 10_000;
+/** …plus one when a clip passes each of these percentages. */
+export const PLAIN_MILESTONES = [25, 50, 75] as const;
+const BAR_WIDTH = 20;
+const ERASE_LINE = "\r\x1b[2K";
+
+type ProgressEvent = Extract<ProxxEvent, { type: "progress" }>;
 
 export function createRenderer(platform: Platform, options: RenderOptions, style = terminalStyle(platform)): EventSink {
   if (options.json) return (event) => platform.writeStdout(`${JSON.stringify(event)}\n`);
 
+  const quiet = options.verbosity === "quiet";
+  const verbose = options.verbosity === "verbose";
+  const columns = options.columns ?? columnsFromEnv(platform);
   const paint = (code: string, text: string) => (style.color ? `\x1b[${code}m${text}\x1b[0m` : text);
-  let liveLineShown = false;
+
+  // tty: the live line currently on screen ("" = none), so logs can erase it first.
+  let liveLine = "";
+  const showLive = (line: string) => {
+    const fitted = fitLine(line, columns - 1); // never touch the last column: some terminals wrap there
+    if (fitted === liveLine) return;
+    platform.writeStderr(`${ERASE_LINE}${fitted}`);
+    liveLine = fitted;
+  };
   const clearLive = () => {
-    if (liveLineShown) platform.writeStderr("\r\x1b[2K");
-    liveLineShown = false;
+    if (liveLine !== "") platform.writeStderr(ERASE_LINE);
+    liveLine = "";
   };
   const log = (line: string) => {
     clearLive();
     platform.writeStderr(`${line}\n`);
   };
-  const lastPlain = new Map<string, { at: number; milestone: number }>();
+
+  // plain: per clip, when the last progress line was printed and the highest milestone shown.
+  const plainState = new Map<string, { at: number; milestone: number }>();
+  const clipKey = (e: { job_id: string; index: number }) => `${e.job_id}\0${e.index}`;
+
+  const onProgress = (event: ProgressEvent) => {
+    if (style.live) return showLive(progressLine(event, { bar: true }));
+    const key = clipKey(event);
+    const now = platform.monotonic();
+    const state = plainState.get(key);
+    if (!state) {
+      // The clip_started line stands for 0 %: the first line comes after 10 s or at 25 %.
+      plainState.set(key, { at: now, milestone: reachedMilestone(event.percent) });
+      return;
+    }
+    const milestone = reachedMilestone(event.percent);
+    if (milestone > state.milestone || now - state.at >= PLAIN_PROGRESS_INTERVAL_MS) {
+      log(progressLine(event, { bar: false }));
+      plainState.set(key, { at: now, milestone: Math.max(milestone, state.milestone) });
+    }
+  };
 
   return (event: ProxxEvent) => {
-    const quiet = options.verbosity === "quiet";
     switch (event.type) {
-      case "progress": {
+      case "progress":
+        if (!quiet) onProgress(event);
+        return;
+      case "clip_started": {
+        const command = `${clipTag(event)} $ ${event.ffmpeg_command.map(shellQuote).join(" ")}`;
         if (quiet) return;
-        const line = progressLine(event, style.live);
-        if (style.live) {
-          platform.writeStderr(`\r\x1b[2K${line}`);
-          liveLineShown = true;
-          return;
-        }
-        const key = `${event.job_id}:${event.index}`;
-        const now = platform.monotonic();
-        const last = lastPlain.get(key) ?? { at: now, milestone: 0 };
-        const milestone = MILESTONES.filter((m) => (event.percent ?? 0) >= m).pop() ?? 0;
-        if (milestone > last.milestone || now - last.at >= PLAIN_PROGRESS_INTERVAL_MS) {
-          log(line);
-          lastPlain.set(key, { at: now, milestone: Math.max(milestone, last.milestone) });
-        } else if (!lastPlain.has(key)) lastPlain.set(key, last);
+        plainState.set(clipKey(event), { at: platform.monotonic(), milestone: 0 });
+        if (!style.live) log(`${clipTag(event)} started ${basename(event.source_path)}`);
+        if (verbose) log(command);
+        if (style.live) showLive(`${clipTag(event)} ${basename(event.source_path)} starting…`);
         return;
       }
-      case "clip_started":
-        if (options.verbosity === "verbose") log(`      ffmpeg ${event.ffmpeg_command.slice(1).map(shellQuote).join(" ")}`);
-        else if (!quiet && !style.live) log(`[${event.index + 1}/${event.total}] started ${basename(event.source_path)}`);
-        return;
       case "clip_finished": {
+        plainState.delete(clipKey(event));
         if (quiet && event.status === "COMPLETED") return;
-        const head = `[${event.index + 1}/${event.total}] ${event.status === "COMPLETED" ? paint("32", "COMPLETED") : paint("31", "FAILED")} ${basename(event.source_path)} (${event.duration_seconds.toFixed(1)}s)`;
-        log(event.status === "COMPLETED" ? `${head} → ${event.output_path}` : `${head}: ${event.failure_reason}`);
+        const ok = event.status === "COMPLETED";
+        const head = `${clipTag(event)} ${ok ? paint("32", "COMPLETED") : paint("31", "FAILED")} ` +
+          `${basename(event.source_path)} (${event.duration_seconds.toFixed(1)}s)`;
+        log(ok ? `${head} → ${event.output_path}` : `${head}: ${event.failure_reason}`);
+        if (!ok && verbose) for (const line of event.stderr_tail) log(`      ${line}`);
         return;
       }
+      case "job_finished":
+        // An interrupted clip has no clip_finished: do not leave its live line behind.
+        clearLive();
+        return;
       case "warning":
         log(paint("33", `warning: ${event.message}`));
         return;
-      default:
-        if (!quiet) {
-          const line = watchLine(event);
-          if (line) log(line);
-        }
+      case "job_result":
+        if (quiet && event.final_status === "COMPLETED") return;
+        log(watchLine(event)!);
+        return;
+      default: {
+        if (quiet) return;
+        const line = watchLine(event);
+        if (line) log(line);
+      }
     }
   };
 }
 
-function progressLine(e: Extract<ProxxEvent, { type: "progress" }>, live: boolean): string {
-  const pct = e.percent == null ? "  ?%" : `${e.percent.toFixed(0).padStart(3)}%`;
-  const fps = e.fps == null ? "" : ` ${e.fps.toFixed(0)} fps`;
-  const speed = e.speed == null ? "" : ` ${e.speed.toFixed(2)}x`;
-  const eta = etaText(e);
-  const bar = live && e.percent != null ? ` ${progressBar(e.percent, 20)}` : "";
-  return `[${e.index + 1}/${e.total}] ${basename(e.source_path)}${bar} ${pct}${fps}${speed}${eta}`;
+function clipTag(e: { index: number; total: number }): string {
+  return `[${e.index + 1}/${e.total}]`;
 }
 
-function etaText(e: Extract<ProxxEvent, { type: "progress" }>): string {
-  if (e.percent == null || e.percent <= 0 || e.speed == null || e.speed <= 0) return "";
+function reachedMilestone(percent: number | null): number {
+  let reached = 0;
+  for (const m of PLAIN_MILESTONES) if (percent != null && percent >= m) reached = m;
+  return reached;
+}
+
+/** `[2/5] clip.mov [#####...............]  25% 112 fps 4.50x ETA 0:07` (the bar only when live). */
+export function progressLine(e: ProgressEvent, options: { bar: boolean }): string {
+  const pct = e.percent == null ? "  ?%" : `${e.percent.toFixed(0).padStart(3)}%`;
+  const bar = options.bar && e.percent != null ? ` ${progressBar(e.percent, BAR_WIDTH)}` : "";
+  const fps = e.fps == null ? "" : ` ${e.fps.toFixed(0)} fps`;
+  const speed = e.speed == null ? "" : ` ${e.speed.toFixed(2)}x`;
+  const eta = etaSeconds(e);
+  const etaText = eta == null ? "" : ` ETA ${formatDuration(eta)}`;
+  const time = e.percent == null ? ` ${formatDuration(e.out_time_seconds)} done` : "";
+  return `${clipTag(e)} ${basename(e.source_path)}${bar} ${pct}${fps}${speed}${time}${etaText}`;
+}
+
+/** Seconds left: remaining media time divided by the encoding speed (×realtime); null when unknown. */
+export function etaSeconds(e: Pick<ProgressEvent, "percent" | "out_time_seconds" | "speed">): number | null {
+  if (e.percent == null || e.percent <= 0 || e.speed == null || e.speed <= 0) return null;
   const total = e.out_time_seconds / (e.percent / 100);
-  const seconds = Math.max(0, (total - e.out_time_seconds) / e.speed);
-  return ` ETA ${Math.floor(seconds / 60)}:${String(Math.round(seconds % 60)).padStart(2, "0")}`;
+  return Math.max(0, (total - e.out_time_seconds) / e.speed);
+}
+
+/** `0:07`, `12:30`, `1:02:03`. */
+export function formatDuration(seconds: number): string {
+  const s = Math.max(0, Math.round(seconds));
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const rest = String(s % 60).padStart(2, "0");
+  return h > 0 ? `${h}:${String(m).padStart(2, "0")}:${rest}` : `${m}:${rest}`;
 }
 
 export function progressBar(percent: number, width: number): string {
   const filled = Math.max(0, Math.min(width, Math.round((percent / 100) * width)));
   return `[${"#".repeat(filled)}${".".repeat(width - filled)}]`;
+}
+
+/**
+ * Fit a live line into `width` columns by shortening the longest word in the middle
+ * (the clip name, in practice), so the percentage and ETA stay visible. Counts code
+ * points; wide (CJK) characters may still overflow, which costs a stale line, not output.
+ */
+export function fitLine(line: string, width: number): string {
+  const chars = [...line];
+  if (chars.length <= width || width < 8) return chars.slice(0, Math.max(width, 0)).join("");
+  const words = line.split(" ");
+  let longest = 0;
+  words.forEach((w, i) => {
+    if ([...w].length > [...words[longest]!].length) longest = i;
+  });
+  const word = [...words[longest]!];
+  const excess = chars.length - width;
+  const keep = word.length - excess - 1; // one column for the ellipsis
+  if (keep >= 3) {
+    const head = Math.ceil(keep / 2);
+    words[longest] = `${word.slice(0, head).join("")}…${word.slice(word.length - (keep - head)).join("")}`;
+    return words.join(" ");
+  }
+  return `${chars.slice(0, width - 1).join("")}…`;
+}
+
+function columnsFromEnv(platform: Platform): number {
+  const n = Number(platform.env("COLUMNS"));
+  return Number.isInteger(n) && n >= 20 ? n : 80;
 }
 
 function watchLine(event: ProxxEvent): string | null {
@@ -122,8 +229,11 @@ function watchLine(event: ProxxEvent): string | null {
       return `skip ${basename(event.jobspec_path)}: ${event.reason}`;
     case "settling":
       return `waiting for ${basename(event.jobspec_path)} to settle (unchanged for ${event.settle_seconds}s)`;
-    case "job_result":
-      return `${event.final_status} ${basename(event.jobspec_path)} → result ${event.result_path}, JobSpec moved to ${event.moved_to}`;
+    case "job_result": {
+      const reason = (event as { failure_reason?: string | null }).failure_reason;
+      return `${event.final_status} ${basename(event.jobspec_path)} → result ${event.result_path}, JobSpec moved to ${event.moved_to}` +
+        (reason ? `\n  ${reason.split("\n").join("\n  ")}` : "");
+    }
     case "recovered":
       return `recovered ${basename(event.jobspec_path)}: ${event.action}`;
     case "stopping":

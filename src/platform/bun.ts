@@ -4,7 +4,7 @@ import { constants as fsConstants } from "node:fs";
 import * as os from "node:os";
 import process from "node:process";
 import type { ChildProcess, DirEntry, FileStat, Platform, SpawnOptions } from "./types.ts";
-import { atomicTempName, pumpText, toFileStat } from "./shared.ts";
+import { atomicTempName, drainedOrLate, pumpText, toFileStat } from "./shared.ts";
 
 export function bunPlatform(): Platform {
   return {
@@ -87,7 +87,7 @@ export function bunPlatform(): Platform {
       return {
         pid: child.pid,
         exited: child.exited.then(async () => {
-          await drained;
+          await drainedOrLate(drained);
           return { code: child.signalCode ? null : child.exitCode, signal: child.signalCode ?? null };
         }),
         writeStdin(text) {
@@ -111,6 +111,9 @@ export function bunPlatform(): Platform {
       } catch (error) {
         return (error as NodeJS.ErrnoException).code === "EPERM";
       }
+    },
+    killProcess(pid, signal) {
+      process.kill(pid, signal);
     },
     pid: process.pid,
     hostname: () => os.hostname(),

@@ -1,6 +1,6 @@
 /** Deno implementation of the platform adapter: primitives only, no proxx rules. */
 import type { ChildProcess, DirEntry, FileStat, Platform, SpawnOptions } from "./types.ts";
-import { atomicTempName, pumpText } from "./shared.ts";
+import { atomicTempName, drainedOrLate, pumpText } from "./shared.ts";
 
 export function denoPlatform(): Platform {
   const os = Deno.build.os;
@@ -92,7 +92,7 @@ export function denoPlatform(): Platform {
       return {
         pid: child.pid,
         exited: child.status.then(async (status) => {
-          await drained;
+          await drainedOrLate(drained);
           await writer?.close().catch(() => {});
           return { code: status.signal ? null : status.code, signal: status.signal ?? null };
         }),
@@ -114,6 +114,9 @@ export function denoPlatform(): Platform {
       } catch (error) {
         return error instanceof Deno.errors.PermissionDenied;
       }
+    },
+    killProcess(pid, signal) {
+      Deno.kill(pid, signal);
     },
     pid: Deno.pid,
     hostname: () => Deno.hostname(),

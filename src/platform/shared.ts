@@ -46,3 +46,14 @@ export function toFileStat(s: NodeLikeStat): FileStat {
     isSymlink: s.isSymbolicLink(),
   };
 }
+
+/**
+ * After a child exits, wait for its pipes to drain, but not forever: a grandchild that
+ * inherited them (a wrapper script that forks FFmpeg instead of exec-ing it) can hold them
+ * open long after the child we reaped is gone.
+ */
+export async function drainedOrLate(drained: Promise<unknown>, graceMs = 2000): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  await Promise.race([drained, new Promise((resolve) => (timer = setTimeout(resolve, graceMs)))]);
+  clearTimeout(timer);
+}

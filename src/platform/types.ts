@@ -93,6 +93,8 @@ export interface Platform {
   spawn(cmd: string, args: string[], options?: SpawnOptions): ChildProcess;
   /** Whether a process with this pid exists on this host. */
   isProcessAlive(pid: number): boolean;
+  /** Send a signal to any process (used by test failpoints to kill -9 the runner itself). */
+  killProcess(pid: number, signal: KillSignal): void;
   readonly pid: number;
   hostname(): string;
 

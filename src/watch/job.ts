@@ -11,6 +11,7 @@
  * Steps 3–6 are `finishJob`, shared with start-up recovery, and each is idempotent given
  * the state the previous one leaves, so a kill -9 between any two is finished on restart.
  */
+import { failpoint } from "./failpoint.ts";
 import type { Platform } from "../platform/types.ts";
 import type { EventSink } from "../engine/events.ts";
 import { isoUtc, JobResult } from "../engine/result.ts";
@@ -104,10 +105,14 @@ export async function takeJob(ctx: RunnerContext, jobspecPath: string, sha256: s
 export async function finishJob(ctx: RunnerContext, jobspecPath: string, sha256: string, result: JobResult): Promise<void> {
   const { platform, folder } = ctx;
   const resultPath = resultPathFor(folder, jobspecPath);
+  failpoint(platform, "before-result");
   // 3. result first: once it exists the job is never executed again (seed skip rule 1).
   await platform.writeFileAtomic(resultPath, resultFileText(result, jobspecPath, platform.now()));
+  failpoint(platform, "after-result");
   const movedTo = await moveJobSpec(ctx, jobspecPath, result.final_status);
+  failpoint(platform, "after-move");
   await recordInManifest(ctx, jobspecPath, sha256, result.final_status);
+  failpoint(platform, "after-manifest");
   await clearInflight(platform, folder);
   count(ctx, result.final_status);
   ctx.onEvent({
@@ -116,6 +121,7 @@ export async function finishJob(ctx: RunnerContext, jobspecPath: string, sha256:
     final_status: result.final_status,
     result_path: resultPath,
     moved_to: movedTo ?? "",
+    failure_reason: result.failure_reason,
   });
 }
 

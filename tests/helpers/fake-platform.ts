@@ -351,6 +351,12 @@ export class FakePlatform implements Platform {
     return pid === this.pid || this.alivePids.has(pid);
   }
 
+  /** Recorded, not delivered: tests read `kills`. */
+  readonly kills: { pid: number; signal: KillSignal }[] = [];
+  killProcess(pid: number, signal: KillSignal): void {
+    this.kills.push({ pid, signal });
+  }
+
   hostname(): string {
     return this.host;
   }
