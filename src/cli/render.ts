@@ -87,7 +87,11 @@ export function createRenderer(platform: Platform, options: RenderOptions, style
   const clipKey = (e: { job_id: string; index: number }) => `${e.job_id}\0${e.index}`;
 
   const onProgress = (event: ProgressEvent) => {
-    if (style.live) return showLive(progressLine(event, { bar: true }));
+    if (style.live) {
+      // On a narrow terminal the clip name matters more than the bar.
+      const withBar = progressLine(event, { bar: true });
+      return showLive(roomForName(withBar, columns - 1) ? withBar : progressLine(event, { bar: false }));
+    }
     const key = clipKey(event);
     const now = platform.monotonic();
     const state = plainState.get(key);
@@ -212,6 +216,14 @@ export function fitLine(line: string, width: number): string {
     return words.join(" ");
   }
   return `${chars.slice(0, width - 1).join("")}…`;
+}
+
+/** Whether `fitLine` can fit `line` into `width` and still show 16 characters of its longest word. */
+function roomForName(line: string, width: number): boolean {
+  const excess = [...line].length - width;
+  if (excess <= 0) return true;
+  const longest = Math.max(...line.split(" ").map((w) => [...w].length));
+  return longest - excess - 1 >= 16;
 }
 
 function columnsFromEnv(platform: Platform): number {
