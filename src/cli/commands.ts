@@ -4,5 +4,6 @@ import { runCommand } from "./run.ts";
 import { validateCommand } from "./validate.ts";
 import { watchCommand } from "./watch.ts";
 import { resetCommand, statusCommand } from "./status.ts";
+import { schemaCommand } from "./schema.ts";
 
-export const COMMANDS: readonly Command[] = [runCommand, validateCommand, watchCommand, statusCommand, resetCommand];
+export const COMMANDS: readonly Command[] = [runCommand, validateCommand, watchCommand, statusCommand, resetCommand, schemaCommand];

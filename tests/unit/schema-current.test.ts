@@ -1,0 +1,56 @@
+import { describe, expect, test } from "bun:test";
+import { readFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { join, resolve } from "node:path";
+import { FIELD_DESCRIPTIONS, jobSpecJsonSchema, jobSpecJsonSchemaText } from "../../src/jobspec/json-schema.ts";
+import { CODECS, Container, KNOWN_FIELDS, PROXY_PROFILES, REQUIRED_FIELDS } from "../../src/jobspec/schema.ts";
+
+const REPO = resolve(import.meta.dir, "../..");
+const COMMITTED = join(REPO, "docs/jobspec.schema.json");
+
+describe("docs/jobspec.schema.json", () => {
+  test("is current (regenerate: bun src/main.ts schema > docs/jobspec.schema.json)", () => {
+    const committed = readFileSync(COMMITTED, "utf8");
+    expect(committed).toBe(jobSpecJsonSchemaText());
+  });
+
+  test("`proxx schema` prints exactly that", () => {
+    const r = spawnSync(process.execPath, [join(REPO, "src/main.ts"), "schema"], { encoding: "utf8" });
+    expect(r.status).toBe(0);
+    expect(r.stderr).toBe("");
+    expect(r.stdout).toBe(readFileSync(COMMITTED, "utf8"));
+  });
+});
+
+describe("generated schema", () => {
+  const schema = jobSpecJsonSchema() as any;
+
+  test("is a draft 2020-12 object schema with every JobSpec field and no others", () => {
+    expect(schema.$schema).toBe("https://json-schema.org/draft/2020-12/schema");
+    expect(schema.type).toBe("object");
+    expect(schema.additionalProperties).toBe(false);
+    expect(Object.keys(schema.properties).sort()).toEqual([...KNOWN_FIELDS]);
+    expect([...schema.required].sort()).toEqual([...REQUIRED_FIELDS].sort());
+  });
+
+  test("describes every field (the descriptions cannot fall behind the zod schema)", () => {
+    expect(Object.keys(FIELD_DESCRIPTIONS).sort()).toEqual([...KNOWN_FIELDS]);
+    for (const field of KNOWN_FIELDS) expect(schema.properties[field].description.length).toBeGreaterThan(10);
+  });
+
+  test("input shape: fields with defaults are optional, enums come from zod", () => {
+    expect(schema.required).not.toContain("fps_mode");
+    expect(schema.properties.fps_mode.default).toBe("same-as-source");
+    expect(schema.properties.codec.enum).toEqual([...CODECS]);
+    expect(schema.properties.proxy_profile.examples).toEqual(Object.keys(PROXY_PROFILES));
+    expect(schema.properties.$schema.type).toBe("string");
+  });
+
+  test("container accepts exactly what the loader accepts (case, leading dot, spaces)", () => {
+    const [strict, loose] = schema.properties.container.anyOf;
+    const matches = (v: string) => strict.enum.includes(v) || new RegExp(loose.pattern, "u").test(v);
+    for (const value of ["mov", ".MOV", " Mp4 ", "mkv", ".webm", "MXF", "avi", "..mov", "mo v", "", ".", "mov.mp4"]) {
+      expect({ value, schema: matches(value) }).toEqual({ value, schema: Container.safeParse(value).success });
+    }
+  });
+});
