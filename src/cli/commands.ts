@@ -5,5 +5,6 @@ import { validateCommand } from "./validate.ts";
 import { watchCommand } from "./watch.ts";
 import { resetCommand, statusCommand } from "./status.ts";
 import { schemaCommand } from "./schema.ts";
+import { newCommand } from "./new.ts";
 
-export const COMMANDS: readonly Command[] = [runCommand, validateCommand, watchCommand, statusCommand, resetCommand, schemaCommand];
+export const COMMANDS: readonly Command[] = [runCommand, validateCommand, newCommand, watchCommand, statusCommand, resetCommand, schemaCommand];

@@ -1,0 +1,393 @@
+/**
+ * `proxx new`: write a JobSpec from flags, so nobody hand-types JSON (or a glob list) again.
+ *
+ * - Sources are glob patterns that proxx expands itself (src/jobspec/glob.ts), so a pattern
+ *   means the same files in bash, zsh, fish, cmd.exe and PowerShell, and in cron.
+ * - Sources are sorted by full path (NFC, code-unit order) and written as absolute paths,
+ *   like `output_directory`: the JobSpec means the same files wherever it is moved to.
+ * - The JobSpec is checked with exactly the checks `proxx validate` makes before anything is
+ *   written; an invalid one is never written.
+ * - `--into DIR` writes `<job_id>.json` atomically (temp file, then rename: a watch runner
+ *   never sees half a file) and refuses to replace an existing JobSpec or to write one the
+ *   runner would skip because its result already exists.
+ * - Without `--job-id` the id is derived from the JobSpec's content (sources and settings,
+ *   not `created_at`): the same request gives the same file name, so submitting a job twice
+ *   is refused instead of encoding everything twice.
+ */
+import * as path from "node:path";
+import type { Platform } from "../platform/types.ts";
+import type { Command } from "./command.ts";
+import { CODECS, type Codec, type Container, PROXY_PROFILES } from "../jobspec/schema.ts";
+import { checkJobSpecBytes } from "../jobspec/load.ts";
+import { collisionKey } from "../jobspec/naming.ts";
+import { comparePaths, expandGlob } from "../jobspec/glob.ts";
+import { sha256Hex } from "../util/sha256.ts";
+import { EXIT } from "./exit-codes.ts";
+import { parse } from "./common.ts";
+import { UsageError } from "./usage-error.ts";
+
+/** The container `proxx new` picks when only `--codec` is given: the one editors expect for it. */
+export const DEFAULT_CONTAINER: Record<Codec, Container> = {
+  prores_proxy: "mov",
+  prores_lt: "mov",
+  prores_standard: "mov",
+  prores_hq: "mov",
+  prores_4444: "mov",
+  h264: "mp4",
+  h265: "mp4",
+  hevc: "mp4",
+  dnxhd: "mxf",
+  dnxhr: "mxf",
+  vp9: "webm",
+  av1: "mp4",
+};
+
+export const NEW_DEFAULTS = {
+  codec: "prores_proxy",
+  resolution: "half",
+  naming_template: "{source_name}_proxy",
+} as const;
+
+/**
+ * Which flag sets each JobSpec field; `null` with a reason for the fields proxx refuses or
+ * ignores (a flag would only produce an invalid or meaningless JobSpec). A test checks that
+ * every field of the zod schema is listed here.
+ */
+export const FIELD_FLAGS: Record<string, { flag: string } | { flag: null; reason: string }> = {
+  $schema: { flag: "--schema-ref" },
+  jobspec_version: { flag: null, reason: 'always "2.1", the only version' },
+  job_id: { flag: "--job-id" },
+  created_at: { flag: "--created-at" },
+  sources: { flag: "--sources" },
+  output_directory: { flag: "--output-directory" },
+  proxy_profile: { flag: "--proxy-profile" },
+  codec: { flag: "--codec" },
+  container: { flag: "--container" },
+  resolution: { flag: "--resolution" },
+  naming_template: { flag: "--naming" },
+  fps_mode: { flag: "--fps-mode" },
+  fps_explicit: { flag: "--fps" },
+  resolved_tokens: { flag: null, reason: "reserved and never used" },
+  resolve_preset: { flag: null, reason: "DaVinci Resolve only; proxx refuses it" },
+  requires_resolve_edition: { flag: null, reason: "DaVinci Resolve only; proxx refuses it" },
+  lut_id: { flag: null, reason: "LUTs are not supported yet" },
+  lut_applied: { flag: null, reason: "LUTs are not supported yet" },
+  lut_engine: { flag: null, reason: "LUTs are not supported yet" },
+  execution_requested: { flag: null, reason: "ignored: run always executes, validate never does" },
+};
+
+const OPTIONS = {
+  sources: { type: "string", short: "s", multiple: true },
+  "output-directory": { type: "string", short: "o" },
+  codec: { type: "string" },
+  container: { type: "string" },
+  resolution: { type: "string" },
+  naming: { type: "string" },
+  "fps-mode": { type: "string" },
+  fps: { type: "string" },
+  "proxy-profile": { type: "string" },
+  "job-id": { type: "string" },
+  "created-at": { type: "string" },
+  "schema-ref": { type: "string" },
+  into: { type: "string" },
+  "split-per-source": { type: "boolean" },
+  "case-sensitive": { type: "boolean" },
+  "no-paths": { type: "boolean" },
+  help: { type: "boolean", short: "h" },
+} as const;
+
+export interface NewJobRequest {
+  /** Glob patterns or plain paths, relative to the working directory. */
+  patterns: string[];
+  outputDirectory: string;
+  codec?: string;
+  container?: string;
+  resolution?: string;
+  naming?: string;
+  fpsMode?: string;
+  fps?: number;
+  proxyProfile?: string;
+  jobId?: string;
+  /** ISO-8601 date-time; null leaves `created_at` out; undefined: now. */
+  createdAt?: string | null;
+  schemaRef?: string;
+  caseSensitive?: boolean;
+  splitPerSource?: boolean;
+}
+
+/** A problem that is not a usage error: exit code and message. */
+export class NewJobError extends Error {
+  constructor(message: string, readonly exitCode: number) {
+    super(message);
+  }
+}
+
+/** Expand every pattern (each must match at least one file) into one sorted, de-duplicated list. */
+export async function expandSources(platform: Platform, patterns: string[], caseSensitive = false): Promise<string[]> {
+  const all = new Set<string>();
+  for (const pattern of patterns) {
+    const files = await expandGlob(platform, pattern, { caseSensitive });
+    if (files.length === 0) {
+      const asPath = path.resolve(platform.cwd(), pattern);
+      const stat = await platform.stat(asPath).catch(() => null);
+      if (stat?.isDirectory) {
+        throw new NewJobError(
+          `'${pattern}' is a folder; name its clips, e.g. '${trimSlash(pattern)}/*.mov' or '${trimSlash(pattern)}/**/*.mov'`,
+          EXIT.ENVIRONMENT,
+        );
+      }
+      throw new NewJobError(
+        `no file matches '${pattern}' (relative to ${platform.cwd()}; case is ${caseSensitive ? "significant" : "ignored"}; ` +
+          "names starting with '.' need a pattern segment starting with '.')",
+        EXIT.ENVIRONMENT,
+      );
+    }
+    for (const file of files) all.add(file);
+  }
+  return [...all].sort(comparePaths);
+}
+
+function trimSlash(p: string): string {
+  return p.replace(/[/\\]+$/, "") || p;
+}
+
+/** `2025-12-28T12:00:00Z` */
+function isoSeconds(epochMs: number): string {
+  return new Date(epochMs).toISOString().replace(/\.\d{3}Z$/, "Z");
+}
+
+/** The JobSpec objects for a request (one, or one per source), in writing order, keys in a fixed order. */
+export async function buildJobSpecs(platform: Platform, request: NewJobRequest): Promise<Record<string, unknown>[]> {
+  const sources = await expandSources(platform, request.patterns, request.caseSensitive);
+  const outputDirectory = path.resolve(platform.cwd(), request.outputDirectory);
+  const profile = request.proxyProfile;
+  const codec = request.codec ?? (profile ? undefined : NEW_DEFAULTS.codec);
+  const container = request.container ??
+    (profile || codec === undefined ? undefined : DEFAULT_CONTAINER[codec as Codec]);
+  const resolution = request.resolution ?? (profile ? undefined : NEW_DEFAULTS.resolution);
+  const fpsMode = request.fpsMode ?? (request.fps !== undefined ? "explicit" : "same-as-source");
+  const createdAt = request.createdAt === undefined ? isoSeconds(platform.now()) : request.createdAt;
+
+  const settings = (clips: string[]) =>
+    dropUndefined({
+      sources: clips,
+      output_directory: outputDirectory,
+      proxy_profile: profile,
+      codec,
+      container,
+      resolution,
+      naming_template: request.naming ?? NEW_DEFAULTS.naming_template,
+      fps_mode: fpsMode,
+      fps_explicit: request.fps,
+    });
+  const groups = request.splitPerSource ? sources.map((s) => [s]) : [sources];
+
+  const specs: Record<string, unknown>[] = [];
+  for (const [i, clips] of groups.entries()) {
+    const body = settings(clips);
+    const jobId = request.jobId
+      ? (request.splitPerSource ? `${request.jobId}-${String(i).padStart(3, "0")}` : request.jobId)
+      : `job-${(await sha256Hex(new TextEncoder().encode(JSON.stringify(body)))).slice(0, 8)}`;
+    specs.push(dropUndefined({
+      $schema: request.schemaRef,
+      jobspec_version: "2.1",
+      job_id: jobId,
+      created_at: createdAt ?? undefined,
+      ...body,
+    }));
+  }
+  return specs;
+}
+
+function dropUndefined(o: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
+}
+
+export function jobSpecText(spec: Record<string, unknown>): string {
+  return `${JSON.stringify(spec, null, 2)}\n`;
+}
+
+/**
+ * Check each JobSpec exactly as `proxx validate` would at `targetPath`; also that split
+ * JobSpecs do not write to the same proxy. Returns the problems as printable lines.
+ */
+export async function checkJobSpecs(
+  platform: Platform,
+  specs: Record<string, unknown>[],
+  targetPathOf: (spec: Record<string, unknown>) => string,
+  checkPaths: boolean,
+): Promise<string[]> {
+  const problems: string[] = [];
+  const outputs = new Map<string, string>();
+  for (const spec of specs) {
+    const outcome = await checkJobSpecBytes(
+      platform,
+      new TextEncoder().encode(jobSpecText(spec)),
+      targetPathOf(spec),
+      { startedAtMs: platform.now(), checkPaths },
+    );
+    const where = specs.length > 1 ? `${spec.job_id}: ` : "";
+    if (!outcome.ok) {
+      for (const issue of outcome.issues) {
+        const hint = issue.path === "output_directory" && issue.message.includes("does not exist")
+          ? " (or pass --no-paths to write the JobSpec anyway)"
+          : "";
+        problems.push(`${where}${issue.path}: ${issue.message}${hint}`);
+      }
+      continue;
+    }
+    for (const clip of outcome.job.clips) {
+      const key = collisionKey(clip.output_path);
+      const other = outputs.get(key);
+      if (other !== undefined) {
+        problems.push(
+          `${where}output '${clip.output_path}' is also the output of ${other}; put {job_id} in --naming so each JobSpec writes its own file`,
+        );
+      }
+      outputs.set(key, `${spec.job_id} (${clip.source_path})`);
+    }
+  }
+  return problems;
+}
+
+/** Write each JobSpec as `<job_id>.json` into `dir`: all or nothing, never replacing a file. */
+export async function writeInto(platform: Platform, dir: string, specs: Record<string, unknown>[]): Promise<string[]> {
+  const stat = await platform.stat(dir);
+  if (!stat?.isDirectory) throw new NewJobError(`--into: folder does not exist: ${dir} (create it first)`, EXIT.ENVIRONMENT);
+  const targets = specs.map((spec) => path.join(dir, `${spec.job_id}.json`));
+  for (const [i, target] of targets.entries()) {
+    if (await platform.lstat(target)) {
+      throw new NewJobError(
+        `${target} already exists (same sources and settings give the same job id); nothing was written. ` +
+          "Use --job-id to make a new job, or remove the old JobSpec first.",
+        EXIT.ENVIRONMENT,
+      );
+    }
+    const result = path.join(dir, `${specs[i]!.job_id}.result.json`);
+    if (await platform.lstat(result)) {
+      throw new NewJobError(
+        `${result} exists, so a watch runner would skip ${path.basename(target)} as already done; nothing was written. ` +
+          "Use --job-id to make a new job, or 'proxx reset' the old one.",
+        EXIT.ENVIRONMENT,
+      );
+    }
+  }
+  for (const [i, target] of targets.entries()) await platform.writeFileAtomic(target, jobSpecText(specs[i]!));
+  return targets;
+}
+
+export const newCommand: Command = {
+  name: "new",
+  summary: "Write a JobSpec from flags and glob patterns (to stdout, or into a watch folder)",
+  help: `Usage: proxx new --sources <pattern> --output-directory <dir> [options]
+
+Builds a JobSpec, checks it exactly as 'proxx validate' does, and prints it (JSON) on
+stdout, or writes it into a watch folder with --into. Nothing invalid is ever written.
+
+Sources are glob patterns that proxx expands itself, the same way on every shell and OS:
+quote them. '*' '?' '[a-z]' '{mov,mxf}' match within a name, '**' any folder depth; '/'
+separates folders everywhere. Case is ignored unless --case-sensitive. A pattern that
+names an existing file is taken as is ('clip [1].mov'); otherwise write a special
+character as a class: '[[]' '[*]'. Names starting with '.' (macOS '._' files) match only
+patterns starting with '.'. Sources are sorted by full path (Unicode NFC, code-unit
+order, not locale) and written as absolute paths, as is the output directory, so the
+JobSpec means the same files wherever it is moved.
+
+Options (JobSpec field in brackets):
+  -s, --sources PATTERN     source clips; repeat for more; also as arguments  [sources]
+  -o, --output-directory DIR  where the proxies go; must exist  [output_directory]
+  --codec CODEC             ${CODECS.join(", ")}
+                            (default ${NEW_DEFAULTS.codec})  [codec]
+  --container EXT           mov, mp4, mkv, webm, mxf (default from the codec: ProRes mov,
+                            H.264/H.265/AV1 mp4, DNxHD/DNxHR mxf, VP9 webm)  [container]
+  --resolution R            same, half, quarter or WxH (default ${NEW_DEFAULTS.resolution})  [resolution]
+  --naming TEMPLATE         proxy name without extension (default ${NEW_DEFAULTS.naming_template});
+                            tokens {source_name} {source_ext} {index} {job_id} {codec}
+                            {resolution} {date} {time}  [naming_template]
+  --fps N                   output frame rate (sets fps_mode explicit)  [fps_explicit]
+  --fps-mode MODE           same-as-source (default) or explicit  [fps_mode]
+  --proxy-profile NAME      ${Object.keys(PROXY_PROFILES).join(", ")};
+                            sets codec, container and resolution  [proxy_profile]
+  --job-id ID               default: job-<8 hex digits of the JobSpec's SHA-256>  [job_id]
+  --created-at ISO|none     default: now, UTC  [created_at]
+  --schema-ref PATH|URL     add "$schema" so editors check the file (see 'proxx schema')  [$schema]
+  --into DIR                write <job_id>.json into DIR (a watch folder) atomically;
+                            refuses to replace an existing file; prints the path written
+  --split-per-source        one JobSpec per source clip (without --into: one JSON per line)
+  --case-sensitive          patterns match letter case exactly
+  --no-paths                do not check that the output directory exists
+  -h, --help                show this help
+
+Examples:
+  proxx new --sources 'clips/**/*.mov' --output-directory out --codec prores_proxy --resolution half --naming '{source_name}_proxy'
+  proxx new -s 'A001*.mxf' -s 'B001*.mxf' -o proxies --codec h264 > job.json
+  proxx new -s 'card1/**/*.{mov,mp4}' -o /mnt/proxies --proxy-profile proxy_dnxhr_lb --into ./jobs
+  proxx new -s 'dailies/*.mov' -o out --split-per-source --into ./jobs
+  proxx new -s 'clip [1].mov' -o out --fps 25 --job-id shoot-day1 --created-at none
+  proxx new -s 'fixtures/*.mov' -o "$RUNNER_TEMP/out" --codec h264 --resolution quarter > job.json && proxx run job.json
+
+A file name starting with '-' goes after '--' or as --sources=-name.mov.
+
+Exit codes: 0 written, 2 usage error, 3 the JobSpec would be invalid (nothing written),
+4 a pattern matched no file, a folder is missing, or the target JobSpec already exists.
+`,
+  async run(platform, argv) {
+    const { values, positionals } = parse("new", argv, OPTIONS);
+    if (values.help) return (platform.writeStdout(this.help), EXIT.OK);
+    const patterns = [...(values.sources ?? []), ...positionals];
+    if (patterns.length === 0) throw new UsageError("needs at least one --sources pattern", "new");
+    if (values["output-directory"] === undefined) throw new UsageError("needs --output-directory DIR", "new");
+    let fps: number | undefined;
+    if (values.fps !== undefined) {
+      fps = Number(values.fps);
+      if (values.fps.trim() === "" || !Number.isFinite(fps)) throw new UsageError(`--fps must be a number, got '${values.fps}'`, "new");
+    }
+    const createdAt = values["created-at"] === "none" ? null : values["created-at"];
+
+    try {
+      const specs = await buildJobSpecs(platform, {
+        patterns,
+        outputDirectory: values["output-directory"],
+        codec: values.codec,
+        container: values.container,
+        resolution: values.resolution,
+        naming: values.naming,
+        fpsMode: values["fps-mode"],
+        fps,
+        proxyProfile: values["proxy-profile"],
+        jobId: values["job-id"],
+        createdAt,
+        schemaRef: values["schema-ref"],
+        caseSensitive: values["case-sensitive"],
+        splitPerSource: values["split-per-source"],
+      });
+      const into = values.into === undefined ? null : path.resolve(platform.cwd(), values.into);
+      const folder = into ?? platform.cwd();
+      const problems = await checkJobSpecs(
+        platform,
+        specs,
+        (spec) => path.join(folder, `${spec.job_id}.json`),
+        !values["no-paths"],
+      );
+      if (problems.length > 0) {
+        platform.writeStderr(`proxx new: the JobSpec would be invalid, nothing was written; ${problems.length} error(s):\n`);
+        for (const problem of problems) platform.writeStderr(`  ${problem}\n`);
+        return EXIT.INVALID;
+      }
+      if (into) {
+        for (const written of await writeInto(platform, into, specs)) platform.writeStdout(`${written}\n`);
+      } else if (specs.length === 1 && !values["split-per-source"]) {
+        platform.writeStdout(jobSpecText(specs[0]!));
+      } else {
+        for (const spec of specs) platform.writeStdout(`${JSON.stringify(spec)}\n`);
+      }
+      return EXIT.OK;
+    } catch (error) {
+      if (error instanceof NewJobError) {
+        platform.writeStderr(`proxx new: ${error.message}\n`);
+        return error.exitCode;
+      }
+      throw error;
+    }
+  },
+};
