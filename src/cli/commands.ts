@@ -6,5 +6,6 @@ import { watchCommand } from "./watch.ts";
 import { resetCommand, statusCommand } from "./status.ts";
 import { schemaCommand } from "./schema.ts";
 import { newCommand } from "./new.ts";
+import { completionsCommand } from "./completions.ts";
 
-export const COMMANDS: readonly Command[] = [runCommand, validateCommand, newCommand, watchCommand, statusCommand, resetCommand, schemaCommand];
+export const COMMANDS: readonly Command[] = [runCommand, validateCommand, newCommand, watchCommand, statusCommand, resetCommand, schemaCommand, completionsCommand];

@@ -279,7 +279,7 @@ export async function writeInto(platform: Platform, dir: string, specs: Record<s
 export const newCommand: Command = {
   name: "new",
   summary: "Write a JobSpec from flags and glob patterns (to stdout, or into a watch folder)",
-  help: `Usage: proxx new --sources <pattern> --output-directory <dir> [options]
+  help: `Usage: proxx new [--sources] <pattern>... --output-directory <dir> [options]
 
 Builds a JobSpec, checks it exactly as 'proxx validate' does, and prints it (JSON) on
 stdout, or writes it into a watch folder with --into. Nothing invalid is ever written.
@@ -296,18 +296,18 @@ JobSpec means the same files wherever it is moved.
 Options (JobSpec field in brackets):
   -s, --sources PATTERN     source clips; repeat for more; also as arguments  [sources]
   -o, --output-directory DIR  where the proxies go; must exist  [output_directory]
-  --codec CODEC             ${CODECS.join(", ")}
-                            (default ${NEW_DEFAULTS.codec})  [codec]
-  --container EXT           mov, mp4, mkv, webm, mxf (default from the codec: ProRes mov,
-                            H.264/H.265/AV1 mp4, DNxHD/DNxHR mxf, VP9 webm)  [container]
+  --codec CODEC             proxy codec (default ${NEW_DEFAULTS.codec})  [codec]
+                            ${CODECS.join(" ")}
+  --container EXT           mov mp4 mkv webm mxf; default from the codec: ProRes mov,
+                            H.264/H.265/AV1 mp4, DNxHD/DNxHR mxf, VP9 webm  [container]
   --resolution R            same, half, quarter or WxH (default ${NEW_DEFAULTS.resolution})  [resolution]
-  --naming TEMPLATE         proxy name without extension (default ${NEW_DEFAULTS.naming_template});
-                            tokens {source_name} {source_ext} {index} {job_id} {codec}
-                            {resolution} {date} {time}  [naming_template]
+  --naming TEMPLATE         proxy name without extension (default ${NEW_DEFAULTS.naming_template})  [naming_template]
+                            tokens: {source_name} {source_ext} {index} {job_id} {codec}
+                            {resolution} {date} {time}
   --fps N                   output frame rate (sets fps_mode explicit)  [fps_explicit]
   --fps-mode MODE           same-as-source (default) or explicit  [fps_mode]
-  --proxy-profile NAME      ${Object.keys(PROXY_PROFILES).join(", ")};
-                            sets codec, container and resolution  [proxy_profile]
+  --proxy-profile NAME      a named profile that sets codec, container and resolution  [proxy_profile]
+                            ${Object.keys(PROXY_PROFILES).join(" ")}
   --job-id ID               default: job-<8 hex digits of the JobSpec's SHA-256>  [job_id]
   --created-at ISO|none     default: now, UTC  [created_at]
   --schema-ref PATH|URL     add "$schema" so editors check the file (see 'proxx schema')  [$schema]

@@ -1,0 +1,327 @@
+/**
+ * `proxx completions bash|zsh|fish`: shell completion scripts generated from the command
+ * list itself. Each command's options are read from the "Options:" section of its help
+ * text and its argument kind from its "Usage:" line, so a new command or option shows up
+ * in completions with no second list to maintain (a test checks every command and option
+ * appears). Option values that are JobSpec enums (codec, container, proxy profile, …)
+ * come from the zod schema.
+ */
+import type { Command } from "./command.ts";
+import { CODECS, CONTAINERS, FPS_MODES, PROXY_PROFILES } from "../jobspec/schema.ts";
+import { EXIT } from "./exit-codes.ts";
+import { parse } from "./common.ts";
+import { UsageError } from "./usage-error.ts";
+
+export const SHELLS = ["bash", "zsh", "fish"] as const;
+export type Shell = (typeof SHELLS)[number];
+
+export interface OptionSpec {
+  long: string;
+  short?: string;
+  /** Metavariable of the option's value (`N`, `PATH`, `DIR`…); absent for a flag. */
+  arg?: string;
+  description: string;
+}
+
+/** How to complete an option value or a positional argument. */
+export type ValueKind =
+  | { kind: "file"; glob?: string }
+  | { kind: "dir" }
+  | { kind: "words"; words: readonly string[] }
+  | { kind: "none" };
+
+export interface CommandSpec {
+  name: string;
+  summary: string;
+  options: OptionSpec[];
+  positional: ValueKind;
+}
+
+/** Values proxx knows for these options (from the JobSpec schema). */
+const OPTION_WORDS: Record<string, readonly string[]> = {
+  codec: CODECS,
+  container: CONTAINERS,
+  resolution: ["same", "half", "quarter"],
+  "fps-mode": FPS_MODES,
+  "proxy-profile": Object.keys(PROXY_PROFILES),
+};
+
+const OPTION_LINE = /^ {2}(?:-([A-Za-z]), )?--([a-z][a-z0-9-]*)(?:[ =]([A-Z][A-Za-z|_]*))?(?: {2,}(.*))?$/;
+
+/** Options listed in the "Options:" section of a help text (until the next blank line). */
+export function optionsFromHelp(help: string): OptionSpec[] {
+  const lines = help.split("\n");
+  const start = lines.findIndex((l) => /^Options\b.*:$/.test(l));
+  if (start < 0) return [];
+  const out: OptionSpec[] = [];
+  for (const line of lines.slice(start + 1)) {
+    if (line.trim() === "") break;
+    const m = OPTION_LINE.exec(line);
+    if (!m) {
+      // a continuation line of the previous description
+      const previous = out.at(-1);
+      if (previous) previous.description = cleanDescription(`${previous.description} ${line.trim()}`);
+      continue;
+    }
+    out.push({
+      long: m[2]!,
+      ...(m[1] ? { short: m[1] } : {}),
+      ...(m[3] ? { arg: m[3] } : {}),
+      description: cleanDescription(m[4] ?? ""),
+    });
+  }
+  return out;
+}
+
+function cleanDescription(text: string): string {
+  // `[field]` marks (the JobSpec field an option sets in `proxx new --help`) are not for shells.
+  return text.replace(/\s*\[[a-z_$]+\](?=\s|$)/g, "").replace(/\s+/g, " ").trim();
+}
+
+/** Shells show one line per option: keep descriptions short. */
+function short(text: string, max = 72): string {
+  if (text.length <= max) return text;
+  const cut = text.slice(0, max - 1);
+  return `${cut.slice(0, Math.max(cut.lastIndexOf(" "), max / 2))}…`;
+}
+
+/** The first `<…>` of the Usage line decides what positional arguments are. */
+export function positionalFromHelp(help: string, commandNames: readonly string[]): ValueKind {
+  const usage = help.split("\n").find((l) => l.startsWith("Usage:")) ?? "";
+  const arg = /<([^>]+)>/.exec(usage.replace(/--?[a-z-]+ <[^>]+>/g, ""))?.[1];
+  if (!arg) return { kind: "none" };
+  if (arg.includes("|")) return { kind: "words", words: arg.split("|") };
+  if (arg === "command") return { kind: "words", words: commandNames };
+  if (/json/.test(arg)) return { kind: "file", glob: "*.json" };
+  if (/folder|dir/.test(arg)) return { kind: "dir" };
+  return { kind: "file" };
+}
+
+export function optionValueKind(option: OptionSpec): ValueKind {
+  if (!option.arg) return { kind: "none" };
+  const words = OPTION_WORDS[option.long];
+  if (words) return { kind: "words", words };
+  if (option.arg === "DIR") return { kind: "dir" };
+  if (/PATH|FILE|PATTERN/.test(option.arg)) return { kind: "file" };
+  return { kind: "none" };
+}
+
+export function commandSpecs(commands: readonly Command[]): CommandSpec[] {
+  const names = [...commands.map((c) => c.name), "help"];
+  const specs = commands.map((c) => ({
+    name: c.name,
+    summary: c.summary,
+    options: optionsFromHelp(c.help),
+    positional: positionalFromHelp(c.help, names),
+  }));
+  const helpTargets = names.filter((n) => n !== "help");
+  specs.push({ name: "help", summary: "Show help for a command", options: [], positional: { kind: "words", words: helpTargets } });
+  return specs;
+}
+
+export function completionScript(shell: Shell, commands: readonly Command[]): string {
+  const specs = commandSpecs(commands);
+  if (shell === "bash") return bashScript(specs);
+  if (shell === "zsh") return zshScript(specs);
+  return fishScript(specs);
+}
+
+const HEADER = "# proxx shell completion, generated by `proxx completions`; regenerate after upgrading proxx.";
+
+// ---------- bash ----------
+
+function bashWords(words: readonly string[]): string {
+  return words.map((w) => w.replace(/[^A-Za-z0-9_.,:+=@%/-]/g, "")).join(" ");
+}
+
+function bashValue(kind: ValueKind): string {
+  switch (kind.kind) {
+    case "words":
+      return `COMPREPLY=( $(compgen -W "${bashWords(kind.words)}" -- "$cur") )`;
+    case "dir":
+      return `COMPREPLY=( $(compgen -d -- "$cur") )`;
+    case "file":
+      return kind.glob
+        ? `COMPREPLY=( $(compgen -f -X '!${kind.glob}' -- "$cur") $(compgen -d -- "$cur") )`
+        : `COMPREPLY=( $(compgen -f -- "$cur") )`;
+    case "none":
+      return "COMPREPLY=()";
+  }
+}
+
+function bashScript(specs: CommandSpec[]): string {
+  const top = [...specs.map((s) => s.name), "--help", "--version"];
+  const cases = specs.map((spec) => {
+    const withValue = spec.options.filter((o) => o.arg);
+    const valueCases = withValue.map((o) =>
+      `        ${[`--${o.long}`, ...(o.short ? [`-${o.short}`] : [])].join("|")}) ${bashValue(optionValueKind(o))}; return ;;`
+    );
+    const flags = spec.options.flatMap((o) => [`--${o.long}`, ...(o.short ? [`-${o.short}`] : [])]);
+    return [
+      `    ${spec.name})`,
+      ...(valueCases.length ? ["      case \"$prev\" in", ...valueCases, "      esac"] : []),
+      `      if [[ "$cur" == -* ]]; then COMPREPLY=( $(compgen -W "${bashWords(flags)}" -- "$cur") ); return; fi`,
+      `      ${bashValue(spec.positional)}`,
+      "      ;;",
+    ].join("\n");
+  });
+  return `${HEADER}
+# bash: eval "$(proxx completions bash)"   (or save it in ~/.local/share/bash-completion/completions/proxx)
+_proxx() {
+  local cur="\${COMP_WORDS[COMP_CWORD]}"
+  local prev="\${COMP_WORDS[COMP_CWORD-1]}"
+  if [[ $COMP_CWORD -eq 1 ]]; then
+    COMPREPLY=( $(compgen -W "${bashWords(top)}" -- "$cur") )
+    return
+  fi
+  case "\${COMP_WORDS[1]}" in
+${cases.join("\n")}
+  esac
+}
+complete -o filenames -F _proxx proxx
+`;
+}
+
+// ---------- zsh ----------
+
+/** Text inside single quotes in zsh, safe inside an _arguments `[description]`. */
+function zshText(text: string): string {
+  return text.replace(/[[\]]/g, "").replace(/'/g, "'\\''");
+}
+
+function zshAction(kind: ValueKind): string {
+  switch (kind.kind) {
+    case "words":
+      return `(${kind.words.join(" ")})`;
+    case "dir":
+      return "_files -/";
+    case "file":
+      return kind.glob ? `_files -g "${kind.glob}"` : "_files";
+    case "none":
+      return " ";
+  }
+}
+
+function zshScript(specs: CommandSpec[]): string {
+  const described = specs.map((s) => `    '${zshText(s.name)}:${zshText(s.summary).replace(/:/g, "\\:")}'`);
+  const cases = specs.map((spec) => {
+    const args = spec.options.map((o) => {
+      const desc = `[${zshText(short(o.description))}]`;
+      const value = o.arg ? `:${zshText(o.arg)}:${zshAction(optionValueKind(o))}` : "";
+      const repeat = /\brepeat\b/.test(o.description) ? "*" : "";
+      if (o.short) {
+        // A repeatable option does not exclude itself.
+        const exclude = repeat ? "*" : `(-${o.short} --${o.long})`;
+        return `'${exclude}'{-${o.short}${o.arg ? "+" : ""},--${o.long}${o.arg ? "=" : ""}}'${desc}${value}'`;
+      }
+      return `'${repeat}--${o.long}${o.arg ? "=" : ""}${desc}${value}'`;
+    });
+    if (spec.positional.kind !== "none") args.push(`'*:argument:${zshAction(spec.positional)}'`);
+    return `    ${spec.name}) _arguments -s ${args.join(" \\\n        ")} ;;`;
+  });
+  return `#compdef proxx
+${HEADER}
+# zsh: proxx completions zsh > "\${fpath[1]}/_proxx"   (or: source <(proxx completions zsh))
+_proxx() {
+  local -a commands
+  commands=(
+${described.join("\n")}
+  )
+  if (( CURRENT == 2 )); then
+    _describe -t commands 'proxx command' commands
+    return
+  fi
+  local cmd="\${words[2]}"
+  shift words
+  (( CURRENT-- ))
+  case "$cmd" in
+${cases.join("\n")}
+  esac
+}
+if [[ "\${zsh_eval_context[-1]}" == loadautofunc ]]; then
+  _proxx "$@"
+else
+  compdef _proxx proxx
+fi
+`;
+}
+
+// ---------- fish ----------
+
+function fishQuote(text: string): string {
+  return `'${text.replace(/\\/g, "\\\\").replace(/'/g, "\\'")}'`;
+}
+
+function fishValue(kind: ValueKind): string {
+  switch (kind.kind) {
+    case "words":
+      return `-x -a ${fishQuote(kind.words.join(" "))}`;
+    case "dir":
+      return "-x -a '(__fish_complete_directories)'";
+    case "file":
+      return "-r -F";
+    case "none":
+      return "-x";
+  }
+}
+
+function fishScript(specs: CommandSpec[]): string {
+  const lines = [
+    HEADER,
+    "# fish: proxx completions fish > ~/.config/fish/completions/proxx.fish",
+    "complete -c proxx -f",
+    `complete -c proxx -n __fish_use_subcommand -s h -l help -d ${fishQuote("show help")}`,
+    `complete -c proxx -n __fish_use_subcommand -s V -l version -d ${fishQuote("print version")}`,
+  ];
+  for (const spec of specs) {
+    lines.push(`complete -c proxx -n __fish_use_subcommand -a ${spec.name} -d ${fishQuote(spec.summary)}`);
+  }
+  for (const spec of specs) {
+    const when = `-n ${fishQuote(`__fish_seen_subcommand_from ${spec.name}`)}`;
+    for (const o of spec.options) {
+      const names = `${o.short ? `-s ${o.short} ` : ""}-l ${o.long}`;
+      const value = o.arg ? ` ${fishValue(optionValueKind(o))}` : "";
+      lines.push(`complete -c proxx ${when} ${names}${value} -d ${fishQuote(short(o.description))}`);
+    }
+    if (spec.positional.kind === "words") lines.push(`complete -c proxx ${when} -a ${fishQuote(spec.positional.words.join(" "))}`);
+    else if (spec.positional.kind === "dir") lines.push(`complete -c proxx ${when} -a '(__fish_complete_directories)'`);
+    else if (spec.positional.kind === "file") lines.push(`complete -c proxx ${when} -F`);
+  }
+  return `${lines.join("\n")}\n`;
+}
+
+// ---------- command ----------
+
+export const completionsCommand: Command = {
+  name: "completions",
+  summary: "Print shell completions: proxx completions bash|zsh|fish",
+  help: `Usage: proxx completions <bash|zsh|fish>
+
+Prints a completion script for the shell: commands, their options, JobSpec values
+(codecs, containers, profiles) and file or folder arguments. It is generated from this
+version of proxx; regenerate it after an upgrade.
+
+Options:
+  -h, --help     show this help
+
+Examples:
+  eval "$(proxx completions bash)"                              # bash, this session
+  proxx completions bash > ~/.local/share/bash-completion/completions/proxx
+  proxx completions zsh > "\${fpath[1]}/_proxx"                   # zsh, then restart the shell
+  proxx completions fish > ~/.config/fish/completions/proxx.fish
+
+Exit codes: 0 printed, 2 usage error (unknown shell).
+`,
+  async run(platform, argv) {
+    const { values, positionals } = parse("completions", argv, { help: { type: "boolean", short: "h" } });
+    if (values.help) return (platform.writeStdout(this.help), EXIT.OK);
+    const shell = positionals[0];
+    if (positionals.length !== 1 || !(SHELLS as readonly string[]).includes(shell!)) {
+      throw new UsageError(`expects one shell: ${SHELLS.join(", ")}${shell ? `, got '${positionals.join(" ")}'` : ""}`, "completions");
+    }
+    // Imported here, not at the top: commands.ts lists this command (an import cycle).
+    const { COMMANDS } = await import("./commands.ts");
+    platform.writeStdout(completionScript(shell as Shell, COMMANDS));
+    return EXIT.OK;
+  },
+};
