@@ -7,5 +7,6 @@ import { resetCommand, statusCommand } from "./status.ts";
 import { schemaCommand } from "./schema.ts";
 import { newCommand } from "./new.ts";
 import { completionsCommand } from "./completions.ts";
+import { doctorCommand } from "./doctor.ts";
 
-export const COMMANDS: readonly Command[] = [runCommand, validateCommand, newCommand, watchCommand, statusCommand, resetCommand, schemaCommand, completionsCommand];
+export const COMMANDS: readonly Command[] = [runCommand, validateCommand, newCommand, watchCommand, statusCommand, resetCommand, schemaCommand, doctorCommand, completionsCommand];

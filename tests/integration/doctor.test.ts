@@ -1,0 +1,76 @@
+/** `proxx doctor` as a real process: finds the real FFmpeg, names what is missing, exit 0 / 4. */
+import { afterAll, expect, test } from "bun:test";
+import { chmodSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { proxx, tempDir } from "../helpers/cli.ts";
+import { encoderFor, parseEncoderList } from "../../src/cli/doctor.ts";
+import { CODECS } from "../../src/jobspec/schema.ts";
+
+const dir = tempDir("proxx-doctor-");
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+test("with the installed FFmpeg every codec has its encoder and the exit code is 0", () => {
+  const r = proxx(["doctor", "--json"]);
+  expect(r.code).toBe(0);
+  const report = JSON.parse(r.stdout);
+  expect(report.ok).toBe(true);
+  expect(report.ffmpeg.version).toStartWith("ffmpeg version");
+  expect(report.ffprobe.version).toStartWith("ffprobe version");
+  expect(report.codecs.map((c: { codec: string }) => c.codec)).toEqual([...CODECS]);
+  for (const c of report.codecs) expect({ codec: c.codec, available: c.available }).toEqual({ codec: c.codec, available: true });
+  expect(report.platform.runtime).toStartWith("bun ");
+  expect(report.problems).toEqual([]);
+});
+
+test("the encoders are the ones src/ffmpeg/args.ts puts on the command line", () => {
+  expect(encoderFor("h264").video).toBe("libx264");
+  expect(encoderFor("dnxhr").video).toBe("dnxhd");
+  expect(encoderFor("prores_proxy").video).toMatch(/^prores/);
+  expect(encoderFor("vp9", "webm").audio).toBe("libopus");
+  for (const codec of CODECS) expect(encoderFor(codec).video).not.toBeNull();
+});
+
+test("a missing ffmpeg is exit 4 with the install command", () => {
+  const r = proxx(["doctor", "--ffmpeg", join(dir, "no-such-ffmpeg")]);
+  expect(r.code).toBe(4);
+  expect(r.stdout).toContain("ffmpeg not found at");
+  expect(r.stdout).toContain("apt-get install ffmpeg");
+  expect(r.stdout).toContain("proxx cannot work");
+});
+
+test("an FFmpeg without some encoders still works (exit 0) and names the codecs it cannot do", () => {
+  const fake = join(dir, "ffmpeg-lite");
+  writeFileSync(
+    fake,
+    `#!/bin/sh
+case "$*" in
+  *-encoders*) printf ' V....D libx264   H.264\\n A..... aac   AAC\\n A....D pcm_s16le   PCM\\n' ;;
+  *) echo "ffmpeg version 9.9-lite" ;;
+esac
+`,
+  );
+  chmodSync(fake, 0o755);
+  const r = proxx(["doctor", "--ffmpeg", fake, "--json"]);
+  expect(r.code).toBe(0);
+  const report = JSON.parse(r.stdout);
+  expect(report.ffmpeg.version).toBe("ffmpeg version 9.9-lite");
+  const byCodec = Object.fromEntries(report.codecs.map((c: { codec: string; available: boolean }) => [c.codec, c.available]));
+  expect(byCodec.h264).toBe(true);
+  expect(byCodec.vp9).toBe(false);
+  expect(report.problems.some((p: { problem: string; fatal: boolean }) => p.problem.includes("codec vp9") && !p.fatal)).toBe(true);
+  expect(report.audio.find((a: { container: string }) => a.container === "webm").available).toBe(false);
+});
+
+test("an ffmpeg that does not run is exit 4", () => {
+  const broken = join(dir, "ffmpeg-broken");
+  writeFileSync(broken, "#!/bin/sh\nexit 3\n");
+  chmodSync(broken, 0o755);
+  const r = proxx(["doctor", "--ffmpeg", broken]);
+  expect(r.code).toBe(4);
+  expect(r.stdout).toContain("does not run");
+});
+
+test("parseEncoderList reads encoder names and skips the legend", () => {
+  const names = parseEncoderList("Encoders:\n V..... = Video\n ------\n V....D libx264   x\n A..... aac  y\n");
+  expect([...names].sort()).toEqual(["aac", "libx264"]);
+});
