@@ -118,7 +118,10 @@ function rulesOnValidFields(known: Record<string, unknown>, reported: Validation
     const field = JobSpecSchema.shape[key as keyof typeof JobSpecSchema.shape].safeParse(value);
     if (field.success) lenient[key] = field.data;
   }
-  if (!Array.isArray(lenient.sources)) lenient.sources = Array.isArray(known.sources) ? known.sources.map(String) : [];
+  // Only strings: String() of a deeply nested array recurses and can overflow the stack.
+  if (!Array.isArray(lenient.sources)) {
+    lenient.sources = Array.isArray(known.sources) ? known.sources.map((s) => (typeof s === "string" ? s : "")) : [];
+  }
   if (typeof lenient.naming_template !== "string") lenient.naming_template = "{index}";
   return checkRules(lenient as JobSpec).issues.filter((i) => !bad.has(i.path.split(/[.[]/)[0]) && !i.message.startsWith("is required (or set"));
 }
@@ -160,7 +163,7 @@ interface ZodIssueLike {
 function describeIssue(issue: ZodIssueLike, input: Record<string, unknown>): string {
   let value: unknown = input;
   for (const key of issue.path) value = (value as Record<PropertyKey, unknown> | undefined)?.[key];
-  const shown = JSON.stringify(value)?.slice(0, 80) ?? "undefined";
+  const shown = preview(value);
   const custom = !issue.message.startsWith("Invalid");
   if (issue.code === "invalid_value" && issue.values && !custom) {
     const options = issue.values.map(String);
@@ -169,6 +172,32 @@ function describeIssue(issue: ZodIssueLike, input: Record<string, unknown>): str
   }
   if (issue.code === "invalid_type" && !custom) return `must be ${article(issue.expected ?? "a valid value")}, got ${typeName(value)}`;
   return `${issue.message} (got ${shown})`;
+}
+
+/**
+ * At most 80 characters of the offending value. JSON.stringify alone overflows the stack on
+ * a deeply nested value (`[[[[…]]]]` 100,000 deep parses fine), which made a hostile
+ * JobSpec crash validation instead of being reported (found by scripts/fuzz.ts).
+ */
+function preview(value: unknown): string {
+  const hidden = Array.isArray(value) ? "[…] (too deeply nested to show)" : "{…} (too deeply nested to show)";
+  // Checked first, iteratively: letting JSON.stringify hit the stack limit costs ~1 s.
+  if (nestedDeeperThan(value, 64)) return hidden;
+  try {
+    return JSON.stringify(value)?.slice(0, 80) ?? "undefined";
+  } catch {
+    return hidden;
+  }
+}
+
+function nestedDeeperThan(value: unknown, limit: number): boolean {
+  const stack: [unknown, number][] = [[value, 0]];
+  for (let visited = 0; stack.length > 0; visited++) {
+    const [v, depth] = stack.pop()!;
+    if (depth > limit || visited > 100_000) return true;
+    if (v && typeof v === "object") for (const child of Object.values(v)) stack.push([child, depth + 1]);
+  }
+  return false;
 }
 
 function article(expected: string): string {
