@@ -17,7 +17,9 @@ function distance(a: string, b: string): number {
 /** Returns `; did you mean 'x'?` or "" when nothing is close. */
 export function didYouMean(given: string, options: readonly string[]): string {
   const g = given.toLowerCase();
-  if (!g) return "";
+  // Nothing sensible is "close" to a long string, and edit distance on a 1 MB value from a
+  // hostile JobSpec costs seconds (scripts/fuzz.ts).
+  if (!g || g.length > 64) return "";
   const prefixed = options.find((o) => o.startsWith(g) || g.startsWith(o));
   if (prefixed) return `; did you mean '${prefixed}'?`;
   let best: string | null = null;
