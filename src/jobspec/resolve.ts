@@ -40,6 +40,13 @@ export function parseResolution(value: string): ResolutionSpec {
   return { width: w!, height: h! };
 }
 
+/**
+ * Longest output file name: 255 bytes (ext4, APFS, NTFS) minus what the executor's temp name
+ * `.<name>.proxx-partial` adds. Longer names passed validation and then failed in FFmpeg
+ * (or in posix_spawn with E2BIG for megabyte names) — found by scripts/fuzz.ts.
+ */
+export const MAX_OUTPUT_NAME_BYTES = 255 - ".".length - ".proxx-partial".length;
+
 export interface ResolveContext {
   jobId: string;
   jobspecPath: string | null;
@@ -58,16 +65,28 @@ export async function resolveJob(
   const issues: ValidationIssue[] = [];
   const absolute = (p: string) => path.resolve(ctx.baseDir, p);
 
+  // stat throws for ENAMETOOLONG, EACCES, ELOOP...: that is a finding about the path, not a crash.
+  const statOf = async (p: string, where: string) => {
+    try {
+      return await platform.stat(p);
+    } catch (error) {
+      issues.push({ path: where, message: `cannot be checked: ${(error as Error).message.slice(0, 200)}` });
+      return undefined;
+    }
+  };
+
   const sources = spec.sources.map(absolute);
   for (const [i, source] of sources.entries()) {
-    const stat = await platform.stat(source);
-    if (!stat) issues.push({ path: `sources[${i}]`, message: `file does not exist: ${source}` });
-    else if (!stat.isFile) issues.push({ path: `sources[${i}]`, message: `is not a file: ${source}` });
+    const stat = await statOf(source, `sources[${i}]`);
+    if (stat === null) issues.push({ path: `sources[${i}]`, message: `file does not exist: ${source}` });
+    else if (stat && !stat.isFile) issues.push({ path: `sources[${i}]`, message: `is not a file: ${source}` });
   }
 
   const outputDir = absolute(spec.output_directory);
-  const dirStat = await platform.stat(outputDir);
-  if (!dirStat) {
+  const dirStat = await statOf(outputDir, "output_directory");
+  if (dirStat === undefined) {
+    // reported by statOf
+  } else if (!dirStat) {
     issues.push({ path: "output_directory", message: `directory does not exist: ${outputDir} (create it first)` });
   } else if (!dirStat.isDirectory) {
     issues.push({ path: "output_directory", message: `is not a directory: ${outputDir}` });
@@ -90,6 +109,14 @@ export async function resolveJob(
     const where = `sources[${index}]`;
     if (name === "" || name === "." || name === ".." || path.dirname(output) !== outputDir) {
       issues.push({ path: where, message: `naming_template gives the name '${fileName}', which is not a file inside output_directory` });
+      continue;
+    }
+    const nameBytes = new TextEncoder().encode(fileName).length;
+    if (nameBytes > MAX_OUTPUT_NAME_BYTES) {
+      issues.push({
+        path: where,
+        message: `naming_template gives a ${nameBytes}-byte file name ('${fileName.slice(0, 40)}…'); at most ${MAX_OUTPUT_NAME_BYTES} bytes fit (file systems allow 255, and the temp name adds ${255 - MAX_OUTPUT_NAME_BYTES})`,
+      });
       continue;
     }
     const key = collisionKey(output);
