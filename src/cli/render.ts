@@ -85,6 +85,7 @@ export function createRenderer(platform: Platform, options: RenderOptions, style
   // plain: per clip, when the last progress line was printed and the highest milestone shown.
   const plainState = new Map<string, { at: number; milestone: number }>();
   const clipKey = (e: { job_id: string; index: number }) => `${e.job_id}\0${e.index}`;
+  let lastScan = "";
 
   const onProgress = (event: ProgressEvent) => {
     if (style.live) {
@@ -138,6 +139,14 @@ export function createRenderer(platform: Platform, options: RenderOptions, style
       case "warning":
         log(paint("33", `warning: ${event.message}`));
         return;
+      case "scan": {
+        // A polling runner scans every few seconds: say so only when the picture changed.
+        const key = `${event.folder}\0${event.pending}\0${event.settling}\0${event.skipped}`;
+        if (quiet || key === lastScan) return;
+        lastScan = key;
+        log(watchLine(event)!);
+        return;
+      }
       case "job_result":
         if (quiet && event.final_status === "COMPLETED") return;
         log(watchLine(event)!);
@@ -241,11 +250,9 @@ function watchLine(event: ProxxEvent): string | null {
       return `skip ${basename(event.jobspec_path)}: ${event.reason}`;
     case "settling":
       return `waiting for ${basename(event.jobspec_path)} to settle (unchanged for ${event.settle_seconds}s)`;
-    case "job_result": {
-      const reason = (event as { failure_reason?: string | null }).failure_reason;
+    case "job_result":
       return `${event.final_status} ${basename(event.jobspec_path)} → result ${event.result_path}, JobSpec moved to ${event.moved_to}` +
-        (reason ? `\n  ${reason.split("\n").join("\n  ")}` : "");
-    }
+        (event.failure_reason ? `\n  ${event.failure_reason.split("\n").join("\n  ")}` : "");
     case "recovered":
       return `recovered ${basename(event.jobspec_path)}: ${event.action}`;
     case "stopping":

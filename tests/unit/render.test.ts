@@ -222,7 +222,7 @@ describe("verbosity", () => {
       render(progress(50, 5));
       render(finished("COMPLETED"));
       render({ type: "scan", folder: "/jobs", pending: 1, settling: 0, skipped: 0 });
-      render({ type: "job_result", jobspec_path: "/jobs/a.json", final_status: "COMPLETED", result_path: "/jobs/a.result.json", moved_to: "/jobs/processed/a.json" });
+      render({ type: "job_result", jobspec_path: "/jobs/a.json", final_status: "COMPLETED", result_path: "/jobs/a.result.json", moved_to: "/jobs/processed/a.json", failure_reason: null });
       expect(p.stderr).toBe("");
       render(finished("FAILED", 1));
       expect(p.stderr.replace(/\x1b\[[0-9;]*m/g, "")).toBe("[2/2] FAILED clip_a.mov (12.3s): FFmpeg exited with code 1\n");
@@ -241,6 +241,38 @@ describe("verbosity", () => {
     const { p, render } = setup();
     render(started());
     expect(p.stderr).not.toContain("ffmpeg");
+  });
+});
+
+describe("watch runner lines", () => {
+  test("a repeated identical scan is not logged again (a polling runner would print one every 2 s)", () => {
+    const { p, render } = setup();
+    const scan = (pending: number) => render({ type: "scan", folder: "/jobs", pending, settling: 0, skipped: 3 });
+    scan(0);
+    scan(0);
+    scan(0);
+    scan(1);
+    scan(0);
+    expect(p.stderr.trim().split("\n")).toEqual([
+      "scan /jobs: 0 pending, 0 settling, 3 skipped",
+      "scan /jobs: 1 pending, 0 settling, 3 skipped",
+      "scan /jobs: 0 pending, 0 settling, 3 skipped",
+    ]);
+  });
+
+  test("a job that did not complete shows its reason, also with --quiet", () => {
+    const { p, render } = setup({ verbosity: "quiet" });
+    render({
+      type: "job_result",
+      jobspec_path: "/jobs/a.json",
+      final_status: "PARTIAL",
+      result_path: "/jobs/a.result.json",
+      moved_to: "/jobs/failed/a.json",
+      failure_reason: "JobSpec validation failed with 1 error(s):\n  codec: is required",
+    });
+    expect(p.stderr).toBe(
+      "PARTIAL a.json → result /jobs/a.result.json, JobSpec moved to /jobs/failed/a.json\n  JobSpec validation failed with 1 error(s):\n    codec: is required\n",
+    );
   });
 });
 
