@@ -1,6 +1,8 @@
-/** `proxx schema`: print the JobSpec JSON Schema, generated from the zod schema. */
+/** `proxx schema`: print the JobSpec (or result) JSON Schema, generated from the zod schemas. */
+import { z } from "zod";
 import type { Command } from "./command.ts";
 import { jobSpecJsonSchemaText } from "../jobspec/json-schema.ts";
+import { JobResult } from "../engine/result.ts";
 import { EXIT } from "./exit-codes.ts";
 import { parse } from "./common.ts";
 import { UsageError } from "./usage-error.ts";
@@ -21,20 +23,31 @@ or, in VS Code, with "json.schemas" in .vscode/settings.json:
   "json.schemas": [{ "fileMatch": ["jobs/*.json"], "url": "./jobspec.schema.json" }]
 
 Options:
+  --result       print the schema of result files (<name>.result.json, run --json) instead
   -h, --help     show this help
 
 Examples:
   proxx schema > jobspec.schema.json
+  proxx schema --result > result.schema.json
   proxx schema | jq '.properties.codec.enum'
   proxx new --sources 'clips/*.mov' --output-directory out --schema-ref ./jobspec.schema.json > job.json
 
 Exit codes: 0 printed, 2 usage error.
 `,
   async run(platform, argv) {
-    const { values, positionals } = parse("schema", argv, { help: { type: "boolean", short: "h" } });
+    const { values, positionals } = parse("schema", argv, {
+      result: { type: "boolean" },
+      help: { type: "boolean", short: "h" },
+    });
     if (values.help) return (platform.writeStdout(this.help), EXIT.OK);
     if (positionals.length > 0) throw new UsageError(`takes no arguments, got '${positionals[0]}'`, "schema");
-    platform.writeStdout(jobSpecJsonSchemaText());
+    platform.writeStdout(values.result ? resultJsonSchemaText() : jobSpecJsonSchemaText());
     return EXIT.OK;
   },
 };
+
+/** The JobResult schema: what proxx writes, so the output shape (`io: "output"`). */
+export function resultJsonSchemaText(): string {
+  const { $schema, ...rest } = z.toJSONSchema(JobResult, { io: "output", target: "draft-2020-12" }) as Record<string, unknown>;
+  return `${JSON.stringify({ $schema, title: "proxx job result", ...rest }, null, 2)}\n`;
+}

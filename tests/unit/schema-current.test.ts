@@ -4,6 +4,9 @@ import { spawnSync } from "node:child_process";
 import { join, resolve } from "node:path";
 import { FIELD_DESCRIPTIONS, jobSpecJsonSchema, jobSpecJsonSchemaText } from "../../src/jobspec/json-schema.ts";
 import { CODECS, Container, KNOWN_FIELDS, PROXY_PROFILES, REQUIRED_FIELDS } from "../../src/jobspec/schema.ts";
+import { JobResult } from "../../src/engine/result.ts";
+import { main } from "../../src/cli/main.ts";
+import { FakePlatform } from "../helpers/fake-platform.ts";
 
 const REPO = resolve(import.meta.dir, "../..");
 const COMMITTED = join(REPO, "docs/jobspec.schema.json");
@@ -52,5 +55,21 @@ describe("generated schema", () => {
     for (const value of ["mov", ".MOV", " Mp4 ", "mkv", ".webm", "MXF", "avi", "..mov", "mo v", "", ".", "mov.mp4"]) {
       expect({ value, schema: matches(value) }).toEqual({ value, schema: Container.safeParse(value).success });
     }
+  });
+});
+
+describe("proxx schema --result", () => {
+  test("prints the result-file schema generated from the JobResult zod schema", async () => {
+    const p = new FakePlatform();
+    expect(await main(p, ["schema", "--result"])).toBe(0);
+    const schema = JSON.parse(p.stdout);
+    expect(schema.title).toBe("proxx job result");
+    expect(Object.keys(schema.properties).sort()).toEqual(Object.keys(JobResult.shape).sort());
+    expect(schema.properties.final_status.enum).toContain("INTERRUPTED");
+  });
+
+  test("takes no arguments", async () => {
+    const p = new FakePlatform();
+    expect(await main(p, ["schema", "job.json"])).toBe(2);
   });
 });
