@@ -12,6 +12,8 @@
  * - No escape character (a backslash is a separator on Windows): match a special character
  *   with a one-character class: `[*]` `[?]` `[[]` `[{]`.
  * - A pattern that names an existing file is taken literally, so `clip [1].mov` just works.
+ *   A plain name that does not exist as typed is still looked up in its folder by the rules
+ *   below (NFC, case), so `café.mov` finds a decomposed `café.mov`.
  * - Names starting with `.` match only a pattern segment that starts with `.`, and `**` does
  *   not enter hidden folders: macOS `._clip.mov` sidecars and proxx's own hidden temp files
  *   are never picked up by accident.
@@ -176,8 +178,10 @@ export async function expandGlob(platform: Platform, pattern: string, options: G
   if ((await platform.stat(asIs).catch(() => null))?.isFile) return [asIs];
 
   const segments = splitPattern(pattern, windows);
-  const firstMagic = segments.findIndex((s) => s === "**" || hasMagic(s));
-  if (firstMagic < 0) return [];
+  // No glob syntax but no such file either: still match the file name by listing its folder,
+  // so a name typed in NFC finds the NFD name macOS wrote, and case is ignored as for globs.
+  const magicAt = segments.findIndex((s) => s === "**" || hasMagic(s));
+  const firstMagic = magicAt >= 0 ? magicAt : segments.length - 1;
   // The plain folders before the first glob segment are a starting point, not something to match.
   const prefix = segments.slice(0, firstMagic);
   const start = prefix.length === 0 ? cwd : path.resolve(cwd, prefix.join("/") || "/");

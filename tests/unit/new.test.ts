@@ -114,6 +114,15 @@ describe("glob expansion", () => {
     expect(await expandGlob(p, "*/")).toEqual([]);
   });
 
+  test("Windows: a backslash separates folders; elsewhere it is an ordinary character", async () => {
+    const files = { "/work/clips/A001.MOV": "v", "/work/clips/day2/B001.mov": "v" };
+    const windows = new FakePlatform({ os: "windows", files });
+    expect(rel(await expandGlob(windows, "clips\\**\\*.mov"))).toEqual(["clips/A001.MOV", "clips/day2/B001.mov"]);
+    const linux = new FakePlatform({ files: { ...files, "/work/a\\b.mov": "v" } });
+    expect(await expandGlob(linux, "clips\\*.mov")).toEqual([]);
+    expect(rel(await expandGlob(linux, "a\\*.mov"))).toEqual(["a\\b.mov"]);
+  });
+
   test("order is NFC full path in code-unit order, not locale", () => {
     const nfd = "/c/Cafe\u0301.mov";
     const names = ["/c/b.mov", nfd, "/c/Z.mov", "/c/a.mov", "/c/Caff.mov"];
@@ -140,6 +149,9 @@ describe("glob on a real file system", () => {
   test("an NFC pattern finds an NFD name; the path returned is the name on disk", async () => {
     const found = await expandGlob(platformIn(dir), "clips/Caf\u00e9*.mov");
     expect(found).toEqual([join(dir, "clips", nfd)]);
+    // also a plain name without glob characters (and in another case)
+    expect(await expandGlob(platformIn(dir), "clips/CAF\u00c9 TAKE.mov")).toEqual([join(dir, "clips", nfd)]);
+    expect(await expandGlob(platformIn(dir), "clips/Caf\u00e9 take.mov", { caseSensitive: true })).toEqual([join(dir, "clips", nfd)]);
   });
 
   test("symlinked files count, symlinked folders are not followed by **", async () => {
