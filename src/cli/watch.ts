@@ -14,11 +14,11 @@ import { VERSION } from "../version.ts";
 
 export const watchCommand: Command = {
   name: "watch",
-  summary: "Process every JobSpec dropped into a folder: sequential, idempotent, crash-safe",
+  summary: "Process every JobSpec dropped into a folder: idempotent, crash-safe, sequential by default",
   help: `Usage: proxx watch <folder> [options]
 
-Takes each pending *.json JobSpec in the folder root (sorted by name, one at a time),
-runs it, writes <name>.result.json beside it, moves the JobSpec into processed/
+Takes each pending *.json JobSpec in the folder root (sorted by name, one at a time
+unless --max-workers says otherwise), runs it, writes <name>.result.json beside it, moves the JobSpec into processed/
 (COMPLETED) or failed/ (anything else) and records its SHA-256 in
 processed_manifest.json. A JobSpec is skipped when its result file exists or the manifest
 has the same path and hash. Files are taken only after they stop changing.
@@ -27,6 +27,10 @@ Options:
   --once                 one pass over the folder, then exit (cron, CI)
   --poll-seconds N       seconds between scans in continuous mode (default 2)
   --settle-seconds N     a file must be unchanged this long before it is taken (default 2; 0 = at once)
+  --max-workers N        run up to N jobs at the same time (default 1). Clips within a job
+                         stay sequential; results, moves, manifest and log order are those of
+                         a sequential run. FFmpeg already uses every core for one large
+                         clip; N > 1 pays off for many short clips (docs/performance.md)
   --timeout-seconds N    kill FFmpeg after N seconds per clip (default 3600)
   --ffmpeg PATH          FFmpeg to use (default: $PROXX_FFMPEG, then PATH, then usual places)
   --ffprobe PATH         ffprobe to use
@@ -39,6 +43,7 @@ Examples:
   proxx watch ./jobs --once                       # cron: */5 * * * * proxx watch /data/jobs --once
   proxx watch ./jobs                              # poll every 2 s until Ctrl-C / SIGTERM
   proxx watch ./jobs --poll-seconds 30 --json > events.ndjson
+  proxx watch ./jobs --once --max-workers 2      # two jobs at a time
   proxx status ./jobs                             # what is pending, processed and failed
   proxx reset ./jobs --failed                     # move failed jobs back for a retry
 
@@ -55,6 +60,7 @@ ${EXIT_CODE_HELP}
       once: { type: "boolean" },
       "poll-seconds": { type: "string" },
       "settle-seconds": { type: "string" },
+      "max-workers": { type: "string" },
     });
     if (values.help) return (platform.writeStdout(this.help), EXIT.OK);
     if (positionals.length !== 1) throw new UsageError("expects exactly one folder", "watch");
@@ -62,6 +68,10 @@ ${EXIT_CODE_HELP}
     const pollSeconds = numberOption("poll-seconds", values["poll-seconds"], 2, 0.05);
     const settleSeconds = numberOption("settle-seconds", values["settle-seconds"], 2, 0);
     const timeoutSeconds = numberOption("timeout-seconds", values["timeout-seconds"], 3600, 1);
+    const maxWorkers = numberOption("max-workers", values["max-workers"], 1, 1);
+    if (!Number.isInteger(maxWorkers) || maxWorkers > 64) {
+      throw new UsageError(`--max-workers must be a whole number from 1 to 64, got '${values["max-workers"]}'`, "watch");
+    }
     const render = createRenderer(platform, { json: Boolean(values.json), verbosity: verbosityOf(values) });
     if (!(await platform.stat(folder))?.isDirectory) {
       platform.writeStderr(`proxx watch: folder does not exist or is not a directory: ${folder}\n`);
@@ -75,11 +85,13 @@ ${EXIT_CODE_HELP}
         once: Boolean(values.once),
         pollSeconds,
         settleSeconds,
+        maxWorkers,
         signal: stop.signal,
         onEvent: render,
         proxxVersion: VERSION,
-        runJob: async (jobspecPath, signal) =>
-          (await runJobFile(platform, jobspecPath, { tools, timeoutSeconds, onEvent: render, signal })).result,
+        // onEvent: this job's place in the ordered log (the runner's, not the renderer directly).
+        runJob: async (jobspecPath, signal, onEvent) =>
+          (await runJobFile(platform, jobspecPath, { tools, timeoutSeconds, onEvent, signal })).result,
         cleanupPartials: (jobspecPath) => removePartials(platform, jobspecPath),
       });
       const interrupted = stop.exitCode();

@@ -1,26 +1,38 @@
 /**
  * One job through the crash-safe step order (see runner.ts / docs/crash-safety.md):
  *
- *   1. mark in-flight (atomic)      — `.proxx.inflight.json` {path, sha256, attempts}
+ *   1. mark in-flight (atomic)      — the slot's record (`.proxx.inflight.json` for slot 0)
  *   2. execute                      — the injected RunJob
  *   3. write result (atomic)        — `<stem>.result.json` in the root
  *   4. move JobSpec                 — rename into processed/ or failed/, never overwriting
  *   5. manifest entry (atomic)      — whole manifest rewritten via writeFileAtomic
- *   6. clear in-flight              — remove the record
+ *   6. clear in-flight              — remove the slot's record
  *
  * Steps 3–6 are `finishJob`, shared with start-up recovery, and each is idempotent given
  * the state the previous one leaves, so a kill -9 between any two is finished on restart.
+ *
+ * With `--max-workers N` several jobs run steps 1–2 at once, each with its own record file
+ * (its slot). Steps 4–5 — the clash-free move and the manifest rewrite — run under one
+ * lock (`RunnerContext.bookkeeping`): a single writer for the manifest, and no two jobs
+ * can pick the same clash-free name. Each job emits through its own `emit` (the runner
+ * orders the jobs' events, see runner.ts).
  */
 import { failpoint } from "./failpoint.ts";
 import type { Platform } from "../platform/types.ts";
 import type { EventSink } from "../engine/events.ts";
 import { isoUtc, JobResult } from "../engine/result.ts";
+import { Mutex } from "./mutex.ts";
 import { clearInflight, writeInflight } from "./inflight.ts";
 import { type Manifest, messageOf, withEntry, writeManifest } from "./manifest.ts";
 import { baseName, clashFreeName, FAILED_DIR, joinPath, PROCESSED_DIR, resultNameFor, stemOf } from "./names.ts";
 
-/** The engine contract: never throws on bad input; PARTIAL for invalid JobSpecs; INTERRUPTED when `signal` aborted it. */
-export type RunJob = (jobspecPath: string, signal: AbortSignal) => Promise<JobResult>;
+/**
+ * The engine contract: never throws on bad input; PARTIAL for invalid JobSpecs; INTERRUPTED
+ * when `signal` aborted it. `onEvent` is where this job's engine events belong (the runner
+ * keeps the log in job order when jobs run in parallel); a RunJob that ignores it still
+ * works, its events are just not ordered.
+ */
+export type RunJob = (jobspecPath: string, signal: AbortSignal, onEvent: EventSink) => Promise<JobResult>;
 
 /** Shared state of one runner process (also used by recovery). */
 export interface RunnerContext {
@@ -32,9 +44,15 @@ export interface RunnerContext {
   runJob: RunJob;
   cleanupPartials?: (jobspecPath: string) => Promise<void>;
   proxxVersion: string;
-  /** Executions already started for (path, sha256), from an in-flight record found at start. */
-  retries: Map<string, { sha256: string; attempts: number }>;
+  /**
+   * Executions already started for (path, sha256), from an in-flight record found at start,
+   * and the slot whose record file still holds it: the retry reuses that slot, so the old
+   * record is overwritten by the new attempt's, never left behind or duplicated.
+   */
+  retries: Map<string, { sha256: string; attempts: number; slot: number }>;
   counts: { processed: number; completed: number; failed: number; invalid: number; skipped: number; recovered: number };
+  /** Serialises the move (clash-free names) and the manifest rewrite across parallel jobs: one writer. */
+  bookkeeping: Mutex;
 }
 
 export function resultPathFor(folder: string, jobspecPath: string): string {
@@ -50,8 +68,17 @@ export function resultFileText(result: JobResult, jobspecPath: string, writtenAt
   return JSON.stringify(out, null, 2) + "\n";
 }
 
-/** Steps 1–6 for a settled, not-skipped JobSpec. Returns false when the job was interrupted by the signal. */
-export async function takeJob(ctx: RunnerContext, jobspecPath: string, sha256: string): Promise<boolean> {
+/**
+ * Steps 1–6 for a settled, not-skipped JobSpec, with its in-flight record in `slot`.
+ * Returns false when the job was interrupted by the signal.
+ */
+export async function takeJob(
+  ctx: RunnerContext,
+  jobspecPath: string,
+  sha256: string,
+  slot = 0,
+  emit: EventSink = ctx.onEvent,
+): Promise<boolean> {
   const { platform, folder, signal } = ctx;
   const prior = ctx.retries.get(jobspecPath);
   const attempts = prior && prior.sha256 === sha256 ? prior.attempts + 1 : 1;
@@ -65,13 +92,13 @@ export async function takeJob(ctx: RunnerContext, jobspecPath: string, sha256: s
     attempts,
     started_at: isoUtc(startedAt),
     pid: platform.pid,
-  });
-  ctx.onEvent({ type: "job_taken", jobspec_path: jobspecPath });
+  }, slot);
+  emit({ type: "job_taken", jobspec_path: jobspecPath });
 
   // 2. execute. Any throw or malformed return becomes a FAILED result: one job never stops the runner.
   let result: JobResult;
   try {
-    const raw = await ctx.runJob(jobspecPath, signal);
+    const raw = await ctx.runJob(jobspecPath, signal, emit);
     const check = JobResult.safeParse(raw);
     result = check.success ? raw : await runnerFailure(
       ctx,
@@ -88,7 +115,7 @@ export async function takeJob(ctx: RunnerContext, jobspecPath: string, sha256: s
       // Graceful stop: no result, no manifest entry, JobSpec stays pending. The in-flight
       // record is cleared because a requested stop is not a crash and must not count
       // towards the two-interruption poison limit.
-      await clearInflight(platform, folder);
+      await clearInflight(platform, folder, slot);
       return false;
     }
     result = {
@@ -97,25 +124,35 @@ export async function takeJob(ctx: RunnerContext, jobspecPath: string, sha256: s
       failure_reason: `job reported INTERRUPTED although no stop was requested${result.failure_reason ? `: ${result.failure_reason}` : ""}`,
     };
   }
-  await finishJob(ctx, jobspecPath, sha256, result);
+  await finishJob(ctx, jobspecPath, sha256, result, slot, emit);
   return true;
 }
 
 /** Steps 3–6. Each step checks what is already done, so recovery can call it at any point. */
-export async function finishJob(ctx: RunnerContext, jobspecPath: string, sha256: string, result: JobResult): Promise<void> {
+export async function finishJob(
+  ctx: RunnerContext,
+  jobspecPath: string,
+  sha256: string,
+  result: JobResult,
+  slot = 0,
+  emit: EventSink = ctx.onEvent,
+): Promise<void> {
   const { platform, folder } = ctx;
   const resultPath = resultPathFor(folder, jobspecPath);
   failpoint(platform, "before-result");
   // 3. result first: once it exists the job is never executed again (seed skip rule 1).
   await platform.writeFileAtomic(resultPath, resultFileText(result, jobspecPath, platform.now()));
   failpoint(platform, "after-result");
-  const movedTo = await moveJobSpec(ctx, jobspecPath, result.final_status);
-  failpoint(platform, "after-move");
-  await recordInManifest(ctx, jobspecPath, sha256, result.final_status);
+  const movedTo = await ctx.bookkeeping.run(async () => {
+    const movedTo = await moveJobSpec(ctx, jobspecPath, result.final_status);
+    failpoint(platform, "after-move");
+    await recordInManifest(ctx, jobspecPath, sha256, result.final_status);
+    return movedTo;
+  });
   failpoint(platform, "after-manifest");
-  await clearInflight(platform, folder);
+  await clearInflight(platform, folder, slot);
   count(ctx, result.final_status);
-  ctx.onEvent({
+  emit({
     type: "job_result",
     jobspec_path: jobspecPath,
     final_status: result.final_status,

@@ -1,36 +1,69 @@
 /**
- * Start-up recovery, run under the lock before the first scan. It reads the in-flight
- * record and finishes whatever a kill -9 interrupted (crash points in docs/crash-safety.md):
+ * Start-up recovery, run under the lock before the first scan. It reads every in-flight
+ * record (one per slot: `.proxx.inflight.json`, `.proxx.inflight-<k>.json`, whatever
+ * `--max-workers` the crashed runner had) and finishes whatever a kill -9 interrupted
+ * (crash points in docs/crash-safety.md), one record at a time in slot order:
  *
  * - result written (crash after step 3, 4 or 5): never re-run. Move the JobSpec if it is
  *   still in the root, add the manifest entry if missing, clear the record.
  * - no result, JobSpec unchanged in the root (crash during step 2): retry — the record stays
- *   and the next execution is attempt n+1 — unless it was already attempted `MAX_ATTEMPTS`
- *   times: then `cleanupPartials` runs and the job is failed with a clear reason.
+ *   and the next execution is attempt n+1, in the same slot — unless it was already
+ *   attempted `MAX_ATTEMPTS` times: then `cleanupPartials` runs and the job is failed with
+ *   a clear reason.
  * - no result, JobSpec changed or gone: the record is stale; clear it.
+ * - two records for one JobSpec (cannot happen in normal operation; defensive): the one
+ *   with more attempts is used, the other cleared.
  *
  * Without an in-flight record, a JobSpec in the root whose result exists is *skipped*, not
  * moved: that is the seed's skip rule 1, and it is how an operator re-drops a file.
  * Also removes our own orphaned atomic-write temp files (`<name>.tmp-<pid>`).
  */
+import type { DirEntry } from "../platform/types.ts";
 import { JobResult } from "../engine/result.ts";
 import { sha256Hex } from "./hash.ts";
-import { clearInflight, MAX_ATTEMPTS, readInflight } from "./inflight.ts";
+import { clearInflight, inflightName, inflightSlotOf, type InflightRecord, MAX_ATTEMPTS, readAllInflight } from "./inflight.ts";
 import { finishJob, moveJobSpec, recordInManifest, resultPathFor, type RunnerContext, runnerFailure } from "./job.ts";
 import { messageOf } from "./manifest.ts";
-import { INFLIGHT_NAME, isResultName, MANIFEST_NAME, joinPath } from "./names.ts";
+import { isResultName, joinPath, MANIFEST_NAME } from "./names.ts";
 
-export async function recover(ctx: RunnerContext): Promise<void> {
-  await removeOrphanTemps(ctx);
+/**
+ * `entries` is a listing of the folder root taken by the caller (the runner reuses it for
+ * its first scan when recovery changed nothing). Returns true when recovery changed the
+ * folder root (removed, moved or wrote anything there).
+ */
+export async function recover(ctx: RunnerContext, entries?: DirEntry[]): Promise<boolean> {
+  const listed = entries ?? (await ctx.platform.list(ctx.folder));
+  let changed = await removeOrphanTemps(ctx, listed);
   const { platform, folder } = ctx;
-  const read = await readInflight(platform, folder);
-  if (read.kind === "none") return;
-  if (read.kind === "corrupt") {
-    ctx.onEvent({ type: "warning", message: `ignoring unreadable ${INFLIGHT_NAME} (${read.reason})` });
-    await clearInflight(platform, folder);
-    return;
+  const records = await readAllInflight(platform, folder, listed.filter((e) => e.isFile).map((e) => e.name));
+  // One record per JobSpec: with duplicates the highest attempt count wins.
+  const chosen = new Map<string, { slot: number; record: InflightRecord }>();
+  for (const { slot, read } of records) {
+    if (read.kind === "corrupt") {
+      ctx.onEvent({ type: "warning", message: `ignoring unreadable ${inflightName(slot)} (${read.reason})` });
+      await clearInflight(platform, folder, slot);
+      changed = true;
+      continue;
+    }
+    const other = chosen.get(read.record.jobspec_path);
+    if (other) {
+      const [keep, drop] = other.record.attempts >= read.record.attempts ? [other, { slot, record: read.record }] : [{ slot, record: read.record }, other];
+      await clearInflight(platform, folder, drop.slot);
+      chosen.set(read.record.jobspec_path, keep);
+      changed = true;
+      continue;
+    }
+    chosen.set(read.record.jobspec_path, { slot, record: read.record });
   }
-  const rec = read.record;
+  for (const { slot, record } of [...chosen.values()].sort((a, b) => a.slot - b.slot)) {
+    if (await recoverOne(ctx, slot, record)) changed = true;
+  }
+  return changed;
+}
+
+/** One record. Returns true when the folder root changed. */
+async function recoverOne(ctx: RunnerContext, slot: number, rec: InflightRecord): Promise<boolean> {
+  const { platform, folder } = ctx;
   const path = rec.jobspec_path;
   const resultPath = resultPathFor(folder, path);
 
@@ -38,7 +71,7 @@ export async function recover(ctx: RunnerContext): Promise<void> {
     const status = await resultStatus(ctx, resultPath);
     const movedTo = await moveJobSpec(ctx, path, status);
     await recordInManifest(ctx, path, rec.sha256, status);
-    await clearInflight(platform, folder);
+    await clearInflight(platform, folder, slot);
     ctx.counts.recovered++;
     ctx.onEvent({
       type: "recovered",
@@ -47,20 +80,20 @@ export async function recover(ctx: RunnerContext): Promise<void> {
         ? `result was written before the crash; moved JobSpec to ${movedTo} and recorded it (not re-run)`
         : `result was written before the crash; recorded it in the manifest (not re-run)`,
     });
-    return;
+    return true;
   }
 
   const stat = await platform.stat(path);
   if (!stat || !stat.isFile) {
-    await clearInflight(platform, folder);
+    await clearInflight(platform, folder, slot);
     ctx.onEvent({ type: "warning", message: `interrupted job ${path} has no result and its JobSpec is gone; nothing to recover` });
-    return;
+    return true;
   }
   const sha = await sha256Hex(await platform.readFile(path));
   if (sha !== rec.sha256) {
-    await clearInflight(platform, folder);
+    await clearInflight(platform, folder, slot);
     ctx.onEvent({ type: "recovered", jobspec_path: path, action: "JobSpec changed since the interrupted run; it is treated as a new job" });
-    return;
+    return true;
   }
   if (rec.attempts >= MAX_ATTEMPTS) {
     const reason = `interrupted ${rec.attempts} times: the runner was killed while this job was running ` +
@@ -72,18 +105,19 @@ export async function recover(ctx: RunnerContext): Promise<void> {
         ctx.onEvent({ type: "warning", message: `cleaning partial outputs of ${path} failed: ${messageOf(error)}` });
       }
     }
-    await finishJob(ctx, path, sha, await runnerFailure(ctx, path, platform.now(), reason));
+    await finishJob(ctx, path, sha, await runnerFailure(ctx, path, platform.now(), reason), slot);
     ctx.counts.recovered++;
     ctx.onEvent({ type: "recovered", jobspec_path: path, action: `failed after ${rec.attempts} interruptions (poison job)` });
-    return;
+    return true;
   }
-  ctx.retries.set(path, { sha256: sha, attempts: rec.attempts });
+  ctx.retries.set(path, { sha256: sha, attempts: rec.attempts, slot });
   ctx.counts.recovered++;
   ctx.onEvent({
     type: "recovered",
     jobspec_path: path,
     action: `interrupted mid-run (attempt ${rec.attempts} of ${MAX_ATTEMPTS}); it will run again`,
   });
+  return false;
 }
 
 /** Status recorded in an existing result file; an unreadable one counts as FAILED (it still blocks re-runs). */
@@ -96,14 +130,18 @@ async function resultStatus(ctx: RunnerContext, resultPath: string): Promise<str
 }
 
 /** `<our file>.tmp-<pid>` left by a kill -9 inside writeFileAtomic: the target is intact, the temp is garbage. */
-async function removeOrphanTemps(ctx: RunnerContext): Promise<void> {
+async function removeOrphanTemps(ctx: RunnerContext, entries: DirEntry[]): Promise<boolean> {
   const { platform, folder } = ctx;
-  for (const entry of await platform.list(folder)) {
+  let removed = false;
+  for (const entry of entries) {
+    if (!entry.isFile || !entry.name.includes(".tmp-")) continue;
     const m = /^(.*)\.tmp-\d+$/.exec(entry.name);
-    if (!m || !entry.isFile) continue;
+    if (!m) continue;
     const base = m[1]!;
-    if (base === MANIFEST_NAME || base === INFLIGHT_NAME || isResultName(base) || base.startsWith(`${MANIFEST_NAME}.corrupt-`)) {
+    if (base === MANIFEST_NAME || inflightSlotOf(base) !== null || isResultName(base) || base.startsWith(`${MANIFEST_NAME}.corrupt-`)) {
       await platform.remove(joinPath(folder, entry.name));
+      removed = true;
     }
   }
+  return removed;
 }

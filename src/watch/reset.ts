@@ -18,7 +18,7 @@
  */
 import type { Platform } from "../platform/types.ts";
 import type { EventSink } from "../engine/events.ts";
-import { clearInflight, readInflight } from "./inflight.ts";
+import { clearInflight, readAllInflight } from "./inflight.ts";
 import { acquireLock } from "./lock.ts";
 import { readManifest, withoutEntries, writeManifest } from "./manifest.ts";
 import {
@@ -147,11 +147,12 @@ async function resetLocked(platform: Platform, folder: string, options: ResetOpt
     await platform.rename(t.from, t.root);
     actions.push({ action: "moved", from: t.from, to: t.root });
   }
-  // A reset job must start with a fresh attempt count.
-  const inflight = await readInflight(platform, folder);
-  if (inflight.kind === "ok" && plan.some((t) => t.root === inflight.record.jobspec_path)) {
-    await clearInflight(platform, folder);
-    actions.push({ action: "cleared_inflight", path: inflight.record.jobspec_path });
+  // A reset job must start with a fresh attempt count (whichever slot holds its record).
+  for (const { slot, read } of await readAllInflight(platform, folder)) {
+    if (read.kind === "ok" && plan.some((t) => t.root === read.record.jobspec_path)) {
+      await clearInflight(platform, folder, slot);
+      actions.push({ action: "cleared_inflight", path: read.record.jobspec_path });
+    }
   }
   return actions;
 }

@@ -7,7 +7,7 @@
  * on a clash (then `_2`, `_3`); `processed_manifest.json` keyed by absolute path. Skip when
  * the result file exists (checked first: the result file always wins) or the manifest has
  * this path with the same SHA-256; otherwise run (no record, or changed hash). Files are
- * taken in code-unit name order, one at a time.
+ * taken in code-unit name order, one at a time (default) or up to `maxWorkers` at a time.
  *
  * Fixed seed defects: invalid JobSpecs come back from RunJob as PARTIAL and are recorded
  * and moved to failed/ like any result (never reported again); an exception from a job
@@ -36,18 +36,31 @@
  * manifest entry, clears the record (not a crash) and leaves the JobSpec pending.
  * Full discussion: docs/crash-safety.md.
  *
+ * WORKERS (`maxWorkers` N > 1, opt-in; the seed's planned concurrency) — jobs are started
+ * in the same name order, up to N at once; clips within a job stay sequential and
+ * fail-fast (that is the engine). Each running job has its own in-flight record file (its
+ * slot, inflight.ts), so recovery after a kill -9 with several jobs in flight finishes or
+ * retries each of them exactly as it would a single one. Moves and manifest rewrites go
+ * through one lock (a single writer). Results, manifest entries and moves are those of a
+ * sequential run; the log is too, in the same order (ordered-log.ts): each job's events are
+ * emitted as one block, blocks in submission order. In continuous mode a free worker takes
+ * new files at the next poll while others still run. A bookkeeping I/O error stops the
+ * other running jobs cleanly (as a stop request would) and is rethrown.
+ *
  * SETTLING — a file is taken once size+mtime were unchanged for `settleSeconds` of our own
  * observation (first identical sighting starts the clock). `--once` waits (sleeping and
  * re-statting) for files that are settling, so a file dropped just before `--once` is still
  * processed in that pass; a file still changing after `onceSettleTimeoutSeconds` (default
  * 60) is left pending for the next run and reported with a `skip` event.
  */
-import type { Platform } from "../platform/types.ts";
+import type { DirEntry, Platform } from "../platform/types.ts";
 import type { EventSink } from "../engine/events.ts";
 import { HashCache } from "./hash.ts";
 import { acquireLock } from "./lock.ts";
 import { loadManifestForRun } from "./manifest.ts";
 import { type RunJob, type RunnerContext, resultPathFor, takeJob } from "./job.ts";
+import { Mutex } from "./mutex.ts";
+import { OrderedLog } from "./ordered-log.ts";
 import { recover } from "./recover.ts";
 import { absoluteFolder, compareNames, FAILED_DIR, isCandidateName, joinPath, PROCESSED_DIR } from "./names.ts";
 import { SettleTracker } from "./settle.ts";
@@ -64,6 +77,8 @@ export interface WatchOptions {
   settleSeconds?: number;
   /** `--once` only: stop waiting for files still changing after this many seconds. Default 60. */
   onceSettleTimeoutSeconds?: number;
+  /** Jobs run at the same time. Default 1 (sequential, the seed's behaviour). */
+  maxWorkers?: number;
   runJob: RunJob;
   onEvent?: EventSink;
   signal: AbortSignal;
@@ -89,12 +104,6 @@ export interface WatchSummary {
   interrupted: boolean;
 }
 
-interface ScanOutcome {
-  /** Shortest wait until a settling file could be taken; null when nothing is settling. */
-  settlingWaitMs: number | null;
-  stopped: boolean;
-}
-
 interface ScanState {
   ctx: RunnerContext;
   hashes: HashCache;
@@ -102,6 +111,24 @@ interface ScanState {
   settleSeconds: number;
   /** path -> "size:mtime:reason" of the last reported skip, so polls do not repeat it. */
   reported: Map<string, string>;
+  maxWorkers: number;
+  /** Every event goes through here: per-job blocks in submission order. */
+  log: OrderedLog;
+  /** Pending paths of the latest scan not started yet, in name order. */
+  queue: string[];
+  /** The give-up flag of the scan that filled `queue` (`--once` after the settle timeout). */
+  giveUp: boolean;
+  /** Jobs running (or being re-checked before running), by JobSpec path. */
+  running: Map<string, Promise<void>>;
+  /** In-flight record slots in use by running jobs. */
+  slotsInUse: Set<number>;
+  /** Shortest wait until a settling file could be taken; null when nothing is settling. */
+  settlingWaitMs: number | null;
+  /** A job was stopped by the signal, or bookkeeping failed: take nothing new. */
+  stopped: boolean;
+  failure: { error: unknown } | null;
+  /** Stop every running job (bookkeeping failure). */
+  abortAll: () => void;
 }
 
 /** Run the watch folder until `signal` aborts (or one pass with `once`). Throws `LockHeldError` when another runner holds the folder. */
@@ -110,99 +137,200 @@ export async function runWatchFolder(platform: Platform, options: WatchOptions):
   const folder = await absoluteFolder(platform, options.folder);
   const pollMs = Math.max(0, (options.pollSeconds ?? 2) * 1000);
   const settleSeconds = Math.max(0, options.settleSeconds ?? 2);
+  const maxWorkers = Math.max(1, Math.floor(options.maxWorkers ?? 1));
   const lock = await acquireLock(platform, folder, onEvent);
+  // Jobs see this signal: the caller's stop request, or our own when bookkeeping failed.
+  const internal = new AbortController();
+  const forward = () => internal.abort();
+  if (options.signal.aborted) internal.abort();
+  else options.signal.addEventListener("abort", forward, { once: true });
   const ctx: RunnerContext = {
     platform,
     folder,
     manifest: { version: 1, entries: {} },
     onEvent,
-    signal: options.signal,
+    signal: internal.signal,
     runJob: options.runJob,
     cleanupPartials: options.cleanupPartials,
     proxxVersion: options.proxxVersion ?? "unknown",
     retries: new Map(),
     counts: { processed: 0, completed: 0, failed: 0, invalid: 0, skipped: 0, recovered: 0 },
+    bookkeeping: new Mutex(),
   };
   try {
     await platform.mkdir(joinPath(folder, PROCESSED_DIR));
     await platform.mkdir(joinPath(folder, FAILED_DIR));
     ctx.manifest = await loadManifestForRun(platform, folder, onEvent);
-    await recover(ctx);
+    // One listing serves recovery and, when recovery changed nothing, the first scan.
+    const entries = await platform.list(folder);
+    let listing: DirEntry[] | null = (await recover(ctx, entries)) ? null : entries;
     const state: ScanState = {
       ctx,
       hashes: new HashCache(),
       settle: new SettleTracker(settleSeconds * 1000),
       settleSeconds,
       reported: new Map(),
+      maxWorkers,
+      log: new OrderedLog(onEvent),
+      queue: [],
+      giveUp: false,
+      running: new Map(),
+      slotsInUse: new Set(),
+      settlingWaitMs: null,
+      stopped: false,
+      failure: null,
+      abortAll: () => internal.abort(),
+    };
+    const firstListing = () => {
+      const l = listing;
+      listing = null;
+      return l;
     };
     if (options.once) {
       const deadline = platform.monotonic() + (options.onceSettleTimeoutSeconds ?? 60) * 1000;
       for (;;) {
-        const outcome = await scan(state, false);
-        if (outcome.stopped || outcome.settlingWaitMs === null) break;
+        await scan(state, false, firstListing());
+        await drain(state);
+        if (state.stopped || ctx.signal.aborted || state.settlingWaitMs === null) break;
         if (platform.monotonic() >= deadline) {
           await scan(state, true); // report what is still changing
+          await drain(state);
           break;
         }
-        await sleepAbortable(platform, Math.min(outcome.settlingWaitMs, Math.max(1, deadline - platform.monotonic())), options.signal);
+        await sleepAbortable(platform, Math.min(state.settlingWaitMs, Math.max(1, deadline - platform.monotonic())), ctx.signal);
       }
     } else {
-      while (!options.signal.aborted) {
-        const outcome = await scan(state, false);
-        if (outcome.stopped) break;
-        const wait = outcome.settlingWaitMs === null ? pollMs : Math.min(pollMs, outcome.settlingWaitMs);
-        await sleepAbortable(platform, Math.max(wait, 1), options.signal);
+      while (!ctx.signal.aborted && !state.stopped) {
+        // Scan when a worker is free and nothing from the last scan is waiting for one.
+        if (state.queue.length === 0 && state.running.size < maxWorkers) {
+          await scan(state, false, firstListing());
+          // One worker: finish the scan's jobs before sleeping, exactly the sequential loop.
+          if (maxWorkers === 1) await drain(state);
+        }
+        if (ctx.signal.aborted || state.stopped) break;
+        const wait = state.settlingWaitMs === null ? pollMs : Math.min(pollMs, state.settlingWaitMs);
+        await sleepAbortable(platform, Math.max(wait, 1), ctx.signal);
       }
+      await drain(state);
     }
+    if (state.failure) throw state.failure.error;
   } finally {
+    options.signal.removeEventListener("abort", forward);
     await lock.release();
   }
   return { ...ctx.counts, interrupted: options.signal.aborted };
 }
 
 /**
- * One scan: classify every candidate (skip / settling / pending), emit `scan`, then take the
- * pending ones in name order, re-checking each right before taking it (the folder may have
- * changed while an earlier job ran).
+ * One scan: classify every candidate not already running (skip / settling / pending), emit
+ * `scan`, queue the pending ones in name order and start as many as there are free workers.
+ * Each is re-checked right before it is taken (the folder may have changed meanwhile).
  */
-async function scan(state: ScanState, giveUp: boolean): Promise<ScanOutcome> {
+async function scan(state: ScanState, giveUp: boolean, listing: DirEntry[] | null = null): Promise<void> {
   const { ctx } = state;
   const { platform, folder } = ctx;
-  const names = (await platform.list(folder))
-    .filter((e) => e.isFile && !e.isDirectory && isCandidateName(e.name))
-    .map((e) => e.name)
-    .sort(compareNames);
-  const pending: string[] = [];
-  let settling = 0;
-  let skipped = 0;
-  let settlingWaitMs: number | null = null;
-  for (const name of names) {
-    const path = joinPath(folder, name);
-    const verdict = await classify(state, path, giveUp);
-    if (verdict.kind === "pending") pending.push(path);
-    else if (verdict.kind === "skip") skipped++;
-    else if (verdict.kind === "settling") {
-      settling++;
-      settlingWaitMs = settlingWaitMs === null ? verdict.waitMs : Math.min(settlingWaitMs, verdict.waitMs);
-    }
-  }
-  ctx.onEvent({ type: "scan", folder, pending: pending.length, settling, skipped });
-  for (const path of pending) {
-    if (ctx.signal.aborted) return { settlingWaitMs, stopped: true };
-    const verdict = await classify(state, path, giveUp);
-    if (verdict.kind !== "pending") {
-      if (verdict.kind === "settling") {
-        settlingWaitMs = settlingWaitMs === null ? verdict.waitMs : Math.min(settlingWaitMs, verdict.waitMs);
+  const out = state.log.block();
+  try {
+    const names = (listing ?? (await platform.list(folder)))
+      .filter((e) => e.isFile && !e.isDirectory && isCandidateName(e.name))
+      .map((e) => e.name)
+      .sort(compareNames);
+    const pending: string[] = [];
+    let settling = 0;
+    let skipped = 0;
+    state.settlingWaitMs = null;
+    for (const name of names) {
+      const path = joinPath(folder, name);
+      if (state.running.has(path)) continue;
+      const verdict = await classify(state, path, giveUp, out.emit);
+      if (verdict.kind === "pending") pending.push(path);
+      else if (verdict.kind === "skip") skipped++;
+      else if (verdict.kind === "settling") {
+        settling++;
+        noteSettling(state, verdict.waitMs);
       }
-      continue;
     }
-    const done = await takeJob(ctx, path, verdict.sha256);
-    state.hashes.forget(path);
-    state.settle.forget(path);
-    state.reported.delete(path);
-    if (!done) return { settlingWaitMs, stopped: true };
+    out.emit({ type: "scan", folder, pending: pending.length, settling, skipped });
+    state.queue = pending;
+    state.giveUp = giveUp;
+  } finally {
+    out.close();
   }
-  return { settlingWaitMs, stopped: ctx.signal.aborted };
+  fill(state);
+}
+
+/** Start queued jobs while a worker is free. */
+function fill(state: ScanState): void {
+  while (
+    state.queue.length > 0 && state.running.size < state.maxWorkers &&
+    !state.stopped && !state.failure && !state.ctx.signal.aborted
+  ) {
+    start(state, state.queue.shift()!);
+  }
+}
+
+function start(state: ScanState, path: string): void {
+  const out = state.log.block();
+  let settled!: () => void;
+  state.running.set(path, new Promise<void>((resolve) => (settled = resolve)));
+  void (async () => {
+    try {
+      await runOne(state, path, out.emit);
+    } catch (error) {
+      // Bookkeeping I/O failed (disk full...): stop the others cleanly, rethrow at the end.
+      if (!state.failure) state.failure = { error };
+      state.stopped = true;
+      state.abortAll();
+    } finally {
+      out.close();
+      state.running.delete(path);
+      settled();
+      fill(state);
+    }
+  })();
+}
+
+async function runOne(state: ScanState, path: string, emit: EventSink): Promise<void> {
+  const { ctx } = state;
+  const verdict = await classify(state, path, state.giveUp, emit);
+  if (verdict.kind === "settling") noteSettling(state, verdict.waitMs);
+  if (verdict.kind !== "pending") return;
+  if (ctx.signal.aborted) return;
+  const slot = takeSlot(state, path);
+  state.slotsInUse.add(slot);
+  let done: boolean;
+  try {
+    done = await takeJob(ctx, path, verdict.sha256, slot, emit);
+  } finally {
+    state.slotsInUse.delete(slot);
+  }
+  state.hashes.forget(path);
+  state.settle.forget(path);
+  state.reported.delete(path);
+  if (!done) state.stopped = true;
+}
+
+/**
+ * The in-flight slot for a job: the slot whose record still holds this job's interrupted
+ * attempt (recovery), else the lowest slot neither running a job nor holding another
+ * job's interrupted attempt. With one worker and no leftovers that is always slot 0.
+ */
+function takeSlot(state: ScanState, path: string): number {
+  const own = state.ctx.retries.get(path);
+  if (own && !state.slotsInUse.has(own.slot)) return own.slot;
+  const reserved = new Set([...state.ctx.retries.values()].map((r) => r.slot));
+  for (let slot = 0;; slot++) {
+    if (!state.slotsInUse.has(slot) && !reserved.has(slot)) return slot;
+  }
+}
+
+/** Wait until no job is running (jobs start more queued jobs as they finish). */
+async function drain(state: ScanState): Promise<void> {
+  while (state.running.size > 0) await Promise.race(state.running.values());
+}
+
+function noteSettling(state: ScanState, waitMs: number): void {
+  state.settlingWaitMs = state.settlingWaitMs === null ? waitMs : Math.min(state.settlingWaitMs, waitMs);
 }
 
 type Verdict =
@@ -211,41 +339,41 @@ type Verdict =
   | { kind: "settling"; waitMs: number }
   | { kind: "pending"; sha256: string };
 
-async function classify(state: ScanState, path: string, giveUp: boolean): Promise<Verdict> {
+async function classify(state: ScanState, path: string, giveUp: boolean, emit: EventSink): Promise<Verdict> {
   const { ctx } = state;
   const { platform } = ctx;
   const stat = await platform.stat(path);
   if (!stat || !stat.isFile) return { kind: "gone" };
   // Seed skip rule 1, checked first: an existing result file always wins.
   if (await platform.stat(resultPathFor(ctx.folder, path))) {
-    reportSkip(state, path, stat, "result file exists");
+    reportSkip(state, path, stat, "result file exists", emit);
     return { kind: "skip" };
   }
   const obs = state.settle.observe(path, stat.size, stat.mtimeMs, platform.now());
   if (!obs.settled) {
     if (giveUp) {
-      reportSkip(state, path, stat, `still being written after waiting; left pending for the next run`);
+      reportSkip(state, path, stat, `still being written after waiting; left pending for the next run`, emit);
       return { kind: "skip" };
     }
-    if (obs.fresh) ctx.onEvent({ type: "settling", jobspec_path: path, settle_seconds: state.settleSeconds });
+    if (obs.fresh) emit({ type: "settling", jobspec_path: path, settle_seconds: state.settleSeconds });
     return { kind: "settling", waitMs: obs.waitMs };
   }
   const sha256 = await state.hashes.hash(platform, path, stat);
   // Seed skip rule 2: same absolute path, same bytes already processed.
   const entry = ctx.manifest.entries[path];
   if (entry && entry.sha256 === sha256) {
-    reportSkip(state, path, stat, "already processed (manifest hash match)");
+    reportSkip(state, path, stat, "already processed (manifest hash match)", emit);
     return { kind: "skip" };
   }
   return { kind: "pending", sha256 };
 }
 
-function reportSkip(state: ScanState, path: string, stat: { size: number; mtimeMs: number }, reason: string): void {
+function reportSkip(state: ScanState, path: string, stat: { size: number; mtimeMs: number }, reason: string, emit: EventSink): void {
   const key = `${stat.size}:${stat.mtimeMs}:${reason}`;
   if (state.reported.get(path) === key) return;
   state.reported.set(path, key);
   state.ctx.counts.skipped++;
-  state.ctx.onEvent({ type: "skip", jobspec_path: path, reason });
+  emit({ type: "skip", jobspec_path: path, reason });
 }
 
 /** platform.sleep in short slices so an abort is noticed quickly. */

@@ -6,7 +6,7 @@
  */
 import type { Platform } from "../platform/types.ts";
 import { sha256Hex } from "./hash.ts";
-import { type InflightRecord, readInflight } from "./inflight.ts";
+import { type InflightRecord, readAllInflight } from "./inflight.ts";
 import { isLockLive, type LockInfo, readLock } from "./lock.ts";
 import { readManifest } from "./manifest.ts";
 import { absoluteFolder, compareNames, FAILED_DIR, isCandidateName, joinPath, PROCESSED_DIR, resultNameFor } from "./names.ts";
@@ -29,8 +29,10 @@ export interface FolderStatus {
   lock: LockInfo | null;
   /** Whether the holder looks alive (false: stale lock, the next runner takes it over). */
   lock_live: boolean;
-  /** A job the last runner was executing when it stopped (a crash, if no runner is live). */
+  /** A job the last runner was executing when it stopped (a crash, if no runner is live): the first of `inflight_all`. */
   inflight: InflightRecord | null;
+  /** Every in-flight record, in slot order (several with `--max-workers`). */
+  inflight_all: InflightRecord[];
 }
 
 export async function folderStatus(
@@ -57,12 +59,16 @@ export async function folderStatus(
     lock: await readLock(platform, folder),
     lock_live: false,
     inflight: null,
+    inflight_all: [],
   };
   status.lock_live = status.lock ? isLockLive(platform, folder, status.lock) : false;
-  const inflight = await readInflight(platform, folder);
-  status.inflight = inflight.kind === "ok" ? inflight.record : null;
+  const listing = (await platform.list(folder)).filter((e) => e.isFile).map((e) => e.name);
+  for (const { read } of await readAllInflight(platform, folder, listing)) {
+    if (read.kind === "ok") status.inflight_all.push(read.record);
+  }
+  status.inflight = status.inflight_all[0] ?? null;
 
-  const names = (await platform.list(folder)).filter((e) => e.isFile && isCandidateName(e.name)).map((e) => e.name).sort(compareNames);
+  const names = listing.filter(isCandidateName).sort(compareNames);
   for (const name of names) {
     const path = joinPath(folder, name);
     const stat = await platform.stat(path);
