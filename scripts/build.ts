@@ -16,7 +16,7 @@
  */
 import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
-import { mkdir, readdir, rm, stat, writeFile } from "node:fs/promises";
+import { mkdir, readdir, rename, rm, stat, writeFile } from "node:fs/promises";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
 
@@ -49,18 +49,27 @@ async function gitCommit(): Promise<string> {
 
 async function buildOne(target: TargetName, commit: string): Promise<void> {
   const outfile = outfileFor(target);
+  // Build beside the final name, then rename: a binary that is running or being tested is
+  // never seen half-written or missing.
+  // Keep ".exe" last: bun appends it to a Windows outfile that lacks it.
+  const exe = outfile.endsWith(".exe") ? ".exe" : "";
+  const partial = path.join(dist, `.${path.basename(outfile, exe)}.tmp-${process.pid}${exe}`);
   const args = [
     "build", "--compile", "--minify", "--sourcemap=none",
     `--target=${TARGETS[target]}`,
     "--define", `PROXX_GIT_COMMIT=${JSON.stringify(commit)}`,
     "src/main.ts",
-    "--outfile", outfile,
+    "--outfile", partial,
   ];
   console.error(`build: ${target} → ${path.relative(root, outfile)}`);
   const started = performance.now();
   const proc = Bun.spawn([process.execPath, ...args], { cwd: root, stdout: "inherit", stderr: "inherit" });
   const code = await proc.exited;
-  if (code !== 0) throw new Error(`bun build for ${target} exited with code ${code}`);
+  if (code !== 0) {
+    await rm(partial, { force: true });
+    throw new Error(`bun build for ${target} exited with code ${code}`);
+  }
+  await rename(partial, outfile);
   const size = (await stat(outfile)).size;
   console.error(`build: ${target} done, ${(size / 1e6).toFixed(1)} MB in ${((performance.now() - started) / 1000).toFixed(1)} s`);
 }
@@ -77,7 +86,9 @@ export async function writeChecksums(): Promise<string> {
   const lines = [];
   for (const name of names) lines.push(`${await sha256(path.join(dist, name))}  ${name}`);
   const file = path.join(dist, "SHA256SUMS");
-  await writeFile(file, lines.length ? `${lines.join("\n")}\n` : "");
+  const tmp = `${file}.tmp-${process.pid}`;
+  await writeFile(tmp, lines.length ? `${lines.join("\n")}\n` : "");
+  await rename(tmp, file);
   return file;
 }
 
@@ -103,10 +114,7 @@ async function main(argv: string[]): Promise<number> {
   }
   await mkdir(dist, { recursive: true });
   const commit = await gitCommit();
-  for (const target of wanted as TargetName[]) {
-    await rm(outfileFor(target), { force: true });
-    await buildOne(target, commit);
-  }
+  for (const target of wanted as TargetName[]) await buildOne(target, commit);
   const sums = await writeChecksums();
   console.error(`build: wrote ${path.relative(root, sums)}`);
   return 0;
