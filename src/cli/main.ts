@@ -30,6 +30,9 @@ Examples:
   proxx watch ./jobs --once               process every pending JobSpec in ./jobs, then exit
   proxx watch ./jobs --poll-seconds 10    keep watching ./jobs
   proxx status ./jobs                     what is pending, processed and failed
+  proxx new --sources 'clips/*.mov' --output-directory out --codec prores_proxy --into ./jobs
+  proxx doctor                            check FFmpeg, encoders and folders
+  proxx schema > jobspec.schema.json      JSON Schema for editors
 
 ${EXIT_CODE_HELP}
 
