@@ -20,7 +20,7 @@
  * Method and decisions: docs/performance.md.
  */
 import { parseArgs } from "node:util";
-import { existsSync, linkSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, linkSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createHash } from "node:crypto";
 import { join, resolve } from "node:path";
 import {
@@ -100,22 +100,38 @@ const SIZE = SMOKE
 
 // --- the proxx under test ----------------------------------------------------------------
 
-/** The compiled binary when it exists, else the source through this Bun. */
+/** Newest modification time of any file under src/ (ms). */
+function newestSource(dir = join(REPO, "src")): number {
+  let newest = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    newest = Math.max(newest, e.isDirectory() ? newestSource(p) : statSync(p).mtimeMs);
+  }
+  return newest;
+}
+
+/** A binary older than the source would benchmark yesterday's code. */
+function binaryIsFresh(): boolean {
+  return existsSync(BINARY) && statSync(BINARY).mtimeMs >= newestSource();
+}
+
+/** The compiled binary when it exists and is up to date, else the source through this Bun. */
 function proxxCommand(): { cmd: string[]; label: string } {
-  if (existsSync(BINARY)) return { cmd: [BINARY], label: "dist/proxx-linux-x64" };
+  if (binaryIsFresh()) return { cmd: [BINARY], label: "dist/proxx-linux-x64" };
   return { cmd: [process.execPath, join(REPO, "src/main.ts")], label: "bun src/main.ts" };
 }
 
-/** Build dist/proxx-linux-x64 when missing (not in smoke mode: CI builds separately). */
+/** Build dist/proxx-linux-x64 when missing or older than src/ (not in smoke mode: CI builds separately). */
 function ensureBinary(): void {
-  if (existsSync(BINARY) || SMOKE) return;
+  if (binaryIsFresh() || SMOKE) return;
+  if (existsSync(BINARY)) console.error(`${BINARY} is older than src/: rebuilding`);
   const script = join(REPO, "scripts/build.ts");
   const args = existsSync(script)
     ? [process.execPath, script, "--target", "linux-x64"]
     : [process.execPath, "build", "--compile", join(REPO, "src/main.ts"), "--outfile", BINARY];
   console.error(`building ${BINARY}: ${args.join(" ")}`);
   const r = Bun.spawnSync(args, { cwd: REPO, stdout: "inherit", stderr: "inherit" });
-  if (r.exitCode !== 0 || !existsSync(BINARY)) console.error("build failed; benchmarking bun src/main.ts instead");
+  if (r.exitCode !== 0 || !binaryIsFresh()) console.error("build failed; benchmarking bun src/main.ts instead");
 }
 
 const log = (text: string) => process.stderr.write(text);

@@ -472,9 +472,11 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     child.stderr!.on("data", (chunk: string) => (outcome.stderrTail = (outcome.stderrTail + chunk).slice(-4000)));
     if (p.strategy === "time") killTimer = setTimeout(kill, p.delayMs);
     if (p.mode === "continuous") {
-      // A continuous runner never exits by itself: stop it gracefully once the folder is done.
+      // A continuous runner never exits by itself: stop it gracefully once the folder is done
+      // (after its first scan: before that its SIGTERM handler may not be installed yet).
       doneTimer = setInterval(() => {
-        if (jobs.every((j) => !existsSync(rootPath(j))) && inflightRecords().length === 0 && child.exitCode === null && !outcome.killed) {
+        const scanned = outcome.events.some((e) => e.type === "scan");
+        if (scanned && jobs.every((j) => !existsSync(rootPath(j))) && inflightRecords().length === 0 && child.exitCode === null && !outcome.killed && !outcome.graceful) {
           outcome.graceful = true;
           child.kill("SIGTERM");
         }

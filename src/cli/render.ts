@@ -174,7 +174,7 @@ function reachedMilestone(percent: number | null): number {
 export function progressLine(e: ProgressEvent, options: { bar: boolean }): string {
   const pct = e.percent == null ? "  ?%" : `${e.percent.toFixed(0).padStart(3)}%`;
   const bar = options.bar && e.percent != null ? ` ${progressBar(e.percent, BAR_WIDTH)}` : "";
-  const fps = e.fps == null ? "" : ` ${e.fps.toFixed(0)} fps`;
+  const fps = e.fps == null || e.fps <= 0 ? "" : ` ${e.fps.toFixed(0)} fps`;
   const speed = e.speed == null ? "" : ` ${e.speed.toFixed(2)}x`;
   const eta = etaSeconds(e);
   const etaText = eta == null ? "" : ` ETA ${formatDuration(eta)}`;

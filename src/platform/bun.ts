@@ -88,7 +88,8 @@ export function bunPlatform(): Platform {
         pid: child.pid,
         exited: child.exited.then(async () => {
           await drainedOrLate(drained);
-          return { code: child.signalCode ? null : child.exitCode, signal: child.signalCode ?? null };
+          const signal = child.signalCode == null ? null : String(child.signalCode);
+          return { code: signal ? null : child.exitCode, signal };
         }),
         writeStdin(text) {
           try {

@@ -23,7 +23,7 @@ import type { EventSink } from "../engine/events.ts";
 import { isoUtc, JobResult } from "../engine/result.ts";
 import { Mutex } from "./mutex.ts";
 import { clearInflight, writeInflight } from "./inflight.ts";
-import { type Manifest, messageOf, withEntry, writeManifest } from "./manifest.ts";
+import { type Manifest, type ManifestSerializer, messageOf, withEntry, writeManifest } from "./manifest.ts";
 import { baseName, clashFreeName, FAILED_DIR, joinPath, PROCESSED_DIR, resultNameFor, stemOf } from "./names.ts";
 
 /**
@@ -53,6 +53,8 @@ export interface RunnerContext {
   counts: { processed: number; completed: number; failed: number; invalid: number; skipped: number; recovered: number };
   /** Serialises the move (clash-free names) and the manifest rewrite across parallel jobs: one writer. */
   bookkeeping: Mutex;
+  /** Keeps the manifest's text between rewrites (one rewrite per job). */
+  manifestText?: ManifestSerializer;
 }
 
 export function resultPathFor(folder: string, jobspecPath: string): string {
@@ -183,7 +185,7 @@ export async function recordInManifest(ctx: RunnerContext, jobspecPath: string, 
     processed_at: isoUtc(ctx.platform.now()),
     result_status: status,
   });
-  await writeManifest(ctx.platform, ctx.folder, next);
+  await writeManifest(ctx.platform, ctx.folder, next, ctx.manifestText);
   ctx.manifest = next;
 }
 

@@ -55,6 +55,8 @@ export async function readManifest(platform: Platform, folder: string): Promise<
   } catch (error) {
     return { kind: "corrupt", manifest: emptyManifest(), reason: `invalid JSON: ${messageOf(error)}` };
   }
+  const fast = wellFormed(json);
+  if (fast) return { kind: "ok", manifest: fast };
   const parsed = Manifest.safeParse(json);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
@@ -62,6 +64,36 @@ export async function readManifest(platform: Platform, folder: string): Promise<
     return { kind: "corrupt", manifest: emptyManifest(), reason: `schema: ${where}: ${issue?.message ?? "invalid"}` };
   }
   return { kind: "ok", manifest: parsed.data };
+}
+
+const SHA256_HEX = /^[0-9a-f]{64}$/;
+
+/**
+ * The common case checked by hand: exactly `{version: 1, entries}` and every entry exactly
+ * the three schema fields with valid types. Then the parsed JSON *is* what zod would return
+ * (zod's only change is dropping unknown keys, and there are none), and a 10,000-entry
+ * manifest loads in a few ms instead of ~30 ms. Anything else goes through zod, for its
+ * stripping and its error messages.
+ */
+function wellFormed(json: unknown): Manifest | null {
+  if (!isPlainObject(json) || json.version !== 1 || !isPlainObject(json.entries)) return null;
+  if (Object.keys(json).length !== 2) return null;
+  for (const key in json.entries) {
+    if (!Object.hasOwn(json.entries, key)) return null;
+    const e = json.entries[key];
+    if (!isPlainObject(e)) return null;
+    if (typeof e.sha256 !== "string" || !SHA256_HEX.test(e.sha256)) return null;
+    if (typeof e.processed_at !== "string" || typeof e.result_status !== "string") return null;
+    let n = 0;
+    for (const _ in e) n++;
+    if (n !== 3) return null;
+  }
+  return json as Manifest;
+}
+
+// deno-lint-ignore no-explicit-any
+function isPlainObject(v: unknown): v is Record<string, any> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
 }
 
 /**
@@ -99,8 +131,72 @@ export function serializeManifest(manifest: Manifest): string {
   return JSON.stringify(sortKeys(manifest), null, 2) + "\n";
 }
 
-export async function writeManifest(platform: Platform, folder: string, manifest: Manifest): Promise<void> {
-  await platform.writeFileAtomic(manifestPath(folder), serializeManifest(manifest));
+/**
+ * `serializeManifest`, incrementally: the runner rewrites the whole manifest after every
+ * job (it is the seed's format, and atomic replacement is what keeps it parseable), so with
+ * 10,000 entries re-sorting and re-stringifying everything each time cost ~15 ms per job.
+ * This keeps the sorted key list and each entry's text (by entry object identity: entries
+ * are immutable, `withEntry` makes new objects only for what changed) and just joins them.
+ * Byte-identical to `serializeManifest` (unit-tested); falls back to it for shapes it does
+ * not handle (array-index keys, which JavaScript orders first).
+ */
+export class ManifestSerializer {
+  private readonly texts = new WeakMap<object, { key: string; text: string }>();
+  private keys: string[] = [];
+  private keySet = new Set<string>();
+
+  serialize(manifest: Manifest): string {
+    const entries = manifest.entries;
+    if (Object.keys(manifest).length !== 2) return serializeManifest(manifest);
+    const current = Object.keys(entries);
+    if (current.some(isArrayIndex)) return serializeManifest(manifest);
+    const added = current.filter((k) => !this.keySet.has(k));
+    const removed = this.keys.length + added.length - current.length;
+    if (removed === 0 && added.length <= 64) {
+      for (const key of added) this.keys.splice(lowerBound(this.keys, key), 0, key);
+    } else {
+      this.keys = current.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    }
+    this.keySet = new Set(this.keys);
+    if (this.keys.length === 0) return `{\n  "entries": {},\n  "version": 1\n}\n`;
+    const parts: string[] = new Array(this.keys.length);
+    for (let i = 0; i < this.keys.length; i++) {
+      const key = this.keys[i]!;
+      const entry = entries[key]!;
+      let cached = this.texts.get(entry);
+      if (!cached || cached.key !== key) {
+        const body = JSON.stringify(sortKeys(entry), null, 2).replaceAll("\n", "\n    ");
+        cached = { key, text: `    ${JSON.stringify(key)}: ${body}` };
+        this.texts.set(entry, cached);
+      }
+      parts[i] = cached.text;
+    }
+    return `{\n  "entries": {\n${parts.join(",\n")}\n  },\n  "version": 1\n}\n`;
+  }
+}
+
+function isArrayIndex(key: string): boolean {
+  return /^(?:0|[1-9][0-9]*)$/.test(key) && Number(key) < 4294967295;
+}
+
+function lowerBound(sorted: string[], key: string): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (sorted[mid]! < key) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+export async function writeManifest(
+  platform: Platform,
+  folder: string,
+  manifest: Manifest,
+  serializer?: ManifestSerializer,
+): Promise<void> {
+  await platform.writeFileAtomic(manifestPath(folder), serializer ? serializer.serialize(manifest) : serializeManifest(manifest));
 }
 
 export function withEntry(manifest: Manifest, path: string, entry: ManifestEntry): Manifest {

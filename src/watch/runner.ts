@@ -57,7 +57,7 @@ import type { DirEntry, Platform } from "../platform/types.ts";
 import type { EventSink } from "../engine/events.ts";
 import { HashCache } from "./hash.ts";
 import { acquireLock } from "./lock.ts";
-import { loadManifestForRun } from "./manifest.ts";
+import { loadManifestForRun, ManifestSerializer } from "./manifest.ts";
 import { type RunJob, type RunnerContext, resultPathFor, takeJob } from "./job.ts";
 import { Mutex } from "./mutex.ts";
 import { OrderedLog } from "./ordered-log.ts";
@@ -156,6 +156,7 @@ export async function runWatchFolder(platform: Platform, options: WatchOptions):
     retries: new Map(),
     counts: { processed: 0, completed: 0, failed: 0, invalid: 0, skipped: 0, recovered: 0 },
     bookkeeping: new Mutex(),
+    manifestText: new ManifestSerializer(),
   };
   try {
     await platform.mkdir(joinPath(folder, PROCESSED_DIR));
