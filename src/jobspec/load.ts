@@ -9,7 +9,7 @@ import type { ValidationIssue } from "../engine/result.ts";
 import { sha256Hex } from "../util/sha256.ts";
 import { type JobSpec, JobSpecSchema, KNOWN_FIELDS, REQUIRED_FIELDS } from "./schema.ts";
 import { checkRules } from "./rules.ts";
-import { type ResolvedJob, resolveJob } from "./resolve.ts";
+import { checkPathsOnDisk, type ResolvedJob, resolveJob } from "./resolve.ts";
 import { didYouMean } from "./suggest.ts";
 
 export type LoadOutcome =
@@ -88,18 +88,37 @@ export async function checkJobSpecBytes(
       issues.push({ path: formatPath(issue.path), message: describeIssue(issue, known) });
     }
   }
-  if (!result.success) return fail([...issues, ...rulesOnValidFields(known, issues)], jobId);
-  if (issues.length > 0) return fail(issues, jobId);
+  if (!result.success) {
+    const ruleIssues = rulesOnValidFields(known, issues);
+    return fail([...issues, ...ruleIssues, ...(await pathsOfValidFields([...issues, ...ruleIssues]))], jobId);
+  }
+  if (issues.length > 0) return fail([...issues, ...(await pathsOfValidFields(issues))], jobId);
 
   const spec = result.data;
   const rules = checkRules(spec);
-  if (!rules.settings) return fail(rules.issues, jobId);
+  if (!rules.settings) return fail([...rules.issues, ...(await pathsOfValidFields(rules.issues))], jobId);
 
   const resolved = options.checkPaths === false
     ? await resolveJob(pathlessPlatform(platform), spec, rules.settings, context())
     : await resolveJob(platform, spec, rules.settings, context());
   if (!resolved.job) return fail(resolved.issues, jobId);
   return { ok: true, spec, job: resolved.job };
+
+  /**
+   * Other fields are wrong: still check on disk the paths that are well-formed, so a typo in
+   * `codec` and a missing source are reported in the same run.
+   */
+  async function pathsOfValidFields(reported: ValidationIssue[]): Promise<ValidationIssue[]> {
+    if (options.checkPaths === false) return [];
+    const flagged = new Set(reported.map((i) => i.path));
+    const wellFormed = (value: unknown, where: string) =>
+      typeof value === "string" && value !== "" && !value.includes("\0") && !flagged.has(where) ? value : null;
+    const sources = Array.isArray(record.sources) && !flagged.has("sources")
+      ? record.sources.map((s, i) => wellFormed(s, `sources[${i}]`))
+      : [];
+    const found = await checkPathsOnDisk(platform, path.dirname(absolutePath), sources, wellFormed(record.output_directory, "output_directory"));
+    return found.filter((i) => !flagged.has(i.path));
+  }
 
   function context() {
     return { jobId, jobspecPath: absolutePath, baseDir: path.dirname(absolutePath), startedAtMs: options.startedAtMs };

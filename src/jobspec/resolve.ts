@@ -55,16 +55,19 @@ export interface ResolveContext {
   startedAtMs: number;
 }
 
-/** Check paths on disk and resolve output names; collects every problem before returning. */
-export async function resolveJob(
+/**
+ * The on-disk checks: each source exists and is a file, the output folder exists and is a
+ * folder. `null` entries (fields that already failed the schema) are not checked. Used by
+ * `resolveJob`, and by the loader when other fields are wrong too, so one run reports every
+ * problem of the file.
+ */
+export async function checkPathsOnDisk(
   platform: Platform,
-  spec: JobSpec,
-  settings: EffectiveSettings,
-  ctx: ResolveContext,
-): Promise<{ job: ResolvedJob | null; issues: ValidationIssue[] }> {
+  baseDir: string,
+  sources: readonly (string | null)[],
+  outputDirectory: string | null,
+): Promise<ValidationIssue[]> {
   const issues: ValidationIssue[] = [];
-  const absolute = (p: string) => path.resolve(ctx.baseDir, p);
-
   // stat throws for ENAMETOOLONG, EACCES, ELOOP...: that is a finding about the path, not a crash.
   const statOf = async (p: string, where: string) => {
     try {
@@ -74,23 +77,35 @@ export async function resolveJob(
       return undefined;
     }
   };
-
-  const sources = spec.sources.map(absolute);
-  for (const [i, source] of sources.entries()) {
+  for (const [i, relative] of sources.entries()) {
+    if (relative === null) continue;
+    const source = path.resolve(baseDir, relative);
     const stat = await statOf(source, `sources[${i}]`);
     if (stat === null) issues.push({ path: `sources[${i}]`, message: `file does not exist: ${source}` });
     else if (stat && !stat.isFile) issues.push({ path: `sources[${i}]`, message: `is not a file: ${source}` });
   }
-
-  const outputDir = absolute(spec.output_directory);
+  if (outputDirectory === null) return issues;
+  const outputDir = path.resolve(baseDir, outputDirectory);
   const dirStat = await statOf(outputDir, "output_directory");
-  if (dirStat === undefined) {
-    // reported by statOf
-  } else if (!dirStat) {
+  if (dirStat === null) {
     issues.push({ path: "output_directory", message: `directory does not exist: ${outputDir} (create it first)` });
-  } else if (!dirStat.isDirectory) {
+  } else if (dirStat && !dirStat.isDirectory) {
     issues.push({ path: "output_directory", message: `is not a directory: ${outputDir}` });
   }
+  return issues;
+}
+
+/** Check paths on disk and resolve output names; collects every problem before returning. */
+export async function resolveJob(
+  platform: Platform,
+  spec: JobSpec,
+  settings: EffectiveSettings,
+  ctx: ResolveContext,
+): Promise<{ job: ResolvedJob | null; issues: ValidationIssue[] }> {
+  const absolute = (p: string) => path.resolve(ctx.baseDir, p);
+  const sources = spec.sources.map(absolute);
+  const outputDir = absolute(spec.output_directory);
+  const issues = await checkPathsOnDisk(platform, ctx.baseDir, spec.sources, spec.output_directory);
 
   const clips: ResolvedClip[] = [];
   const seen = new Map<string, number>();

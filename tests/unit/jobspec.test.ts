@@ -155,6 +155,19 @@ describe("refused, with the field named", () => {
 });
 
 describe("paths and names", () => {
+  test("missing paths are reported in the same run as schema and rule errors", async () => {
+    const schemaError = await errors({ ...seedExample, codec: "prores", sources: ["input/clip_a.mov", "nope.mov", 7], output_directory: "missing" });
+    expect(schemaError).toContain("sources[1]: file does not exist: /jobs/nope.mov");
+    expect(schemaError).toContain("output_directory: directory does not exist: /jobs/missing (create it first)");
+    expect(schemaError.some((e) => e.startsWith("codec:"))).toBe(true);
+    expect(schemaError.filter((e) => e.startsWith("sources[2]")).length).toBe(1); // the number: a type error only
+    const ruleError = await errors({ ...seedExample, container: "mp4", sources: ["nope.mov"] });
+    expect(ruleError).toEqual([
+      "container: 'mp4' cannot carry prores_proxy; use one of: mov.",
+      "sources[0]: file does not exist: /jobs/nope.mov",
+    ]);
+  });
+
   test("every missing source and a missing output folder are listed together", async () => {
     const found = await errors({ ...seedExample, sources: ["nope1.mov", "input/clip_a.mov", "nope2.mov"], output_directory: "missing" });
     expect(found).toEqual([
