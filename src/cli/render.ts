@@ -253,6 +253,8 @@ function watchLine(event: ProxxEvent): string | null {
     case "job_result":
       return `${event.final_status} ${basename(event.jobspec_path)} → result ${event.result_path}, JobSpec moved to ${event.moved_to}` +
         (event.failure_reason ? `\n  ${event.failure_reason.split("\n").join("\n  ")}` : "");
+    case "job_left_pending":
+      return `left pending ${basename(event.jobspec_path)}: ${event.reason}`;
     case "recovered":
       return `recovered ${basename(event.jobspec_path)}: ${event.action}`;
     case "stopping":

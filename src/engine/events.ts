@@ -66,6 +66,7 @@ export type ProxxEvent =
     /** Why the job did not complete (first validation error or the failed clip's reason); null when COMPLETED. */
     failure_reason: string | null;
   }
+  | { type: "job_left_pending"; jobspec_path: string; reason: string }
   | { type: "recovered"; jobspec_path: string; action: string }
   | { type: "warning"; message: string }
   | { type: "stopping"; signal: string };

@@ -118,6 +118,11 @@ export async function takeJob(
       // record is cleared because a requested stop is not a crash and must not count
       // towards the two-interruption poison limit.
       await clearInflight(platform, folder, slot);
+      emit({
+        type: "job_left_pending",
+        jobspec_path: jobspecPath,
+        reason: "stopped by a signal before it finished: no result, no manifest entry; it runs again at the next start",
+      });
       return false;
     }
     result = {

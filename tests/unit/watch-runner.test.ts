@@ -261,12 +261,13 @@ describe("corrupt manifest", () => {
 
 describe("abort", () => {
   test("abort mid-job: JobSpec stays pending, no result, no manifest entry, lock released", async () => {
-    const { platform, jobs, run, controller } = setup({ "a.json": JSON.stringify({ hang: true }), "b.json": job("b") });
+    const { platform, jobs, run, controller, events } = setup({ "a.json": JSON.stringify({ hang: true }), "b.json": job("b") });
     jobs.during = () => {
       platform.onSleep.push(() => controller.abort());
     };
     const s = await run();
     expect(s.interrupted).toBe(true);
+    expect(events.filter((e) => e.type === "job_left_pending").map((e) => (e as { jobspec_path: string }).jobspec_path)).toEqual([`${W}/a.json`]);
     expect(jobs.calls).toEqual([`${W}/a.json`]);
     expect(platform.exists(`${W}/a.json`)).toBe(true);
     expect(platform.exists(`${W}/a.result.json`)).toBe(false);
