@@ -115,9 +115,10 @@ async function capture(platform: Platform, cmd: string, args: string[], timeoutM
 }
 
 export function installHint(os: string): string {
-  const here = os === "darwin" ? "brew install ffmpeg" : os === "windows" ? "winget install ffmpeg" : "apt-get install ffmpeg";
-  return `install FFmpeg: ${here} (Debian/Ubuntu: apt-get install ffmpeg; macOS: brew install ffmpeg; Windows: winget install ffmpeg), ` +
-    "or point proxx at one with --ffmpeg/--ffprobe or PROXX_FFMPEG/PROXX_FFPROBE";
+  // This OS's command first; the others still help someone reading a log from another machine.
+  const all = [["linux", "apt-get install ffmpeg (Debian/Ubuntu)"], ["darwin", "brew install ffmpeg (macOS)"], ["windows", "winget install ffmpeg (Windows)"]];
+  const ordered = [...all.filter(([o]) => o === os), ...all.filter(([o]) => o !== os)].map(([, cmd]) => cmd);
+  return `install FFmpeg: ${ordered.join(" / ")}, or point proxx at one with --ffmpeg/--ffprobe or PROXX_FFMPEG/PROXX_FFPROBE`;
 }
 
 export async function diagnose(platform: Platform, explicit: { ffmpeg?: string; ffprobe?: string }): Promise<DoctorReport> {
