@@ -58,8 +58,7 @@ export interface ChaosOptions {
   /** Number of JobSpecs (default 30). */
   jobs?: number;
   /**
-   * MAX-WORKERS: `--max-workers N` for `proxx watch`, being added by a colleague. null = not
-   * passed. `maxWorkersSupported()` tells whether the CLI knows the option yet.
+   * `--max-workers N` for `proxx watch`; null = not passed (one worker).
    */
   maxWorkers?: number | null;
   /** Keep the sandbox for inspection. */
@@ -123,11 +122,6 @@ function which(name: string): string {
   return path;
 }
 
-/** Whether `proxx watch --help` lists `--max-workers` (the colleague's option has landed). */
-export function maxWorkersSupported(): boolean {
-  const r = spawnSync(process.execPath, [MAIN, "watch", "--help"], { encoding: "utf8" });
-  return r.stdout.includes("--max-workers");
-}
 
 /** Whether the crash-point hook (PROXX_FAILPOINT, src/watch/failpoint.ts) exists; its names. */
 function failpointNames(): string[] {
@@ -424,8 +418,6 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   function runOnce(p: { mode: RunOutcome["mode"]; strategy: string; delayMs: number; eventTarget: number; failpoint: string | null; runNo: number }): Promise<RunOutcome> {
     const args = [MAIN, "watch", jobsDir, "--json", "--settle-seconds", "0", "--poll-seconds", "0.1", "--ffmpeg", wrapper, "--ffprobe", ffprobe];
     if (p.mode === "once") args.push("--once");
-    // MAX-WORKERS: the option is being added by a colleague; runChaos only passes it when asked
-    // (scripts/chaos.ts --max-workers N, or automatically when `watch --help` lists it).
     if (maxWorkers) args.push("--max-workers", String(maxWorkers));
     const env = { ...process.env };
     delete env.PROXX_FAILPOINT;
@@ -703,8 +695,8 @@ function parseCli(argv: string[]): ChaosOptions & { twice: boolean } {
 
 Kills 'proxx watch' N times (default 500) at random moments over a folder of JobSpecs and
 checks after every run that nothing is lost and nothing runs twice. Exit 0 when every
-invariant held, 1 otherwise. When 'proxx watch --help' lists --max-workers, a second
-round runs with --max-workers 2 (unless --max-workers is given).`);
+invariant held, 1 otherwise. A second round (half the kills) runs with --max-workers 2,
+unless --max-workers is given.`);
       process.exit(0);
     } else throw new Error(`unknown option ${a}`);
   }
@@ -714,11 +706,9 @@ round runs with --max-workers 2 (unless --max-workers is given).`);
 if (import.meta.main) {
   const opts = parseCli(process.argv.slice(2));
   const reports: ChaosReport[] = [await runChaos(opts)];
-  // MAX-WORKERS: once the colleague's --max-workers lands, the same chaos runs with two workers.
-  if (opts.maxWorkers == null && maxWorkersSupported()) {
-    reports.push(await runChaos({ ...opts, maxWorkers: 2, iterations: Math.max(1, Math.floor(opts.iterations / 2)) }));
-  } else if (opts.maxWorkers == null) {
-    console.log("chaos: 'proxx watch --help' has no --max-workers yet; the two-worker round is skipped");
+  // Unless one --max-workers was asked for, the same chaos runs again with two workers.
+  if (opts.maxWorkers == null) {
+    reports.push(await runChaos({ ...opts, seed: opts.seed + 1, maxWorkers: 2, iterations: Math.max(1, Math.floor(opts.iterations / 2)) }));
   }
   const bad = reports.reduce((n, r) => n + r.violations.length, 0);
   console.log(`chaos: ${bad === 0 ? "OK: every invariant held" : `FAILED: ${bad} violation(s)`} (seed ${opts.seed})`);
