@@ -220,7 +220,10 @@ async function runClip(
       await platform.remove(partial);
     } catch { /* best effort: reported failures matter more than a leftover temp */ }
   };
-  await cleanup(); // a stale partial from a crashed run
+  // A stale partial from a crashed run, or anything else at the temp name: FFmpeg opens it
+  // following symlinks, so nothing may be left there (remove() deletes a link, not its target).
+  const blocked = await clearTempName(platform, partial);
+  if (blocked) return finish({ reason: blocked, exitCode: null });
 
   const sourceDuration = sourceProbe.duration_seconds;
   const run = await runFfmpeg(platform, ffmpeg, command.slice(1), {
@@ -259,12 +262,14 @@ async function runClip(
   }
   if (run.exitCode !== 0) {
     await cleanup();
-    return finish({ reason: `FFmpeg exited with code ${run.exitCode}`, exitCode: run.exitCode, stderrTail: tail });
+    const why = await outputProblem(platform, output, partial, tail);
+    return finish({ reason: `FFmpeg exited with code ${run.exitCode}${why}`, exitCode: run.exitCode, stderrTail: tail });
   }
   const stat = await platform.stat(partial);
   if (!stat || !stat.isFile || stat.size === 0) {
     await cleanup();
-    return finish({ reason: "Output file does not exist or has zero size", exitCode: 0, stderrTail: tail });
+    const why = await outputProblem(platform, output, partial, tail);
+    return finish({ reason: `Output file does not exist or has zero size${why}`, exitCode: 0, stderrTail: tail });
   }
 
   let outputProbe: MediaFacts;
@@ -272,12 +277,15 @@ async function runClip(
     outputProbe = await probeMedia(platform, ffprobe, partial);
   } catch (error) {
     await cleanup();
-    return finish({ reason: `Verification failed: ${(error as Error).message}`, exitCode: 0, stderrTail: tail });
+    // FFmpeg can exit 0 after a failed write (5.1: "Error writing trailer ...: File too large").
+    const why = await outputProblem(platform, output, partial, tail);
+    return finish({ reason: `Verification failed: ${(error as Error).message}${why}`, exitCode: 0, stderrTail: tail });
   }
   const problem = verifyOutput(sourceProbe, outputProbe, job);
   if (problem) {
     await cleanup();
-    return finish({ reason: `Verification failed: ${problem}`, exitCode: 0, stderrTail: tail, outputProbe });
+    const why = await outputProblem(platform, output, partial, tail);
+    return finish({ reason: `Verification failed: ${problem}${why}`, exitCode: 0, stderrTail: tail, outputProbe });
   }
 
   try {
@@ -287,6 +295,56 @@ async function runClip(
     return finish({ reason: `Could not move the finished output into place: ${(error as Error).message}`, exitCode: 0, stderrTail: tail, outputProbe });
   }
   return finish({ reason: null, exitCode: 0, stderrTail: tail, outputProbe, size: stat.size });
+}
+
+/**
+ * Remove whatever is at the temp name before FFmpeg writes it. Returns a failure reason
+ * when something is still there (a directory, a file we may not remove).
+ */
+async function clearTempName(platform: Platform, partial: string): Promise<string | null> {
+  let error: unknown = null;
+  try {
+    await platform.remove(partial);
+  } catch (e) {
+    error = e;
+  }
+  let left: boolean;
+  try {
+    left = (await platform.lstat(partial)) !== null;
+  } catch {
+    left = error !== null;
+  }
+  if (!left) return null;
+  const detail = error ? `: ${(error as Error).message}` : "";
+  return `Could not remove the stale temp file ${partial} before encoding${detail}`;
+}
+
+/** Errors only writing can cause, and errors FFmpeg reports on a line naming our temp file. */
+const WRITE_ERRORS = /No space left on device|Disk quota exceeded|Read-only file system|File too large/i;
+const OPEN_ERRORS = /Permission denied|Operation not permitted|No such file or directory/i;
+
+/**
+ * Output-side causes that "FFmpeg exited with code 1" alone hides (disk full, read-only or
+ * vanished output folder), for the failure reason: "" or " (why)". FFmpeg's own words are
+ * still in stderr_tail.
+ */
+async function outputProblem(platform: Platform, output: string, partial: string, tail: string[]): Promise<string> {
+  const cut = Math.max(output.lastIndexOf("/"), output.lastIndexOf("\\"));
+  const dir = cut > 0 ? output.slice(0, cut) : output.slice(0, cut + 1);
+  try {
+    const stat = await platform.stat(dir);
+    if (!stat?.isDirectory) return ` (the output folder ${dir} no longer exists)`;
+  } catch { /* cannot tell; fall through */ }
+  for (const line of tail) {
+    // FFmpeg 6+ says "Error opening output files: Permission denied" without the path.
+    const aboutOutput = line.includes(partial) || /Error opening output/i.test(line);
+    const found = WRITE_ERRORS.exec(line) ?? (aboutOutput ? OPEN_ERRORS.exec(line) : null);
+    if (found) return ` (writing the output in ${dir} failed: ${found[0]})`;
+  }
+  try {
+    if (!(await platform.isWritableDir(dir))) return ` (the output folder ${dir} is not writable)`;
+  } catch { /* cannot tell */ }
+  return "";
 }
 
 /**

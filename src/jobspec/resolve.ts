@@ -110,6 +110,21 @@ export async function resolveJob(
   const clips: ResolvedClip[] = [];
   const seen = new Map<string, number>();
   const sourceKeys = new Map(sources.map((s, i) => [collisionKey(s), i]));
+  // Symlinked sources (and a symlinked output folder) are followed, so compare the real
+  // files too: a source linked from the output folder must not be replaced by its proxy.
+  const realOf = async (p: string) => {
+    try {
+      return await platform.realPath(p);
+    } catch {
+      return null;
+    }
+  };
+  const realSourceKeys = new Map<string, number>();
+  for (const [i, source] of sources.entries()) {
+    const real = await realOf(source);
+    if (real && !realSourceKeys.has(collisionKey(real))) realSourceKeys.set(collisionKey(real), i);
+  }
+  const realOutputDir = await realOf(outputDir);
   for (const [index, source] of sources.entries()) {
     const name = resolveName(spec.naming_template, {
       sourcePath: source,
@@ -143,7 +158,8 @@ export async function resolveJob(
       });
     }
     seen.set(key, index);
-    const sourceIndex = sourceKeys.get(key);
+    const sourceIndex = sourceKeys.get(key) ??
+      (realOutputDir ? realSourceKeys.get(collisionKey(path.join(realOutputDir, fileName))) : undefined);
     if (sourceIndex !== undefined) {
       issues.push({ path: where, message: `output '${output}' would overwrite sources[${sourceIndex}]` });
     }

@@ -16,12 +16,21 @@ export function bunPlatform(): Platform {
     readText: (path) => fs.readFile(path, "utf8"),
     async writeFileAtomic(path, data) {
       const tmp = atomicTempName(path, process.pid);
-      const handle = await fs.open(tmp, "w");
+      // Never write through whatever sits at the temp name: "w" follows a symlink planted
+      // there and would overwrite its target. Remove the entry (rm removes a link itself),
+      // then create with O_EXCL, which fails rather than follow a link planted in between.
+      await fs.rm(tmp, { force: true });
+      const handle = await fs.open(tmp, fsConstants.O_CREAT | fsConstants.O_EXCL | fsConstants.O_WRONLY);
       try {
-        await handle.writeFile(data);
-        await handle.sync();
-      } finally {
-        await handle.close();
+        try {
+          await handle.writeFile(data);
+          await handle.sync();
+        } finally {
+          await handle.close();
+        }
+      } catch (error) {
+        await fs.rm(tmp, { force: true }); // disk full mid-write: leave no half temp file behind
+        throw error;
       }
       try {
         await fs.rename(tmp, path);

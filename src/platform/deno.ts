@@ -13,14 +13,22 @@ export function denoPlatform(): Platform {
     readText: (path) => Deno.readTextFile(path),
     async writeFileAtomic(path, data) {
       const tmp = atomicTempName(path, Deno.pid);
-      const file = await Deno.open(tmp, { write: true, create: true, truncate: true });
+      // Never write through whatever sits at the temp name (a planted symlink would be
+      // followed): remove the entry itself, then createNew (O_EXCL), which does not follow.
+      await Deno.remove(tmp).catch(() => {});
+      const file = await Deno.open(tmp, { write: true, createNew: true });
       try {
-        const bytes = typeof data === "string" ? new TextEncoder().encode(data) : data;
-        let written = 0;
-        while (written < bytes.length) written += await file.write(bytes.subarray(written));
-        await file.sync();
-      } finally {
-        file.close();
+        try {
+          const bytes = typeof data === "string" ? new TextEncoder().encode(data) : data;
+          let written = 0;
+          while (written < bytes.length) written += await file.write(bytes.subarray(written));
+          await file.sync();
+        } finally {
+          file.close();
+        }
+      } catch (error) {
+        await Deno.remove(tmp).catch(() => {}); // disk full mid-write: no half temp file left
+        throw error;
       }
       try {
         await Deno.rename(tmp, path);

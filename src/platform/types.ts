@@ -71,7 +71,11 @@ export interface Platform {
   // files
   readFile(path: string): Promise<Uint8Array>;
   readText(path: string): Promise<string>;
-  /** Write to `<path>.tmp-<pid>`, fsync, then rename over `path`: readers see old or new, never half. */
+  /**
+   * Write to `<path>.tmp-<pid>`, fsync, then rename over `path`: readers see old or new, never half.
+   * Never writes through a symlink: whatever is at the temp name is removed and the temp file
+   * created with O_EXCL, and the rename replaces a link at `path` rather than its target.
+   */
   writeFileAtomic(path: string, data: string | Uint8Array): Promise<void>;
   /** Create `path` only if it does not exist (O_EXCL). Returns false when it already exists. */
   createExclusive(path: string, data: string): Promise<boolean>;

@@ -24,7 +24,7 @@ import { isoUtc, JobResult } from "../engine/result.ts";
 import { Mutex } from "./mutex.ts";
 import { clearInflight, writeInflight } from "./inflight.ts";
 import { type Manifest, type ManifestSerializer, messageOf, withEntry, writeManifest } from "./manifest.ts";
-import { baseName, clashFreeName, FAILED_DIR, joinPath, PROCESSED_DIR, resultNameFor, stemOf } from "./names.ts";
+import { baseName, clashFreeName, FAILED_DIR, joinPath, MANIFEST_NAME, PROCESSED_DIR, resultNameFor, stemOf } from "./names.ts";
 
 /**
  * The engine contract: never throws on bad input; PARTIAL for invalid JobSpecs; INTERRUPTED
@@ -87,14 +87,15 @@ export async function takeJob(
   ctx.retries.delete(jobspecPath);
   const startedAt = platform.now();
   // 1. in-flight: from here on a crash means "interrupted mid-run" to the next start.
-  await writeInflight(platform, folder, {
-    version: 1,
-    jobspec_path: jobspecPath,
-    sha256,
-    attempts,
-    started_at: isoUtc(startedAt),
-    pid: platform.pid,
-  }, slot);
+  await step(emit, jobspecPath, `write the in-flight record in ${folder}`, () =>
+    writeInflight(platform, folder, {
+      version: 1,
+      jobspec_path: jobspecPath,
+      sha256,
+      attempts,
+      started_at: isoUtc(startedAt),
+      pid: platform.pid,
+    }, slot));
   emit({ type: "job_taken", jobspec_path: jobspecPath });
 
   // 2. execute. Any throw or malformed return becomes a FAILED result: one job never stops the runner.
@@ -148,16 +149,20 @@ export async function finishJob(
   const resultPath = resultPathFor(folder, jobspecPath);
   failpoint(platform, "before-result");
   // 3. result first: once it exists the job is never executed again (seed skip rule 1).
-  await platform.writeFileAtomic(resultPath, resultFileText(result, jobspecPath, platform.now()));
+  await step(emit, jobspecPath, `write the result file ${resultPath}`, () =>
+    platform.writeFileAtomic(resultPath, resultFileText(result, jobspecPath, platform.now())));
   failpoint(platform, "after-result");
   const movedTo = await ctx.bookkeeping.run(async () => {
-    const movedTo = await moveJobSpec(ctx, jobspecPath, result.final_status);
+    const dir = result.final_status === "COMPLETED" ? PROCESSED_DIR : FAILED_DIR;
+    const movedTo = await step(emit, jobspecPath, `move ${jobspecPath} into ${joinPath(folder, dir)}/`, () =>
+      moveJobSpec(ctx, jobspecPath, result.final_status));
     failpoint(platform, "after-move");
-    await recordInManifest(ctx, jobspecPath, sha256, result.final_status);
+    await step(emit, jobspecPath, `update ${joinPath(folder, MANIFEST_NAME)}`, () =>
+      recordInManifest(ctx, jobspecPath, sha256, result.final_status));
     return movedTo;
   });
   failpoint(platform, "after-manifest");
-  await clearInflight(platform, folder, slot);
+  await step(emit, jobspecPath, `remove the in-flight record in ${folder}`, () => clearInflight(platform, folder, slot));
   count(ctx, result.final_status);
   emit({
     type: "job_result",
@@ -167,6 +172,24 @@ export async function finishJob(
     moved_to: movedTo ?? "",
     failure_reason: result.failure_reason,
   });
+}
+
+/**
+ * A bookkeeping step whose I/O error stops the runner (docs/crash-safety.md). The error is
+ * rethrown unchanged; the `warning` first says which file and what happens next, so an
+ * operator reading the log (or the NDJSON) knows where the disk is full or read-only.
+ */
+async function step<T>(emit: EventSink, jobspecPath: string, what: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (error) {
+    emit({
+      type: "warning",
+      message: `could not ${what} (${messageOf(error)}) for ${jobspecPath}; ` +
+        `the runner stops here, and its next start finishes or re-runs this job`,
+    });
+    throw error;
+  }
 }
 
 /** 4. rename into processed/ (COMPLETED) or failed/ (anything else) under a clash-free name. Null when already gone. */

@@ -29,7 +29,8 @@ export type Manifest = z.infer<typeof Manifest>;
 export type ManifestRead =
   | { kind: "ok"; manifest: Manifest }
   | { kind: "missing"; manifest: Manifest }
-  | { kind: "corrupt"; manifest: Manifest; reason: string };
+  /** `link`: the manifest name is a symbolic link (never read through: see readManifest). */
+  | { kind: "corrupt"; manifest: Manifest; reason: string; link?: boolean };
 
 export function emptyManifest(): Manifest {
   return { version: 1, entries: {} };
@@ -42,7 +43,13 @@ export function manifestPath(folder: string): string {
 /** Read and validate; never throws for bad content (missing / corrupt are states, not errors). */
 export async function readManifest(platform: Platform, folder: string): Promise<ManifestRead> {
   const path = manifestPath(folder);
-  if (!(await platform.stat(path))) return { kind: "missing", manifest: emptyManifest() };
+  const entry = await platform.lstat(path);
+  if (!entry) return { kind: "missing", manifest: emptyManifest() };
+  // Not read through a link: the corrupt-manifest copy would put the target's bytes (any
+  // file the runner can read) into the watch folder, and every rewrite replaces the link.
+  if (entry.isSymlink) {
+    return { kind: "corrupt", manifest: emptyManifest(), reason: "is a symbolic link; proxx keeps its manifest as a regular file", link: true };
+  }
   let text: string;
   try {
     text = new TextDecoder("utf-8", { fatal: true }).decode(await platform.readFile(path));
@@ -100,7 +107,8 @@ function isPlainObject(v: unknown): v is Record<string, any> {
  * For a runner start: a corrupt manifest is copied to
  * `processed_manifest.json.corrupt-<YYYYmmddTHHMMSS>` (copy first, so a crash cannot lose
  * it), then replaced atomically by an empty one; a `warning` is emitted and the run goes
- * on. If the copy fails the corrupt file is left untouched.
+ * on. If the copy fails (disk full, read-only folder) the runner does not start: the first
+ * job's manifest rewrite would otherwise replace the only copy of the corrupt file.
  */
 export async function loadManifestForRun(
   platform: Platform,
@@ -112,12 +120,30 @@ export async function loadManifestForRun(
   const copyName = await clashFreeName(platform, folder, `${MANIFEST_NAME}.corrupt-${utcStamp(platform.now())}`, platform.now());
   let copied = "";
   try {
+    if (read.link) {
+      // The link itself is moved aside (kept for the operator); its target is never read.
+      await platform.rename(manifestPath(folder), joinPath(folder, copyName));
+      onEvent({
+        type: "warning",
+        message: `${MANIFEST_NAME} ${read.reason}: moved the link to ${copyName}; continuing with an empty manifest (result files still prevent re-runs)`,
+      });
+      return read.manifest;
+    }
     await platform.writeFileAtomic(joinPath(folder, copyName), await platform.readFile(manifestPath(folder)));
-    copied = `; copied to ${copyName}`;
+  } catch (error) {
+    onEvent({
+      type: "warning",
+      message: `corrupt ${MANIFEST_NAME} (${read.reason}) could not be copied aside to ${copyName} (${messageOf(error)}); ` +
+        `not starting, so that it is not replaced: free space or move it away, then start again`,
+    });
+    throw error;
+  }
+  copied = `; copied to ${copyName}`;
+  try {
     // Replace it only once the copy exists, so later starts see a healthy (empty) manifest.
     await writeManifest(platform, folder, read.manifest);
   } catch (error) {
-    copied = `; could not copy it aside: ${messageOf(error)}`;
+    copied += ` (replacing it failed: ${messageOf(error)})`;
   }
   onEvent({
     type: "warning",

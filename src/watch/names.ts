@@ -52,6 +52,14 @@ export function isCandidateName(name: string): boolean {
   return name.length > ".json".length;
 }
 
+/**
+ * Why a symlinked `*.json` in the root is not taken. The runner renames JobSpecs; with a
+ * link it would move the link while running its target, resolve relative paths against
+ * the watch folder instead of the target's folder, and a relative link would dangle in
+ * processed/. Copying the JobSpec in avoids all three.
+ */
+export const SYMLINK_SKIP_REASON = "is a symbolic link; JobSpecs must be regular files (copy it into the folder instead of linking)";
+
 /** `YYYYmmddTHHMMSS` in UTC: the seed's clash suffix, also used for `.corrupt-<stamp>`. */
 export function utcStamp(epochMs: number): string {
   const d = new Date(epochMs);

@@ -57,12 +57,12 @@ import type { DirEntry, Platform } from "../platform/types.ts";
 import type { EventSink } from "../engine/events.ts";
 import { HashCache } from "./hash.ts";
 import { acquireLock } from "./lock.ts";
-import { loadManifestForRun, ManifestSerializer } from "./manifest.ts";
+import { loadManifestForRun, ManifestSerializer, messageOf } from "./manifest.ts";
 import { type RunJob, type RunnerContext, resultPathFor, takeJob } from "./job.ts";
 import { Mutex } from "./mutex.ts";
 import { OrderedLog } from "./ordered-log.ts";
 import { recover } from "./recover.ts";
-import { absoluteFolder, compareNames, FAILED_DIR, isCandidateName, joinPath, PROCESSED_DIR } from "./names.ts";
+import { absoluteFolder, compareNames, FAILED_DIR, isCandidateName, joinPath, PROCESSED_DIR, SYMLINK_SKIP_REASON } from "./names.ts";
 import { SettleTracker } from "./settle.ts";
 
 export type { RunJob } from "./job.ts";
@@ -232,7 +232,8 @@ async function scan(state: ScanState, giveUp: boolean, listing: DirEntry[] | nul
   const { platform, folder } = ctx;
   const out = state.log.block();
   try {
-    const names = (listing ?? (await platform.list(folder)))
+    const entries = listing ?? (await platform.list(folder));
+    const names = entries
       .filter((e) => e.isFile && !e.isDirectory && isCandidateName(e.name))
       .map((e) => e.name)
       .sort(compareNames);
@@ -240,6 +241,15 @@ async function scan(state: ScanState, giveUp: boolean, listing: DirEntry[] | nul
     let settling = 0;
     let skipped = 0;
     state.settlingWaitMs = null;
+    // Symlinked JobSpecs are never taken (policy: docs/reliability.md), but said so once,
+    // rather than silently ignored: the link, not its target, is what would be moved.
+    for (const e of entries.filter((e) => e.isSymlink && isCandidateName(e.name)).sort((a, b) => compareNames(a.name, b.name))) {
+      const path = joinPath(folder, e.name);
+      const stat = await platform.lstat(path);
+      if (!stat) continue;
+      reportSkip(state, path, stat, SYMLINK_SKIP_REASON, out.emit);
+      skipped++;
+    }
     for (const name of names) {
       const path = joinPath(folder, name);
       if (state.running.has(path)) continue;
@@ -295,6 +305,11 @@ async function runOne(state: ScanState, path: string, emit: EventSink): Promise<
   const { ctx } = state;
   const verdict = await classify(state, path, state.giveUp, emit);
   if (verdict.kind === "settling") noteSettling(state, verdict.waitMs);
+  if (verdict.kind === "gone") {
+    // Removed or renamed between the scan and now: nothing ran, nothing to record.
+    emit({ type: "skip", jobspec_path: path, reason: "gone before it was taken (removed, renamed or replaced by a link); nothing ran" });
+    return;
+  }
   if (verdict.kind !== "pending") return;
   if (ctx.signal.aborted) return;
   const slot = takeSlot(state, path);
@@ -343,10 +358,12 @@ type Verdict =
 async function classify(state: ScanState, path: string, giveUp: boolean, emit: EventSink): Promise<Verdict> {
   const { ctx } = state;
   const { platform } = ctx;
-  const stat = await platform.stat(path);
+  // lstat: a JobSpec swapped for a symlink since the scan is not taken either.
+  const stat = await platform.lstat(path);
   if (!stat || !stat.isFile) return { kind: "gone" };
-  // Seed skip rule 1, checked first: an existing result file always wins.
-  if (await platform.stat(resultPathFor(ctx.folder, path))) {
+  // Seed skip rule 1, checked first: an existing result file always wins. lstat: anything
+  // at that name counts (a dangling or looping symlink too), so it is never written over.
+  if (await platform.lstat(resultPathFor(ctx.folder, path))) {
     reportSkip(state, path, stat, "result file exists", emit);
     return { kind: "skip" };
   }
@@ -359,7 +376,15 @@ async function classify(state: ScanState, path: string, giveUp: boolean, emit: E
     if (obs.fresh) emit({ type: "settling", jobspec_path: path, settle_seconds: state.settleSeconds });
     return { kind: "settling", waitMs: obs.waitMs };
   }
-  const sha256 = await state.hashes.hash(platform, path, stat);
+  let sha256: string;
+  try {
+    sha256 = await state.hashes.hash(platform, path, stat);
+  } catch (error) {
+    // One unreadable JobSpec (permissions, EIO) must not stop the runner for every other one.
+    if (!(await platform.lstat(path).catch(() => null))) return { kind: "gone" };
+    reportSkip(state, path, stat, `cannot be read (${messageOf(error)}); left in place`, emit);
+    return { kind: "skip" };
+  }
   // Seed skip rule 2: same absolute path, same bytes already processed.
   const entry = ctx.manifest.entries[path];
   if (entry && entry.sha256 === sha256) {

@@ -9,7 +9,7 @@ import { sha256Hex } from "./hash.ts";
 import { type InflightRecord, readAllInflight } from "./inflight.ts";
 import { isLockLive, type LockInfo, readLock } from "./lock.ts";
 import { readManifest } from "./manifest.ts";
-import { absoluteFolder, compareNames, FAILED_DIR, isCandidateName, joinPath, PROCESSED_DIR, resultNameFor } from "./names.ts";
+import { absoluteFolder, compareNames, FAILED_DIR, isCandidateName, joinPath, PROCESSED_DIR, resultNameFor, SYMLINK_SKIP_REASON } from "./names.ts";
 
 export interface FolderStatus {
   folder: string;
@@ -62,18 +62,24 @@ export async function folderStatus(
     inflight_all: [],
   };
   status.lock_live = status.lock ? isLockLive(platform, folder, status.lock) : false;
-  const listing = (await platform.list(folder)).filter((e) => e.isFile).map((e) => e.name);
+  const rootEntries = await platform.list(folder);
+  const listing = rootEntries.filter((e) => e.isFile).map((e) => e.name);
   for (const { read } of await readAllInflight(platform, folder, listing)) {
     if (read.kind === "ok") status.inflight_all.push(read.record);
   }
   status.inflight = status.inflight_all[0] ?? null;
 
-  const names = listing.filter(isCandidateName).sort(compareNames);
+  const links = new Set(rootEntries.filter((e) => e.isSymlink).map((e) => e.name));
+  const names = [...listing, ...links].filter(isCandidateName).sort(compareNames);
   for (const name of names) {
     const path = joinPath(folder, name);
+    if (links.has(name)) {
+      status.skipped.push({ path, reason: SYMLINK_SKIP_REASON });
+      continue;
+    }
     const stat = await platform.stat(path);
     if (!stat) continue;
-    if (await platform.stat(joinPath(folder, resultNameFor(name)))) {
+    if (await platform.lstat(joinPath(folder, resultNameFor(name)))) {
       status.skipped.push({ path, reason: "result file exists" });
     } else if (platform.now() - stat.mtimeMs < settleMs) {
       status.settling.push(path);
