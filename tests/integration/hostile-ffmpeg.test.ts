@@ -101,8 +101,20 @@ function setupFolder(name: string, jobs: [string, string][]): { watch: string; o
 
 const result = (watch: string, stem: string) => JSON.parse(readFileSync(join(watch, `${stem}.result.json`), "utf8"));
 
+/**
+ * Soak mode: `PROXX_HOSTILE_ROUNDS=50 bun test tests/integration/hostile-ffmpeg.test.ts`
+ * repeats the eleven-job round below that many times, each in a fresh folder, checking
+ * everything after every round (CI: 1 round).
+ */
+const ROUNDS = Math.max(1, Number(process.env.PROXX_HOSTILE_ROUNDS ?? 1));
+
 describe("hostile FFmpeg, in-process runner (grace 200 ms, timeout 0.6 s)", () => {
-  test("every misbehaviour ends with its exact reason, is reaped, and the runner goes on", async () => {
+  test(`every misbehaviour ends with its exact reason, is reaped, and the runner goes on (${ROUNDS} round(s))`, async () => {
+    for (let round = 0; round < ROUNDS; round++) await hostileRound(round);
+    if (ROUNDS > 1) console.log(`hostile soak: ${ROUNDS} rounds × 11 jobs, every reason exact, nothing left behind`);
+  }, 60_000 * ROUNDS);
+
+  async function hostileRound(round: number): Promise<void> {
     const jobs: [string, string][] = [
       ["01-hang.json", "hang"],
       ["02-ok.json", "ok"],
@@ -116,7 +128,7 @@ describe("hostile FFmpeg, in-process runner (grace 200 ms, timeout 0.6 s)", () =
       ["10-duration.json", "duration"],
       ["11-ok.json", "ok"],
     ];
-    const { watch, out } = setupFolder("inproc", jobs);
+    const { watch, out } = setupFolder(`inproc-${round}`, jobs);
     // Same source for both ok jobs: give the second its own output name.
     writeFileSync(join(watch, "11-ok.json"), jobspec("11-ok.json", "ok").replace("{source_name}_proxy", "{source_name}_again"));
     const timings: Record<string, number> = {};
@@ -190,8 +202,8 @@ describe("hostile FFmpeg, in-process runner (grace 200 ms, timeout 0.6 s)", () =
     await Bun.sleep(150); // the orphaned `sleep 0.05` of a killed loop may still be exiting
     expect(leftovers()).toEqual([]);
     expect(zombieChildren()).toEqual([]);
-    console.log(`hostile (in-process): 11 jobs in ${(total / 1000).toFixed(1)} s; per job ms ${JSON.stringify(Object.fromEntries(Object.entries(timings).map(([k, v]) => [k, Math.round(v)])))}`);
-  }, 60_000);
+    console.log(`hostile (in-process) round ${round + 1}: 11 jobs in ${(total / 1000).toFixed(1)} s; per job ms ${JSON.stringify(Object.fromEntries(Object.entries(timings).map(([k, v]) => [k, Math.round(v)])))}`);
+  }
 
   test("FFmpeg missing: the clear not-found reason, and the runner goes on", async () => {
     const { watch } = setupFolder("missing", [["a.json", "ok"]]);
