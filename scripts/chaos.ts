@@ -693,8 +693,9 @@ function parseCli(argv: string[]): ChaosOptions & { twice: boolean } {
     else if (a === "--help" || a === "-h") {
       console.log(`Usage: bun scripts/chaos.ts [--iterations N] [--seed N] [--max-seconds N] [--jobs N] [--max-workers N] [--keep]
 
-Kills 'proxx watch' N times (default 500) at random moments over a folder of JobSpecs and
-checks after every run that nothing is lost and nothing runs twice. Exit 0 when every
+Kills 'proxx watch' N times (default 500) at random moments over folders of JobSpecs (a
+fresh folder every 15 kills) and checks after every run that nothing is lost and nothing
+runs twice. Exit 0 when every
 invariant held, 1 otherwise. A second round (half the kills) runs with --max-workers 2,
 unless --max-workers is given.`);
       process.exit(0);
@@ -703,14 +704,46 @@ unless --max-workers is given.`);
   return opts;
 }
 
+/**
+ * About as many kills as one folder of 30 JobSpecs absorbs before it is done: past that,
+ * kills would only hit idle runners. A long soak is therefore many rounds, each on a
+ * fresh folder with its own seed.
+ */
+const KILLS_PER_FOLDER = 15;
+
+/** `total` kills in rounds of KILLS_PER_FOLDER, each on a fresh folder. */
+async function soak(opts: ChaosOptions, total: number, maxWorkers: number | null): Promise<ChaosReport[]> {
+  const reports: ChaosReport[] = [];
+  for (let done = 0, round = 0; done < total; round++) {
+    const iterations = Math.min(KILLS_PER_FOLDER, total - done);
+    const report = await runChaos({ ...opts, seed: opts.seed + round * 1000 + (maxWorkers ?? 0), iterations, maxWorkers });
+    reports.push(report);
+    done += Math.max(1, report.kills);
+  }
+  return reports;
+}
+
+function totals(label: string, reports: ChaosReport[]): string {
+  const sum = (f: (r: ChaosReport) => number) => reports.reduce((n, r) => n + f(r), 0);
+  return `chaos total${label}: ${reports.length} folders × ${reports[0]?.jobs ?? 0} JobSpecs, ${sum((r) => r.runs)} runs, ` +
+    `${sum((r) => r.kills)} kills, ${sum((r) => r.encodes)} FFmpeg starts, ${sum((r) => r.poisoned)} poison-failed; ` +
+    `lost ${sum((r) => r.lost)}, re-encoded after result ${sum((r) => r.reencodedAfterResult)}, ` +
+    `violations ${sum((r) => r.violations.length)}, ${Math.round(sum((r) => r.seconds))} s`;
+}
+
 if (import.meta.main) {
   const opts = parseCli(process.argv.slice(2));
-  const reports: ChaosReport[] = [await runChaos(opts)];
+  const one = await soak(opts, opts.iterations, opts.maxWorkers ?? null);
+  const lines = [totals(opts.maxWorkers ? ` (--max-workers ${opts.maxWorkers})` : "", one)];
+  let all = one;
   // Unless one --max-workers was asked for, the same chaos runs again with two workers.
   if (opts.maxWorkers == null) {
-    reports.push(await runChaos({ ...opts, seed: opts.seed + 1, maxWorkers: 2, iterations: Math.max(1, Math.floor(opts.iterations / 2)) }));
+    const two = await soak(opts, Math.max(1, Math.floor(opts.iterations / 2)), 2);
+    lines.push(totals(" (--max-workers 2)", two));
+    all = [...one, ...two];
   }
-  const bad = reports.reduce((n, r) => n + r.violations.length, 0);
+  for (const line of lines) console.log(line);
+  const bad = all.reduce((n, r) => n + r.violations.length, 0);
   console.log(`chaos: ${bad === 0 ? "OK: every invariant held" : `FAILED: ${bad} violation(s)`} (seed ${opts.seed})`);
   process.exit(bad === 0 ? 0 : 1);
 }
