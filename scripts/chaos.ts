@@ -520,8 +520,10 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
 
   function checkState(runNo: number, last: RunOutcome | null, final: boolean): void {
     const rootNames = new Set(readdirSync(jobsDir));
-    const processed = new Set(readdirSync(join(jobsDir, "processed")));
-    const failed = new Set(readdirSync(join(jobsDir, "failed")));
+    // A runner killed in its first milliseconds may not have made processed/ and failed/ yet.
+    const listed = (dir: string) => (existsSync(dir) ? readdirSync(dir) : []);
+    const processed = new Set(listed(join(jobsDir, "processed")));
+    const failed = new Set(listed(join(jobsDir, "failed")));
     const records = inflightRecords();
     for (const r of records) {
       if (r.attempts === 0) violate(runNo, `in-flight record ${r.path}`);
