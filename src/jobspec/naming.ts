@@ -35,15 +35,33 @@ export interface NamingContext {
   startedAtMs: number;
 }
 
+/**
+ * Longest template checked token by token. No useful template comes near it: the name it
+ * gives must fit in 240 bytes, and every token but {source_ext} adds at least one character.
+ * Found by scripts/fuzz.ts: a 7 MB template of `{index}` took ~1 s to validate (near its
+ * 2 s stall limit), and `{x}` × 300,000 gave 300,000 issues (a 47 MB `validate --json` line).
+ */
+export const MAX_TEMPLATE_CHARS = 1024;
+
+/** Distinct unknown tokens named one by one; the rest are counted. */
+const MAX_UNKNOWN_NAMED = 10;
+
 /** Problems with the template itself, independent of any source (empty list when fine). */
 export function templateProblems(template: string, sourceCount: number): string[] {
+  if (template.length > MAX_TEMPLATE_CHARS) {
+    return [`is ${template.length} characters long; at most ${MAX_TEMPLATE_CHARS} (a proxy file name has to fit in 240 bytes)`];
+  }
   const problems: string[] = [];
+  const unknown = new Set<string>();
   const stripped = template.replace(/\{([^{}]*)\}/g, (_m, name: string) => {
-    if (!(TOKENS as readonly string[]).includes(name)) {
-      problems.push(`unknown token {${name}}; known tokens: ${TOKENS.map((t) => `{${t}}`).join(", ")}`);
-    }
+    if (!(TOKENS as readonly string[]).includes(name)) unknown.add(name);
     return "";
   });
+  // Each distinct unknown token once: a repeated typo is one problem, not one per occurrence.
+  for (const name of [...unknown].slice(0, MAX_UNKNOWN_NAMED)) {
+    problems.push(`unknown token {${name}}; known tokens: ${TOKENS.map((t) => `{${t}}`).join(", ")}`);
+  }
+  if (unknown.size > MAX_UNKNOWN_NAMED) problems.push(`and ${unknown.size - MAX_UNKNOWN_NAMED} more unknown token(s)`);
   if (/[{}]/.test(stripped)) problems.push("has an unbalanced '{' or '}'");
   if (/[/\\]/.test(template)) {
     problems.push("must not contain '/' or '\\': proxies are written directly into output_directory");

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { collisionKey, resolveName, splitName, templateProblems } from "../../src/jobspec/naming.ts";
+import { collisionKey, MAX_TEMPLATE_CHARS, resolveName, splitName, templateProblems, TOKENS } from "../../src/jobspec/naming.ts";
 
 const ctx = {
   sourcePath: "/in/clip_a.mov",
@@ -62,6 +62,27 @@ describe("template problems", () => {
   test("path separators are refused", () => {
     expect(templateProblems("sub/{source_name}", 1)[0]).toContain("must not contain '/'");
     expect(templateProblems("..\\{source_name}", 1)[0]).toContain("must not contain '/'");
+  });
+  // Found by scripts/fuzz.ts: a 7 MB template took ~1 s to check, and a repeated unknown
+  // token gave one issue per occurrence (300,000 issues, a 47 MB `validate --json` line).
+  test("a huge template is one problem, found without scanning it", () => {
+    const t0 = performance.now();
+    expect(templateProblems("{index}".repeat(1_000_000), 1)).toEqual([
+      `is 7000000 characters long; at most ${MAX_TEMPLATE_CHARS} (a proxy file name has to fit in 240 bytes)`,
+    ]);
+    expect(performance.now() - t0).toBeLessThan(50);
+    expect(templateProblems("x".repeat(MAX_TEMPLATE_CHARS), 1)).toEqual([]);
+  });
+  test("an unknown token is reported once, and at most ten are named", () => {
+    expect(templateProblems("{x}{x}_{index}{x}", 1)).toEqual([
+      `unknown token {x}; known tokens: ${TOKENS.map((t) => `{${t}}`).join(", ")}`,
+    ]);
+    const many = Array.from({ length: 25 }, (_, i) => `{t${i}}`).join("");
+    const problems = templateProblems(many, 1);
+    expect(problems).toHaveLength(11);
+    expect(problems[0]).toStartWith("unknown token {t0};");
+    expect(problems[9]).toStartWith("unknown token {t9};");
+    expect(problems[10]).toBe("and 15 more unknown token(s)");
   });
   test("more than one source needs {index} or {source_name}", () => {
     expect(templateProblems("{job_id}_proxy", 1)).toEqual([]);
