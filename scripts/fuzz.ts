@@ -18,7 +18,7 @@
  *      real platform, engine and FFmpeg: the runner must not throw, and every case must end
  *      with exactly one result and one manifest entry: invalid → PARTIAL in failed/ with the
  *      same validation errors `validate` printed; valid → COMPLETED in processed/ with every
- *      output present and readable by ffprobe;
+ *      output present and read by ffprobe as the codec it asked for;
  *   4. the sandbox is listed recursively before and after: the only new files are under the
  *      watch folder or are outputs of valid cases (no partials, nothing else created).
  * Validation of a single case taking longer than 2 s is reported as a violation (a hostile
@@ -38,6 +38,7 @@ import { main } from "../src/cli/main.ts";
 import { runWatchFolder } from "../src/watch/runner.ts";
 import { runJobFile } from "../src/engine/run-job-file.ts";
 import { locateTools } from "../src/ffmpeg/locate.ts";
+import { EXPECTED_CODEC_NAME } from "../src/ffmpeg/args.ts";
 import { prng } from "./chaos.ts";
 
 const ROOT = dirname(import.meta.dir);
@@ -49,6 +50,8 @@ export interface FuzzOptions {
   /** How many cases also go through the real CLI `validate` (default 200). */
   cliSample?: number;
   keep?: boolean;
+  /** Folder the sandbox is made in (default: the OS temp folder). */
+  tmpRoot?: string;
   log?: (line: string) => void;
 }
 
@@ -63,6 +66,8 @@ export interface FuzzReport {
   slowestValidationMs: number;
   slowestCase: string;
   runnerSeconds: number;
+  /** `runWatchFolder` threw (also a violation): the runner must survive every case. */
+  runnerCrashed: boolean;
   seconds: number;
   violations: string[];
   /** Valid cases that FFmpeg/ffprobe then failed, with their reason (allowed; listed for the report). */
@@ -131,6 +136,14 @@ const KEYS = [
   "fps_explicit", "created_at", "jobspec_version", "proxy_profile", "resolved_tokens", "lut_id", "lut_applied",
   "resolve_preset", "requires_resolve_edition", "lut_engine", "execution_requested", "$schema",
 ];
+
+/** Every mutation kind `generateCases` draws (`combo` = two structural ones), as counted in `byMutation`. */
+export const MUTATION_KINDS = [
+  "none", "random-bytes", "combo",
+  "delete-key", "extra-key", "wrong-type", "number-for-string", "huge-string", "deep-nesting", "nul", "path-tricks",
+  "template-tricks", "value-tricks",
+  "bom", "invalid-utf8", "duplicate-key", "truncate", "byte-flip", "raw-nul", "utf16", "syntax",
+] as const;
 
 /** Placeholders replaced by raw JSON text after JSON.stringify (things stringify cannot make). */
 const RAW = "@@RAW@@";
@@ -356,13 +369,15 @@ interface Verdict {
   valid: boolean;
   issues: { path: string; message: string }[];
   outputs: string[];
+  /** The codec_name ffprobe must report for the outputs (valid cases; the codec may be h264, dnxhr...). */
+  codecName?: string;
 }
 
 export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
   const log = options.log ?? ((line: string) => console.log(line));
   const started = Date.now();
   const platform = bunPlatform();
-  const sandbox = mkdtempSync(join(tmpdir(), "proxx-fuzz-"));
+  const sandbox = mkdtempSync(join(options.tmpRoot ?? tmpdir(), "proxx-fuzz-"));
   const media = join(sandbox, "media");
   const out = join(sandbox, "out");
   const watch = join(sandbox, "watch");
@@ -403,6 +418,7 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
     slowestValidationMs: 0,
     slowestCase: "",
     runnerSeconds: 0,
+    runnerCrashed: false,
     seconds: 0,
     violations: [],
     validButFailed: [],
@@ -427,7 +443,7 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
     try {
       const outcome = await checkJobSpecBytes(platform, c.bytes, path, { startedAtMs: now });
       verdict = outcome.ok
-        ? { valid: true, issues: [], outputs: outcome.job.clips.map((x) => x.output_path) }
+        ? { valid: true, issues: [], outputs: outcome.job.clips.map((x) => x.output_path), codecName: EXPECTED_CODEC_NAME[outcome.job.codec] }
         : { valid: false, issues: outcome.issues, outputs: [] };
     } catch (error) {
       violate(`${c.name} (${c.mutation}): checkJobSpecBytes threw ${(error as Error).name}: ${(error as Error).message?.slice(0, 200)}`);
@@ -515,6 +531,7 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
       runJob: async (jobspecPath, signal) => (await runJobFile(platform, jobspecPath, { tools, timeoutSeconds: 60, signal })).result,
     });
   } catch (error) {
+    report.runnerCrashed = true;
     violate(`runWatchFolder threw: ${(error as Error).stack?.slice(0, 500)}`);
   }
   report.runnerSeconds = Math.round((Date.now() - t0) / 100) / 10;
@@ -530,7 +547,7 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
     violate(`manifest does not parse: ${(error as Error).message}`);
   }
   const expectedNew = new Set<string>();
-  const probedOk = new Map<string, boolean>();
+  const probedCodecs = new Map<string, string[]>();
   for (const c of cases) {
     const v = verdicts.get(c.name)!;
     const path = join(watch, c.name);
@@ -576,14 +593,17 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
           continue;
         }
         // Real ffprobe, once per distinct content (memoised encodes give identical bytes).
+        // The codec is the case's own: a value-tricks mutation may validly ask for h264.
         const digest = createHash("sha256").update(readFileSync(o)).digest("hex");
-        let readable = probedOk.get(digest);
-        if (readable === undefined) {
+        let codecs = probedCodecs.get(digest);
+        if (codecs === undefined) {
           const p = spawnSync(real.ffprobe!, ["-v", "error", "-show_entries", "stream=codec_name", "-of", "csv=p=0", o], { encoding: "utf8" });
-          readable = p.status === 0 && p.stdout.includes("prores");
-          probedOk.set(digest, readable);
+          codecs = p.status === 0 ? p.stdout.split("\n").map((l) => l.trim()).filter(Boolean) : [];
+          probedCodecs.set(digest, codecs);
         }
-        if (!readable) violate(`${c.name}: output ${o} is not a ProRes file ffprobe can read`);
+        if (!v.codecName || !codecs.includes(v.codecName)) {
+          violate(`${c.name}: output ${o} is not a ${v.codecName ?? "?"} file ffprobe can read (streams: ${codecs.join(",") || "none"})`);
+        }
       }
     } else {
       if (status !== "PARTIAL") violate(`${c.name} (${c.mutation}): invalid but ${status}: ${String(result.failure_reason).slice(0, 300)}`);
