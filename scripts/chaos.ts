@@ -320,10 +320,13 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   const rootPath = (j: JobDef) => join(jobsDir, j.name);
   const hasResult = (j: JobDef) => existsSync(resultPath(j));
 
+  // Runs after the folder is done: a kill rarely lands on a runner with nothing to do.
+  let runsSinceDone = 0;
   for (let runNo = 1; ; runNo++) {
     const elapsed = Date.now() - started;
     const killing = report.kills < options.iterations && elapsed < maxMs;
-    if (!killing && folderDone()) break;
+    if (folderDone()) runsSinceDone++;
+    if (folderDone() && (!killing || runsSinceDone > 5)) break;
     if (runNo > options.iterations * 3 + 40) {
       violate(runNo, "the folder did not converge: still pending JobSpecs after many runs");
       break;

@@ -17,6 +17,15 @@ export type ProxxEvent =
     ffmpeg_command: string[];
   }
   | {
+    type: "ffmpeg_started";
+    job_id: string;
+    index: number;
+    /** FFmpeg's process id; the watch runner records it so a restart after kill -9 can stop an orphan. */
+    pid: number;
+    /** The hidden temp file FFmpeg writes, renamed to output_path after verification. */
+    temp_path: string;
+  }
+  | {
     type: "progress";
     job_id: string;
     index: number;

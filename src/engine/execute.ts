@@ -230,6 +230,7 @@ async function runClip(
     timeoutMs: timeoutSeconds * 1000,
     signal: options.signal,
     graceMs: options.graceMs,
+    onSpawn: (pid) => emit({ type: "ffmpeg_started", job_id: job.job_id, index: clip.index, pid, temp_path: partial }),
     onProgress: (p) =>
       emit({
         type: "progress",

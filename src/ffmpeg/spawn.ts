@@ -26,6 +26,8 @@ export interface RunFfmpegOptions {
   graceMs?: number;
   /** Lines of stderr kept. Default 20. */
   tailLines?: number;
+  /** Called once FFmpeg runs, with its pid (the watch runner records it for crash recovery). */
+  onSpawn?: (pid: number) => void;
 }
 
 export interface RunFfmpegOutcome {
@@ -95,6 +97,9 @@ export async function runFfmpeg(
     onStdout: (chunk) => report(parser.push(chunk)),
     onStderr: (chunk) => tail.push(chunk),
   });
+  try {
+    options.onSpawn?.(child.pid);
+  } catch { /* bookkeeping of a caller must not orphan the child */ }
 
   let timedOut = false;
   let interrupted = false;

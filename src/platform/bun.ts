@@ -4,7 +4,7 @@ import { constants as fsConstants, writeSync } from "node:fs";
 import * as os from "node:os";
 import process from "node:process";
 import type { ChildProcess, DirEntry, FileStat, Platform, SpawnOptions } from "./types.ts";
-import { atomicTempName, drainedOrLate, pumpText, toFileStat } from "./shared.ts";
+import { atomicTempName, drainedOrLate, parseProcCmdline, pumpText, toFileStat } from "./shared.ts";
 
 export function bunPlatform(): Platform {
   return {
@@ -124,6 +124,14 @@ export function bunPlatform(): Platform {
     },
     killProcess(pid, signal) {
       process.kill(pid, signal);
+    },
+    async processArgs(pid) {
+      if (process.platform !== "linux") return null;
+      try {
+        return parseProcCmdline(await fs.readFile(`/proc/${pid}/cmdline`));
+      } catch {
+        return null;
+      }
     },
     pid: process.pid,
     hostname: () => os.hostname(),

@@ -1,6 +1,6 @@
 /** Deno implementation of the platform adapter: primitives only, no proxx rules. */
 import type { ChildProcess, DirEntry, FileStat, Platform, SpawnOptions } from "./types.ts";
-import { atomicTempName, drainedOrLate, pumpText } from "./shared.ts";
+import { atomicTempName, drainedOrLate, parseProcCmdline, pumpText } from "./shared.ts";
 
 export function denoPlatform(): Platform {
   const os = Deno.build.os;
@@ -125,6 +125,14 @@ export function denoPlatform(): Platform {
     },
     killProcess(pid, signal) {
       Deno.kill(pid, signal);
+    },
+    async processArgs(pid) {
+      if (Deno.build.os !== "linux") return null;
+      try {
+        return parseProcCmdline(await Deno.readFile(`/proc/${pid}/cmdline`));
+      } catch {
+        return null;
+      }
     },
     pid: Deno.pid,
     hostname: () => Deno.hostname(),

@@ -1,6 +1,14 @@
 /** Small helpers shared by the runtime adapters (no runtime globals here). */
 import type { FileStat } from "./types.ts";
 
+/** `/proc/<pid>/cmdline`: NUL-separated arguments (with a trailing NUL). */
+export function parseProcCmdline(bytes: Uint8Array): string[] | null {
+  const text = new TextDecoder().decode(bytes);
+  const args = text.split("\0");
+  if (args.at(-1) === "") args.pop();
+  return args.length > 0 ? args : null;
+}
+
 /** Temp name beside the target, so the final rename stays on one filesystem (atomic). */
 export function atomicTempName(path: string, pid: number): string {
   return `${path}.tmp-${pid}`;

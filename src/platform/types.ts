@@ -99,6 +99,12 @@ export interface Platform {
   isProcessAlive(pid: number): boolean;
   /** Send a signal to any process (used by test failpoints to kill -9 the runner itself). */
   killProcess(pid: number, signal: KillSignal): void;
+  /**
+   * The argv of a running process, or null when it is gone or the OS gives no cheap way to
+   * read it (only Linux's /proc is read). Lets recovery make sure a pid from a crashed run
+   * still is the FFmpeg it started before signalling it (pids are reused).
+   */
+  processArgs(pid: number): Promise<string[] | null>;
   readonly pid: number;
   hostname(): string;
 

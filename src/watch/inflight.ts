@@ -27,6 +27,9 @@ export const InflightRecord = z.object({
   attempts: z.number().int().min(1),
   started_at: z.string(),
   pid: z.number().int(),
+  /** The FFmpeg running for this job (the latest clip's), and the temp file it writes. */
+  ffmpeg_pid: z.number().int().optional(),
+  ffmpeg_temp_path: z.string().optional(),
 });
 export type InflightRecord = z.infer<typeof InflightRecord>;
 

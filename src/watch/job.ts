@@ -22,7 +22,7 @@ import type { Platform } from "../platform/types.ts";
 import type { EventSink } from "../engine/events.ts";
 import { isoUtc, JobResult } from "../engine/result.ts";
 import { Mutex } from "./mutex.ts";
-import { clearInflight, writeInflight } from "./inflight.ts";
+import { clearInflight, type InflightRecord, inflightPath, writeInflight } from "./inflight.ts";
 import { type Manifest, type ManifestSerializer, messageOf, withEntry, writeManifest } from "./manifest.ts";
 import { baseName, clashFreeName, FAILED_DIR, joinPath, MANIFEST_NAME, PROCESSED_DIR, resultNameFor, stemOf } from "./names.ts";
 
@@ -86,22 +86,36 @@ export async function takeJob(
   const attempts = prior && prior.sha256 === sha256 ? prior.attempts + 1 : 1;
   ctx.retries.delete(jobspecPath);
   const startedAt = platform.now();
+  const record: InflightRecord = {
+    version: 1,
+    jobspec_path: jobspecPath,
+    sha256,
+    attempts,
+    started_at: isoUtc(startedAt),
+    pid: platform.pid,
+  };
   // 1. in-flight: from here on a crash means "interrupted mid-run" to the next start.
-  await step(emit, jobspecPath, `write the in-flight record in ${folder}`, () =>
-    writeInflight(platform, folder, {
-      version: 1,
-      jobspec_path: jobspecPath,
-      sha256,
-      attempts,
-      started_at: isoUtc(startedAt),
-      pid: platform.pid,
-    }, slot));
+  await step(emit, jobspecPath, `write the in-flight record in ${folder}`, () => writeInflight(platform, folder, record, slot));
   emit({ type: "job_taken", jobspec_path: jobspecPath });
+
+  // Each FFmpeg's pid goes into the record: FFmpeg outlives a kill -9 of the runner, and the
+  // next start must stop it before it re-runs the job, or the orphan could still (re)create
+  // the temp output afterwards. Best effort, and chained so no write lands after the clear.
+  let recordWrites = Promise.resolve();
+  const jobEmit: EventSink = (event) => {
+    if (event.type === "ffmpeg_started") {
+      const next = { ...record, ffmpeg_pid: event.pid, ffmpeg_temp_path: event.temp_path };
+      recordWrites = recordWrites
+        .then(() => writeInflight(platform, folder, next, slot))
+        .catch((error) => emit({ type: "warning", message: `could not note FFmpeg's pid in ${inflightPath(folder, slot)}: ${messageOf(error)}` }));
+    }
+    emit(event);
+  };
 
   // 2. execute. Any throw or malformed return becomes a FAILED result: one job never stops the runner.
   let result: JobResult;
   try {
-    const raw = await ctx.runJob(jobspecPath, signal, emit);
+    const raw = await ctx.runJob(jobspecPath, signal, jobEmit).finally(() => recordWrites);
     const check = JobResult.safeParse(raw);
     result = check.success ? raw : await runnerFailure(
       ctx,

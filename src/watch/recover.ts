@@ -66,6 +66,7 @@ async function recoverOne(ctx: RunnerContext, slot: number, rec: InflightRecord)
   const { platform, folder } = ctx;
   const path = rec.jobspec_path;
   const resultPath = resultPathFor(folder, path);
+  await stopOrphanFfmpeg(ctx, rec);
 
   if (await platform.stat(resultPath)) {
     const status = await resultStatus(ctx, resultPath);
@@ -118,6 +119,40 @@ async function recoverOne(ctx: RunnerContext, slot: number, rec: InflightRecord)
     action: `interrupted mid-run (attempt ${rec.attempts} of ${MAX_ATTEMPTS}); it will run again`,
   });
   return false;
+}
+
+/** How long an orphan FFmpeg gets to die after SIGKILL before recovery goes on regardless. */
+const ORPHAN_KILL_WAIT_MS = 5000;
+
+/**
+ * A kill -9 of the runner does not stop its FFmpeg: it goes on writing the job's temp file.
+ * Left alone it could (re)create that file after this start cleaned it up, or race the
+ * re-run writing the same name. So stop it first, but only after making sure the pid is
+ * still that FFmpeg (its argv names the temp file): pids are reused, and a stranger must
+ * never be signalled. Where argv cannot be read (not Linux), it is left alone, with a warning.
+ */
+async function stopOrphanFfmpeg(ctx: RunnerContext, rec: InflightRecord): Promise<void> {
+  const { platform } = ctx;
+  const pid = rec.ffmpeg_pid;
+  if (pid === undefined || rec.pid === platform.pid || !platform.isProcessAlive(pid)) return;
+  const args = await platform.processArgs(pid);
+  const temp = rec.ffmpeg_temp_path;
+  if (!args || !temp || !args.some((a) => a === temp || a === `file:${temp}`)) {
+    // On Linux no argv means gone or a zombie; elsewhere the OS was not asked.
+    if (!args && platform.os !== "linux") {
+      ctx.onEvent({ type: "warning", message: `FFmpeg pid ${pid} of the killed runner may still be writing ${temp ?? "a temp file"}; it could not be checked, so it was left alone` });
+    }
+    return; // gone meanwhile, or the pid now belongs to another process
+  }
+  try {
+    platform.killProcess(pid, "SIGKILL");
+  } catch { /* exited just now */ }
+  const deadline = platform.monotonic() + ORPHAN_KILL_WAIT_MS;
+  // A killed orphan is a zombie until init reaps it: no argv any more counts as gone.
+  while (platform.isProcessAlive(pid) && (await platform.processArgs(pid)) && platform.monotonic() < deadline) {
+    await platform.sleep(20);
+  }
+  ctx.onEvent({ type: "warning", message: `stopped FFmpeg pid ${pid}, left running by the killed runner (it was writing ${temp})` });
 }
 
 /** Status recorded in an existing result file; an unreadable one counts as FAILED (it still blocks re-runs). */

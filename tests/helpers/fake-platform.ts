@@ -351,10 +351,17 @@ export class FakePlatform implements Platform {
     return pid === this.pid || this.alivePids.has(pid);
   }
 
+  /** argv of fake processes, for `processArgs`; a SIGKILL in `killProcess` ends one. */
+  readonly processTable = new Map<number, string[]>();
+  processArgs(pid: number): Promise<string[] | null> {
+    return Promise.resolve(this.processTable.get(pid) ?? null);
+  }
+
   /** Recorded, not delivered: tests read `kills`. */
   readonly kills: { pid: number; signal: KillSignal }[] = [];
   killProcess(pid: number, signal: KillSignal): void {
     this.kills.push({ pid, signal });
+    if (signal === "SIGKILL" && this.processTable.delete(pid)) this.alivePids.delete(pid);
   }
 
   hostname(): string {

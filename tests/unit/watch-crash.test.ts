@@ -6,12 +6,12 @@
 import { describe, expect, test } from "bun:test";
 import { sha256Hex } from "../../src/watch/hash.ts";
 import { serializeManifest } from "../../src/watch/manifest.ts";
-import { job, setup, W } from "../helpers/watch-fixtures.ts";
+import { fakeResult, job, setup, W } from "../helpers/watch-fixtures.ts";
 
 const A = `${W}/a.json`;
 const enc = (s: string) => new TextEncoder().encode(s);
 
-async function inflight(attempts = 1, body = job("a")) {
+async function inflight(attempts = 1, body = job("a"), extra: Record<string, unknown> = {}) {
   return JSON.stringify({
     version: 1,
     jobspec_path: A,
@@ -19,6 +19,7 @@ async function inflight(attempts = 1, body = job("a")) {
     attempts,
     started_at: "2025-12-28T11:00:00.000000+00:00",
     pid: 999,
+    ...extra,
   });
 }
 
@@ -166,5 +167,63 @@ describe("crash points", () => {
       `writeFileAtomic ${W}/processed_manifest.json`,
       `remove ${W}/.proxx.inflight.json`,
     ]);
+  });
+});
+
+describe("FFmpeg left running by a killed runner", () => {
+  const TEMP = "/out/.a_proxy.mov.proxx-partial";
+  const orphan = { ffmpeg_pid: 4321, ffmpeg_temp_path: TEMP };
+
+  test("is stopped (SIGKILL) before the job runs again, once its argv shows it is that FFmpeg", async () => {
+    const { platform, jobs, run, events } = setup({ "a.json": job("a"), ".proxx.inflight.json": await inflight(1, job("a"), orphan) });
+    platform.alivePids.add(4321);
+    platform.processTable.set(4321, ["/usr/bin/ffmpeg", "-i", "file:/m/a.mov", "-f", "mov", `file:${TEMP}`]);
+    let killedBeforeRun = false;
+    jobs.during = () => void (killedBeforeRun = platform.kills.some((k) => k.pid === 4321));
+    await run();
+    expect(platform.kills).toEqual([{ pid: 4321, signal: "SIGKILL" }]);
+    expect(killedBeforeRun).toBe(true);
+    expect(events.some((e) => e.type === "warning" && e.message.includes("stopped FFmpeg pid 4321"))).toBe(true);
+    expect(jobs.calls).toEqual([A]);
+  });
+
+  test("also before a poison job is failed and its partials cleaned", async () => {
+    const { platform, run } = setup({ "a.json": job("a"), ".proxx.inflight.json": await inflight(2, job("a"), orphan) });
+    platform.alivePids.add(4321);
+    platform.processTable.set(4321, ["ffmpeg", `file:${TEMP}`]);
+    const order: string[] = [];
+    await run({ cleanupPartials: async () => void order.push(`cleanup after ${platform.kills.length} kill(s)`) });
+    expect(order).toEqual(["cleanup after 1 kill(s)"]);
+  });
+
+  test("a reused pid (another program's argv) is never signalled", async () => {
+    const { platform, jobs, run } = setup({ "a.json": job("a"), ".proxx.inflight.json": await inflight(1, job("a"), orphan) });
+    platform.alivePids.add(4321);
+    platform.processTable.set(4321, ["/usr/sbin/sshd", "-D"]);
+    await run();
+    expect(platform.kills).toEqual([]);
+    expect(jobs.calls).toEqual([A]);
+  });
+
+  test("a pid that is gone: nothing to stop", async () => {
+    const { platform, run, events } = setup({ "a.json": job("a"), ".proxx.inflight.json": await inflight(1, job("a"), orphan) });
+    await run();
+    expect(platform.kills).toEqual([]);
+    expect(events.some((e) => e.type === "warning" && e.message.includes("FFmpeg pid"))).toBe(false);
+  });
+
+  test("each FFmpeg's pid and temp file are written into the in-flight record while the job runs", async () => {
+    const { platform, jobs, run } = setup({ "a.json": job("a") });
+    const seen: unknown[] = [];
+    jobs.runJob = async (path, _signal, onEvent) => {
+      onEvent({ type: "ffmpeg_started", job_id: "a", index: 0, pid: 77, temp_path: TEMP });
+      await platform.sleep(1);
+      seen.push(platform.json(`${W}/.proxx.inflight.json`));
+      return fakeResult("COMPLETED", "a", null);
+    };
+    await run();
+    expect(seen).toEqual([expect.objectContaining({ jobspec_path: A, ffmpeg_pid: 77, ffmpeg_temp_path: TEMP })]);
+    expect(platform.exists(`${W}/.proxx.inflight.json`)).toBe(false);
+    expect(platform.exists(`${W}/processed/a.json`)).toBe(true);
   });
 });
