@@ -39,6 +39,16 @@ export function bunPlatform(): Platform {
         throw error;
       }
     },
+    async appendFileDurable(path, data) {
+      // O_NOFOLLOW: a link planted at the journal's name makes open fail instead of appending to its target.
+      const handle = await fs.open(path, fsConstants.O_CREAT | fsConstants.O_APPEND | fsConstants.O_WRONLY | fsConstants.O_NOFOLLOW);
+      try {
+        await handle.writeFile(data);
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+    },
     async createExclusive(path, data) {
       try {
         const handle = await fs.open(path, fsConstants.O_CREAT | fsConstants.O_EXCL | fsConstants.O_WRONLY);

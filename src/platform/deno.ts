@@ -37,6 +37,20 @@ export function denoPlatform(): Platform {
         throw error;
       }
     },
+    async appendFileDurable(path, data) {
+      // Deno.open has no O_NOFOLLOW: refuse a link seen just before opening (a narrow window).
+      const info = await Deno.lstat(path).catch(() => null);
+      if (info?.isSymlink) throw Object.assign(new Error(`ELOOP: refusing to append through a symbolic link: ${path}`), { code: "ELOOP" });
+      const file = await Deno.open(path, { write: true, append: true, create: true });
+      try {
+        const bytes = new TextEncoder().encode(data);
+        let written = 0;
+        while (written < bytes.length) written += await file.write(bytes.subarray(written));
+        await file.sync();
+      } finally {
+        file.close();
+      }
+    },
     async createExclusive(path, data) {
       try {
         const file = await Deno.open(path, { write: true, createNew: true });

@@ -77,6 +77,11 @@ export interface Platform {
    * created with O_EXCL, and the rename replaces a link at `path` rather than its target.
    */
   writeFileAtomic(path: string, data: string | Uint8Array): Promise<void>;
+  /**
+   * Append to `path` (created when missing) and fsync before resolving. Never through a
+   * symbolic link at `path`: that is an error (ELOOP).
+   */
+  appendFileDurable(path: string, data: string): Promise<void>;
   /** Create `path` only if it does not exist (O_EXCL). Returns false when it already exists. */
   createExclusive(path: string, data: string): Promise<boolean>;
   rename(from: string, to: string): Promise<void>;

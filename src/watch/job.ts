@@ -23,7 +23,8 @@ import type { EventSink } from "../engine/events.ts";
 import { isoUtc, JobResult } from "../engine/result.ts";
 import { Mutex } from "./mutex.ts";
 import { clearInflight, type InflightRecord, inflightPath, writeInflight } from "./inflight.ts";
-import { type Manifest, type ManifestSerializer, messageOf, withEntry, writeManifest } from "./manifest.ts";
+import { type Manifest, messageOf, withEntry, writeManifest } from "./manifest.ts";
+import type { ManifestJournal } from "./manifest-journal.ts";
 import { baseName, clashFreeName, FAILED_DIR, joinPath, MANIFEST_NAME, PROCESSED_DIR, resultNameFor, stemOf } from "./names.ts";
 
 /**
@@ -53,8 +54,8 @@ export interface RunnerContext {
   counts: { processed: number; completed: number; failed: number; invalid: number; skipped: number; recovered: number };
   /** Serialises the move (clash-free names) and the manifest rewrite across parallel jobs: one writer. */
   bookkeeping: Mutex;
-  /** Keeps the manifest's text between rewrites (one rewrite per job). */
-  manifestText?: ManifestSerializer;
+  /** Where new manifest entries go first (folded into the file every 2 s or when idle); without it each entry rewrites the file. */
+  journal?: ManifestJournal;
 }
 
 export function resultPathFor(folder: string, jobspecPath: string): string {
@@ -218,16 +219,17 @@ export async function moveJobSpec(ctx: RunnerContext, jobspecPath: string, statu
   return dest;
 }
 
-/** 5. atomic manifest rewrite with the new entry (skipped when an identical-hash entry is there). */
+/**
+ * 5. make the manifest entry durable: appended to the journal (fsync'd), or an atomic
+ * rewrite of the file without one. Skipped when an identical-hash entry is there.
+ */
 export async function recordInManifest(ctx: RunnerContext, jobspecPath: string, sha256: string, status: string): Promise<void> {
   const existing = ctx.manifest.entries[jobspecPath];
   if (existing && existing.sha256 === sha256 && existing.result_status === status) return;
-  const next = withEntry(ctx.manifest, jobspecPath, {
-    sha256,
-    processed_at: isoUtc(ctx.platform.now()),
-    result_status: status,
-  });
-  await writeManifest(ctx.platform, ctx.folder, next, ctx.manifestText);
+  const entry = { sha256, processed_at: isoUtc(ctx.platform.now()), result_status: status };
+  const next = withEntry(ctx.manifest, jobspecPath, entry);
+  if (ctx.journal) await ctx.journal.record(next, jobspecPath, entry);
+  else await writeManifest(ctx.platform, ctx.folder, next);
   ctx.manifest = next;
 }
 

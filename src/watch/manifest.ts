@@ -4,7 +4,9 @@
  * indent 2, sorted keys (so the same state is always the same bytes).
  *
  * Always written with `platform.writeFileAtomic`: a kill -9 leaves the old or the new
- * manifest, never half of one ("manifest always parses"). A manifest that does not parse
+ * manifest, never half of one ("manifest always parses"). While a runner works through a
+ * burst of jobs, new entries go to the append-only journal first (manifest-journal.ts) and
+ * are folded in here at least every 2 s; `readManifest` always includes them. A manifest that does not parse
  * anyway (hand edit, disk fault) is copied aside and treated as empty; result files still
  * prevent re-execution, because the result file check comes first.
  */
@@ -12,6 +14,7 @@ import { z } from "zod";
 import type { Platform } from "../platform/types.ts";
 import type { EventSink } from "../engine/events.ts";
 import { clashFreeName, joinPath, MANIFEST_NAME, utcStamp } from "./names.ts";
+import { applyJournal, JOURNAL_NAME, type JournalApplied, journalPath } from "./manifest-journal.ts";
 
 export const ManifestEntry = z.object({
   sha256: z.string().regex(/^[0-9a-f]{64}$/),
@@ -27,8 +30,9 @@ export const Manifest = z.object({
 export type Manifest = z.infer<typeof Manifest>;
 
 export type ManifestRead =
-  | { kind: "ok"; manifest: Manifest }
-  | { kind: "missing"; manifest: Manifest }
+  /** `journal`: what the manifest journal added on top of the file (manifest-journal.ts). */
+  | { kind: "ok"; manifest: Manifest; journal?: JournalApplied }
+  | { kind: "missing"; manifest: Manifest; journal?: JournalApplied }
   /** `link`: the manifest name is a symbolic link (never read through: see readManifest). */
   | { kind: "corrupt"; manifest: Manifest; reason: string; link?: boolean };
 
@@ -40,8 +44,38 @@ export function manifestPath(folder: string): string {
   return joinPath(folder, MANIFEST_NAME);
 }
 
-/** Read and validate; never throws for bad content (missing / corrupt are states, not errors). */
+/**
+ * Read and validate, with the manifest journal's entries applied on top (the state the
+ * runner has recorded, folded into the file or not); never throws for bad content
+ * (missing / corrupt are states, not errors).
+ */
 export async function readManifest(platform: Platform, folder: string): Promise<ManifestRead> {
+  const read = await readManifestFile(platform, folder);
+  if (read.kind === "corrupt") return read;
+  const journal = await applyJournal(platform, folder, read.manifest, read.kind === "ok" ? read.bytes : null);
+  return journal ? { kind: read.kind, manifest: journal.manifest, journal } : { kind: read.kind, manifest: read.manifest };
+}
+
+/**
+ * Fold a journal left by a stopped or crashed runner into the file (or drop it when it is
+ * stale), for writers that hold the lock: the runner at start, `reset`. Afterwards the
+ * file alone is the manifest, so rewriting it cannot bring back a journal's entries.
+ */
+export async function foldJournal(platform: Platform, folder: string, onEvent?: EventSink): Promise<ManifestRead> {
+  const read = await readManifest(platform, folder);
+  if (read.kind === "corrupt" || !read.journal) return read;
+  const { applied, skipped, stale } = read.journal;
+  if (applied > 0) await writeManifest(platform, folder, read.manifest);
+  await platform.remove(journalPath(folder));
+  if (skipped > 0) onEvent?.({ type: "warning", message: `${JOURNAL_NAME}: skipped ${skipped} unreadable line(s) (a write cut short by a crash); the in-flight record re-adds such an entry` });
+  if (stale) onEvent?.({ type: "warning", message: `${JOURNAL_NAME} belonged to an earlier ${MANIFEST_NAME} (its fold had finished); removed` });
+  return { kind: read.kind === "missing" && applied > 0 ? "ok" : read.kind, manifest: read.manifest };
+}
+
+async function readManifestFile(
+  platform: Platform,
+  folder: string,
+): Promise<{ kind: "ok"; manifest: Manifest; bytes: Uint8Array } | Exclude<ManifestRead, { kind: "ok" }>> {
   const path = manifestPath(folder);
   const entry = await platform.lstat(path);
   if (!entry) return { kind: "missing", manifest: emptyManifest() };
@@ -51,8 +85,10 @@ export async function readManifest(platform: Platform, folder: string): Promise<
     return { kind: "corrupt", manifest: emptyManifest(), reason: "is a symbolic link; proxx keeps its manifest as a regular file", link: true };
   }
   let text: string;
+  let bytes: Uint8Array;
   try {
-    text = new TextDecoder("utf-8", { fatal: true }).decode(await platform.readFile(path));
+    bytes = await platform.readFile(path);
+    text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
   } catch (error) {
     return { kind: "corrupt", manifest: emptyManifest(), reason: `unreadable: ${messageOf(error)}` };
   }
@@ -63,14 +99,14 @@ export async function readManifest(platform: Platform, folder: string): Promise<
     return { kind: "corrupt", manifest: emptyManifest(), reason: `invalid JSON: ${messageOf(error)}` };
   }
   const fast = wellFormed(json);
-  if (fast) return { kind: "ok", manifest: fast };
+  if (fast) return { kind: "ok", manifest: fast, bytes };
   const parsed = Manifest.safeParse(json);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const where = issue && issue.path.length ? issue.path.join(".") : "(root)";
     return { kind: "corrupt", manifest: emptyManifest(), reason: `schema: ${where}: ${issue?.message ?? "invalid"}` };
   }
-  return { kind: "ok", manifest: parsed.data };
+  return { kind: "ok", manifest: parsed.data, bytes };
 }
 
 const SHA256_HEX = /^[0-9a-f]{64}$/;
@@ -115,7 +151,7 @@ export async function loadManifestForRun(
   folder: string,
   onEvent: EventSink,
 ): Promise<Manifest> {
-  const read = await readManifest(platform, folder);
+  const read = await foldJournal(platform, folder, onEvent);
   if (read.kind !== "corrupt") return read.manifest;
   const copyName = await clashFreeName(platform, folder, `${MANIFEST_NAME}.corrupt-${utcStamp(platform.now())}`, platform.now());
   let copied = "";
@@ -216,13 +252,16 @@ function lowerBound(sorted: string[], key: string): number {
   return lo;
 }
 
+/** Atomic rewrite of the whole file; returns the bytes written. */
 export async function writeManifest(
   platform: Platform,
   folder: string,
   manifest: Manifest,
   serializer?: ManifestSerializer,
-): Promise<void> {
-  await platform.writeFileAtomic(manifestPath(folder), serializer ? serializer.serialize(manifest) : serializeManifest(manifest));
+): Promise<Uint8Array> {
+  const bytes = new TextEncoder().encode(serializer ? serializer.serialize(manifest) : serializeManifest(manifest));
+  await platform.writeFileAtomic(manifestPath(folder), bytes);
+  return bytes;
 }
 
 export function withEntry(manifest: Manifest, path: string, entry: ManifestEntry): Manifest {

@@ -20,7 +20,7 @@ import type { Platform } from "../platform/types.ts";
 import type { EventSink } from "../engine/events.ts";
 import { clearInflight, readAllInflight } from "./inflight.ts";
 import { acquireLock } from "./lock.ts";
-import { readManifest, withoutEntries, writeManifest } from "./manifest.ts";
+import { foldJournal, withoutEntries, writeManifest } from "./manifest.ts";
 import {
   absoluteFolder,
   compareNames,
@@ -68,7 +68,9 @@ export async function resetJobs(platform: Platform, folderArg: string, options: 
 
 async function resetLocked(platform: Platform, folder: string, options: ResetOptions): Promise<ResetAction[]> {
   const actions: ResetAction[] = [];
-  const manifestRead = await readManifest(platform, folder);
+  // A journal left by a stopped runner is folded into the file first, so the rewrite below
+  // cannot be undone by it (manifest-journal.ts).
+  const manifestRead = await foldJournal(platform, folder, options.onEvent);
   const manifest = manifestRead.manifest;
   const sub = async (dir: string) => (await listJson(platform, joinPath(folder, dir))).map((n) => ({ name: n, from: joinPath(joinPath(folder, dir), n) }));
   const processed = await sub(PROCESSED_DIR);

@@ -57,12 +57,13 @@ import type { DirEntry, Platform } from "../platform/types.ts";
 import type { EventSink } from "../engine/events.ts";
 import { HashCache } from "./hash.ts";
 import { acquireLock } from "./lock.ts";
-import { loadManifestForRun, ManifestSerializer, messageOf } from "./manifest.ts";
+import { loadManifestForRun, ManifestSerializer, messageOf, writeManifest } from "./manifest.ts";
+import { JOURNAL_NAME, ManifestJournal } from "./manifest-journal.ts";
 import { type RunJob, type RunnerContext, resultPathFor, takeJob } from "./job.ts";
 import { Mutex } from "./mutex.ts";
 import { OrderedLog } from "./ordered-log.ts";
 import { recover } from "./recover.ts";
-import { absoluteFolder, compareNames, FAILED_DIR, isCandidateName, joinPath, PROCESSED_DIR, SYMLINK_SKIP_REASON } from "./names.ts";
+import { absoluteFolder, compareNames, FAILED_DIR, isCandidateName, joinPath, MANIFEST_NAME, PROCESSED_DIR, SYMLINK_SKIP_REASON } from "./names.ts";
 import { SettleTracker } from "./settle.ts";
 
 export type { RunJob } from "./job.ts";
@@ -156,8 +157,10 @@ export async function runWatchFolder(platform: Platform, options: WatchOptions):
     retries: new Map(),
     counts: { processed: 0, completed: 0, failed: 0, invalid: 0, skipped: 0, recovered: 0 },
     bookkeeping: new Mutex(),
-    manifestText: new ManifestSerializer(),
   };
+  const serializer = new ManifestSerializer();
+  ctx.journal = new ManifestJournal(platform, folder, (manifest) => writeManifest(platform, folder, manifest, serializer));
+  let stopError: unknown = null;
   try {
     await platform.mkdir(joinPath(folder, PROCESSED_DIR));
     await platform.mkdir(joinPath(folder, FAILED_DIR));
@@ -215,8 +218,14 @@ export async function runWatchFolder(platform: Platform, options: WatchOptions):
       await drain(state);
     }
     if (state.failure) throw state.failure.error;
+  } catch (error) {
+    stopError = error;
+    throw error;
   } finally {
     options.signal.removeEventListener("abort", forward);
+    // Leave the manifest file complete. After a bookkeeping failure the journal stays as it
+    // is (the next start folds it), rather than risk another write on a failing disk.
+    if (stopError === null) await flushJournal(ctx);
     await lock.release();
   }
   return { ...ctx.counts, interrupted: options.signal.aborted };
@@ -295,10 +304,34 @@ function start(state: ScanState, path: string): void {
     } finally {
       out.close();
       state.running.delete(path);
+      // Idle (nothing running, nothing queued): bring the manifest file up to date now.
+      if (state.running.size === 0 && state.queue.length === 0 && !state.failure) {
+        try {
+          await flushJournal(state.ctx);
+        } catch (error) {
+          state.failure = { error };
+          state.stopped = true;
+        }
+      }
       settled();
       fill(state);
     }
   })();
+}
+
+/** Fold the manifest journal into the file, as the single bookkeeping writer. */
+async function flushJournal(ctx: RunnerContext): Promise<void> {
+  const journal = ctx.journal;
+  if (!journal || journal.unfolded === 0) return;
+  try {
+    await ctx.bookkeeping.run(() => journal.flush(ctx.manifest));
+  } catch (error) {
+    ctx.onEvent({
+      type: "warning",
+      message: `could not update ${joinPath(ctx.folder, MANIFEST_NAME)} (${messageOf(error)}); its new entries are safe in ${JOURNAL_NAME}, which the next start folds in`,
+    });
+    throw error;
+  }
 }
 
 async function runOne(state: ScanState, path: string, emit: EventSink): Promise<void> {

@@ -240,6 +240,19 @@ export class FakePlatform implements Platform {
     this.files.set(p, { data: typeof data === "string" ? enc.encode(data) : data.slice(), mtimeMs: this.nowMs });
   }
 
+  async appendFileDurable(path: string, data: string): Promise<void> {
+    const p = this.resolve(path);
+    this.fault("appendFileDurable", p);
+    this.requireDir(parentOf(p), "open");
+    if (this.dirs.has(p)) throw errno("EISDIR", "open", p);
+    const old = this.files.get(p)?.data ?? new Uint8Array();
+    const add = enc.encode(data);
+    const next = new Uint8Array(old.length + add.length);
+    next.set(old);
+    next.set(add, old.length);
+    this.files.set(p, { data: next, mtimeMs: this.nowMs });
+  }
+
   async createExclusive(path: string, data: string): Promise<boolean> {
     const p = this.resolve(path);
     this.fault("createExclusive", p);

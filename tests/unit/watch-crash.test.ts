@@ -156,16 +156,19 @@ describe("crash points", () => {
     expect(platform.exists(`${W}/.proxx.inflight.json`)).toBe(false);
   });
 
-  test("step order on disk: inflight → result → move → manifest → clear", async () => {
+  test("step order on disk: inflight → result → move → manifest entry (journal) → clear, then the fold when idle", async () => {
     const { platform, run } = setup({ "a.json": job("a") });
     await run();
-    const writes = platform.log.filter((l) => /^(writeFileAtomic|rename|remove) /.test(l) && !l.includes(".proxx.lock"));
+    const writes = platform.log.filter((l) => /^(writeFileAtomic|rename|remove|appendFileDurable) /.test(l) && !l.includes(".proxx.lock"));
     expect(writes).toEqual([
       `writeFileAtomic ${W}/.proxx.inflight.json`,
       `writeFileAtomic ${W}/a.result.json`,
       `rename ${A} -> ${W}/processed/a.json`,
-      `writeFileAtomic ${W}/processed_manifest.json`,
+      `remove ${W}/.proxx.manifest-journal`,
+      `appendFileDurable ${W}/.proxx.manifest-journal`,
       `remove ${W}/.proxx.inflight.json`,
+      `writeFileAtomic ${W}/processed_manifest.json`,
+      `remove ${W}/.proxx.manifest-journal`,
     ]);
   });
 });

@@ -17,7 +17,7 @@ import { SYMLINK_SKIP_REASON } from "../../src/watch/names.ts";
 import type { FakePlatform } from "../helpers/fake-platform.ts";
 import { job, setup, W } from "../helpers/watch-fixtures.ts";
 
-type Op = "writeFileAtomic" | "rename" | "createExclusive" | "readFile" | "mkdir" | "remove";
+type Op = "writeFileAtomic" | "appendFileDurable" | "rename" | "createExclusive" | "readFile" | "mkdir" | "remove";
 
 function osError(code: string, op: string, path: string): Error {
   const text: Record<string, string> = {
@@ -77,7 +77,25 @@ describe("disk full (ENOSPC) and read-only folder during bookkeeping", () => {
     expect(platform.exists(`${W}/.proxx.inflight.json`)).toBe(false);
   });
 
-  test("ENOSPC rewriting the manifest: the old manifest is intact; the next start records the entry without re-running", async () => {
+  test("ENOSPC appending the manifest entry: the old manifest is intact; the next start records the entry without re-running", async () => {
+    const { platform, jobs, events, run } = setup({ "a.json": job("a") });
+    await run();
+    const before = platform.text(`${W}/processed_manifest.json`);
+    platform.writeFile(`${W}/b.json`, job("b"));
+    platform.advance(10_000);
+    failOn(platform, "appendFileDurable", (path) => path === `${W}/.proxx.manifest-journal`, "ENOSPC");
+    await expect(run()).rejects.toMatchObject({ code: "ENOSPC" });
+    expect(warnings(events).some((m) => m.includes(`could not update ${W}/processed_manifest.json`))).toBe(true);
+    expect(platform.exists(`${W}/.proxx.inflight.json`)).toBe(true);
+    expect(platform.text(`${W}/processed_manifest.json`)).toBe(before);
+    expect(platform.json(`${W}/b.result.json`).final_status).toBe("COMPLETED");
+    expect(whereIs(platform, "b")).toEqual([`${W}/processed/b.json`]);
+    await run();
+    expect(jobs.calls.filter((c) => c.endsWith("b.json")).length).toBe(1);
+    expect(platform.json(`${W}/processed_manifest.json`).entries[`${W}/b.json`].sha256).toBe(await sha256Hex(new TextEncoder().encode(job("b"))));
+  });
+
+  test("ENOSPC folding the journal into the manifest: the file is intact, the entry is safe in the journal, the next start folds it", async () => {
     const { platform, jobs, events, run } = setup({ "a.json": job("a") });
     await run();
     const before = platform.text(`${W}/processed_manifest.json`);
@@ -85,13 +103,14 @@ describe("disk full (ENOSPC) and read-only folder during bookkeeping", () => {
     platform.advance(10_000);
     failOn(platform, "writeFileAtomic", (path) => path === `${W}/processed_manifest.json`, "ENOSPC");
     await expect(run()).rejects.toMatchObject({ code: "ENOSPC" });
-    expect(warnings(events).some((m) => m.includes(`could not update ${W}/processed_manifest.json`))).toBe(true);
+    expect(warnings(events).some((m) => m.includes(`could not update ${W}/processed_manifest.json`) && m.includes(".proxx.manifest-journal"))).toBe(true);
     expect(platform.text(`${W}/processed_manifest.json`)).toBe(before);
-    expect(platform.json(`${W}/b.result.json`).final_status).toBe("COMPLETED");
-    expect(whereIs(platform, "b")).toEqual([`${W}/processed/b.json`]);
+    expect(platform.exists(`${W}/.proxx.inflight.json`)).toBe(false);
+    expect(platform.text(`${W}/.proxx.manifest-journal`)).toContain(`${W}/b.json`);
     await run();
     expect(jobs.calls.filter((c) => c.endsWith("b.json")).length).toBe(1);
-    expect(platform.json(`${W}/processed_manifest.json`).entries[`${W}/b.json`].sha256).toBe(await sha256Hex(new TextEncoder().encode(job("b"))));
+    expect(platform.json(`${W}/processed_manifest.json`).entries[`${W}/b.json`].result_status).toBe("COMPLETED");
+    expect(platform.exists(`${W}/.proxx.manifest-journal`)).toBe(false);
   });
 
   test("processed/ turned read-only (EROFS on the move): the JobSpec stays in the root; the next start moves it, not re-run", async () => {
