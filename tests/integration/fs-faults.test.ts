@@ -308,6 +308,42 @@ describe("planted symlinks are never written through", () => {
     healthy(watch, out);
   });
 
+  test("a symlink planted at the manifest journal's name is never appended through", async () => {
+    const { root, watch, out } = caseDir();
+    const victim = join(root, "v-journal");
+    writeFileSync(victim, "precious");
+    writeFileSync(join(watch, "a.json"), "{}");
+    writeFileSync(join(watch, "b.json"), "{}");
+    await runWatchFolder(real, {
+      folder: watch,
+      once: true,
+      settleSeconds: 0,
+      signal: new AbortController().signal,
+      runJob: async (path, signal, onEvent) => {
+        // Planted while a runs (no journal yet): a's manifest entry is appended right after.
+        if (path.endsWith("a.json")) symlinkSync(victim, join(watch, ".proxx.manifest-journal"));
+        return (await runJobFile(real, path, { tools, timeoutSeconds: 30, onEvent, signal })).result;
+      },
+    });
+    expect(readFileSync(victim, "utf8")).toBe("precious");
+    expect(existsSync(join(watch, ".proxx.manifest-journal"))).toBe(false);
+    expect([resultOf(watch, "a").final_status, resultOf(watch, "b").final_status]).toEqual(["PARTIAL", "PARTIAL"]);
+    expect(Object.keys(JSON.parse(readFileSync(join(watch, "processed_manifest.json"), "utf8")).entries).length).toBe(2);
+    healthy(watch, out);
+  });
+
+  test("the adapter's appendFileDurable refuses a link (O_NOFOLLOW) and appends with fsync otherwise", async () => {
+    const { root } = caseDir();
+    const victim = join(root, "victim");
+    writeFileSync(victim, "precious");
+    symlinkSync(victim, join(root, "link"));
+    await expect(real.appendFileDurable(join(root, "link"), "x\n")).rejects.toMatchObject({ code: "ELOOP" });
+    expect(readFileSync(victim, "utf8")).toBe("precious");
+    await real.appendFileDurable(join(root, "log"), "one\n");
+    await real.appendFileDurable(join(root, "log"), "two\n");
+    expect(readFileSync(join(root, "log"), "utf8")).toBe("one\ntwo\n");
+  });
+
   test("the adapter's writeFileAtomic: a link at the temp name or at the target is replaced, never followed", async () => {
     const { root } = caseDir();
     const victim = join(root, "victim");
