@@ -119,12 +119,25 @@ export async function resolveJob(
       return null;
     }
   };
-  const realSourceKeys = new Map<string, number>();
-  for (const [i, source] of sources.entries()) {
-    const real = await realOf(source);
-    if (real && !realSourceKeys.has(collisionKey(real))) realSourceKeys.set(collisionKey(real), i);
-  }
-  const realOutputDir = await realOf(outputDir);
+  // Only needed when something already exists at an output name (a proxy can only replace
+  // a source that exists), so a job of 40,000 new clips does not pay 40,000 realpath calls.
+  let real: { sourceKeys: Map<string, number>; outputDir: string | null } | null = null;
+  const realPaths = async () => {
+    if (real) return real;
+    const sourceKeys = new Map<string, number>();
+    for (const [i, source] of sources.entries()) {
+      const r = await realOf(source);
+      if (r && !sourceKeys.has(collisionKey(r))) sourceKeys.set(collisionKey(r), i);
+    }
+    return (real = { sourceKeys, outputDir: await realOf(outputDir) });
+  };
+  const existsAt = async (p: string) => {
+    try {
+      return (await platform.stat(p)) !== null;
+    } catch {
+      return false;
+    }
+  };
   for (const [index, source] of sources.entries()) {
     const name = resolveName(spec.naming_template, {
       sourcePath: source,
@@ -158,8 +171,11 @@ export async function resolveJob(
       });
     }
     seen.set(key, index);
-    const sourceIndex = sourceKeys.get(key) ??
-      (realOutputDir ? realSourceKeys.get(collisionKey(path.join(realOutputDir, fileName))) : undefined);
+    let sourceIndex = sourceKeys.get(key);
+    if (sourceIndex === undefined && await existsAt(output)) {
+      const r = await realPaths();
+      sourceIndex = r.outputDir ? r.sourceKeys.get(collisionKey(path.join(r.outputDir, fileName))) : undefined;
+    }
     if (sourceIndex !== undefined) {
       issues.push({ path: where, message: `output '${output}' would overwrite sources[${sourceIndex}]` });
     }
