@@ -32,6 +32,7 @@
  * Exported `runChaos` is also the CI mode (tests/integration/chaos.test.ts).
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { parseArgs } from "node:util";
 import {
   chmodSync,
   existsSync,
@@ -680,33 +681,37 @@ async function waitForPids(pids: Set<number>, ms: number): Promise<void> {
   }
 }
 
-function parseCli(argv: string[]): ChaosOptions & { twice: boolean } {
-  const opts: ChaosOptions & { twice: boolean } = { iterations: 500, seed: Date.now() % 1_000_000, twice: false };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    const next = () => {
-      const v = argv[++i];
-      if (v === undefined) throw new Error(`${a} needs a value`);
-      return v;
-    };
-    if (a === "--iterations") opts.iterations = Number(next());
-    else if (a === "--seed") opts.seed = Number(next());
-    else if (a === "--max-seconds") opts.maxSeconds = Number(next());
-    else if (a === "--jobs") opts.jobs = Number(next());
-    else if (a === "--max-workers") opts.maxWorkers = Number(next());
-    else if (a === "--keep") opts.keep = true;
-    else if (a === "--help" || a === "-h") {
-      console.log(`Usage: bun scripts/chaos.ts [--iterations N] [--seed N] [--max-seconds N] [--jobs N] [--max-workers N] [--keep]
+function parseCli(argv: string[]): ChaosOptions {
+  const { values: v } = parseArgs({
+    args: argv,
+    options: {
+      iterations: { type: "string" },
+      seed: { type: "string" },
+      "max-seconds": { type: "string" },
+      jobs: { type: "string" },
+      "max-workers": { type: "string" },
+      keep: { type: "boolean" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+  if (v.help) {
+    console.log(`Usage: bun scripts/chaos.ts [--iterations N] [--seed N] [--max-seconds N] [--jobs N] [--max-workers N] [--keep]
 
 Kills 'proxx watch' N times (default 500) at random moments over folders of JobSpecs (a
 fresh folder every 15 kills) and checks after every run that nothing is lost and nothing
-runs twice. Exit 0 when every
-invariant held, 1 otherwise. A second round (half the kills) runs with --max-workers 2,
-unless --max-workers is given.`);
-      process.exit(0);
-    } else throw new Error(`unknown option ${a}`);
+runs twice. Exit 0 when every invariant held, 1 otherwise. A second round (half the
+kills) runs with --max-workers 2, unless --max-workers is given.`);
+    process.exit(0);
   }
-  return opts;
+  const num = (s: string | undefined) => (s === undefined ? undefined : Number(s));
+  return {
+    iterations: num(v.iterations) ?? 500,
+    seed: num(v.seed) ?? Date.now() % 1_000_000,
+    maxSeconds: num(v["max-seconds"]),
+    jobs: num(v.jobs),
+    maxWorkers: num(v["max-workers"]),
+    keep: v.keep,
+  };
 }
 
 /**

@@ -27,6 +27,7 @@
  * Exported `runFuzz` is also the CI mode (tests/integration/fuzz.test.ts).
  */
 import { spawnSync } from "node:child_process";
+import { parseArgs } from "node:util";
 import { createHash } from "node:crypto";
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -646,12 +647,17 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
 }
 
 if (import.meta.main) {
-  const args = process.argv.slice(2);
-  const opt = (name: string) => {
-    const i = args.indexOf(name);
-    return i >= 0 ? args[i + 1] : undefined;
-  };
-  if (args.includes("--help") || args.includes("-h")) {
+  const { values: v } = parseArgs({
+    args: process.argv.slice(2),
+    options: {
+      count: { type: "string" },
+      seed: { type: "string" },
+      "cli-sample": { type: "string" },
+      keep: { type: "boolean" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+  if (v.help) {
     console.log(`Usage: bun scripts/fuzz.ts [--count N] [--seed N] [--cli-sample N] [--keep]
 
 Generates N (default 20000) hostile JobSpecs, checks them with 'validate' (in-process and
@@ -660,10 +666,10 @@ with one clear result and nothing was created outside the watch and output folde
     process.exit(0);
   }
   const report = await runFuzz({
-    count: Number(opt("--count") ?? 20_000),
-    seed: Number(opt("--seed") ?? Date.now() % 1_000_000),
-    cliSample: Number(opt("--cli-sample") ?? 500),
-    keep: args.includes("--keep"),
+    count: Number(v.count ?? 20_000),
+    seed: Number(v.seed ?? Date.now() % 1_000_000),
+    cliSample: Number(v["cli-sample"] ?? 500),
+    keep: v.keep,
   });
   console.log(`fuzz: ${report.violations.length === 0 ? "OK: every case ended with one clear result" : `FAILED: ${report.violations.length} violation(s)`} (seed ${report.seed})`);
   process.exit(report.violations.length === 0 ? 0 : 1);

@@ -34,6 +34,7 @@
  * Exported `runSoak` is also the CI mode (tests/integration/soak.test.ts, ~300 jobs).
  */
 import { spawn, spawnSync } from "node:child_process";
+import { parseArgs } from "node:util";
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -407,12 +408,20 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
 }
 
 if (import.meta.main) {
-  const args = process.argv.slice(2);
-  const opt = (name: string) => {
-    const i = args.indexOf(name);
-    return i >= 0 ? args[i + 1] : undefined;
-  };
-  if (args.includes("--help") || args.includes("-h")) {
+  const { values: v } = parseArgs({
+    args: process.argv.slice(2),
+    options: {
+      jobs: { type: "string" },
+      seed: { type: "string" },
+      keep: { type: "boolean" },
+      "max-rss-growth": { type: "string" },
+      "max-slowdown": { type: "string" },
+      "preload-manifest": { type: "string" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+  const num = (s: string | undefined) => (s === undefined ? undefined : Number(s));
+  if (v.help) {
     console.log(`Usage: bun scripts/soak.ts [--jobs N] [--seed N] [--keep] [--max-rss-growth MB] [--max-slowdown X]
                           [--preload-manifest N]
 
@@ -426,12 +435,12 @@ per-job time a matter of the manifest's size?).`);
     process.exit(0);
   }
   const report = await runSoak({
-    jobs: Number(opt("--jobs") ?? 10_000),
-    seed: Number(opt("--seed") ?? Date.now() % 1_000_000),
-    keep: args.includes("--keep"),
-    maxRssGrowthMb: opt("--max-rss-growth") ? Number(opt("--max-rss-growth")) : undefined,
-    maxSlowdown: opt("--max-slowdown") ? Number(opt("--max-slowdown")) : undefined,
-    preloadManifest: opt("--preload-manifest") ? Number(opt("--preload-manifest")) : undefined,
+    jobs: num(v.jobs) ?? 10_000,
+    seed: num(v.seed) ?? Date.now() % 1_000_000,
+    keep: v.keep,
+    maxRssGrowthMb: num(v["max-rss-growth"]),
+    maxSlowdown: num(v["max-slowdown"]),
+    preloadManifest: num(v["preload-manifest"]),
   });
   console.log(`soak: ${report.pass ? "PASS" : "FAIL"} (${report.jobs} jobs, seed ${report.seed})`);
   process.exit(report.pass ? 0 : 1);
