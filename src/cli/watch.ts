@@ -18,10 +18,10 @@ export const watchCommand: Command = {
   help: `Usage: proxx watch <folder> [options]
 
 Takes each pending *.json JobSpec in the folder root (sorted by name, one at a time
-unless --max-workers says otherwise), runs it, writes <name>.result.json beside it, moves the JobSpec into processed/
-(COMPLETED) or failed/ (anything else) and records its SHA-256 in
-processed_manifest.json. A JobSpec is skipped when its result file exists or the manifest
-has the same path and hash. Files are taken only after they stop changing.
+unless --max-workers says otherwise), runs it, writes <name>.result.json beside it,
+moves the JobSpec into processed/ (COMPLETED) or failed/ (anything else) and records its
+SHA-256 in processed_manifest.json. A JobSpec is skipped when its result file exists or
+the manifest has the same path and hash. Files are taken only after they stop changing.
 
 Options:
   --once                 one pass over the folder, then exit (cron, CI)
@@ -43,7 +43,7 @@ Examples:
   proxx watch ./jobs --once                       # cron: */5 * * * * proxx watch /data/jobs --once
   proxx watch ./jobs                              # poll every 2 s until Ctrl-C / SIGTERM
   proxx watch ./jobs --poll-seconds 30 --json > events.ndjson
-  proxx watch ./jobs --once --max-workers 2      # two jobs at a time
+  proxx watch ./jobs --once --max-workers 2       # two jobs at a time
   proxx status ./jobs                             # what is pending, processed and failed
   proxx reset ./jobs --failed                     # move failed jobs back for a retry
 
