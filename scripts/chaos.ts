@@ -620,7 +620,9 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     }
 
     // Temp files.
-    const reachedRecovery = last === null || last.events.length > 0 || !last.killed;
+    // Recovery (which removes orphan temps) comes before the first scan; warnings about a
+    // stale lock or the manifest come before recovery, so only a scan proves it ran.
+    const reachedRecovery = last === null || !last.killed || last.events.some((e) => e.type === "scan");
     for (const name of rootNames) {
       const m = /\.tmp-(\d+)$/.exec(name);
       if (!m) continue;
