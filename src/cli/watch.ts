@@ -90,8 +90,8 @@ ${EXIT_CODE_HELP}
         onEvent: render,
         proxxVersion: VERSION,
         // onEvent: this job's place in the ordered log (the runner's, not the renderer directly).
-        runJob: async (jobspecPath, signal, onEvent) =>
-          (await runJobFile(platform, jobspecPath, { tools, timeoutSeconds, onEvent, signal })).result,
+        runJob: async (jobspecPath, signal, onEvent, hooks) =>
+          (await runJobFile(platform, jobspecPath, { tools, timeoutSeconds, onEvent, signal, beforeSpawn: hooks?.beforeSpawn })).result,
         cleanupPartials: (jobspecPath) => removePartials(platform, jobspecPath),
       });
       const interrupted = stop.exitCode();

@@ -37,6 +37,11 @@ export interface ExecuteOptions {
   proxxVersion: string;
   /** Grace before SIGTERM / SIGKILL when stopping FFmpeg. Default 5000 (tests shorten it). */
   graceMs?: number;
+  /**
+   * Awaited right before each FFmpeg starts, with the temp file it will write: the watch
+   * runner makes that durable first, so a restart after kill -9 can find the FFmpeg.
+   */
+  beforeSpawn?: (tempPath: string) => Promise<void>;
 }
 
 export const FFMPEG_NOT_FOUND = "FFmpeg not found. Install FFmpeg to use headless execution.";
@@ -225,6 +230,13 @@ async function runClip(
   const blocked = await clearTempName(platform, partial);
   if (blocked) return finish({ reason: blocked, exitCode: null });
 
+  if (options.beforeSpawn) {
+    try {
+      await options.beforeSpawn(partial);
+    } catch (error) {
+      return finish({ reason: `Could not record the FFmpeg run before starting it: ${(error as Error).message}`, exitCode: null });
+    }
+  }
   const sourceDuration = sourceProbe.duration_seconds;
   const run = await runFfmpeg(platform, ffmpeg, command.slice(1), {
     timeoutMs: timeoutSeconds * 1000,

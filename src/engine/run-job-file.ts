@@ -17,6 +17,7 @@ export interface RunJobOptions {
   timeoutSeconds: number;
   onEvent?: EventSink;
   signal?: AbortSignal;
+  beforeSpawn?: (tempPath: string) => Promise<void>;
 }
 
 export interface RunJobOutcome {
@@ -42,6 +43,7 @@ export async function runJobFile(platform: Platform, jobspecPath: string, option
     onEvent: options.onEvent,
     signal: options.signal,
     proxxVersion: VERSION,
+    beforeSpawn: options.beforeSpawn,
   });
   return { result, unreadable: false, job: loaded.job };
 }

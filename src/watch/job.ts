@@ -33,7 +33,11 @@ import { baseName, clashFreeName, FAILED_DIR, joinPath, MANIFEST_NAME, PROCESSED
  * keeps the log in job order when jobs run in parallel); a RunJob that ignores it still
  * works, its events are just not ordered.
  */
-export type RunJob = (jobspecPath: string, signal: AbortSignal, onEvent: EventSink) => Promise<JobResult>;
+/** `hooks.beforeSpawn` must be awaited before each FFmpeg starts (the engine's `beforeSpawn`). */
+export type RunJob = (jobspecPath: string, signal: AbortSignal, onEvent: EventSink, hooks?: JobHooks) => Promise<JobResult>;
+export interface JobHooks {
+  beforeSpawn(tempPath: string): Promise<void>;
+}
 
 /** Shared state of one runner process (also used by recovery). */
 export interface RunnerContext {
@@ -102,7 +106,18 @@ export async function takeJob(
   // Each FFmpeg's pid goes into the record: FFmpeg outlives a kill -9 of the runner, and the
   // next start must stop it before it re-runs the job, or the orphan could still (re)create
   // the temp output afterwards. Best effort, and chained so no write lands after the clear.
+  // The temp path is made durable *before* FFmpeg starts (awaited), the pid right after
+  // (best effort): a kill in between still leaves the temp path, by which recovery finds it.
   let recordWrites = Promise.resolve();
+  const hooks: JobHooks = {
+    beforeSpawn: (tempPath) => {
+      const next: InflightRecord = { ...record, ffmpeg_temp_path: tempPath };
+      recordWrites = recordWrites.then(() => writeInflight(platform, folder, next, slot));
+      const written = recordWrites;
+      recordWrites = recordWrites.catch(() => {});
+      return written;
+    },
+  };
   const jobEmit: EventSink = (event) => {
     if (event.type === "ffmpeg_started") {
       const next = { ...record, ffmpeg_pid: event.pid, ffmpeg_temp_path: event.temp_path };
@@ -116,7 +131,7 @@ export async function takeJob(
   // 2. execute. Any throw or malformed return becomes a FAILED result: one job never stops the runner.
   let result: JobResult;
   try {
-    const raw = await ctx.runJob(jobspecPath, signal, jobEmit).finally(() => recordWrites);
+    const raw = await ctx.runJob(jobspecPath, signal, jobEmit, hooks).finally(() => recordWrites);
     const check = JobResult.safeParse(raw);
     result = check.success ? raw : await runnerFailure(
       ctx,

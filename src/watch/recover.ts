@@ -133,10 +133,12 @@ const ORPHAN_KILL_WAIT_MS = 5000;
  */
 async function stopOrphanFfmpeg(ctx: RunnerContext, rec: InflightRecord): Promise<void> {
   const { platform } = ctx;
-  const pid = rec.ffmpeg_pid;
-  if (pid === undefined || rec.pid === platform.pid || !platform.isProcessAlive(pid)) return;
-  const args = await platform.processArgs(pid);
   const temp = rec.ffmpeg_temp_path;
+  if (rec.pid === platform.pid || temp === undefined) return;
+  // Killed between recording the temp path and recording the pid: look for it by its argv.
+  const pid = rec.ffmpeg_pid ?? (await findByArg(ctx, `file:${temp}`));
+  if (pid === undefined || !platform.isProcessAlive(pid)) return;
+  const args = await platform.processArgs(pid);
   if (!args || !temp || !args.some((a) => a === temp || a === `file:${temp}`)) {
     // On Linux no argv means gone or a zombie; elsewhere the OS was not asked.
     if (!args && platform.os !== "linux") {
@@ -153,6 +155,23 @@ async function stopOrphanFfmpeg(ctx: RunnerContext, rec: InflightRecord): Promis
     await platform.sleep(20);
   }
   ctx.onEvent({ type: "warning", message: `stopped FFmpeg pid ${pid}, left running by the killed runner (it was writing ${temp})` });
+}
+
+/** A process whose argv has `arg`, from /proc (Linux); undefined elsewhere or when none. */
+async function findByArg(ctx: RunnerContext, arg: string): Promise<number | undefined> {
+  const { platform } = ctx;
+  let entries;
+  try {
+    entries = await platform.list("/proc");
+  } catch {
+    return undefined;
+  }
+  for (const e of entries) {
+    if (!/^[0-9]+$/.test(e.name)) continue;
+    const args = await platform.processArgs(Number(e.name));
+    if (args?.includes(arg)) return Number(e.name);
+  }
+  return undefined;
 }
 
 /** Status recorded in an existing result file; an unreadable one counts as FAILED (it still blocks re-runs). */

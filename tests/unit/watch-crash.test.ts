@@ -199,6 +199,29 @@ describe("FFmpeg left running by a killed runner", () => {
     expect(order).toEqual(["cleanup after 1 kill(s)"]);
   });
 
+  test("killed between recording the temp path and the pid: the FFmpeg is found by its argv in /proc", async () => {
+    const { platform, jobs, run } = setup({ "a.json": job("a"), ".proxx.inflight.json": await inflight(1, job("a"), { ffmpeg_temp_path: TEMP }) });
+    for (const pid of [1, 4321, 5000]) platform.mkdirSync(`/proc/${pid}`);
+    platform.alivePids.add(4321).add(5000);
+    platform.processTable.set(5000, ["/usr/sbin/sshd", "-D"]);
+    platform.processTable.set(4321, ["ffmpeg", "-i", "file:/m/a.mov", `file:${TEMP}`]);
+    await run();
+    expect(platform.kills).toEqual([{ pid: 4321, signal: "SIGKILL" }]);
+    expect(jobs.calls).toEqual([A]);
+  });
+
+  test("the temp path is in the record before FFmpeg starts (the engine awaits beforeSpawn)", async () => {
+    const { platform, jobs, run } = setup({ "a.json": job("a") });
+    const seen: unknown[] = [];
+    jobs.runJob = async (_path, _signal, _onEvent, hooks) => {
+      await hooks!.beforeSpawn(TEMP);
+      seen.push(platform.json(`${W}/.proxx.inflight.json`));
+      return fakeResult("COMPLETED", "a", null);
+    };
+    await run();
+    expect(seen).toEqual([expect.objectContaining({ jobspec_path: A, ffmpeg_temp_path: TEMP })]);
+  });
+
   test("a reused pid (another program's argv) is never signalled", async () => {
     const { platform, jobs, run } = setup({ "a.json": job("a"), ".proxx.inflight.json": await inflight(1, job("a"), orphan) });
     platform.alivePids.add(4321);
