@@ -103,27 +103,23 @@ export async function takeJob(
   await step(emit, jobspecPath, `write the in-flight record in ${folder}`, () => writeInflight(platform, folder, record, slot));
   emit({ type: "job_taken", jobspec_path: jobspecPath });
 
-  // Each FFmpeg's pid goes into the record: FFmpeg outlives a kill -9 of the runner, and the
-  // next start must stop it before it re-runs the job, or the orphan could still (re)create
-  // the temp output afterwards. Best effort, and chained so no write lands after the clear.
-  // The temp path is made durable *before* FFmpeg starts (awaited), the pid right after
-  // (best effort): a kill in between still leaves the temp path, by which recovery finds it.
+  // FFmpeg outlives a kill -9 of the runner, and the next start must stop it before it re-runs
+  // the job, or the orphan could still (re)create the temp output afterwards. So each FFmpeg's
+  // temp path goes into the record *before* it starts (awaited by the engine), its pid right
+  // after (best effort): a kill in between still leaves the temp path, by which recovery finds
+  // it. Writes are chained, so none lands after the record is cleared.
   let recordWrites = Promise.resolve();
-  const hooks: JobHooks = {
-    beforeSpawn: (tempPath) => {
-      const next: InflightRecord = { ...record, ffmpeg_temp_path: tempPath };
-      recordWrites = recordWrites.then(() => writeInflight(platform, folder, next, slot));
-      const written = recordWrites;
-      recordWrites = recordWrites.catch(() => {});
-      return written;
-    },
+  const rewriteRecord = (fields: Partial<InflightRecord>): Promise<void> => {
+    const written = recordWrites.then(() => writeInflight(platform, folder, { ...record, ...fields }, slot));
+    recordWrites = written.catch(() => {});
+    return written;
   };
+  const hooks: JobHooks = { beforeSpawn: (tempPath) => rewriteRecord({ ffmpeg_temp_path: tempPath }) };
   const jobEmit: EventSink = (event) => {
     if (event.type === "ffmpeg_started") {
-      const next = { ...record, ffmpeg_pid: event.pid, ffmpeg_temp_path: event.temp_path };
-      recordWrites = recordWrites
-        .then(() => writeInflight(platform, folder, next, slot))
-        .catch((error) => emit({ type: "warning", message: `could not note FFmpeg's pid in ${inflightPath(folder, slot)}: ${messageOf(error)}` }));
+      rewriteRecord({ ffmpeg_pid: event.pid, ffmpeg_temp_path: event.temp_path }).catch((error) =>
+        emit({ type: "warning", message: `could not note FFmpeg's pid in ${inflightPath(folder, slot)}: ${messageOf(error)}` })
+      );
     }
     emit(event);
   };

@@ -139,10 +139,10 @@ async function stopOrphanFfmpeg(ctx: RunnerContext, rec: InflightRecord): Promis
   const pid = rec.ffmpeg_pid ?? (await findByArg(ctx, `file:${temp}`));
   if (pid === undefined || !platform.isProcessAlive(pid)) return;
   const args = await platform.processArgs(pid);
-  if (!args || !temp || !args.some((a) => a === temp || a === `file:${temp}`)) {
+  if (!args || !args.some((a) => a === temp || a === `file:${temp}`)) {
     // On Linux no argv means gone or a zombie; elsewhere the OS was not asked.
     if (!args && platform.os !== "linux") {
-      ctx.onEvent({ type: "warning", message: `FFmpeg pid ${pid} of the killed runner may still be writing ${temp ?? "a temp file"}; it could not be checked, so it was left alone` });
+      ctx.onEvent({ type: "warning", message: `FFmpeg pid ${pid} of the killed runner may still be writing ${temp}; it could not be checked, so it was left alone` });
     }
     return; // gone meanwhile, or the pid now belongs to another process
   }
