@@ -3,7 +3,8 @@ import type { Platform } from "../platform/types.ts";
 import type { Command } from "./command.ts";
 import { runWatchFolder } from "../watch/runner.ts";
 import { LockHeldError } from "../watch/lock.ts";
-import { runJobFile } from "../engine/run-job-file.ts";
+import { prefetchJobFile, runJobFile } from "../engine/run-job-file.ts";
+import { SourceProbes } from "../engine/source-probes.ts";
 import { partialPathFor } from "../engine/execute.ts";
 import { loadJobSpec } from "../jobspec/load.ts";
 import { createRenderer } from "./render.ts";
@@ -78,6 +79,8 @@ ${EXIT_CODE_HELP}
       return EXIT.ENVIRONMENT;
     }
     const tools = await toolsFrom(platform, values);
+    // One set of source probes for the whole run: the next queued job's first source is probed during the current encode.
+    const probes = tools.ffprobe ? new SourceProbes(platform, tools.ffprobe) : undefined;
     const stop = interruptions(platform, (signal) => render({ type: "stopping", signal }));
     try {
       const summary = await runWatchFolder(platform, {
@@ -91,7 +94,8 @@ ${EXIT_CODE_HELP}
         proxxVersion: VERSION,
         // onEvent: this job's place in the ordered log (the runner's, not the renderer directly).
         runJob: async (jobspecPath, signal, onEvent, hooks) =>
-          (await runJobFile(platform, jobspecPath, { tools, timeoutSeconds, onEvent, signal, beforeSpawn: hooks?.beforeSpawn })).result,
+          (await runJobFile(platform, jobspecPath, { tools, timeoutSeconds, onEvent, signal, beforeSpawn: hooks?.beforeSpawn, probes })).result,
+        prefetch: probes ? (jobspecPath) => void prefetchJobFile(platform, jobspecPath, probes) : undefined,
         cleanupPartials: (jobspecPath) => removePartials(platform, jobspecPath),
       });
       const interrupted = stop.exitCode();

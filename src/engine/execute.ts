@@ -22,8 +22,9 @@ import {
   keepsSampleRate,
   type Resolution,
 } from "../ffmpeg/args.ts";
-import { frameRateValue, probeMedia } from "../ffmpeg/probe.ts";
+import { frameRateValue, probeMedia, probeSource } from "../ffmpeg/probe.ts";
 import { runFfmpeg } from "../ffmpeg/spawn.ts";
+import type { SourceProbes } from "./source-probes.ts";
 
 export type { ResolvedClip, ResolvedJob };
 export { expectedDimensions };
@@ -42,6 +43,11 @@ export interface ExecuteOptions {
    * runner makes that durable first, so a restart after kill -9 can find the FFmpeg.
    */
   beforeSpawn?: (tempPath: string) => Promise<void>;
+  /**
+   * Source probes shared across clips (and, in the watch runner, across jobs): the next
+   * clip's source is probed while the current one encodes. Without it each clip probes at its turn.
+   */
+  probes?: SourceProbes;
 }
 
 export const FFMPEG_NOT_FOUND = "FFmpeg not found. Install FFmpeg to use headless execution.";
@@ -200,7 +206,9 @@ async function runClip(
   if (!ffprobe) return finish({ reason: FFPROBE_NOT_FOUND, exitCode: null });
 
   try {
-    sourceProbe = await probeMedia(platform, ffprobe, clip.source_path);
+    sourceProbe = options.probes
+      ? await options.probes.get(clip.source_path, probeNeeds(job))
+      : await probeSource(platform, ffprobe, clip.source_path, probeNeeds(job));
   } catch (error) {
     return finish({ reason: `Could not read the source: ${(error as Error).message}`, exitCode: null });
   }
@@ -242,7 +250,11 @@ async function runClip(
     timeoutMs: timeoutSeconds * 1000,
     signal: options.signal,
     graceMs: options.graceMs,
-    onSpawn: (pid) => emit({ type: "ffmpeg_started", job_id: job.job_id, index: clip.index, pid, temp_path: partial }),
+    onSpawn: (pid) => {
+      emit({ type: "ffmpeg_started", job_id: job.job_id, index: clip.index, pid, temp_path: partial });
+      const next = job.clips[job.clips.indexOf(clip) + 1];
+      if (next) options.probes?.prefetch(next.source_path, probeNeeds(job));
+    },
     onProgress: (p) =>
       emit({
         type: "progress",
@@ -308,6 +320,11 @@ async function runClip(
     return finish({ reason: `Could not move the finished output into place: ${(error as Error).message}`, exitCode: 0, stderrTail: tail, outputProbe });
   }
   return finish({ reason: null, exitCode: 0, stderrTail: tail, outputProbe, size: stat.size });
+}
+
+/** Only ProRes 4444 reads the source's pixel format (alpha or not); the rest the headers give. */
+export function probeNeeds(job: { codec: Codec }): { pixFmt: boolean } {
+  return { pixFmt: job.codec === "prores_4444" };
 }
 
 /**

@@ -29,6 +29,7 @@ export const MediaFacts = z.object({
       profile: z.string().nullable(),
       width: z.number(),
       height: z.number(),
+      // null in a source_probe when learning it would have meant decoding a picture (probeSource).
       pix_fmt: z.string().nullable(),
       frame_rate: z.string().nullable(),
       nb_frames: z.number().nullable(),

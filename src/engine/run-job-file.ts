@@ -7,7 +7,8 @@
 import type { Platform } from "../platform/types.ts";
 import { loadJobSpec } from "../jobspec/load.ts";
 import type { ResolvedJob } from "../jobspec/resolve.ts";
-import { executeJob } from "./execute.ts";
+import { executeJob, probeNeeds } from "./execute.ts";
+import { SourceProbes } from "./source-probes.ts";
 import type { EventSink } from "./events.ts";
 import { isoUtc, type JobResult, type ValidationIssue } from "./result.ts";
 import { VERSION } from "../version.ts";
@@ -18,6 +19,8 @@ export interface RunJobOptions {
   onEvent?: EventSink;
   signal?: AbortSignal;
   beforeSpawn?: (tempPath: string) => Promise<void>;
+  /** Shared with the watch runner's prefetch (prefetchJobFile); a job makes its own otherwise. */
+  probes?: SourceProbes;
 }
 
 export interface RunJobOutcome {
@@ -44,8 +47,22 @@ export async function runJobFile(platform: Platform, jobspecPath: string, option
     signal: options.signal,
     proxxVersion: VERSION,
     beforeSpawn: options.beforeSpawn,
+    probes: options.probes ?? (options.tools.ffprobe ? new SourceProbes(platform, options.tools.ffprobe) : undefined),
   });
   return { result, unreadable: false, job: loaded.job };
+}
+
+/**
+ * Start probing the first source of a queued JobSpec while another job encodes. Reads
+ * and validates the file only; nothing is written and nothing is reported (the job is
+ * loaded again, and checked again, when it is taken).
+ */
+export async function prefetchJobFile(platform: Platform, jobspecPath: string, probes: SourceProbes): Promise<void> {
+  try {
+    const loaded = await loadJobSpec(platform, jobspecPath, { startedAtMs: platform.now() });
+    const first = loaded.ok ? loaded.job.clips[0] : undefined;
+    if (loaded.ok && first) probes.prefetch(first.source_path, probeNeeds(loaded.job));
+  } catch { /* an early look only: the job's own run reports any problem */ }
 }
 
 /** PARTIAL: validation failed before execution; no clip ran. */

@@ -15,10 +15,20 @@
  *   VP9  libvpx-vp9 realtime cpu-used 8 row-mt   3.25 s
  *   AV1  libsvtav1 preset 12        3.77 s   libaom-av1 cpu-used 8 realtime  5.89 s
  *   prores_aw threads: auto 3.32 s, 2 3.26 s, 1 4.01 s
+ * The prores_ks figures above are its default rate control, whose per-slice quantiser search
+ * is the slow part. With a fixed quantiser (`-q:v`) it skips that search. Encoding 50 noisy
+ * 1080p 10-bit frames, CPU seconds / MB / PSNR against the source:
+ *   Proxy     prores_aw 1.95 / 6 / 39.9    prores_ks -q:v 8  1.43 / 7 / 40.8
+ *   LT        prores_aw 3.03 / 24 / 45.6   prores_ks -q:v 6  1.68 / 16 / 45.6
+ *   Standard  prores_aw 3.62 / 45 / 50.3   prores_ks -q:v 4  2.28 / 36 / 50.1
+ *   HQ        prores_aw 5.76 / 72 / 55.0   prores_ks -q:v 3  3.39 / 68 / 56.4
+ *   4444      prores_aw 6.91 / 95 / 56.6   prores_ks -q:v 3  4.42 / 84 / 57.2
+ * On clean content (testsrc2) the same settings gave 1.4 to 4.7 dB more than prores_aw at
+ * about the same size. UHD H.264 to ProRes Proxy half, whole command: 19.2 to 17.6 CPU s.
  * Decisions:
- *   - ProRes: prores_aw (3x faster than prores_ks, same profile reported). Its quality per
- *     bit is lower than prores_ks, which does not matter for proxies. `-vendor apl0` so
- *     editors that check the vendor treat it like Apple's.
+ *   - ProRes: prores_ks with a fixed quantiser per profile (PRORES_QUANT): prores_aw's
+ *     quality or better (within 0.2 dB on noise), 25-45 % less CPU, and ffprobe reports the asked-for profile.
+ *     `-vendor apl0` so editors that check the vendor treat it like Apple's.
  *   - H.264: libx264 veryfast, GOP 12 (short GOP scrubs well): +30 % time over ultrafast for
  *     a fifth of the size, and only +8 % over superfast for a third of its size.
  *   - H.265: libx265 ultrafast (superfast costs +40 % time for a proxy nobody grades).
@@ -91,7 +101,7 @@ export const EXPECTED_CODEC_NAME: Record<Codec, string> = {
   av1: "av1",
 };
 
-/** The ffprobe `profile` each ProRes codec must report (prores_aw's header is checked, not trusted). */
+/** The ffprobe `profile` each ProRes codec must report (the encoder's header is checked, not trusted). */
 export const EXPECTED_PRORES_PROFILE: Partial<Record<Codec, string>> = {
   prores_proxy: "Proxy",
   prores_lt: "LT",
@@ -155,6 +165,12 @@ export function checkDnxhdCombo(width: number, height: number, fps: number): str
     `(only ${sizes} at 23.976, 24, 25, 29.97, 50 or 59.94 fps); use codec dnxhr, which takes any size and rate`;
 }
 
+/**
+ * prores_ks's fixed quantiser per profile (0 Proxy … 4 4444): chosen so each profile matches
+ * or beats the quality of prores_aw's rate-controlled output (measurements at the top).
+ */
+const PRORES_QUANT: Record<number, number> = { 0: 8, 1: 6, 2: 4, 3: 3, 4: 3 };
+
 function hasAlpha(pixFmt: string | null): boolean {
   return pixFmt != null && /^(yuva|rgba|bgra|argb|abgr|gbrap|ya)/.test(pixFmt);
 }
@@ -163,7 +179,7 @@ function videoArgs(plan: EncodePlan, source: SourceFacts, outW: number, outH: nu
   const profile = PRORES_PROFILE[plan.codec];
   if (profile !== undefined) {
     const pix = profile === 4 ? (hasAlpha(source.video?.pix_fmt ?? null) ? "yuva444p10le" : "yuv444p10le") : "yuv422p10le";
-    return ["-c:v", "prores_aw", "-profile:v", String(profile), "-vendor", "apl0", "-pix_fmt", pix];
+    return ["-c:v", "prores_ks", "-profile:v", String(profile), "-q:v", String(PRORES_QUANT[profile]), "-vendor", "apl0", "-pix_fmt", pix];
   }
   switch (plan.codec) {
     case "h264":

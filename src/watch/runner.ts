@@ -85,6 +85,11 @@ export interface WatchOptions {
   signal: AbortSignal;
   /** Called for a job failed after two interruptions, to remove its partial outputs. */
   cleanupPartials?: (jobspecPath: string) => Promise<void>;
+  /**
+   * Told the next queued JobSpec whenever a job is taken, so its first source can be
+   * probed during this job's encode. A hint only: it must not write or report anything.
+   */
+  prefetch?: (jobspecPath: string) => void;
   /** Stamped into results the runner makes itself (exceptions, poison jobs). */
   proxxVersion?: string;
 }
@@ -130,6 +135,7 @@ interface ScanState {
   failure: { error: unknown } | null;
   /** Stop every running job (bookkeeping failure). */
   abortAll: () => void;
+  prefetch?: (jobspecPath: string) => void;
 }
 
 /** Run the watch folder until `signal` aborts (or one pass with `once`). Throws `LockHeldError` when another runner holds the folder. */
@@ -184,6 +190,7 @@ export async function runWatchFolder(platform: Platform, options: WatchOptions):
       stopped: false,
       failure: null,
       abortAll: () => internal.abort(),
+      prefetch: options.prefetch,
     };
     const firstListing = () => {
       const l = listing;
@@ -347,6 +354,8 @@ async function runOne(state: ScanState, path: string, emit: EventSink): Promise<
   if (ctx.signal.aborted) return;
   const slot = takeSlot(state, path);
   state.slotsInUse.add(slot);
+  const next = state.queue[0];
+  if (next) state.prefetch?.(next);
   let done: boolean;
   try {
     done = await takeJob(ctx, path, verdict.sha256, slot, emit);

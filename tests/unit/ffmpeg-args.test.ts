@@ -27,7 +27,7 @@ describe("buildFfmpegArgs", () => {
       "-i", "file:/in/-clip.mov",
       "-map", "0:v:0", "-map", "0:a?",
       "-vf", "scale=trunc(iw/4)*2:trunc(ih/4)*2",
-      "-c:v", "prores_aw", "-profile:v", "0", "-vendor", "apl0", "-pix_fmt", "yuv422p10le",
+      "-c:v", "prores_ks", "-profile:v", "0", "-q:v", "8", "-vendor", "apl0", "-pix_fmt", "yuv422p10le",
       "-c:a", "pcm_s16le",
       "-timecode", "01:00:00:00",
       "-metadata:s:v:0", "reel_name=A001",
@@ -71,6 +71,18 @@ describe("buildFfmpegArgs", () => {
 
   test("no audio args without audio streams", () => {
     expect(buildFfmpegArgs(plan({}), { ...source, audio: [] })).not.toContain("-c:a");
+  });
+
+  test("ProRes: prores_ks with a fixed quantiser that never rises with the profile", () => {
+    const codecs = ["prores_proxy", "prores_lt", "prores_standard", "prores_hq", "prores_4444"] as const;
+    const quant = codecs.map((codec, profile) => {
+      const args = buildFfmpegArgs(plan({ codec }), source);
+      expect(after(args, "-c:v")).toBe("prores_ks");
+      expect(after(args, "-profile:v")).toBe(String(profile));
+      return Number(after(args, "-q:v"));
+    });
+    expect(quant.every((q, i) => q >= 1 && (i === 0 || q <= quant[i - 1]!))).toBe(true);
+    expect(quant[0]).toBeGreaterThan(quant[3]!);
   });
 
   test("4444 keeps alpha only when the source has it", () => {

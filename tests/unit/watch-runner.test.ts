@@ -296,3 +296,18 @@ describe("abort", () => {
     expect(platform.json(`${W}/a.result.json`).final_status).toBe("FAILED");
   });
 });
+
+describe("prefetch hint", () => {
+  test("each job taken names the next queued JobSpec, in order; the hint changes no outcome", async () => {
+    const files = { "a.json": job("a"), "b.json": job("b", { outcome: "FAILED" }), "c.json": job("c") };
+    const hinted = setup(files);
+    const hints: string[] = [];
+    const withHints = await hinted.run({ prefetch: (path) => hints.push(path) });
+    expect(hints).toEqual([`${W}/b.json`, `${W}/c.json`]);
+    expect(hinted.jobs.calls).toEqual([`${W}/a.json`, `${W}/b.json`, `${W}/c.json`]);
+
+    const plain = setup(files);
+    expect(await plain.run()).toEqual(withHints);
+    expect(plain.platform.snapshot(W)).toEqual(hinted.platform.snapshot(W));
+  });
+});
