@@ -121,6 +121,8 @@ export interface ClipSpec {
   kind: "h264" | "prores422";
   /** x264 bitrate in Mbit/s (h264 only). */
   mbps?: number;
+  /** false: the plain test pattern (x264 CRF 23), light to decode, like the issue's example source. */
+  noise?: boolean;
 }
 
 /**
@@ -131,14 +133,18 @@ export interface ClipSpec {
 export function makeClip(dir: string, name: string, spec: ClipSpec): string {
   mkdirSync(dir, { recursive: true });
   const ext = spec.kind === "prores422" ? "mov" : "mp4";
-  const file = join(dir, `${name}-${spec.width}x${spec.height}-${spec.seconds}s-${spec.kind}${spec.mbps ? `-${spec.mbps}M` : ""}.${ext}`);
+  const noise = spec.noise ?? true;
+  const rate = spec.mbps ? `-${spec.mbps}M` : noise ? "" : "-crf23";
+  const file = join(dir, `${name}-${spec.width}x${spec.height}-${spec.seconds}s-${spec.kind}${rate}${noise ? "" : "-clean"}.${ext}`);
   if (existsSync(file)) return file;
   const tmp = `${file}.part.${ext}`;
-  const video = `testsrc2=size=${spec.width}x${spec.height}:rate=${spec.fps},noise=alls=8:allf=t`;
+  const video = `testsrc2=size=${spec.width}x${spec.height}:rate=${spec.fps}${noise ? ",noise=alls=8:allf=t" : ""}`;
   const args = ["-hide_banner", "-v", "error", "-nostdin", "-y",
     "-f", "lavfi", "-i", video, "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000",
     "-t", String(spec.seconds), "-map", "0:v", "-map", "1:a", "-ac", "2"];
-  if (spec.kind === "h264") {
+  if (spec.kind === "h264" && !noise && !spec.mbps) {
+    args.push("-c:v", "libx264", "-preset", "veryfast", "-crf", "23", "-pix_fmt", "yuv420p", "-c:a", "aac", "-b:a", "192k");
+  } else if (spec.kind === "h264") {
     const mbps = spec.mbps ?? 20;
     args.push("-c:v", "libx264", "-preset", "veryfast", "-b:v", `${mbps}M`, "-maxrate", `${Math.round(mbps * 1.3)}M`,
       "-bufsize", `${mbps * 2}M`, "-g", String(spec.fps * 2), "-pix_fmt", "yuv420p", "-c:a", "aac", "-b:a", "192k");
