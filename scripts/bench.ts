@@ -38,6 +38,7 @@ import {
   summarize,
   table,
   writeJson,
+  RSS_SOURCE,
 } from "./bench-lib.ts";
 
 const REPO = resolve(import.meta.dir, "..");
@@ -618,6 +619,7 @@ const PART_FN: Record<Part, () => Promise<unknown>> = {
 ensureBinary();
 console.log(`# proxx bench${SMOKE ? " (smoke: 1 run, tiny clips; figures are not meaningful)" : ""}`);
 console.log(`${ENV.date}, commit ${ENV.commit}, ${ENV.cpus} × ${ENV.cpu_model}, ${ENV.ffmpeg}, bun ${ENV.bun}, runs ${RUNS}, load ${ENV.loadavg_start.join(" ")}`);
+console.log(`peak RSS: ${RSS_SOURCE}`);
 const results: Partial<Record<Part, any>> = {};
 for (const part of PARTS) {
   const started = performance.now();

@@ -5,6 +5,7 @@ import { runWatchFolder } from "../watch/runner.ts";
 import { LockHeldError } from "../watch/lock.ts";
 import { prefetchJobFile, runJobFile } from "../engine/run-job-file.ts";
 import { SourceProbes } from "../engine/source-probes.ts";
+import { probeTimeoutMs } from "../ffmpeg/probe.ts";
 import { partialPathFor } from "../engine/execute.ts";
 import { loadJobSpec } from "../jobspec/load.ts";
 import { createRenderer } from "./render.ts";
@@ -80,7 +81,7 @@ ${EXIT_CODE_HELP}
     }
     const tools = await toolsFrom(platform, values);
     // One set of source probes for the whole run: the next queued job's first source is probed during the current encode.
-    const probes = tools.ffprobe ? new SourceProbes(platform, tools.ffprobe) : undefined;
+    const probes = tools.ffprobe ? new SourceProbes(platform, tools.ffprobe, probeTimeoutMs(timeoutSeconds)) : undefined;
     const stop = interruptions(platform, (signal) => render({ type: "stopping", signal }));
     try {
       const summary = await runWatchFolder(platform, {

@@ -22,7 +22,7 @@ import {
   keepsSampleRate,
   type Resolution,
 } from "../ffmpeg/args.ts";
-import { frameRateValue, probeMedia, probeSource } from "../ffmpeg/probe.ts";
+import { frameRateValue, probeMedia, probeSource, probeTimeoutMs } from "../ffmpeg/probe.ts";
 import { runFfmpeg } from "../ffmpeg/spawn.ts";
 import type { SourceProbes } from "./source-probes.ts";
 
@@ -208,7 +208,7 @@ async function runClip(
   try {
     sourceProbe = options.probes
       ? await options.probes.get(clip.source_path, probeNeeds(job))
-      : await probeSource(platform, ffprobe, clip.source_path, probeNeeds(job));
+      : await probeSource(platform, ffprobe, clip.source_path, probeNeeds(job), probeTimeoutMs(timeoutSeconds));
   } catch (error) {
     return finish({ reason: `Could not read the source: ${(error as Error).message}`, exitCode: null });
   }
@@ -299,7 +299,7 @@ async function runClip(
 
   let outputProbe: MediaFacts;
   try {
-    outputProbe = await probeMedia(platform, ffprobe, partial);
+    outputProbe = await probeMedia(platform, ffprobe, partial, "full", probeTimeoutMs(timeoutSeconds));
   } catch (error) {
     await cleanup();
     // FFmpeg can exit 0 after a failed write (5.1: "Error writing trailer ...: File too large").

@@ -9,6 +9,7 @@ import { loadJobSpec } from "../jobspec/load.ts";
 import type { ResolvedJob } from "../jobspec/resolve.ts";
 import { executeJob, probeNeeds } from "./execute.ts";
 import { SourceProbes } from "./source-probes.ts";
+import { probeTimeoutMs } from "../ffmpeg/probe.ts";
 import type { EventSink } from "./events.ts";
 import { isoUtc, type JobResult, type ValidationIssue } from "./result.ts";
 import { VERSION } from "../version.ts";
@@ -47,7 +48,8 @@ export async function runJobFile(platform: Platform, jobspecPath: string, option
     signal: options.signal,
     proxxVersion: VERSION,
     beforeSpawn: options.beforeSpawn,
-    probes: options.probes ?? (options.tools.ffprobe ? new SourceProbes(platform, options.tools.ffprobe) : undefined),
+    probes: options.probes ??
+      (options.tools.ffprobe ? new SourceProbes(platform, options.tools.ffprobe, probeTimeoutMs(options.timeoutSeconds)) : undefined),
   });
   return { result, unreadable: false, job: loaded.job };
 }

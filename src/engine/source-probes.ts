@@ -10,7 +10,7 @@
  */
 import type { Platform } from "../platform/types.ts";
 import type { MediaFacts } from "./result.ts";
-import { probeSource } from "../ffmpeg/probe.ts";
+import { PROBE_TIMEOUT_MS, probeSource } from "../ffmpeg/probe.ts";
 
 export interface ProbeNeeds {
   pixFmt: boolean;
@@ -29,7 +29,11 @@ const KEEP = 8;
 export class SourceProbes {
   readonly #early = new Map<string, Early>();
 
-  constructor(private readonly platform: Platform, private readonly ffprobePath: string) {}
+  constructor(
+    private readonly platform: Platform,
+    private readonly ffprobePath: string,
+    private readonly timeoutMs: number = PROBE_TIMEOUT_MS,
+  ) {}
 
   /** Start probing `path` now, if it is not being probed already. Never throws. */
   prefetch(path: string, needs: ProbeNeeds): void {
@@ -40,7 +44,7 @@ export class SourceProbes {
       if (!stat?.isFile) return null;
       entry.size = stat.size;
       entry.mtimeMs = stat.mtimeMs;
-      return await probeSource(this.platform, this.ffprobePath, path, needs);
+      return await probeSource(this.platform, this.ffprobePath, path, needs, this.timeoutMs);
     })().catch(() => null);
     this.#early.set(path, entry);
     while (this.#early.size > KEEP) this.#early.delete(this.#early.keys().next().value!);
@@ -55,6 +59,6 @@ export class SourceProbes {
       const stat = facts ? await this.platform.stat(path).catch(() => null) : null;
       if (facts && stat && stat.size === entry.size && stat.mtimeMs === entry.mtimeMs) return facts;
     }
-    return await probeSource(this.platform, this.ffprobePath, path, needs);
+    return await probeSource(this.platform, this.ffprobePath, path, needs, this.timeoutMs);
   }
 }

@@ -94,12 +94,24 @@ const STDERR_KEEP = 8192;
  */
 export type ProbeDepth = "full" | "headers";
 
+/**
+ * ffprobe reads a few MB at most, so a probe that takes minutes is stuck (a stalled network
+ * share, a FIFO in place of a file): it is killed and the clip fails, rather than the job
+ * hanging forever. Lowered to the clip's own --timeout-seconds when that is shorter.
+ */
+export const PROBE_TIMEOUT_MS = 120_000;
+
+export function probeTimeoutMs(clipTimeoutSeconds: number): number {
+  return clipTimeoutSeconds > 0 ? Math.min(PROBE_TIMEOUT_MS, clipTimeoutSeconds * 1000) : PROBE_TIMEOUT_MS;
+}
+
 /** Run ffprobe on `file`; throws an Error naming the file and ffprobe's last stderr line. */
 export async function probeMedia(
   platform: Platform,
   ffprobePath: string,
   file: string,
   depth: ProbeDepth = "full",
+  timeoutMs: number = PROBE_TIMEOUT_MS,
 ): Promise<MediaFacts> {
   let stdout = "";
   let stderr = "";
@@ -115,7 +127,16 @@ export async function probeMedia(
     onStdout: (c) => (stdout += c),
     onStderr: (c) => (stderr = (stderr + c).slice(-STDERR_KEEP)),
   });
-  const status = await child.exited;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const expired = new Promise<"expired">((resolve) => (timer = setTimeout(() => resolve("expired"), timeoutMs)));
+  const first = await Promise.race([child.exited, expired]);
+  clearTimeout(timer);
+  if (first === "expired") {
+    child.kill("SIGKILL");
+    await child.exited;
+    throw new Error(`ffprobe did not answer within ${Math.round(timeoutMs / 100) / 10} s on ${file}`);
+  }
+  const status = first;
   const lastLine = stderr.split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== "").pop();
   if (status.code !== 0) {
     const how = status.code === null ? `was killed by ${status.signal}` : `exited with code ${status.code}`;
@@ -141,12 +162,17 @@ export async function probeSource(
   ffprobePath: string,
   file: string,
   needs: { pixFmt: boolean },
+  timeoutMs: number = PROBE_TIMEOUT_MS,
 ): Promise<MediaFacts> {
   try {
-    const facts = await probeMedia(platform, ffprobePath, file, "headers");
+    const facts = await probeMedia(platform, ffprobePath, file, "headers", timeoutMs);
     if (headerFactsSuffice(facts, needs)) return facts;
-  } catch { /* the full probe below says why */ }
-  return await probeMedia(platform, ffprobePath, file, "full");
+  } catch (error) {
+    // A stuck source stays stuck: do not wait for it twice.
+    if ((error as Error).message.startsWith("ffprobe did not answer")) throw error;
+    /* otherwise the full probe below says why */
+  }
+  return await probeMedia(platform, ffprobePath, file, "full", timeoutMs);
 }
 
 /** Whether a header-only probe gave everything the argument builder and verification use. */

@@ -3,7 +3,7 @@
  * the job needs, and the full probe steps in when it does not (MPEG-TS size, 4444 alpha).
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { spawnSync } from "node:child_process";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -87,5 +87,30 @@ describe("probeSource", () => {
     const withoutAlpha = await run(opaque, "without-alpha");
     expect(withoutAlpha.final_status).toBe("COMPLETED");
     expect(withoutAlpha.clips[0]!.ffmpeg_command).toContain("yuv444p10le");
+  });
+
+  test("a stuck ffprobe is killed within the clip's timeout and the clip fails, naming the file", async () => {
+    const stuck = join(dir, "stuck-ffprobe");
+    writeFileSync(stuck, `#!/bin/sh\necho $$ > "${dir}/stuck.pid"\nexec sleep 30\n`);
+    chmodSync(stuck, 0o755);
+    const clip = makeClip(dir, "for-stuck.mov", { audioChannels: [] });
+    const started = performance.now();
+    const result = await executeJob(platform, {
+      job_id: "stuck",
+      jobspec_path: null,
+      codec: "h264",
+      container: "mp4",
+      resolution: "half",
+      fps: null,
+      clips: [{ index: 0, source_path: clip, output_path: join(dir, "stuck.mp4") }],
+      started_at_ms: 0,
+    }, { tools: { ffmpeg, ffprobe: stuck }, timeoutSeconds: 1, proxxVersion: "test" });
+    expect(performance.now() - started).toBeLessThan(10_000);
+    expect(result.final_status).toBe("FAILED");
+    expect(result.clips[0]!.failure_reason).toBe(`Could not read the source: ffprobe did not answer within 1 s on ${clip}`);
+    // Killed, not left behind.
+    const pid = Number(spawnSync("cat", [join(dir, "stuck.pid")], { encoding: "utf8" }).stdout.trim());
+    expect(pid).toBeGreaterThan(0);
+    expect(() => process.kill(pid, 0)).toThrow();
   });
 });
