@@ -22,7 +22,8 @@ stdout, progress and logs to stderr.
 Options:
   --json                 print the result JSON on stdout instead of the summary
   --result FILE          also write the result JSON to FILE (atomically)
-  --timeout-seconds N    kill FFmpeg after N seconds per clip (default 3600)
+  --timeout-seconds N    kill FFmpeg after N seconds per clip (default 3600;
+                         ffprobe gets at most 120)
   --ffmpeg PATH          FFmpeg to use (default: $PROXX_FFMPEG, then PATH, then usual places)
   --ffprobe PATH         ffprobe to use (default: $PROXX_FFPROBE, then PATH, then usual places)
   -q, --quiet            print errors only

@@ -33,7 +33,8 @@ Options:
                          stay sequential; results, moves, manifest and log order are those of
                          a sequential run. FFmpeg already uses every core for one large
                          clip; N > 1 pays off for many short clips (docs/performance.md)
-  --timeout-seconds N    kill FFmpeg after N seconds per clip (default 3600)
+  --timeout-seconds N    kill FFmpeg after N seconds per clip (default 3600;
+                         ffprobe gets at most 120)
   --ffmpeg PATH          FFmpeg to use (default: $PROXX_FFMPEG, then PATH, then usual places)
   --ffprobe PATH         ffprobe to use
   --json                 print events as NDJSON on stdout (docs/events.md)

@@ -96,7 +96,7 @@ export type ProbeDepth = "full" | "headers";
 
 /**
  * ffprobe reads a few MB at most, so a probe that takes minutes is stuck (a stalled network
- * share, a FIFO in place of a file): it is killed and the clip fails, rather than the job
+ * share, a hung disk): it is killed and the clip fails, rather than the job
  * hanging forever. Lowered to the clip's own --timeout-seconds when that is shorter.
  */
 export const PROBE_TIMEOUT_MS = 120_000;
