@@ -27,8 +27,9 @@
  * about the same size. UHD H.264 to ProRes Proxy half, whole command: 19.2 to 17.6 CPU s.
  * Decisions:
  *   - ProRes: prores_ks with a fixed quantiser per profile (PRORES_QUANT): prores_aw's
- *     quality or better (within 0.2 dB on noise), 25-45 % less CPU, and ffprobe reports the asked-for profile.
- *     `-vendor apl0` so editors that check the vendor treat it like Apple's.
+ *     quality or better (within 0.2 dB on noise), 25-45 % less CPU, and ffprobe reports
+ *     the asked-for profile. `-vendor apl0` so editors that check the vendor treat it like
+ *     Apple's.
  *   - H.264: libx264 veryfast, GOP 12 (short GOP scrubs well): +30 % time over ultrafast for
  *     a fifth of the size, and only +8 % over superfast for a third of its size.
  *   - H.265: libx265 ultrafast (superfast costs +40 % time for a proxy nobody grades).
