@@ -22,7 +22,7 @@ import {
   keepsSampleRate,
   type Resolution,
 } from "../ffmpeg/args.ts";
-import { frameRateValue, probeMedia, probeSource, probeTimeoutMs } from "../ffmpeg/probe.ts";
+import { frameRateValue, probeMedia, type ProbeNeeds, probeSource, probeTimeoutMs } from "../ffmpeg/probe.ts";
 import { runFfmpeg } from "../ffmpeg/spawn.ts";
 import type { SourceProbes } from "./source-probes.ts";
 
@@ -323,7 +323,7 @@ async function runClip(
 }
 
 /** Only ProRes 4444 reads the source's pixel format (alpha or not); the rest the headers give. */
-export function probeNeeds(job: { codec: Codec }): { pixFmt: boolean } {
+export function probeNeeds(job: { codec: Codec }): ProbeNeeds {
   return { pixFmt: job.codec === "prores_4444" };
 }
 

@@ -10,11 +10,7 @@
  */
 import type { Platform } from "../platform/types.ts";
 import type { MediaFacts } from "./result.ts";
-import { PROBE_TIMEOUT_MS, probeSource } from "../ffmpeg/probe.ts";
-
-export interface ProbeNeeds {
-  pixFmt: boolean;
-}
+import { PROBE_TIMEOUT_MS, type ProbeNeeds, probeSource } from "../ffmpeg/probe.ts";
 
 interface Early {
   size: number;

@@ -151,6 +151,11 @@ export async function probeMedia(
   return parseProbeJson(json);
 }
 
+/** Facts a job needs beyond the headers: only ProRes 4444 asks for the pixel format (alpha). */
+export interface ProbeNeeds {
+  pixFmt: boolean;
+}
+
 /**
  * Probe a source once, as cheaply as the job allows: headers first, and a full probe only
  * when they leave out a fact the job needs (the size or rate of a raw or MPEG-TS stream,
@@ -161,7 +166,7 @@ export async function probeSource(
   platform: Platform,
   ffprobePath: string,
   file: string,
-  needs: { pixFmt: boolean },
+  needs: ProbeNeeds,
   timeoutMs: number = PROBE_TIMEOUT_MS,
 ): Promise<MediaFacts> {
   try {
@@ -176,7 +181,7 @@ export async function probeSource(
 }
 
 /** Whether a header-only probe gave everything the argument builder and verification use. */
-export function headerFactsSuffice(facts: MediaFacts, needs: { pixFmt: boolean }): boolean {
+export function headerFactsSuffice(facts: MediaFacts, needs: ProbeNeeds): boolean {
   const video = facts.video;
   if (!video || video.width <= 0 || video.height <= 0 || !video.codec_name) return false;
   if (frameRateValue(video.frame_rate) == null || facts.duration_seconds == null) return false;
