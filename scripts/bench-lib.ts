@@ -146,7 +146,7 @@ export interface ClipSpec {
   kind: "h264" | "prores422";
   /** x264 bitrate in Mbit/s (h264 only). */
   mbps?: number;
-  /** false: the plain test pattern (x264 CRF 23), light to decode, like the example source. */
+  /** false: the plain test pattern (x264 CRF 23), light to decode (reference row). */
   noise?: boolean;
 }
 
