@@ -81,7 +81,8 @@ ${EXIT_CODE_HELP}
       return EXIT.ENVIRONMENT;
     }
     const tools = await toolsFrom(platform, values);
-    // One set of source probes for the whole run: the next queued job's first source is probed during the current encode.
+    // One set of source probes for the whole run: the next queued job's first source is
+    // probed during the current encode.
     const probes = tools.ffprobe ? new SourceProbes(platform, tools.ffprobe, probeTimeoutMs(timeoutSeconds)) : undefined;
     const stop = interruptions(platform, (signal) => render({ type: "stopping", signal }));
     try {

@@ -1,8 +1,9 @@
 /**
  * Source probes started ahead of time. FFmpeg leaves part of the CPU idle while it encodes
- * (it used 1.44 of 2 cores on a short HD clip before this), so the next clip's ffprobe (or the next queued job's
- * first clip, in the watch runner) runs during the current encode instead of before the next
- * one: ~100 ms less per clip on the critical path (docs/performance.md).
+ * (it used 1.44 of 2 cores on a short HD clip before this), so the next clip's ffprobe (or
+ * the next queued job's first clip, in the watch runner) runs during the current encode
+ * instead of before the next one: ~100 ms less per clip on the critical path
+ * (docs/performance.md).
  *
  * A prefetched probe is used only if the source is still the same file (size and mtime) and
  * was probed deeply enough; otherwise, and whenever the early probe failed, the source is

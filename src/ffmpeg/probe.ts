@@ -101,6 +101,9 @@ export type ProbeDepth = "full" | "headers";
  */
 export const PROBE_TIMEOUT_MS = 120_000;
 
+/** A probe killed at its time limit: the source is stuck, so no second probe is tried. */
+export class ProbeTimeoutError extends Error {}
+
 export function probeTimeoutMs(clipTimeoutSeconds: number): number {
   return clipTimeoutSeconds > 0 ? Math.min(PROBE_TIMEOUT_MS, clipTimeoutSeconds * 1000) : PROBE_TIMEOUT_MS;
 }
@@ -134,7 +137,7 @@ export async function probeMedia(
   if (first === "expired") {
     child.kill("SIGKILL");
     await child.exited;
-    throw new Error(`ffprobe did not answer within ${Math.round(timeoutMs / 100) / 10} s on ${file}`);
+    throw new ProbeTimeoutError(`ffprobe did not answer within ${Math.round(timeoutMs / 100) / 10} s on ${file}`);
   }
   const status = first;
   const lastLine = stderr.split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== "").pop();
@@ -174,7 +177,7 @@ export async function probeSource(
     if (headerFactsSuffice(facts, needs)) return facts;
   } catch (error) {
     // A stuck source stays stuck: do not wait for it twice.
-    if ((error as Error).message.startsWith("ffprobe did not answer")) throw error;
+    if (error instanceof ProbeTimeoutError) throw error;
     /* otherwise the full probe below says why */
   }
   return await probeMedia(platform, ffprobePath, file, "full", timeoutMs);
