@@ -160,22 +160,86 @@ export function makeClip(dir: string, name: string, spec: ClipSpec): string {
   const ext = spec.kind === "prores422" ? "mov" : "mp4";
   const noise = spec.noise ?? true;
   const rate = spec.mbps ? `-${spec.mbps}M` : noise ? "" : "-crf23";
-  const file = join(dir, `${name}-${spec.width}x${spec.height}-${spec.seconds}s-${spec.kind}${rate}${noise ? "" : "-clean"}.${ext}`);
+  const file = join(
+    dir,
+    `${name}-${spec.width}x${spec.height}-${spec.seconds}s-${spec.kind}${rate}${noise ? "" : "-clean"}.${ext}`,
+  );
   if (existsSync(file)) return file;
   const tmp = `${file}.part.${ext}`;
   const video = `testsrc2=size=${spec.width}x${spec.height}:rate=${spec.fps}${noise ? ",noise=alls=8:allf=t" : ""}`;
-  const args = ["-hide_banner", "-v", "error", "-nostdin", "-y",
-    "-f", "lavfi", "-i", video, "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000",
-    "-t", String(spec.seconds), "-map", "0:v", "-map", "1:a", "-ac", "2"];
+  const args = [
+    "-hide_banner",
+    "-v",
+    "error",
+    "-nostdin",
+    "-y",
+    "-f",
+    "lavfi",
+    "-i",
+    video,
+    "-f",
+    "lavfi",
+    "-i",
+    "sine=frequency=440:sample_rate=48000",
+    "-t",
+    String(spec.seconds),
+    "-map",
+    "0:v",
+    "-map",
+    "1:a",
+    "-ac",
+    "2",
+  ];
   if (spec.kind === "h264" && !noise && !spec.mbps) {
-    args.push("-c:v", "libx264", "-preset", "veryfast", "-crf", "23", "-pix_fmt", "yuv420p", "-c:a", "aac", "-b:a", "192k");
+    args.push(
+      "-c:v",
+      "libx264",
+      "-preset",
+      "veryfast",
+      "-crf",
+      "23",
+      "-pix_fmt",
+      "yuv420p",
+      "-c:a",
+      "aac",
+      "-b:a",
+      "192k",
+    );
   } else if (spec.kind === "h264") {
     const mbps = spec.mbps ?? 20;
-    args.push("-c:v", "libx264", "-preset", "veryfast", "-b:v", `${mbps}M`, "-maxrate", `${Math.round(mbps * 1.3)}M`,
-      "-bufsize", `${mbps * 2}M`, "-g", String(spec.fps * 2), "-pix_fmt", "yuv420p", "-c:a", "aac", "-b:a", "192k");
+    args.push(
+      "-c:v",
+      "libx264",
+      "-preset",
+      "veryfast",
+      "-b:v",
+      `${mbps}M`,
+      "-maxrate",
+      `${Math.round(mbps * 1.3)}M`,
+      "-bufsize",
+      `${mbps * 2}M`,
+      "-g",
+      String(spec.fps * 2),
+      "-pix_fmt",
+      "yuv420p",
+      "-c:a",
+      "aac",
+      "-b:a",
+      "192k",
+    );
   } else {
-    args.push("-c:v", "prores_aw", "-profile:v", "2", "-pix_fmt", "yuv422p10le", "-c:a", "pcm_s16le",
-      "-timecode", "01:00:00:00");
+    args.push(
+      "-c:v",
+      "prores_aw",
+      "-profile:v",
+      "2",
+      "-pix_fmt",
+      "yuv422p10le",
+      "-c:a",
+      "pcm_s16le",
+      "-timecode",
+      "01:00:00:00",
+    );
   }
   args.push(tmp);
   const r = spawnSync("ffmpeg", args, { encoding: "utf8" });
@@ -189,7 +253,8 @@ export function makeClip(dir: string, name: string, spec: ClipSpec): string {
 export function table(title: string, header: string[], rows: (string | number)[][]): string {
   const cells = [header, ...rows.map((r) => r.map((c) => (typeof c === "number" ? fmt(c) : c)))];
   const widths = header.map((_, i) => Math.max(...cells.map((r) => String(r[i] ?? "").length)));
-  const line = (r: (string | number)[]) => "| " + r.map((c, i) => String(c ?? "").padEnd(widths[i]!)).join(" | ") + " |";
+  const line = (r: (string | number)[]) =>
+    "| " + r.map((c, i) => String(c ?? "").padEnd(widths[i]!)).join(" | ") + " |";
   const sep = "|" + widths.map((w) => "-".repeat(w + 2)).join("|") + "|";
   return `\n### ${title}\n\n${line(cells[0]!)}\n${sep}\n${cells.slice(1).map(line).join("\n")}\n`;
 }
@@ -208,7 +273,8 @@ export function ratio(a: number, b: number): number {
 /** Facts about the machine and the moment, stored with every result (noise is part of the truth). */
 export function environment(repo: string) {
   const git = spawnSync("git", ["rev-parse", "--short", "HEAD"], { cwd: repo, encoding: "utf8" }).stdout.trim();
-  const dirty = spawnSync("git", ["status", "--porcelain", "--", "src"], { cwd: repo, encoding: "utf8" }).stdout.trim() !== "";
+  const dirty =
+    spawnSync("git", ["status", "--porcelain", "--", "src"], { cwd: repo, encoding: "utf8" }).stdout.trim() !== "";
   const ffmpeg = spawnSync("ffmpeg", ["-version"], { encoding: "utf8" }).stdout.split("\n")[0] ?? "";
   return {
     date: new Date().toISOString(),

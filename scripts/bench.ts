@@ -33,12 +33,12 @@ import {
   measure,
   ratio,
   round,
+  RSS_SOURCE,
   type Sample,
   sh,
   summarize,
   table,
   writeJson,
-  RSS_SOURCE,
 } from "./bench-lib.ts";
 
 const REPO = resolve(import.meta.dir, "..");
@@ -59,7 +59,9 @@ const { values } = parseArgs({
   },
 });
 if (values.help) {
-  console.log(readFileSync(import.meta.path, "utf8").split("*/")[0]!.replace(/^#!.*\n\/\*\*\n/, "").replace(/^ \* ?/gm, ""));
+  console.log(
+    readFileSync(import.meta.path, "utf8").split("*/")[0]!.replace(/^#!.*\n\/\*\*\n/, "").replace(/^ \* ?/gm, ""),
+  );
   process.exit(0);
 }
 const SMOKE = Boolean(values.smoke);
@@ -150,18 +152,24 @@ mkdirSync(join(WORK, "logs"), { recursive: true });
 
 function progress(part: string) {
   return (key: string, run: number, s: Sample) =>
-    log(`  [${part}] run ${run + 1}/${RUNS} ${key}: ${s.wall_s.toFixed(3)} s${s.code === 0 ? "" : ` (exit ${s.code})`}\n`);
+    log(
+      `  [${part}] run ${run + 1}/${RUNS} ${key}: ${s.wall_s.toFixed(3)} s${s.code === 0 ? "" : ` (exit ${s.code})`}\n`,
+    );
 }
 
 function jobSpec(sources: string[], outDir: string, codec: string, container: string, resolution: string) {
-  return JSON.stringify({
-    sources,
-    output_directory: outDir,
-    codec,
-    container,
-    resolution,
-    naming_template: sources.length > 1 ? "{source_name}_proxy_{index}" : "{source_name}_proxy",
-  }, null, 2) + "\n";
+  return JSON.stringify(
+    {
+      sources,
+      output_directory: outDir,
+      codec,
+      container,
+      resolution,
+      naming_template: sources.length > 1 ? "{source_name}_proxy_{index}" : "{source_name}_proxy",
+    },
+    null,
+    2,
+  ) + "\n";
 }
 
 function freshDir(dir: string): string {
@@ -179,7 +187,13 @@ function freshDir(dir: string): string {
  * default presets, `dnxhd` (no bitrate), dnxhr_hq, libvpx-vp9 and libaom-av1 -cpu-used 4.
  */
 function originalCommand(src: string, out: string, codec: string, resolution: string): string[] {
-  const prores: Record<string, string> = { prores_proxy: "0", prores_lt: "1", prores_standard: "2", prores_hq: "3", prores_4444: "4" };
+  const prores: Record<string, string> = {
+    prores_proxy: "0",
+    prores_lt: "1",
+    prores_standard: "2",
+    prores_hq: "3",
+    prores_4444: "4",
+  };
   const encoder: Record<string, string[]> = {
     h264: ["-c:v", "libx264"],
     h265: ["-c:v", "libx265", "-tag:v", "hvc1"],
@@ -190,7 +204,11 @@ function originalCommand(src: string, out: string, codec: string, resolution: st
     vp9: ["-c:v", "libvpx-vp9"],
   };
   const video = prores[codec] ? ["-c:v", "prores_ks", "-profile:v", prores[codec]!] : encoder[codec]!;
-  const scale = resolution === "half" ? ["-vf", "scale=iw/2:ih/2"] : resolution === "quarter" ? ["-vf", "scale=iw/4:ih/4"] : [];
+  const scale = resolution === "half"
+    ? ["-vf", "scale=iw/2:ih/2"]
+    : resolution === "quarter"
+    ? ["-vf", "scale=iw/4:ih/4"]
+    : [];
   return ["ffmpeg", "-y", "-i", src, ...video, ...scale, "-c:a", "copy", out];
 }
 
@@ -250,8 +268,15 @@ async function partEncode() {
     log(`encode ${pair.id} (${proxx.label})\n`);
     const s = await interleave(RUNS, [
       { key: "proxx", run: () => measure([...proxx.cmd, "run", job, "-q"], { stderrFile: stderrFile() }) },
-      { key: "decode", run: () => measure(["ffmpeg", "-nostdin", "-v", "error", "-i", src, "-f", "null", "-"], { stderrFile: stderrFile() }) },
-      { key: "original", run: () => measure(originalCommand(src, orig, pair.codec, pair.resolution), { stderrFile: stderrFile() }) },
+      {
+        key: "decode",
+        run: () =>
+          measure(["ffmpeg", "-nostdin", "-v", "error", "-i", src, "-f", "null", "-"], { stderrFile: stderrFile() }),
+      },
+      {
+        key: "original",
+        run: () => measure(originalCommand(src, orig, pair.codec, pair.resolution), { stderrFile: stderrFile() }),
+      },
     ], progress("encode"));
     const proxxS = summarize(s.proxx);
     const decode = summarize(s.decode);
@@ -283,7 +308,11 @@ async function partEncode() {
       r.proxx_over_decode,
       r.original_over_proxx,
       `${fmt(r.proxx_size_mb)}/${fmt(r.original_size_mb)}`,
-      r.proxx_failure ? `proxx FAILED: ${r.proxx_failure}` : r.original_failure ? `original fails: ${r.original_failure}` : "",
+      r.proxx_failure
+        ? `proxx FAILED: ${r.proxx_failure}`
+        : r.original_failure
+        ? `original fails: ${r.original_failure}`
+        : "",
     ]),
   ));
   return { proxx: proxx.label, rows };
@@ -314,15 +343,23 @@ async function partOverhead() {
     freshDir(folder);
     freshDir(out);
     sources.forEach((s, i) =>
-      writeFileSync(join(folder, `job-${String(i).padStart(2, "0")}.json`), jobSpec([s], out, "prores_proxy", "mov", "half"))
+      writeFileSync(
+        join(folder, `job-${String(i).padStart(2, "0")}.json`),
+        jobSpec([s], out, "prores_proxy", "mov", "half"),
+      )
     );
   };
-  const watch = () => measure([...proxx.cmd, "watch", folder, "--once", "--settle-seconds", "0", "-q"], { stderrFile: stderrFile() });
+  const watch = () =>
+    measure([...proxx.cmd, "watch", folder, "--once", "--settle-seconds", "0", "-q"], { stderrFile: stderrFile() });
   const checkAll = (sample: Sample): Sample => {
     const results = readdirSync(folder).filter((f) => f.endsWith(".result.json"));
     const ok = results.length === sources.length &&
       results.every((f) => JSON.parse(readFileSync(join(folder, f), "utf8")).final_status === "COMPLETED");
-    return ok ? sample : { ...sample, code: sample.code || 99, stderr_tail: `not all ${sources.length} jobs COMPLETED\n${sample.stderr_tail}` };
+    return ok ? sample : {
+      ...sample,
+      code: sample.code || 99,
+      stderr_tail: `not all ${sources.length} jobs COMPLETED\n${sample.stderr_tail}`,
+    };
   };
 
   // Untimed first pass: the FFmpeg commands proxx ran, from the results (clips[].ffmpeg_command).
@@ -334,16 +371,23 @@ async function partOverhead() {
   const commands = readdirSync(folder).filter((f) => f.endsWith(".result.json")).sort().flatMap((f) =>
     JSON.parse(readFileSync(join(folder, f), "utf8")).clips.map((c: { ffmpeg_command: string[] }) => c.ffmpeg_command)
   );
-  writeFileSync(script, "set -e\n" + commands.map((cmd: string[], i: number) => {
-    // The recorded command writes the hidden `.name.proxx-partial` temp name; replay to scratch.
-    const argv = [...cmd.slice(0, -1), `file:${join(scratch, `${String(i).padStart(2, "0")}.mov`)}`];
-    return argv.map(sh).join(" ") + " </dev/null >/dev/null";
-  }).join("\n") + "\n");
+  writeFileSync(
+    script,
+    "set -e\n" + commands.map((cmd: string[], i: number) => {
+      // The recorded command writes the hidden `.name.proxx-partial` temp name; replay to scratch.
+      const argv = [...cmd.slice(0, -1), `file:${join(scratch, `${String(i).padStart(2, "0")}.mov`)}`];
+      return argv.map(sh).join(" ") + " </dev/null >/dev/null";
+    }).join("\n") + "\n",
+  );
 
   log(`overhead: ${sources.length} jobs (${proxx.label})\n`);
   const s = await interleave(RUNS, [
     { key: "proxx_watch", before: prepare, run: async () => checkAll(await watch()) },
-    { key: "shell_loop", before: () => void freshDir(scratch), run: () => measure(["sh", script], { stderrFile: stderrFile() }) },
+    {
+      key: "shell_loop",
+      before: () => void freshDir(scratch),
+      run: () => measure(["sh", script], { stderrFile: stderrFile() }),
+    },
   ], progress("overhead"));
   const a = summarize(s.proxx_watch);
   const b = summarize(s.shell_loop);
@@ -394,7 +438,10 @@ function makeProcessedFolder(folder: string, n: number): void {
     };
   }
   const sorted = Object.fromEntries(Object.keys(entries).sort().map((k) => [k, entries[k]]));
-  writeFileSync(join(folder, "processed_manifest.json"), JSON.stringify({ entries: sorted, version: 1 }, null, 2) + "\n");
+  writeFileSync(
+    join(folder, "processed_manifest.json"),
+    JSON.stringify({ entries: sorted, version: 1 }, null, 2) + "\n",
+  );
 }
 
 function makeInvalidFolder(folder: string, n: number): void {
@@ -402,7 +449,10 @@ function makeInvalidFolder(folder: string, n: number): void {
   for (let i = 0; i < n; i++) {
     const name = `job-${String(i).padStart(5, "0")}`;
     // A typical operator mistake: required fields missing.
-    writeFileSync(join(folder, `${name}.json`), JSON.stringify({ sources: [`/media/day1/${name}.mov`], codec: "prores_proxy" }) + "\n");
+    writeFileSync(
+      join(folder, `${name}.json`),
+      JSON.stringify({ sources: [`/media/day1/${name}.mov`], codec: "prores_proxy" }) + "\n",
+    );
   }
 }
 
@@ -414,7 +464,9 @@ async function partIdle() {
   log(`idle: generating ${n} processed jobs\n`);
   makeProcessedFolder(processed, n);
   const once = (folder: string, quiet = false) =>
-    measure([...proxx.cmd, "watch", folder, "--once", "--settle-seconds", "0", ...(quiet ? ["-q"] : [])], { stderrFile: stderrFile() });
+    measure([...proxx.cmd, "watch", folder, "--once", "--settle-seconds", "0", ...(quiet ? ["-q"] : [])], {
+      stderrFile: stderrFile(),
+    });
   const idle = await interleave(RUNS, [{ key: "idle", run: () => once(processed) }], progress("idle"));
   const invalidFolder = join(base, "invalid-folder");
   const invalid = await interleave(RUNS, [{
@@ -432,7 +484,11 @@ async function partIdle() {
   const b = summarize(invalid.invalid);
   const rows = [
     { case: `${n} processed jobs, nothing to do`, ...a, per_job_ms: round((a.wall_s / n) * 1000, 3) },
-    { case: `${n} pending invalid JobSpecs (each recorded PARTIAL, moved to failed/)`, ...b, per_job_ms: round((b.wall_s / n) * 1000, 3) },
+    {
+      case: `${n} pending invalid JobSpecs (each recorded PARTIAL, moved to failed/)`,
+      ...b,
+      per_job_ms: round((b.wall_s / n) * 1000, 3),
+    },
   ];
   console.log(table(
     `idle scan: watch --once, median of ${RUNS} (proxx = ${proxx.label})`,
@@ -454,7 +510,10 @@ async function partStartup() {
   const variants = [
     { key: "version", run: () => measure([...proxx.cmd, "--version"], { stderrFile: stderrFile() }) },
     { key: "validate", run: () => measure([...proxx.cmd, "validate", job], { stderrFile: stderrFile() }) },
-    { key: "bun_source_version", run: () => measure([process.execPath, join(REPO, "src/main.ts"), "--version"], { stderrFile: stderrFile() }) },
+    {
+      key: "bun_source_version",
+      run: () => measure([process.execPath, join(REPO, "src/main.ts"), "--version"], { stderrFile: stderrFile() }),
+    },
   ];
   log(`startup (${proxx.label}), ${runs} runs\n`);
   const s = await interleave(runs, variants, () => {});
@@ -488,7 +547,10 @@ async function partWorkers() {
     const folder = freshDir(join(base, `watch-${n}`));
     const out = freshDir(join(base, `out-${n}`));
     sources.forEach((s, i) =>
-      writeFileSync(join(folder, `job-${String(i).padStart(2, "0")}.json`), jobSpec([s], out, "prores_proxy", "mov", "half"))
+      writeFileSync(
+        join(folder, `job-${String(i).padStart(2, "0")}.json`),
+        jobSpec([s], out, "prores_proxy", "mov", "half"),
+      )
     );
   };
   const run = (n: number) => async () => {
@@ -498,10 +560,16 @@ async function partWorkers() {
       { stderrFile: stderrFile() },
     );
     const done = readdirSync(join(folder, "processed")).length;
-    return done === sources.length ? s : { ...s, code: s.code || 99, stderr_tail: `${done}/${sources.length} processed\n${s.stderr_tail}` };
+    return done === sources.length
+      ? s
+      : { ...s, code: s.code || 99, stderr_tail: `${done}/${sources.length} processed\n${s.stderr_tail}` };
   };
   log(`workers: ${sources.length} jobs (${proxx.label})\n`);
-  const s = await interleave(RUNS, SIZE.workerCounts.map((n) => ({ key: String(n), before: prepare(n), run: run(n) })), progress("workers"));
+  const s = await interleave(
+    RUNS,
+    SIZE.workerCounts.map((n) => ({ key: String(n), before: prepare(n), run: run(n) })),
+    progress("workers"),
+  );
   const one = summarize(s["1"]!);
   const rows = SIZE.workerCounts.map((n) => {
     const m = summarize(s[String(n)]!);
@@ -516,7 +584,17 @@ async function partWorkers() {
   console.log(table(
     `--max-workers: ${sources.length} jobs of ${SIZE.workersClip.seconds} s ${SIZE.workersClip.width}x${SIZE.workersClip.height} → ProRes Proxy half, median of ${RUNS}`,
     ["N", "wall s", "speed-up", "cpu s", "cpu use (cpu/wall)", "jobs/hour", "ok"],
-    rows.map((r) => [r.max_workers, r.wall_s, r.speedup, r.cpu_s, r.cpu_use, r.jobs_per_hour, r.ok ? "yes" : `NO: ${lastLine(r.failure)}`]),
+    rows.map((
+      r,
+    ) => [
+      r.max_workers,
+      r.wall_s,
+      r.speedup,
+      r.cpu_s,
+      r.cpu_use,
+      r.jobs_per_hour,
+      r.ok ? "yes" : `NO: ${lastLine(r.failure)}`,
+    ]),
   ));
   return { proxx: proxx.label, jobs: sources.length, cpus: ENV.cpus, rows };
 }
@@ -548,7 +626,9 @@ function targets(results: Partial<Record<Part, any>>): TargetRow[] {
           verdict: r.proxx.ok && r.original_over_proxx >= 3 ? "PASS" : "FAIL",
           // Decode-bound: proxx already sits near the floor, so the note points at the why.
           note: r.proxx.ok && r.original_over_proxx < 3 && r.proxx_over_decode <= 2.5
-            ? `decode alone takes ${fmt(r.decode.wall_s)} s: see "Why UHD ProRes Proxy stays under 3×" in docs/performance.md`
+            ? `decode alone takes ${
+              fmt(r.decode.wall_s)
+            } s: see "Why UHD ProRes Proxy stays under 3×" in docs/performance.md`
             : undefined,
         });
         continue;
@@ -556,9 +636,13 @@ function targets(results: Partial<Record<Part, any>>): TargetRow[] {
       if (r.id === "uhdlight-prores_proxy-half") {
         rows.push({
           target: "reference only, light UHD source (testsrc2, no noise): ≥ 3× faster than the original",
-          measured: `${fmt(r.original_over_proxx)}× (${fmt(r.original.wall_s)} s vs ${fmt(r.proxx.wall_s)} s); decode ${fmt(r.decode.wall_s)} s`,
+          measured: `${fmt(r.original_over_proxx)}× (${fmt(r.original.wall_s)} s vs ${fmt(r.proxx.wall_s)} s); decode ${
+            fmt(r.decode.wall_s)
+          } s`,
           verdict: "N/A",
-          note: `would be ${r.proxx.ok && r.original_over_proxx >= 3 ? "PASS" : "FAIL"}; the target row is the camera-like source above`,
+          note: `would be ${
+            r.proxx.ok && r.original_over_proxx >= 3 ? "PASS" : "FAIL"
+          }; the target row is the camera-like source above`,
         });
         continue;
       }
@@ -605,7 +689,9 @@ function targets(results: Partial<Record<Part, any>>): TargetRow[] {
       target: "compiled --version ≤ 50 ms",
       measured: `${fmt(r.wall_s * 1000)} ms (${results.startup.proxx})`,
       verdict: !results.startup.compiled ? "N/A" : r.ok && r.wall_s <= 0.05 ? "PASS" : "FAIL",
-      note: results.startup.compiled ? undefined : "measured from source: no up-to-date compiled binary (smoke mode does not build one)",
+      note: results.startup.compiled
+        ? undefined
+        : "measured from source: no up-to-date compiled binary (smoke mode does not build one)",
     });
   }
   return rows;
@@ -623,7 +709,11 @@ const PART_FN: Record<Part, () => Promise<unknown>> = {
 
 ensureBinary();
 console.log(`# proxx bench${SMOKE ? " (smoke: 1 run, tiny clips; figures are not meaningful)" : ""}`);
-console.log(`${ENV.date}, commit ${ENV.commit}, ${ENV.cpus} × ${ENV.cpu_model}, ${ENV.ffmpeg}, bun ${ENV.bun}, runs ${RUNS}, load ${ENV.loadavg_start.join(" ")}`);
+console.log(
+  `${ENV.date}, commit ${ENV.commit}, ${ENV.cpus} × ${ENV.cpu_model}, ${ENV.ffmpeg}, bun ${ENV.bun}, runs ${RUNS}, load ${
+    ENV.loadavg_start.join(" ")
+  }`,
+);
 console.log(`peak RSS: ${RSS_SOURCE}`);
 const results: Partial<Record<Part, any>> = {};
 for (const part of PARTS) {
@@ -641,5 +731,13 @@ for (const part of PARTS) {
   console.log(`→ ${file}`);
 }
 const verdicts = targets(results);
-console.log(table("targets", ["target", "measured", "verdict", "note"], verdicts.map((t) => [t.target, t.measured, t.verdict, t.note ?? ""])));
-console.log(`→ ${writeJson(OUT, "targets.json", { smoke: SMOKE, runs: RUNS, env: ENV, parts: PARTS, targets: verdicts })}`);
+console.log(
+  table(
+    "targets",
+    ["target", "measured", "verdict", "note"],
+    verdicts.map((t) => [t.target, t.measured, t.verdict, t.note ?? ""]),
+  ),
+);
+console.log(
+  `→ ${writeJson(OUT, "targets.json", { smoke: SMOKE, runs: RUNS, env: ENV, parts: PARTS, targets: verdicts })}`,
+);

@@ -55,11 +55,16 @@ async function buildOne(target: TargetName, commit: string): Promise<void> {
   const exe = outfile.endsWith(".exe") ? ".exe" : "";
   const partial = path.join(dist, `.${path.basename(outfile, exe)}.tmp-${process.pid}${exe}`);
   const args = [
-    "build", "--compile", "--minify", "--sourcemap=none",
+    "build",
+    "--compile",
+    "--minify",
+    "--sourcemap=none",
     `--target=${TARGETS[target]}`,
-    "--define", `PROXX_GIT_COMMIT=${JSON.stringify(commit)}`,
+    "--define",
+    `PROXX_GIT_COMMIT=${JSON.stringify(commit)}`,
     "src/main.ts",
-    "--outfile", partial,
+    "--outfile",
+    partial,
   ];
   console.error(`build: ${target} → ${path.relative(root, outfile)}`);
   const started = performance.now();
@@ -71,7 +76,9 @@ async function buildOne(target: TargetName, commit: string): Promise<void> {
   }
   await rename(partial, outfile);
   const size = (await stat(outfile)).size;
-  console.error(`build: ${target} done, ${(size / 1e6).toFixed(1)} MB in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  console.error(
+    `build: ${target} done, ${(size / 1e6).toFixed(1)} MB in ${((performance.now() - started) / 1000).toFixed(1)} s`,
+  );
 }
 
 async function sha256(file: string): Promise<string> {
@@ -95,7 +102,11 @@ export async function writeChecksums(): Promise<string> {
 async function main(argv: string[]): Promise<number> {
   const { values } = parseArgs({
     args: argv,
-    options: { target: { type: "string", multiple: true }, list: { type: "boolean" }, help: { type: "boolean", short: "h" } },
+    options: {
+      target: { type: "string", multiple: true },
+      list: { type: "boolean" },
+      help: { type: "boolean", short: "h" },
+    },
     strict: true,
   });
   if (values.help) {

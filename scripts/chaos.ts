@@ -123,7 +123,6 @@ function which(name: string): string {
   return path;
 }
 
-
 /** Whether the crash-point hook (PROXX_FAILPOINT, src/watch/failpoint.ts) exists; its names. */
 function failpointNames(): string[] {
   const file = join(ROOT, "src", "watch", "failpoint.ts");
@@ -137,13 +136,61 @@ function makeMedia(dir: string, ffmpeg: string): void {
     const r = spawnSync(ffmpeg, ["-hide_banner", "-v", "error", "-nostdin", "-y", ...args], { encoding: "utf8" });
     if (r.status !== 0) throw new Error(`making media failed: ${r.stderr}`);
   };
-  run(["-f", "lavfi", "-i", "testsrc2=size=160x120:rate=25", "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000",
-    "-t", "0.3", "-map", "0:v", "-map", "1:a", "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p",
-    "-c:a", "pcm_s16le", join(dir, "a.mov")]);
-  run(["-f", "lavfi", "-i", "testsrc2=size=160x120:rate=25", "-t", "0.2", "-c:v", "libx264", "-preset", "ultrafast",
-    "-pix_fmt", "yuv420p", join(dir, "b.mp4")]);
-  run(["-f", "lavfi", "-i", "testsrc2=size=176x144:rate=24", "-t", "0.5", "-c:v", "libx264", "-preset", "ultrafast",
-    "-pix_fmt", "yuv420p", join(dir, "c.mov")]);
+  run([
+    "-f",
+    "lavfi",
+    "-i",
+    "testsrc2=size=160x120:rate=25",
+    "-f",
+    "lavfi",
+    "-i",
+    "sine=frequency=440:sample_rate=48000",
+    "-t",
+    "0.3",
+    "-map",
+    "0:v",
+    "-map",
+    "1:a",
+    "-c:v",
+    "libx264",
+    "-preset",
+    "ultrafast",
+    "-pix_fmt",
+    "yuv420p",
+    "-c:a",
+    "pcm_s16le",
+    join(dir, "a.mov"),
+  ]);
+  run([
+    "-f",
+    "lavfi",
+    "-i",
+    "testsrc2=size=160x120:rate=25",
+    "-t",
+    "0.2",
+    "-c:v",
+    "libx264",
+    "-preset",
+    "ultrafast",
+    "-pix_fmt",
+    "yuv420p",
+    join(dir, "b.mp4"),
+  ]);
+  run([
+    "-f",
+    "lavfi",
+    "-i",
+    "testsrc2=size=176x144:rate=24",
+    "-t",
+    "0.5",
+    "-c:v",
+    "libx264",
+    "-preset",
+    "ultrafast",
+    "-pix_fmt",
+    "yuv420p",
+    join(dir, "c.mov"),
+  ]);
   run(["-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000", "-t", "0.3", join(dir, "tone.wav")]);
   writeFileSync(join(dir, "notmedia.mov"), "this is not a movie\n".repeat(50));
 }
@@ -314,8 +361,12 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   const ffmpegPids = new Set<number>();
   let logOffset = 0;
 
-  log(`chaos: seed ${options.seed}, ${jobs.length} JobSpecs, ${options.iterations} kills${maxWorkers ? `, --max-workers ${maxWorkers}` : ""}` +
-    `${failpoints.length ? `, failpoints: ${failpoints.join(" ")}` : ""}; sandbox ${sandbox}`);
+  log(
+    `chaos: seed ${options.seed}, ${jobs.length} JobSpecs, ${options.iterations} kills${
+      maxWorkers ? `, --max-workers ${maxWorkers}` : ""
+    }` +
+      `${failpoints.length ? `, failpoints: ${failpoints.join(" ")}` : ""}; sandbox ${sandbox}`,
+  );
 
   const resultPath = (j: JobDef) => join(jobsDir, `${j.stem}.result.json`);
   const rootPath = (j: JobDef) => join(jobsDir, j.name);
@@ -323,7 +374,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
 
   // Runs after the folder is done: a kill rarely lands on a runner with nothing to do.
   let runsSinceDone = 0;
-  for (let runNo = 1; ; runNo++) {
+  for (let runNo = 1;; runNo++) {
     const elapsed = Date.now() - started;
     const killing = report.kills < options.iterations && elapsed < maxMs;
     if (folderDone()) runsSinceDone++;
@@ -393,8 +444,23 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     checkState(runNo, outcome, false);
     const counts = jobs.reduce((n, j) => n + (hasResult(j) ? 1 : 0), 0);
     log(
-      `run ${String(runNo).padStart(3)} ${outcome.mode.padEnd(10)} ${outcome.killed ? `KILLED (${failpoint ? `failpoint ${failpoint}` : strategy === "time" ? `after ${delayMs} ms` : `after event #${eventTarget}`})` : outcome.graceful ? "stopped (SIGTERM, folder done)" : `exited ${outcome.code}`}`
-        .padEnd(62) + ` events ${String(outcome.events.length).padStart(3)}, encodes ${fresh.length}, results ${counts}/${jobs.length}`,
+      `run ${String(runNo).padStart(3)} ${outcome.mode.padEnd(10)} ${
+        outcome.killed
+          ? `KILLED (${
+            failpoint
+              ? `failpoint ${failpoint}`
+              : strategy === "time"
+              ? `after ${delayMs} ms`
+              : `after event #${eventTarget}`
+          })`
+          : outcome.graceful
+          ? "stopped (SIGTERM, folder done)"
+          : `exited ${outcome.code}`
+      }`
+        .padEnd(62) +
+        ` events ${
+          String(outcome.events.length).padStart(3)
+        }, encodes ${fresh.length}, results ${counts}/${jobs.length}`,
     );
   }
 
@@ -403,10 +469,18 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   checkState(report.runs, null, true);
   report.seconds = Math.round((Date.now() - started) / 100) / 10;
 
-  log(`chaos: ${report.runs} runs, ${report.kills} kills (${Object.entries(report.killsByStrategy).map(([k, v]) => `${k} ${v}`).join(", ")}), ` +
-    `${report.gracefulStops} graceful stops, ${report.cleanExits} clean exits, ${report.encodes} FFmpeg starts, ` +
-    `${report.orphanFfmpegSeen} FFmpeg still running right after a kill, ${report.poisoned} poison-failed, ${report.seconds} s`);
-  log(`chaos: final statuses ${JSON.stringify(report.statuses)}; lost ${report.lost}; re-encoded after result ${report.reencodedAfterResult}; violations ${report.violations.length}`);
+  log(
+    `chaos: ${report.runs} runs, ${report.kills} kills (${
+      Object.entries(report.killsByStrategy).map(([k, v]) => `${k} ${v}`).join(", ")
+    }), ` +
+      `${report.gracefulStops} graceful stops, ${report.cleanExits} clean exits, ${report.encodes} FFmpeg starts, ` +
+      `${report.orphanFfmpegSeen} FFmpeg still running right after a kill, ${report.poisoned} poison-failed, ${report.seconds} s`,
+  );
+  log(
+    `chaos: final statuses ${
+      JSON.stringify(report.statuses)
+    }; lost ${report.lost}; re-encoded after result ${report.reencodedAfterResult}; violations ${report.violations.length}`,
+  );
   for (const v of report.violations) log(`  VIOLATION ${v}`);
   if (!options.keep && report.violations.length === 0) rmSync(sandbox, { recursive: true, force: true });
   else log(`chaos: sandbox kept at ${sandbox}`);
@@ -419,8 +493,30 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       (existsSync(join(jobsDir, ".proxx.lock")) === false);
   }
 
-  function runOnce(p: { mode: RunOutcome["mode"]; strategy: string; delayMs: number; eventTarget: number; failpoint: string | null; runNo: number }): Promise<RunOutcome> {
-    const args = [MAIN, "watch", jobsDir, "--json", "--settle-seconds", "0", "--poll-seconds", "0.1", "--ffmpeg", wrapper, "--ffprobe", ffprobe];
+  function runOnce(
+    p: {
+      mode: RunOutcome["mode"];
+      strategy: string;
+      delayMs: number;
+      eventTarget: number;
+      failpoint: string | null;
+      runNo: number;
+    },
+  ): Promise<RunOutcome> {
+    const args = [
+      MAIN,
+      "watch",
+      jobsDir,
+      "--json",
+      "--settle-seconds",
+      "0",
+      "--poll-seconds",
+      "0.1",
+      "--ffmpeg",
+      wrapper,
+      "--ffprobe",
+      ffprobe,
+    ];
     if (p.mode === "once") args.push("--once");
     if (maxWorkers) args.push("--max-workers", String(maxWorkers));
     const env = { ...process.env };
@@ -472,7 +568,10 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       // (after its first scan: before that its SIGTERM handler may not be installed yet).
       doneTimer = setInterval(() => {
         const scanned = outcome.events.some((e) => e.type === "scan");
-        if (scanned && jobs.every((j) => !existsSync(rootPath(j))) && inflightRecords().length === 0 && child.exitCode === null && !outcome.killed && !outcome.graceful) {
+        if (
+          scanned && jobs.every((j) => !existsSync(rootPath(j))) && inflightRecords().length === 0 &&
+          child.exitCode === null && !outcome.killed && !outcome.graceful
+        ) {
           outcome.graceful = true;
           child.kill("SIGTERM");
         }
@@ -494,11 +593,23 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
         if (!outcome.killed) {
           // A run that ends by itself must end normally: exit 0/1 (--once) or 143 after our SIGTERM.
           const ok = outcome.graceful ? code === 143 : code === 0 || code === 1;
-          if (!ok) violate(p.runNo, `runner exited with code ${code} signal ${signal}: ${outcome.stderrTail.trim().split("\n").slice(-3).join(" | ")}`);
+          if (!ok) {
+            violate(
+              p.runNo,
+              `runner exited with code ${code} signal ${signal}: ${
+                outcome.stderrTail.trim().split("\n").slice(-3).join(" | ")
+              }`,
+            );
+          }
           if (p.mode === "once" && !outcome.graceful && !p.failpoint) {
             // --once ended on its own: nothing may be left pending.
             const pending = jobs.filter((j) => existsSync(rootPath(j)) && !hasResult(j));
-            if (pending.length) violate(p.runNo, `--once exited but left ${pending.map((j) => j.name).join(", ")} pending`);
+            if (pending.length) {
+              violate(
+                p.runNo,
+                `--once exited but left ${pending.map((j) => j.name).join(", ")} pending`,
+              );
+            }
           }
         }
         resolve(outcome);
@@ -544,7 +655,9 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     if (existsSync(manifestFile)) {
       try {
         manifest = JSON.parse(readFileSync(manifestFile, "utf8"));
-        if (manifest?.version !== 1 || typeof manifest.entries !== "object") throw new Error("not {version:1, entries}");
+        if (manifest?.version !== 1 || typeof manifest.entries !== "object") {
+          throw new Error("not {version:1, entries}");
+        }
       } catch (error) {
         violate(runNo, `processed_manifest.json does not parse: ${(error as Error).message}`);
         manifest = null;
@@ -556,7 +669,12 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     for (const j of jobs) {
       const places = [rootNames.has(j.name), processed.has(j.name), failed.has(j.name)].filter(Boolean).length;
       if (places !== 1) {
-        violate(runNo, `${j.name} is in ${places} places (root ${rootNames.has(j.name)}, processed ${processed.has(j.name)}, failed ${failed.has(j.name)})`);
+        violate(
+          runNo,
+          `${j.name} is in ${places} places (root ${rootNames.has(j.name)}, processed ${
+            processed.has(j.name)
+          }, failed ${failed.has(j.name)})`,
+        );
         lost++;
         continue;
       }
@@ -566,15 +684,25 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
         try {
           const r = JSON.parse(readFileSync(resultPath(j), "utf8"));
           status = String(r.final_status);
-          if (r._metadata?.jobspec_path !== rootPath(j)) violate(runNo, `${j.name}: result names ${r._metadata?.jobspec_path}`);
+          if (r._metadata?.jobspec_path !== rootPath(j)) {
+            violate(runNo, `${j.name}: result names ${r._metadata?.jobspec_path}`);
+          }
           const poison = status === "FAILED" && /interrupted \d+ times/.test(String(r.failure_reason));
           if (poison) {
-            if (!poisonCandidates.has(j.name)) violate(runNo, `${j.name}: failed as interrupted although never seen interrupted twice`);
+            if (!poisonCandidates.has(j.name)) {
+              violate(runNo, `${j.name}: failed as interrupted although never seen interrupted twice`);
+            }
             if (final) report.poisoned++;
           } else if (status !== j.expected) {
-            violate(runNo, `${j.name} (${j.kind}): status ${status}, expected ${j.expected}: ${String(r.failure_reason).slice(0, 200)}`);
+            violate(
+              runNo,
+              `${j.name} (${j.kind}): status ${status}, expected ${j.expected}: ${
+                String(r.failure_reason).slice(0, 200)
+              }`,
+            );
           }
-          statuses[poison ? "FAILED (interrupted twice)" : status] = (statuses[poison ? "FAILED (interrupted twice)" : status] ?? 0) + 1;
+          statuses[poison ? "FAILED (interrupted twice)" : status] =
+            (statuses[poison ? "FAILED (interrupted twice)" : status] ?? 0) + 1;
         } catch (error) {
           violate(runNo, `${j.name}: result file does not parse: ${(error as Error).message}`);
           lost++;
@@ -592,28 +720,41 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       const entry = manifest?.entries[rootPath(j)];
       if (entry) {
         if (!movedBy) violate(runNo, `${j.name}: manifest entry while the JobSpec is still in the root`);
-        if (status !== null && entry.result_status !== status) violate(runNo, `${j.name}: manifest says ${entry.result_status}, result says ${status}`);
+        if (status !== null && entry.result_status !== status) {
+          violate(runNo, `${j.name}: manifest says ${entry.result_status}, result says ${status}`);
+        }
         if (!/^[0-9a-f]{64}$/.test(entry.sha256)) violate(runNo, `${j.name}: manifest sha256 ${entry.sha256}`);
       }
       if (final) {
         if (status === null || !movedBy || !entry) {
-          violate(runNo, `${j.name}: not finished at the end (result ${status}, moved ${Boolean(movedBy)}, manifest ${Boolean(entry)})`);
+          violate(
+            runNo,
+            `${j.name}: not finished at the end (result ${status}, moved ${Boolean(movedBy)}, manifest ${
+              Boolean(entry)
+            })`,
+          );
           lost++;
         }
-        if (status === "COMPLETED" || (status === "FAILED" && j.kind === "failing-multi" && !poisonCandidates.has(j.name))) {
+        if (
+          status === "COMPLETED" || (status === "FAILED" && j.kind === "failing-multi" && !poisonCandidates.has(j.name))
+        ) {
           for (const o of j.outputs) checkOutput(runNo, j, o);
         }
       }
     }
     if (manifest) {
       const known = new Set(jobs.map(rootPath));
-      for (const key of Object.keys(manifest.entries)) if (!known.has(key)) violate(runNo, `manifest entry for an unknown path ${key}`);
+      for (const key of Object.keys(manifest.entries)) {
+        if (!known.has(key)) violate(runNo, `manifest entry for an unknown path ${key}`);
+      }
       if (final && Object.keys(manifest.entries).length !== jobs.length) {
         violate(runNo, `manifest has ${Object.keys(manifest.entries).length} entries for ${jobs.length} jobs`);
       }
     } else if (final) violate(runNo, "no manifest at the end");
     for (const name of rootNames) {
-      if (name.endsWith(".result.json") && !jobs.some((j) => `${j.stem}.result.json` === name)) violate(runNo, `stray result ${name}`);
+      if (name.endsWith(".result.json") && !jobs.some((j) => `${j.stem}.result.json` === name)) {
+        violate(runNo, `stray result ${name}`);
+      }
     }
     for (const name of [...processed, ...failed]) {
       if (!jobs.some((j) => j.name === name)) violate(runNo, `unexpected file in processed/ or failed/: ${name}`);
@@ -634,7 +775,12 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       const owner = byOutput.get(name.replace(/^\./, "").replace(/\.proxx-partial$/, ""));
       const ownerInFlight = owner && inflightJobs.has(rootPath(owner));
       if (final || !ownerInFlight || (last && !last.killed)) {
-        violate(runNo, `partial output ${name} left (owner ${owner?.name ?? "?"}${ownerInFlight ? ", in flight" : ", not in flight"})`);
+        violate(
+          runNo,
+          `partial output ${name} left (owner ${owner?.name ?? "?"}${
+            ownerInFlight ? ", in flight" : ", not in flight"
+          })`,
+        );
       }
     }
     if (final) {
@@ -653,7 +799,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     }
     const r = spawnSync(ffprobe, ["-v", "error", "-print_format", "json", "-show_streams", file], { encoding: "utf8" });
     try {
-      const codec = JSON.parse(r.stdout).streams?.find((s: { codec_type: string }) => s.codec_type === "video")?.codec_name;
+      const codec = JSON.parse(r.stdout).streams?.find((s: { codec_type: string }) => s.codec_type === "video")
+        ?.codec_name;
       if (codec !== o.codec) violate(runNo, `${j.name}: output ${o.name} has codec ${codec}, expected ${o.codec}`);
     } catch {
       violate(runNo, `${j.name}: ffprobe cannot read output ${o.name}: ${r.stderr.trim()}`);
@@ -697,12 +844,14 @@ function parseCli(argv: string[]): ChaosOptions {
     },
   });
   if (v.help) {
-    console.log(`Usage: bun scripts/chaos.ts [--iterations N] [--seed N] [--max-seconds N] [--jobs N] [--max-workers N] [--keep]
+    console.log(
+      `Usage: bun scripts/chaos.ts [--iterations N] [--seed N] [--max-seconds N] [--jobs N] [--max-workers N] [--keep]
 
 Kills 'proxx watch' N times (default 500) at random moments over folders of JobSpecs (a
 fresh folder every 15 kills) and checks after every run that nothing is lost and nothing
 runs twice. Exit 0 when every invariant held, 1 otherwise. A second round (half the
-kills) runs with --max-workers 2, unless --max-workers is given.`);
+kills) runs with --max-workers 2, unless --max-workers is given.`,
+    );
     process.exit(0);
   }
   const num = (s: string | undefined) => (s === undefined ? undefined : Number(s));
@@ -728,7 +877,12 @@ async function soak(opts: ChaosOptions, total: number, maxWorkers: number | null
   const reports: ChaosReport[] = [];
   for (let done = 0, round = 0; done < total; round++) {
     const iterations = Math.min(KILLS_PER_FOLDER, total - done);
-    const report = await runChaos({ ...opts, seed: opts.seed + round * 1000 + (maxWorkers ?? 0), iterations, maxWorkers });
+    const report = await runChaos({
+      ...opts,
+      seed: opts.seed + round * 1000 + (maxWorkers ?? 0),
+      iterations,
+      maxWorkers,
+    });
     reports.push(report);
     done += Math.max(1, report.kills);
   }
@@ -737,7 +891,9 @@ async function soak(opts: ChaosOptions, total: number, maxWorkers: number | null
 
 function totals(label: string, reports: ChaosReport[]): string {
   const sum = (f: (r: ChaosReport) => number) => reports.reduce((n, r) => n + f(r), 0);
-  return `chaos total${label}: ${reports.length} folders × ${reports[0]?.jobs ?? 0} JobSpecs, ${sum((r) => r.runs)} runs, ` +
+  return `chaos total${label}: ${reports.length} folders × ${reports[0]?.jobs ?? 0} JobSpecs, ${
+    sum((r) => r.runs)
+  } runs, ` +
     `${sum((r) => r.kills)} kills, ${sum((r) => r.encodes)} FFmpeg starts, ${sum((r) => r.poisoned)} poison-failed; ` +
     `lost ${sum((r) => r.lost)}, re-encoded after result ${sum((r) => r.reencodedAfterResult)}, ` +
     `violations ${sum((r) => r.violations.length)}, ${Math.round(sum((r) => r.seconds))} s`;

@@ -29,7 +29,17 @@
 import { spawnSync } from "node:child_process";
 import { parseArgs } from "node:util";
 import { createHash } from "node:crypto";
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, relative } from "node:path";
 import { bunPlatform } from "../src/platform/bun.ts";
@@ -133,17 +143,51 @@ function bases(): Record<string, unknown>[] {
 }
 
 const KEYS = [
-  "sources", "output_directory", "codec", "container", "resolution", "naming_template", "job_id", "fps_mode",
-  "fps_explicit", "created_at", "jobspec_version", "proxy_profile", "resolved_tokens", "lut_id", "lut_applied",
-  "resolve_preset", "requires_resolve_edition", "lut_engine", "execution_requested", "$schema",
+  "sources",
+  "output_directory",
+  "codec",
+  "container",
+  "resolution",
+  "naming_template",
+  "job_id",
+  "fps_mode",
+  "fps_explicit",
+  "created_at",
+  "jobspec_version",
+  "proxy_profile",
+  "resolved_tokens",
+  "lut_id",
+  "lut_applied",
+  "resolve_preset",
+  "requires_resolve_edition",
+  "lut_engine",
+  "execution_requested",
+  "$schema",
 ];
 
 /** Every mutation kind `generateCases` draws (`combo` = two structural ones), as counted in `byMutation`. */
 export const MUTATION_KINDS = [
-  "none", "random-bytes", "combo",
-  "delete-key", "extra-key", "wrong-type", "number-for-string", "huge-string", "deep-nesting", "nul", "path-tricks",
-  "template-tricks", "value-tricks",
-  "bom", "invalid-utf8", "duplicate-key", "truncate", "byte-flip", "raw-nul", "utf16", "syntax",
+  "none",
+  "random-bytes",
+  "combo",
+  "delete-key",
+  "extra-key",
+  "wrong-type",
+  "number-for-string",
+  "huge-string",
+  "deep-nesting",
+  "nul",
+  "path-tricks",
+  "template-tricks",
+  "value-tricks",
+  "bom",
+  "invalid-utf8",
+  "duplicate-key",
+  "truncate",
+  "byte-flip",
+  "raw-nul",
+  "utf16",
+  "syntax",
 ] as const;
 
 /** Placeholders replaced by raw JSON text after JSON.stringify (things stringify cannot make). */
@@ -163,32 +207,137 @@ export function generateCases(count: number, seed: number): Case[] {
     return rand() < 0.5 ? "[".repeat(d) + "]".repeat(d) : '{"a":'.repeat(d) + "1" + "}".repeat(d);
   };
   const huge = () => pick(["x", "é", "{index}", "../", "\u0000", "🎬"]).repeat(pick([10_000, 100_000, 1_000_000]));
-  const anyValue = (): unknown => pick<() => unknown>([
-    () => 0, () => -1, () => 1.5, () => 2 ** 53 + 1, () => true, () => false, () => null, () => [], () => ({}),
-    () => [1, "a", null], () => ({ a: { b: [] } }), () => "", () => " ", () => "x", () => "\u0000", () => "ｈ２６４",
-    () => "H264", () => "prores_proxy ", () => raw("1e309"), () => raw("-0"), () => raw("1e-400"), () => raw(deep()),
-    () => huge(), () => ["../media/clip.mov", 5], () => [["../media/clip.mov"]], () => "../media/clip.mov",
-  ])();
+  const anyValue = (): unknown =>
+    pick<() => unknown>([
+      () => 0,
+      () => -1,
+      () => 1.5,
+      () => 2 ** 53 + 1,
+      () => true,
+      () => false,
+      () => null,
+      () => [],
+      () => ({}),
+      () => [1, "a", null],
+      () => ({ a: { b: [] } }),
+      () => "",
+      () => " ",
+      () => "x",
+      () => "\u0000",
+      () => "ｈ２６４",
+      () => "H264",
+      () => "prores_proxy ",
+      () => raw("1e309"),
+      () => raw("-0"),
+      () => raw("1e-400"),
+      () => raw(deep()),
+      () => huge(),
+      () => ["../media/clip.mov", 5],
+      () => [["../media/clip.mov"]],
+      () => "../media/clip.mov",
+    ])();
   const paths = [
-    "", ".", "..", "../", "../../", "/", "/nonexistent/dir", "../out\u0000x", "../media/clip.mov", "../out/../out",
-    "../watch", "..\\out", "~", "~/out", "file:../out", "../OUT", "../out/", "-y", "-i", " ../out", "../out ",
-    "\u202e../out", "../media", "/dev/null", "/proc/self", "../media/clip.mov/..",
+    "",
+    ".",
+    "..",
+    "../",
+    "../../",
+    "/",
+    "/nonexistent/dir",
+    "../out\u0000x",
+    "../media/clip.mov",
+    "../out/../out",
+    "../watch",
+    "..\\out",
+    "~",
+    "~/out",
+    "file:../out",
+    "../OUT",
+    "../out/",
+    "-y",
+    "-i",
+    " ../out",
+    "../out ",
+    "\u202e../out",
+    "../media",
+    "/dev/null",
+    "/proc/self",
+    "../media/clip.mov/..",
   ];
   const sourcesPool = [
-    "../media/clip.mov", "../media/missing.mov", "../media", "/dev/zero", "/dev/null", "-i", "-y.mov", "../media/clip.r3d",
-    "../media/clip.%04d.dpx", "../media/clip.mov\u0000.txt", "file:../media/clip.mov", "../media/clip.mov ", "",
-    "../media/notes.txt", "../media/./clip.mov", "../watch/../media/clip.mov", "/proc/self/environ",
+    "../media/clip.mov",
+    "../media/missing.mov",
+    "../media",
+    "/dev/zero",
+    "/dev/null",
+    "-i",
+    "-y.mov",
+    "../media/clip.r3d",
+    "../media/clip.%04d.dpx",
+    "../media/clip.mov\u0000.txt",
+    "file:../media/clip.mov",
+    "../media/clip.mov ",
+    "",
+    "../media/notes.txt",
+    "../media/./clip.mov",
+    "../watch/../media/clip.mov",
+    "/proc/self/environ",
   ];
   const templates = [
-    "", "{", "}", "{}", "{unknown}", "{index", "index}", "{{index}}", "..", ".", "../x", "a/b", "a\\b", "{source_name}\u0000",
-    "\t", "{index}".repeat(200), "x".repeat(300), "{source_name}".repeat(30), "{date}_{time}", "{source_ext}", "-y",
-    "-i {index}", "{job_id}", "CON", "{index}{index}", "{INDEX}", "{ index }", "{source_name}/{index}", ".{index}",
-    "{index}.json", "{index}.result", "\u202e{index}", "é{index}", "{resolution}{codec}",
+    "",
+    "{",
+    "}",
+    "{}",
+    "{unknown}",
+    "{index",
+    "index}",
+    "{{index}}",
+    "..",
+    ".",
+    "../x",
+    "a/b",
+    "a\\b",
+    "{source_name}\u0000",
+    "\t",
+    "{index}".repeat(200),
+    "x".repeat(300),
+    "{source_name}".repeat(30),
+    "{date}_{time}",
+    "{source_ext}",
+    "-y",
+    "-i {index}",
+    "{job_id}",
+    "CON",
+    "{index}{index}",
+    "{INDEX}",
+    "{ index }",
+    "{source_name}/{index}",
+    ".{index}",
+    "{index}.json",
+    "{index}.result",
+    "\u202e{index}",
+    "é{index}",
+    "{resolution}{codec}",
   ];
   const values: Record<string, unknown[]> = {
     codec: ["PRORES_PROXY", "prores", "h.264", "h264", "hevc", "dnxhd", "av1", "vp9", "mjpeg", "", 0, null],
     container: ["MOV", ".mov", "..mov", "mov ", "mp4", "webm", "mxf", "avi", "", null, 1],
-    resolution: ["half", "HALF", "0x0", "1x1", "2x2", "99999x99999", "100000x1", "1280X720", "-2x-2", "1.5x2", "x", "", "same ", 720],
+    resolution: [
+      "half",
+      "HALF",
+      "0x0",
+      "1x1",
+      "2x2",
+      "99999x99999",
+      "100000x1",
+      "1280X720",
+      "-2x-2",
+      "1.5x2",
+      "x",
+      "",
+      "same ",
+      720,
+    ],
     fps_mode: ["explicit", "same_as_source", "Explicit", "", null],
     fps_explicit: [0, -1, 0.001, 1000, 1000.5, 256, 23.976, "25", null, 1e308],
     job_id: ["", "-x", "a".repeat(64), "a".repeat(65), "../x", "a/b", "ok-id_1.2", "é", 7, null],
@@ -196,7 +345,8 @@ export function generateCases(count: number, seed: number): Case[] {
     jobspec_version: ["2.1", 2.1, "2.0", "", null, "2.10"],
     proxy_profile: ["proxy_h264_low", "proxy_prores_proxy_resolve", "nope", "", null],
   };
-  const dupKey = (text: string, key: string, value: unknown) => text.replace(/^\{/, `{${JSON.stringify(key)}: ${JSON.stringify(value)}, `);
+  const dupKey = (text: string, key: string, value: unknown) =>
+    text.replace(/^\{/, `{${JSON.stringify(key)}: ${JSON.stringify(value)}, `);
 
   const structural = (o: Record<string, unknown>): string => {
     const keys = Object.keys(o);
@@ -206,7 +356,19 @@ export function generateCases(count: number, seed: number): Case[] {
         return "delete-key";
       }
       case 1: {
-        const key = pick(["colour", "__proto__", "constructor", "toString", "sources ", "Sources", "", "é", "k".repeat(100_000), "output_dir", "codecs"]);
+        const key = pick([
+          "colour",
+          "__proto__",
+          "constructor",
+          "toString",
+          "sources ",
+          "Sources",
+          "",
+          "é",
+          "k".repeat(100_000),
+          "output_dir",
+          "codecs",
+        ]);
         // defineProperty: `o["__proto__"] = v` would set the prototype instead of adding a key.
         Object.defineProperty(o, key, { value: anyValue(), enumerable: true, configurable: true, writable: true });
         return "extra-key";
@@ -216,7 +378,12 @@ export function generateCases(count: number, seed: number): Case[] {
         return "wrong-type";
       }
       case 3: {
-        o[pick(["sources", "output_directory", "naming_template", "codec", "job_id"])] = pick<() => unknown>([() => 264, () => 1, () => [0], () => 2.1])();
+        o[pick(["sources", "output_directory", "naming_template", "codec", "job_id"])] = pick<() => unknown>([
+          () => 264,
+          () => 1,
+          () => [0],
+          () => 2.1,
+        ])();
         return "number-for-string";
       }
       case 4: {
@@ -237,7 +404,9 @@ export function generateCases(count: number, seed: number): Case[] {
       }
       case 7: {
         if (rand() < 0.5) o.output_directory = pick(paths);
-        else o.sources = rand() < 0.2 ? Array.from({ length: pick([0, 2, 20]) }, (_, i) => (i % 2 ? "../media/clip2.mov" : "../media/clip.mov")) : [pick(sourcesPool)];
+        else {o.sources = rand() < 0.2
+            ? Array.from({ length: pick([0, 2, 20]) }, (_, i) => (i % 2 ? "../media/clip2.mov" : "../media/clip.mov"))
+            : [pick(sourcesPool)];}
         return "path-tricks";
       }
       case 8: {
@@ -284,7 +453,10 @@ export function generateCases(count: number, seed: number): Case[] {
         case 1: {
           mutation = "invalid-utf8";
           const at = int(text.length);
-          const bad = pick([[0xff], [0xc3, 0x28], [0xc0, 0xaf], [0xed, 0xa0, 0x80], [0xf8, 0x88, 0x80, 0x80, 0x80], [0xe2, 0x82]]);
+          const bad = pick([[0xff], [0xc3, 0x28], [0xc0, 0xaf], [0xed, 0xa0, 0x80], [0xf8, 0x88, 0x80, 0x80, 0x80], [
+            0xe2,
+            0x82,
+          ]]);
           bytes = concat(enc.encode(text.slice(0, at)), new Uint8Array(bad), enc.encode(text.slice(at)));
           break;
         }
@@ -363,7 +535,13 @@ function listing(dir: string): Map<string, string> {
 function capturing(platform: Platform): Platform & { out: string[]; err: string[] } {
   const out: string[] = [];
   const err: string[] = [];
-  return { ...platform, out, err, writeStdout: (t: string) => void out.push(t), writeStderr: (t: string) => void err.push(t) };
+  return {
+    ...platform,
+    out,
+    err,
+    writeStdout: (t: string) => void out.push(t),
+    writeStderr: (t: string) => void err.push(t),
+  };
 }
 
 interface Verdict {
@@ -391,7 +569,12 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
   mkdirSync(memo);
   const wrap = (name: string, script: string, realVar: string, realPath: string) => {
     const file = join(memo, name);
-    writeFileSync(file, `#!/bin/sh\nPROXX_MEMO_DIR='${memo}' ${realVar}='${realPath}' exec '${join(ROOT, "tests", "helpers", "fakes", script)}' "$@"\n`);
+    writeFileSync(
+      file,
+      `#!/bin/sh\nPROXX_MEMO_DIR='${memo}' ${realVar}='${realPath}' exec '${
+        join(ROOT, "tests", "helpers", "fakes", script)
+      }' "$@"\n`,
+    );
     chmodSync(file, 0o755);
     return file;
   };
@@ -400,8 +583,25 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
     ffprobe: wrap("ffprobe", "ffprobe-memo.sh", "PROXX_REAL_FFPROBE", real.ffprobe),
   };
   const mk = (name: string, seconds: number) => {
-    const r = spawnSync(real.ffmpeg!, ["-hide_banner", "-v", "error", "-y", "-f", "lavfi", "-i", "testsrc2=size=64x48:rate=12",
-      "-t", String(seconds), "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", join(media, name)], { encoding: "utf8" });
+    const r = spawnSync(real.ffmpeg!, [
+      "-hide_banner",
+      "-v",
+      "error",
+      "-y",
+      "-f",
+      "lavfi",
+      "-i",
+      "testsrc2=size=64x48:rate=12",
+      "-t",
+      String(seconds),
+      "-c:v",
+      "libx264",
+      "-preset",
+      "ultrafast",
+      "-pix_fmt",
+      "yuv420p",
+      join(media, name),
+    ], { encoding: "utf8" });
     if (r.status !== 0) throw new Error(r.stderr);
   };
   mk("clip.mov", 0.25);
@@ -426,7 +626,9 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
     lost: 0,
   };
   const violate = (message: string) => {
-    if (report.violations.length < 200) report.violations.push(message.length > 400 ? `${message.slice(0, 400)}…` : message);
+    if (report.violations.length < 200) {
+      report.violations.push(message.length > 400 ? `${message.slice(0, 400)}…` : message);
+    }
   };
 
   const cases = generateCases(options.count, options.seed);
@@ -444,14 +646,25 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
     try {
       const outcome = await checkJobSpecBytes(platform, c.bytes, path, { startedAtMs: now });
       verdict = outcome.ok
-        ? { valid: true, issues: [], outputs: outcome.job.clips.map((x) => x.output_path), codecName: EXPECTED_CODEC_NAME[outcome.job.codec] }
+        ? {
+          valid: true,
+          issues: [],
+          outputs: outcome.job.clips.map((x) => x.output_path),
+          codecName: EXPECTED_CODEC_NAME[outcome.job.codec],
+        }
         : { valid: false, issues: outcome.issues, outputs: [] };
     } catch (error) {
-      violate(`${c.name} (${c.mutation}): checkJobSpecBytes threw ${(error as Error).name}: ${(error as Error).message?.slice(0, 200)}`);
+      violate(
+        `${c.name} (${c.mutation}): checkJobSpecBytes threw ${(error as Error).name}: ${
+          (error as Error).message?.slice(0, 200)
+        }`,
+      );
       verdict = { valid: false, issues: [], outputs: [] };
     }
     const ms = performance.now() - t0;
-    if (ms > report.slowestValidationMs) [report.slowestValidationMs, report.slowestCase] = [Math.round(ms), `${c.name} (${c.mutation})`];
+    if (ms > report.slowestValidationMs) {
+      [report.slowestValidationMs, report.slowestCase] = [Math.round(ms), `${c.name} (${c.mutation})`];
+    }
     if (ms > 2000) violate(`${c.name} (${c.mutation}): validation took ${Math.round(ms)} ms`);
     if (!verdict.valid && verdict.issues.length === 0) violate(`${c.name} (${c.mutation}): invalid without any issue`);
     for (const i of verdict.issues) {
@@ -476,15 +689,27 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
       continue;
     }
     const wanted = verdict.valid ? 0 : 3;
-    if (code !== wanted) violate(`${c.name} (${c.mutation}): 'validate' exit code ${code}, expected ${wanted}: ${cli.err.join("").slice(0, 300)}`);
+    if (code !== wanted) {
+      violate(
+        `${c.name} (${c.mutation}): 'validate' exit code ${code}, expected ${wanted}: ${
+          cli.err.join("").slice(0, 300)
+        }`,
+      );
+    }
     try {
       const line = JSON.parse(cli.out.join(""));
-      if (line.valid !== verdict.valid) violate(`${c.name}: 'validate --json' says valid=${line.valid}, checkJobSpecBytes ${verdict.valid}`);
+      if (line.valid !== verdict.valid) {
+        violate(`${c.name}: 'validate --json' says valid=${line.valid}, checkJobSpecBytes ${verdict.valid}`);
+      }
     } catch {
       violate(`${c.name} (${c.mutation}): 'validate --json' printed no JSON line: ${cli.out.join("").slice(0, 200)}`);
     }
   }
-  log(`fuzz: validated in-process: ${report.valid} valid, ${report.invalid} invalid; slowest ${report.slowestValidationMs} ms (${report.slowestCase}); ${((Date.now() - started) / 1000).toFixed(1)} s so far`);
+  log(
+    `fuzz: validated in-process: ${report.valid} valid, ${report.invalid} invalid; slowest ${report.slowestValidationMs} ms (${report.slowestCase}); ${
+      ((Date.now() - started) / 1000).toFixed(1)
+    } s so far`,
+  );
 
   // 2. the real CLI on a sample, many files per process.
   const sample = cases.filter((_, i) => i % Math.max(1, Math.floor(cases.length / (options.cliSample ?? 200))) === 0);
@@ -496,11 +721,17 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
     });
     const lines = r.stdout.split("\n").filter((l) => l.trim());
     if (lines.length !== batch.length) {
-      violate(`CLI validate printed ${lines.length} lines for ${batch.length} files (exit ${r.status}): ${r.stderr.slice(0, 300)}`);
+      violate(
+        `CLI validate printed ${lines.length} lines for ${batch.length} files (exit ${r.status}): ${
+          r.stderr.slice(0, 300)
+        }`,
+      );
       continue;
     }
     const anyInvalid = batch.some((c) => !verdicts.get(c.name)!.valid);
-    if (r.status !== (anyInvalid ? 3 : 0)) violate(`CLI validate exit code ${r.status}, expected ${anyInvalid ? 3 : 0}`);
+    if (r.status !== (anyInvalid ? 3 : 0)) {
+      violate(`CLI validate exit code ${r.status}, expected ${anyInvalid ? 3 : 0}`);
+    }
     lines.forEach((line, k) => {
       const c = batch[k]!;
       const v = verdicts.get(c.name)!;
@@ -511,7 +742,11 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
       report.cliChecked++;
     });
   }
-  log(`fuzz: real CLI 'validate --json' agreed on ${report.cliChecked} of ${sample.length} sampled cases; ${((Date.now() - started) / 1000).toFixed(1)} s so far`);
+  log(
+    `fuzz: real CLI 'validate --json' agreed on ${report.cliChecked} of ${sample.length} sampled cases; ${
+      ((Date.now() - started) / 1000).toFixed(1)
+    } s so far`,
+  );
 
   // 3. one watch folder with every case, one --once pass, real engine and FFmpeg.
   const t0 = Date.now();
@@ -529,7 +764,8 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
         if (e.type === "job_taken") takenAt = performance.now();
         if (e.type === "job_result") jobTimes.push([performance.now() - takenAt, e.jobspec_path.split("/").pop()!]);
       },
-      runJob: async (jobspecPath, signal) => (await runJobFile(platform, jobspecPath, { tools, timeoutSeconds: 60, signal })).result,
+      runJob: async (jobspecPath, signal) =>
+        (await runJobFile(platform, jobspecPath, { tools, timeoutSeconds: 60, signal })).result,
     });
   } catch (error) {
     report.runnerCrashed = true;
@@ -538,7 +774,11 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
   report.runnerSeconds = Math.round((Date.now() - t0) / 100) / 10;
   jobTimes.sort((a, b) => b[0] - a[0]);
   const mutationOf = new Map(cases.map((c) => [c.name, c.mutation]));
-  log(`fuzz: watch runner: ${JSON.stringify(summary)} in ${report.runnerSeconds} s; slowest jobs ${jobTimes.slice(0, 3).map(([ms, n]) => `${n} (${mutationOf.get(n)}) ${Math.round(ms)} ms`).join(", ")}`);
+  log(
+    `fuzz: watch runner: ${JSON.stringify(summary)} in ${report.runnerSeconds} s; slowest jobs ${
+      jobTimes.slice(0, 3).map(([ms, n]) => `${n} (${mutationOf.get(n)}) ${Math.round(ms)} ms`).join(", ")
+    }`,
+  );
 
   // 4. every case has exactly one clear outcome.
   let manifest: { entries: Record<string, { result_status: string }> } = { entries: {} };
@@ -554,7 +794,11 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
     const path = join(watch, c.name);
     const stem = c.name.slice(0, -".json".length);
     const resultFile = join(watch, `${stem}.result.json`);
-    const where = [existsSync(path), existsSync(join(watch, "processed", c.name)), existsSync(join(watch, "failed", c.name))];
+    const where = [
+      existsSync(path),
+      existsSync(join(watch, "processed", c.name)),
+      existsSync(join(watch, "failed", c.name)),
+    ];
     let result: any = null;
     try {
       result = JSON.parse(readFileSync(resultFile, "utf8"));
@@ -569,7 +813,11 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
     const entry = manifest.entries[path];
     if (!result || !okPlace || !entry || entry.result_status !== status) {
       report.lost++;
-      violate(`${c.name} (${c.mutation}): result ${status}, root/processed/failed ${where.join("/")}, manifest ${entry?.result_status ?? "none"}; expected ${folder}/`);
+      violate(
+        `${c.name} (${c.mutation}): result ${status}, root/processed/failed ${where.join("/")}, manifest ${
+          entry?.result_status ?? "none"
+        }; expected ${folder}/`,
+      );
     }
     if (!result) continue;
     if (v.valid) {
@@ -578,14 +826,22 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
       // That must be a FAILED result with the clip's reason. Unmutated and BOM-only cases must complete.
       if (status === "FAILED") {
         const reason = result.clips?.at(-1)?.failure_reason ?? result.failure_reason;
-        if (typeof reason !== "string" || reason.trim() === "") violate(`${c.name} (${c.mutation}): FAILED without a reason`);
-        if (c.mutation === "none" || c.mutation === "bom") violate(`${c.name} (${c.mutation}): unmutated JobSpec FAILED: ${String(reason).slice(0, 300)}`);
+        if (typeof reason !== "string" || reason.trim() === "") {
+          violate(`${c.name} (${c.mutation}): FAILED without a reason`);
+        }
+        if (c.mutation === "none" || c.mutation === "bom") {
+          violate(`${c.name} (${c.mutation}): unmutated JobSpec FAILED: ${String(reason).slice(0, 300)}`);
+        }
         report.validButFailed.push(`${c.name} (${c.mutation}): ${String(reason).slice(0, 160)}`);
-      } else if (status !== "COMPLETED") violate(`${c.name} (${c.mutation}): valid but ${status}: ${String(result.failure_reason).slice(0, 300)}`);
+      } else if (status !== "COMPLETED") {
+        violate(`${c.name} (${c.mutation}): valid but ${status}: ${String(result.failure_reason).slice(0, 300)}`);
+      }
       const produced: string[] = (result.clips ?? [])
         .filter((x: { status: string }) => x.status === "COMPLETED")
         .map((x: { resolved_output_path: string }) => x.resolved_output_path);
-      if (status === "COMPLETED" && produced.length !== v.outputs.length) violate(`${c.name}: ${produced.length} outputs, validate listed ${v.outputs.length}`);
+      if (status === "COMPLETED" && produced.length !== v.outputs.length) {
+        violate(`${c.name}: ${produced.length} outputs, validate listed ${v.outputs.length}`);
+      }
       // From the result, not from validate: {date}/{time} come from the job's start.
       for (const o of produced) {
         expectedNew.add(o);
@@ -598,16 +854,26 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
         const digest = createHash("sha256").update(readFileSync(o)).digest("hex");
         let codecs = probedCodecs.get(digest);
         if (codecs === undefined) {
-          const p = spawnSync(real.ffprobe!, ["-v", "error", "-show_entries", "stream=codec_name", "-of", "csv=p=0", o], { encoding: "utf8" });
+          const p = spawnSync(
+            real.ffprobe!,
+            ["-v", "error", "-show_entries", "stream=codec_name", "-of", "csv=p=0", o],
+            { encoding: "utf8" },
+          );
           codecs = p.status === 0 ? p.stdout.split("\n").map((l) => l.trim()).filter(Boolean) : [];
           probedCodecs.set(digest, codecs);
         }
         if (!v.codecName || !codecs.includes(v.codecName)) {
-          violate(`${c.name}: output ${o} is not a ${v.codecName ?? "?"} file ffprobe can read (streams: ${codecs.join(",") || "none"})`);
+          violate(
+            `${c.name}: output ${o} is not a ${v.codecName ?? "?"} file ffprobe can read (streams: ${
+              codecs.join(",") || "none"
+            })`,
+          );
         }
       }
     } else {
-      if (status !== "PARTIAL") violate(`${c.name} (${c.mutation}): invalid but ${status}: ${String(result.failure_reason).slice(0, 300)}`);
+      if (status !== "PARTIAL") {
+        violate(`${c.name} (${c.mutation}): invalid but ${status}: ${String(result.failure_reason).slice(0, 300)}`);
+      }
       const errors = result.validation_error?.errors;
       if (JSON.stringify(errors) !== JSON.stringify(v.issues)) {
         violate(`${c.name} (${c.mutation}): result's validation errors differ from validate's`);
@@ -625,7 +891,9 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
   const after = listing(sandbox);
   for (const [p, what] of after) {
     if (before.has(p) || p.startsWith(".memo/")) continue;
-    if (p.startsWith("watch/") && !p.endsWith(".proxx-partial") && !/\.tmp-\d+$/.test(p) && !p.startsWith("watch/.proxx")) continue;
+    if (
+      p.startsWith("watch/") && !p.endsWith(".proxx-partial") && !/\.tmp-\d+$/.test(p) && !p.startsWith("watch/.proxx")
+    ) continue;
     if (expectedNew.has(join(sandbox, p))) continue;
     violate(`unexpected new ${what === "dir" ? "directory" : "file"} in the sandbox: ${p}`);
   }
@@ -634,8 +902,18 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
   }
 
   report.seconds = Math.round((Date.now() - started) / 100) / 10;
-  log(`fuzz: results ${JSON.stringify(report.results)}; lost ${report.lost}; violations ${report.violations.length}; ${report.seconds} s`);
-  log(`fuzz: by mutation ${Object.entries(report.byMutation).map(([k, v]) => `${k} ${v.cases}${v.valid ? ` (${v.valid} valid)` : ""}`).join(", ")}`);
+  log(
+    `fuzz: results ${
+      JSON.stringify(report.results)
+    }; lost ${report.lost}; violations ${report.violations.length}; ${report.seconds} s`,
+  );
+  log(
+    `fuzz: by mutation ${
+      Object.entries(report.byMutation).map(([k, v]) => `${k} ${v.cases}${v.valid ? ` (${v.valid} valid)` : ""}`).join(
+        ", ",
+      )
+    }`,
+  );
   if (report.validButFailed.length) {
     log(`fuzz: ${report.validButFailed.length} valid case(s) failed at run time with a clear reason:`);
     for (const f of report.validButFailed.slice(0, 10)) log(`  ${f}`);
@@ -671,6 +949,12 @@ with one clear result and nothing was created outside the watch and output folde
     cliSample: Number(v["cli-sample"] ?? 500),
     keep: v.keep,
   });
-  console.log(`fuzz: ${report.violations.length === 0 ? "OK: every case ended with one clear result" : `FAILED: ${report.violations.length} violation(s)`} (seed ${report.seed})`);
+  console.log(
+    `fuzz: ${
+      report.violations.length === 0
+        ? "OK: every case ended with one clear result"
+        : `FAILED: ${report.violations.length} violation(s)`
+    } (seed ${report.seed})`,
+  );
   process.exit(report.violations.length === 0 ? 0 : 1);
 }

@@ -44,12 +44,18 @@ function startup(cmd: string[]): { median: number; min: number; max: number } {
 }
 
 const lines: string[] = [];
-lines.push(`Measured on ${os.cpus()[0]?.model ?? "unknown CPU"} (${os.cpus().length} cores), ${os.platform()}-${os.arch()}, ${new Date().toISOString().slice(0, 10)}`);
+lines.push(
+  `Measured on ${os.cpus()[0]?.model ?? "unknown CPU"} (${os.cpus().length} cores), ${os.platform()}-${os.arch()}, ${
+    new Date().toISOString().slice(0, 10)
+  }`,
+);
 lines.push("");
 lines.push("| Binary | Size |");
 lines.push("|---|---:|");
 const binaries = existsSync(dist) ? readdirSync(dist).filter((n) => /^proxx-[a-z0-9-]+(\.exe)?$/.test(n)).sort() : [];
-for (const name of binaries) lines.push(`| \`${name}\` | ${(statSync(path.join(dist, name)).size / 1e6).toFixed(1)} MB |`);
+for (const name of binaries) {
+  lines.push(`| \`${name}\` | ${(statSync(path.join(dist, name)).size / 1e6).toFixed(1)} MB |`);
+}
 if (binaries.length === 0) lines.push("| (none built: run `bun scripts/build.ts`) | |");
 
 const host = `${process.platform === "win32" ? "windows" : process.platform}-${process.arch}`;

@@ -35,7 +35,16 @@
  */
 import { spawn, spawnSync } from "node:child_process";
 import { parseArgs } from "node:util";
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { bunPlatform } from "../src/platform/bun.ts";
@@ -169,7 +178,12 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   if (!Number.isInteger(n) || n < 3) throw new Error(`--jobs must be a whole number ≥ 3, got ${n}`);
 
   const sandbox = mkdtempSync(join(tmpdir(), "proxx-soak-"));
-  const [media, out, watch, prep] = ["media", "out", "watch", "prep"].map((d) => join(sandbox, d)) as [string, string, string, string];
+  const [media, out, watch, prep] = ["media", "out", "watch", "prep"].map((d) => join(sandbox, d)) as [
+    string,
+    string,
+    string,
+    string,
+  ];
   for (const d of [media, out, watch, prep]) mkdirSync(d);
 
   // 1. A real clip, a real proxy of it (the real engine and FFmpeg), the real probes of both.
@@ -177,16 +191,43 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   const real = await locateTools(platform);
   if (!real.ffmpeg || !real.ffprobe) throw new Error("soak needs ffmpeg and ffprobe on PATH for its set-up");
   const clip = join(media, "clip.mov");
-  const mk = spawnSync(real.ffmpeg, ["-hide_banner", "-v", "error", "-y", "-f", "lavfi", "-i", "testsrc2=size=64x48:rate=12",
-    "-t", "0.25", "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", clip], { encoding: "utf8" });
+  const mk = spawnSync(real.ffmpeg, [
+    "-hide_banner",
+    "-v",
+    "error",
+    "-y",
+    "-f",
+    "lavfi",
+    "-i",
+    "testsrc2=size=64x48:rate=12",
+    "-t",
+    "0.25",
+    "-c:v",
+    "libx264",
+    "-preset",
+    "ultrafast",
+    "-pix_fmt",
+    "yuv420p",
+    clip,
+  ], { encoding: "utf8" });
   if (mk.status !== 0) throw new Error(`could not make the test clip: ${mk.stderr}`);
   writeFileSync(join(media, "broken.mov"), "not media\n");
   writeFileSync(join(prep, "prep.json"), JSON.stringify({ ...validBody(0), job_id: "prep", output_directory: "." }));
   const made = await runJobFile(platform, join(prep, "prep.json"), { tools: real, timeoutSeconds: 60 });
-  if (made.result.final_status !== "COMPLETED") throw new Error(`the real engine could not make the reference proxy: ${made.result.failure_reason}`);
+  if (made.result.final_status !== "COMPLETED") {
+    throw new Error(`the real engine could not make the reference proxy: ${made.result.failure_reason}`);
+  }
   const proxy = made.result.clips[0]!.resolved_output_path;
   const probe = (file: string, to: string) => {
-    const r = spawnSync(real.ffprobe!, ["-v", "error", "-print_format", "json", "-show_format", "-show_streams", `file:${file}`], { encoding: "utf8" });
+    const r = spawnSync(real.ffprobe!, [
+      "-v",
+      "error",
+      "-print_format",
+      "json",
+      "-show_format",
+      "-show_streams",
+      `file:${file}`,
+    ], { encoding: "utf8" });
     if (r.status !== 0) throw new Error(`ffprobe failed on ${file}: ${r.stderr}`);
     writeFileSync(to, r.stdout);
   };
@@ -215,12 +256,20 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   if (preload > 0) {
     const entries: Record<string, unknown> = {};
     for (let i = 0; i < preload; i++) {
-      entries[join(watch, `old-${String(i).padStart(6, "0")}.json`)] = { processed_at: "2025-01-01T00:00:00.000Z", result_status: "COMPLETED", sha256: "0".repeat(64) };
+      entries[join(watch, `old-${String(i).padStart(6, "0")}.json`)] = {
+        processed_at: "2025-01-01T00:00:00.000Z",
+        result_status: "COMPLETED",
+        sha256: "0".repeat(64),
+      };
     }
     writeFileSync(join(watch, "processed_manifest.json"), JSON.stringify({ entries, version: 1 }, null, 2) + "\n");
   }
   if (preload > 0) log(`soak: the manifest starts with ${preload} entries of earlier jobs (diagnosis)`);
-  log(`soak: seed ${options.seed}, ${n} JobSpecs dropped (${Object.entries(expected).map(([k, v]) => `${v} → ${k}`).join(", ")}), sandbox ${sandbox}`);
+  log(
+    `soak: seed ${options.seed}, ${n} JobSpecs dropped (${
+      Object.entries(expected).map(([k, v]) => `${v} → ${k}`).join(", ")
+    }), sandbox ${sandbox}`,
+  );
 
   // 3. The real CLI, with the replaying tools; events timestamped on arrival, RSS sampled.
   const t0 = performance.now();
@@ -273,7 +322,11 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     if (finished.length - lastProgress >= Math.max(1, Math.floor(n / 10))) {
       lastProgress = finished.length;
       const m = samples.at(-1);
-      log(`soak: ${finished.length}/${n} jobs done, ${round((performance.now() - t0) / 1000)} s, RSS ${m ? round(m.rss) : "?"} MB`);
+      log(
+        `soak: ${finished.length}/${n} jobs done, ${round((performance.now() - t0) / 1000)} s, RSS ${
+          m ? round(m.rss) : "?"
+        } MB`,
+      );
     }
   }, 1000);
   const exitCode = await new Promise<number | null>((resolve) => child.on("close", (code) => resolve(code)));
@@ -287,7 +340,11 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   const results: Record<string, number> = {};
   for (const f of finished) results[f.status] = (results[f.status] ?? 0) + 1;
   const distinct = new Set(finished.map((f) => f.path)).size;
-  check("every job has one job_result event", finished.length === n && distinct === n, `${finished.length} events for ${distinct} JobSpecs, ${n} expected`);
+  check(
+    "every job has one job_result event",
+    finished.length === n && distinct === n,
+    `${finished.length} events for ${distinct} JobSpecs, ${n} expected`,
+  );
   check(
     "statuses are the expected ones",
     JSON.stringify(Object.entries(results).sort()) === JSON.stringify(Object.entries(expected).sort()) &&
@@ -314,7 +371,9 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   let manifestEntries = 0;
   let manifestWrong = 0;
   try {
-    const manifest = JSON.parse(readFileSync(join(watch, "processed_manifest.json"), "utf8")) as { entries: Record<string, { result_status: string }> };
+    const manifest = JSON.parse(readFileSync(join(watch, "processed_manifest.json"), "utf8")) as {
+      entries: Record<string, { result_status: string }>;
+    };
     manifestEntries = Object.keys(manifest.entries).length - preload;
     for (let i = 0; i < n; i++) {
       if (manifest.entries[join(watch, nameOf(i))]?.result_status !== expectedOf[kinds[i]!]) manifestWrong++;
@@ -323,13 +382,29 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     manifestWrong = n;
     stderr += `\nmanifest unreadable: ${(error as Error).message}`;
   }
-  check("manifest has one entry per job, with its status", manifestEntries === n && manifestWrong === 0, `${manifestEntries} entries, ${manifestWrong} missing or wrong`);
+  check(
+    "manifest has one entry per job, with its status",
+    manifestEntries === n && manifestWrong === 0,
+    `${manifestEntries} entries, ${manifestWrong} missing or wrong`,
+  );
   const outputs = count(out, (f) => f.endsWith(".mov") && !f.startsWith("."));
   check("one proxy per COMPLETED job", outputs === (expected.COMPLETED ?? 0), `${outputs} proxies in out/`);
-  const leftovers = [...readdirSync(watch), ...readdirSync(out)].filter((f) => f.includes(".proxx-partial") || /\.tmp-\d+$/.test(f) || f.startsWith(".proxx"));
-  check("no temp files, lock or in-flight record left", leftovers.length === 0, leftovers.length ? leftovers.slice(0, 5).join(", ") : "none");
+  const leftovers = [...readdirSync(watch), ...readdirSync(out)].filter((f) =>
+    f.includes(".proxx-partial") || /\.tmp-\d+$/.test(f) || f.startsWith(".proxx")
+  );
+  check(
+    "no temp files, lock or in-flight record left",
+    leftovers.length === 0,
+    leftovers.length ? leftovers.slice(0, 5).join(", ") : "none",
+  );
   const wantCode = (expected.PARTIAL ?? 0) + (expected.FAILED ?? 0) > 0 ? 1 : 0;
-  check("exit code", exitCode === wantCode && badLines.length === 0, `exit ${exitCode} (expected ${wantCode})${badLines.length ? `; non-JSON lines on stdout: ${badLines.join(" | ")}` : ""}`);
+  check(
+    "exit code",
+    exitCode === wantCode && badLines.length === 0,
+    `exit ${exitCode} (expected ${wantCode})${
+      badLines.length ? `; non-JSON lines on stdout: ${badLines.join(" | ")}` : ""
+    }`,
+  );
 
   // 5. Memory and per-job time.
   const rssAt = (fraction: number) => samples.find((s) => s.done >= Math.ceil(fraction * n))?.rss ?? NaN;
@@ -352,7 +427,11 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   const takeToResult = finished.map((f, i) => f.t - (taken[i] ?? f.t));
   const firstMedian = median(gaps.slice(0, window));
   const lastMedian = median(gaps.slice(-window));
-  const tenths = Array.from({ length: 10 }, (_, k) => round(median(gaps.slice(Math.floor((k * gaps.length) / 10), Math.floor(((k + 1) * gaps.length) / 10))), 2));
+  const tenths = Array.from(
+    { length: 10 },
+    (_, k) =>
+      round(median(gaps.slice(Math.floor((k * gaps.length) / 10), Math.floor(((k + 1) * gaps.length) / 10))), 2),
+  );
   const perJobMs = {
     window,
     firstMedian: round(firstMedian, 2),
@@ -395,10 +474,20 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     sandbox: options.keep || !pass ? sandbox : null,
   };
 
-  log(`soak: ${finished.length} of ${n} jobs processed in ${report.totalSeconds} s (start-up + scan ${report.startSeconds} s, jobs ${report.jobsSeconds} s, ${report.jobsPerSecond} jobs/s); exit ${exitCode}`);
-  log(`soak: results ${JSON.stringify(results)}; result files ${resultFiles}; processed/ ${processedDir} + failed/ ${failedDir}; manifest entries ${manifestEntries}; proxies ${outputs}`);
-  log(`soak: RSS at 10 % ${rssMb.at10} MB, 50 % ${rssMb.at50} MB, 90 % ${rssMb.at90} MB, end ${rssMb.end} MB (growth ${rssMb.growth} MB, peak ${rssMb.peak} MB, ${rssMb.samples} samples)`);
-  log(`soak: per-job median ${perJobMs.median} ms; first ${window} ${perJobMs.firstMedian} ms, last ${window} ${perJobMs.lastMedian} ms (${perJobMs.ratio}×); take→result first ${perJobMs.firstTakeToResult} ms, last ${perJobMs.lastTakeToResult} ms`);
+  log(
+    `soak: ${finished.length} of ${n} jobs processed in ${report.totalSeconds} s (start-up + scan ${report.startSeconds} s, jobs ${report.jobsSeconds} s, ${report.jobsPerSecond} jobs/s); exit ${exitCode}`,
+  );
+  log(
+    `soak: results ${
+      JSON.stringify(results)
+    }; result files ${resultFiles}; processed/ ${processedDir} + failed/ ${failedDir}; manifest entries ${manifestEntries}; proxies ${outputs}`,
+  );
+  log(
+    `soak: RSS at 10 % ${rssMb.at10} MB, 50 % ${rssMb.at50} MB, 90 % ${rssMb.at90} MB, end ${rssMb.end} MB (growth ${rssMb.growth} MB, peak ${rssMb.peak} MB, ${rssMb.samples} samples)`,
+  );
+  log(
+    `soak: per-job median ${perJobMs.median} ms; first ${window} ${perJobMs.firstMedian} ms, last ${window} ${perJobMs.lastMedian} ms (${perJobMs.ratio}×); take→result first ${perJobMs.firstTakeToResult} ms, last ${perJobMs.lastTakeToResult} ms`,
+  );
   log(`soak: per-job median by tenth of the run (ms): ${tenths.join(" ")} (last/first tenth ${perJobMs.tenthsRatio}×)`);
   for (const c of checks) log(`soak: ${c.pass ? "PASS" : "FAIL"} ${c.name}: ${c.detail}`);
   if (!pass && stderr.trim()) log(`soak: runner stderr (end): ${stderr.slice(-2000)}`);

@@ -9,4 +9,14 @@ import { newCommand } from "./new.ts";
 import { completionsCommand } from "./completions.ts";
 import { doctorCommand } from "./doctor.ts";
 
-export const COMMANDS: readonly Command[] = [runCommand, validateCommand, newCommand, watchCommand, statusCommand, resetCommand, schemaCommand, doctorCommand, completionsCommand];
+export const COMMANDS: readonly Command[] = [
+  runCommand,
+  validateCommand,
+  newCommand,
+  watchCommand,
+  statusCommand,
+  resetCommand,
+  schemaCommand,
+  doctorCommand,
+  completionsCommand,
+];

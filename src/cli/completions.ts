@@ -115,7 +115,12 @@ export function commandSpecs(commands: readonly Command[]): CommandSpec[] {
     positional: positionalFromHelp(c.help, names),
   }));
   const helpTargets = names.filter((n) => n !== "help");
-  specs.push({ name: "help", summary: "Show help for a command", options: [], positional: { kind: "words", words: helpTargets } });
+  specs.push({
+    name: "help",
+    summary: "Show help for a command",
+    options: [],
+    positional: { kind: "words", words: helpTargets },
+  });
   return specs;
 }
 
@@ -154,12 +159,14 @@ function bashScript(specs: CommandSpec[]): string {
   const cases = specs.map((spec) => {
     const withValue = spec.options.filter((o) => o.arg);
     const valueCases = withValue.map((o) =>
-      `        ${[`--${o.long}`, ...(o.short ? [`-${o.short}`] : [])].join("|")}) ${bashValue(optionValueKind(o))}; return ;;`
+      `        ${[`--${o.long}`, ...(o.short ? [`-${o.short}`] : [])].join("|")}) ${
+        bashValue(optionValueKind(o))
+      }; return ;;`
     );
     const flags = spec.options.flatMap((o) => [`--${o.long}`, ...(o.short ? [`-${o.short}`] : [])]);
     return [
       `    ${spec.name})`,
-      ...(valueCases.length ? ["      case \"$prev\" in", ...valueCases, "      esac"] : []),
+      ...(valueCases.length ? ['      case "$prev" in', ...valueCases, "      esac"] : []),
       `      if [[ "$cur" == -* ]]; then COMPREPLY=( $(compgen -W "${bashWords(flags)}" -- "$cur") ); return; fi`,
       `      ${bashValue(spec.positional)}`,
       "      ;;",
@@ -283,9 +290,11 @@ function fishScript(specs: CommandSpec[]): string {
       const value = o.arg ? ` ${fishValue(optionValueKind(o))}` : "";
       lines.push(`complete -c proxx ${when} ${names}${value} -d ${fishQuote(short(o.description))}`);
     }
-    if (spec.positional.kind === "words") lines.push(`complete -c proxx ${when} -a ${fishQuote(spec.positional.words.join(" "))}`);
-    else if (spec.positional.kind === "dir") lines.push(`complete -c proxx ${when} -a '(__fish_complete_directories)'`);
-    else if (spec.positional.kind === "file") lines.push(`complete -c proxx ${when} -F`);
+    if (spec.positional.kind === "words") {
+      lines.push(`complete -c proxx ${when} -a ${fishQuote(spec.positional.words.join(" "))}`);
+    } else if (spec.positional.kind === "dir") {
+      lines.push(`complete -c proxx ${when} -a '(__fish_complete_directories)'`);
+    } else if (spec.positional.kind === "file") lines.push(`complete -c proxx ${when} -F`);
   }
   return `${lines.join("\n")}\n`;
 }
@@ -317,7 +326,10 @@ Exit codes: 0 printed, 2 usage error (unknown shell).
     if (values.help) return (platform.writeStdout(this.help), EXIT.OK);
     const shell = positionals[0];
     if (positionals.length !== 1 || !(SHELLS as readonly string[]).includes(shell!)) {
-      throw new UsageError(`expects one shell: ${SHELLS.join(", ")}${shell ? `, got '${positionals.join(" ")}'` : ""}`, "completions");
+      throw new UsageError(
+        `expects one shell: ${SHELLS.join(", ")}${shell ? `, got '${positionals.join(" ")}'` : ""}`,
+        "completions",
+      );
     }
     // Imported here, not at the top: commands.ts lists this command (an import cycle).
     const { COMMANDS } = await import("./commands.ts");

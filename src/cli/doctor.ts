@@ -20,7 +20,7 @@
  */
 import type { Platform } from "../platform/types.ts";
 import type { Command } from "./command.ts";
-import { CODECS, CONTAINERS, type Codec, type Container } from "../jobspec/schema.ts";
+import { type Codec, CODECS, type Container, CONTAINERS } from "../jobspec/schema.ts";
 import { CONTAINERS_FOR } from "../jobspec/rules.ts";
 import { buildFfmpegArgs, type SourceFacts } from "../ffmpeg/args.ts";
 import { EXIT } from "./exit-codes.ts";
@@ -71,7 +71,10 @@ function argAfter(argv: string[], flag: string): string | null {
 }
 
 /** The encoders proxx's own argv builder picks, for a codec in its first allowed container. */
-export function encoderFor(codec: Codec, container: Container = CONTAINERS_FOR[codec][0]!): { video: string | null; audio: string | null } {
+export function encoderFor(
+  codec: Codec,
+  container: Container = CONTAINERS_FOR[codec][0]!,
+): { video: string | null; audio: string | null } {
   try {
     const argv = buildFfmpegArgs(
       { input: "in", output: "out", codec, container, resolution: "same", fps: null },
@@ -116,12 +119,20 @@ async function capture(platform: Platform, cmd: string, args: string[], timeoutM
 
 export function installHint(os: string): string {
   // This OS's command first; the others still help someone reading a log from another machine.
-  const all = [["linux", "apt-get install ffmpeg (Debian/Ubuntu)"], ["darwin", "brew install ffmpeg (macOS)"], ["windows", "winget install ffmpeg (Windows)"]];
+  const all = [["linux", "apt-get install ffmpeg (Debian/Ubuntu)"], ["darwin", "brew install ffmpeg (macOS)"], [
+    "windows",
+    "winget install ffmpeg (Windows)",
+  ]];
   const ordered = [...all.filter(([o]) => o === os), ...all.filter(([o]) => o !== os)].map(([, cmd]) => cmd);
-  return `install FFmpeg: ${ordered.join(" / ")}, or point proxx at one with --ffmpeg/--ffprobe or PROXX_FFMPEG/PROXX_FFPROBE`;
+  return `install FFmpeg: ${
+    ordered.join(" / ")
+  }, or point proxx at one with --ffmpeg/--ffprobe or PROXX_FFMPEG/PROXX_FFPROBE`;
 }
 
-export async function diagnose(platform: Platform, explicit: { ffmpeg?: string; ffprobe?: string }): Promise<DoctorReport> {
+export async function diagnose(
+  platform: Platform,
+  explicit: { ffmpeg?: string; ffprobe?: string },
+): Promise<DoctorReport> {
   const problems: DoctorProblem[] = [];
   const tools = await toolsFrom(platform, explicit);
 
@@ -130,7 +141,9 @@ export async function diagnose(platform: Platform, explicit: { ffmpeg?: string; 
     if (!path) {
       problems.push({
         problem: given ? `${name} not found at '${given}'` : `${name} not found on PATH or in the usual places`,
-        fix: given ? `check the path given with --${name} or PROXX_${name.toUpperCase()}, or ${installHint(platform.os)}` : installHint(platform.os),
+        fix: given
+          ? `check the path given with --${name} or PROXX_${name.toUpperCase()}, or ${installHint(platform.os)}`
+          : installHint(platform.os),
         fatal: true,
       });
       return { path, version: null };
@@ -161,7 +174,8 @@ export async function diagnose(platform: Platform, explicit: { ffmpeg?: string; 
     if (available === false) {
       problems.push({
         problem: `codec ${codec}: this FFmpeg has no ${encoder} encoder, so jobs with codec '${codec}' will fail`,
-        fix: `use an FFmpeg built with ${encoder} (Debian's ffmpeg package and Homebrew's ffmpeg have it), or pick another codec`,
+        fix:
+          `use an FFmpeg built with ${encoder} (Debian's ffmpeg package and Homebrew's ffmpeg have it), or pick another codec`,
         fatal: false,
       });
     }
@@ -174,7 +188,8 @@ export async function diagnose(platform: Platform, explicit: { ffmpeg?: string; 
     const available = encoders && encoder ? encoders.has(encoder) : null;
     if (available === false) {
       problems.push({
-        problem: `container ${container}: this FFmpeg has no ${encoder} audio encoder, so ${container} jobs with audio will fail`,
+        problem:
+          `container ${container}: this FFmpeg has no ${encoder} audio encoder, so ${container} jobs with audio will fail`,
         fix: `use an FFmpeg built with ${encoder}, or pick another container`,
         fatal: false,
       });
@@ -235,7 +250,11 @@ export function formatReport(r: DoctorReport): string {
     lines.push(`Problems (${r.problems.length}):`);
     for (const p of r.problems) lines.push(`  ${p.fatal ? "error" : "warning"}: ${p.problem}`, `    fix: ${p.fix}`);
     lines.push("");
-    lines.push(r.ok ? "proxx can work; the warnings above only affect the codecs or folders named." : "proxx cannot work until the errors above are fixed.");
+    lines.push(
+      r.ok
+        ? "proxx can work; the warnings above only affect the codecs or folders named."
+        : "proxx cannot work until the errors above are fixed.",
+    );
   }
   return `${lines.join("\n")}\n`;
 }

@@ -47,7 +47,9 @@ export async function main(platform: Platform, argv: string[]): Promise<number> 
     return first === undefined ? EXIT.USAGE : EXIT.OK;
   }
   if (first === "--version" || first === "-V" || first === "version") {
-    platform.writeStdout(`proxx ${VERSION} (commit ${GIT_COMMIT}; ${platform.runtime}; ${platform.os}-${platform.arch})\n`);
+    platform.writeStdout(
+      `proxx ${VERSION} (commit ${GIT_COMMIT}; ${platform.runtime}; ${platform.os}-${platform.arch})\n`,
+    );
     return EXIT.OK;
   }
   if (first === "help") {

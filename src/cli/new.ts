@@ -17,7 +17,7 @@
 import * as path from "node:path";
 import type { Platform } from "../platform/types.ts";
 import type { Command } from "./command.ts";
-import { CODECS, type Codec, type Container, PROXY_PROFILES } from "../jobspec/schema.ts";
+import { type Codec, CODECS, type Container, PROXY_PROFILES } from "../jobspec/schema.ts";
 import { checkJobSpecBytes } from "../jobspec/load.ts";
 import { collisionKey } from "../jobspec/naming.ts";
 import { comparePaths, expandGlob } from "../jobspec/glob.ts";
@@ -132,12 +132,16 @@ export async function expandSources(platform: Platform, patterns: string[], case
       const stat = await platform.stat(asPath).catch(() => null);
       if (stat?.isDirectory) {
         throw new NewJobError(
-          `'${pattern}' is a folder; name its clips, e.g. '${trimSlash(pattern)}/*.mov' or '${trimSlash(pattern)}/**/*.mov'`,
+          `'${pattern}' is a folder; name its clips, e.g. '${trimSlash(pattern)}/*.mov' or '${
+            trimSlash(pattern)
+          }/**/*.mov'`,
           EXIT.ENVIRONMENT,
         );
       }
       throw new NewJobError(
-        `no file matches '${pattern}' (relative to ${platform.cwd()}; case is ${caseSensitive ? "significant" : "ignored"}; ` +
+        `no file matches '${pattern}' (relative to ${platform.cwd()}; case is ${
+          caseSensitive ? "significant" : "ignored"
+        }; ` +
           "names starting with '.' need a pattern segment starting with '.')",
         EXIT.ENVIRONMENT,
       );
@@ -253,7 +257,9 @@ export async function checkJobSpecs(
 /** Write each JobSpec as `<job_id>.json` into `dir`: all or nothing, never replacing a file. */
 export async function writeInto(platform: Platform, dir: string, specs: Record<string, unknown>[]): Promise<string[]> {
   const stat = await platform.stat(dir);
-  if (!stat?.isDirectory) throw new NewJobError(`--into: folder does not exist: ${dir} (create it first)`, EXIT.ENVIRONMENT);
+  if (!stat?.isDirectory) {
+    throw new NewJobError(`--into: folder does not exist: ${dir} (create it first)`, EXIT.ENVIRONMENT);
+  }
   const targets = specs.map((spec) => path.join(dir, `${spec.job_id}.json`));
   for (const [i, target] of targets.entries()) {
     if (await platform.lstat(target)) {
@@ -266,7 +272,9 @@ export async function writeInto(platform: Platform, dir: string, specs: Record<s
     const result = path.join(dir, `${specs[i]!.job_id}.result.json`);
     if (await platform.lstat(result)) {
       throw new NewJobError(
-        `${result} exists, so a watch runner would skip ${path.basename(target)} as already done; nothing was written. ` +
+        `${result} exists, so a watch runner would skip ${
+          path.basename(target)
+        } as already done; nothing was written. ` +
           "Use --job-id to make a new job, or 'proxx reset' the old one.",
         EXIT.ENVIRONMENT,
       );
@@ -340,7 +348,9 @@ Exit codes: 0 written, 2 usage error, 3 the JobSpec would be invalid (nothing wr
     let fps: number | undefined;
     if (values.fps !== undefined) {
       fps = Number(values.fps);
-      if (values.fps.trim() === "" || !Number.isFinite(fps)) throw new UsageError(`--fps must be a number, got '${values.fps}'`, "new");
+      if (values.fps.trim() === "" || !Number.isFinite(fps)) {
+        throw new UsageError(`--fps must be a number, got '${values.fps}'`, "new");
+      }
     }
     const createdAt = values["created-at"] === "none" ? null : values["created-at"];
 
@@ -370,7 +380,9 @@ Exit codes: 0 written, 2 usage error, 3 the JobSpec would be invalid (nothing wr
         !values["no-paths"],
       );
       if (problems.length > 0) {
-        platform.writeStderr(`proxx new: the JobSpec would be invalid, nothing was written; ${problems.length} error(s):\n`);
+        platform.writeStderr(
+          `proxx new: the JobSpec would be invalid, nothing was written; ${problems.length} error(s):\n`,
+        );
         for (const problem of problems) platform.writeStderr(`  ${problem}\n`);
         return EXIT.INVALID;
       }

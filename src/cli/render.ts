@@ -129,7 +129,7 @@ export function createRenderer(platform: Platform, options: RenderOptions, style
         const head = `${clipTag(event)} ${ok ? paint("32", "COMPLETED") : paint("31", "FAILED")} ` +
           `${basename(event.source_path)} (${event.duration_seconds.toFixed(1)}s)`;
         log(ok ? `${head} → ${event.output_path}` : `${head}: ${event.failure_reason}`);
-        if (!ok && verbose) for (const line of event.stderr_tail) log(`      ${line}`);
+        if (!ok && verbose) { for (const line of event.stderr_tail) log(`      ${line}`); }
         return;
       }
       case "job_finished":
@@ -251,7 +251,9 @@ function watchLine(event: ProxxEvent): string | null {
     case "settling":
       return `waiting for ${basename(event.jobspec_path)} to settle (unchanged for ${event.settle_seconds}s)`;
     case "job_result":
-      return `${event.final_status} ${basename(event.jobspec_path)} → result ${event.result_path}, JobSpec moved to ${event.moved_to}` +
+      return `${event.final_status} ${
+        basename(event.jobspec_path)
+      } → result ${event.result_path}, JobSpec moved to ${event.moved_to}` +
         (event.failure_reason ? `\n  ${event.failure_reason.split("\n").join("\n  ")}` : "");
     case "job_left_pending":
       return `left pending ${basename(event.jobspec_path)}: ${event.reason}`;

@@ -6,9 +6,16 @@ import { FFMPEG_NOT_FOUND } from "../engine/execute.ts";
 import { createRenderer } from "./render.ts";
 import { formatRunSummary } from "./summary.ts";
 import { EXIT, EXIT_CODE_HELP } from "./exit-codes.ts";
-import { FFMPEG_OPTIONS, interruptions, numberOption, OUTPUT_OPTIONS, parse, toolsFrom, verbosityOf } from "./common.ts";
+import {
+  FFMPEG_OPTIONS,
+  interruptions,
+  numberOption,
+  OUTPUT_OPTIONS,
+  parse,
+  toolsFrom,
+  verbosityOf,
+} from "./common.ts";
 import { UsageError } from "./usage-error.ts";
-
 
 export const runCommand: Command = {
   name: "run",

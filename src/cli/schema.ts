@@ -48,6 +48,9 @@ Exit codes: 0 printed, 2 usage error.
 
 /** The JobResult schema: what proxx writes, so the output shape (`io: "output"`). */
 export function resultJsonSchemaText(): string {
-  const { $schema, ...rest } = z.toJSONSchema(JobResult, { io: "output", target: "draft-2020-12" }) as Record<string, unknown>;
+  const { $schema, ...rest } = z.toJSONSchema(JobResult, { io: "output", target: "draft-2020-12" }) as Record<
+    string,
+    unknown
+  >;
   return `${JSON.stringify({ $schema, title: "proxx job result", ...rest }, null, 2)}\n`;
 }

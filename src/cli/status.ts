@@ -56,7 +56,13 @@ Exit codes: 0 shown, 4 folder missing, 2 usage error.
       `processed:  ${s.processed}`,
       `failed:     ${s.failed}`,
       `manifest:   ${s.manifest}`,
-      `lock:       ${s.lock ? `pid ${s.lock.pid} on ${s.lock.host} since ${s.lock.started_at}${s.lock_live ? "" : " (stale: the next runner takes it over)"}` : "none"}`,
+      `lock:       ${
+        s.lock
+          ? `pid ${s.lock.pid} on ${s.lock.host} since ${s.lock.started_at}${
+            s.lock_live ? "" : " (stale: the next runner takes it over)"
+          }`
+          : "none"
+      }`,
     ];
     if (s.inflight) lines.push(`in flight:  ${s.inflight.jobspec_path} (attempt ${s.inflight.attempts})`);
     for (const p of s.pending) lines.push(`  pending   ${p}`);

@@ -38,7 +38,11 @@ function multiClip(result: JobResult): string {
     "",
   ];
   result.clips.forEach((clip, i) => {
-    lines.push(`[${i + 1}/${result.total_clips}] ${clip.status} ${basename(clip.source_path)} (${seconds(clip.duration_seconds)})`);
+    lines.push(
+      `[${i + 1}/${result.total_clips}] ${clip.status} ${basename(clip.source_path)} (${
+        seconds(clip.duration_seconds)
+      })`,
+    );
     if (clip.status === "COMPLETED") lines.push(`     → ${clip.resolved_output_path}`);
     else lines.push(failureLines(clip, "     ").trimEnd());
   });

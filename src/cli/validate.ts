@@ -37,19 +37,26 @@ Exit codes: 0 all valid, 3 any invalid, 4 a file could not be read, 2 usage erro
     if (positionals.length === 0) throw new UsageError("expects at least one JobSpec file", "validate");
     let code: number = EXIT.OK;
     for (const file of positionals) {
-      const outcome = await loadJobSpec(platform, file, { startedAtMs: platform.now(), checkPaths: !values["no-paths"] });
+      const outcome = await loadJobSpec(platform, file, {
+        startedAtMs: platform.now(),
+        checkPaths: !values["no-paths"],
+      });
       if (!outcome.ok) code = Math.max(code, outcome.kind === "unreadable" ? EXIT.ENVIRONMENT : EXIT.INVALID);
       if (values.json) {
-        platform.writeStdout(`${JSON.stringify({
-          file: path.resolve(platform.cwd(), file),
-          valid: outcome.ok,
-          job_id: outcome.ok ? outcome.job.job_id : outcome.job_id,
-          errors: outcome.ok ? [] : outcome.issues,
-          outputs: outcome.ok ? outcome.job.clips.map((c) => c.output_path) : [],
-        })}\n`);
+        platform.writeStdout(`${
+          JSON.stringify({
+            file: path.resolve(platform.cwd(), file),
+            valid: outcome.ok,
+            job_id: outcome.ok ? outcome.job.job_id : outcome.job_id,
+            errors: outcome.ok ? [] : outcome.issues,
+            outputs: outcome.ok ? outcome.job.clips.map((c) => c.output_path) : [],
+          })
+        }\n`);
       } else if (outcome.ok) {
         platform.writeStdout(`${file}: valid (job ${outcome.job.job_id}, ${outcome.job.clips.length} clip(s))\n`);
-        for (const clip of outcome.job.clips) platform.writeStdout(`  ${clip.source_path}\n    → ${clip.output_path}\n`);
+        for (const clip of outcome.job.clips) {
+          platform.writeStdout(`  ${clip.source_path}\n    → ${clip.output_path}\n`);
+        }
       } else {
         platform.writeStderr(`${file}: invalid, ${outcome.issues.length} error(s):\n`);
         for (const issue of outcome.issues) platform.writeStderr(`  ${issue.path}: ${issue.message}\n`);

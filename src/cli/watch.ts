@@ -10,7 +10,15 @@ import { partialPathFor } from "../engine/execute.ts";
 import { loadJobSpec } from "../jobspec/load.ts";
 import { createRenderer } from "./render.ts";
 import { EXIT, EXIT_CODE_HELP } from "./exit-codes.ts";
-import { FFMPEG_OPTIONS, interruptions, numberOption, OUTPUT_OPTIONS, parse, toolsFrom, verbosityOf } from "./common.ts";
+import {
+  FFMPEG_OPTIONS,
+  interruptions,
+  numberOption,
+  OUTPUT_OPTIONS,
+  parse,
+  toolsFrom,
+  verbosityOf,
+} from "./common.ts";
 import { UsageError } from "./usage-error.ts";
 import { VERSION } from "../version.ts";
 
@@ -73,7 +81,10 @@ ${EXIT_CODE_HELP}
     const timeoutSeconds = numberOption("timeout-seconds", values["timeout-seconds"], 3600, 1);
     const maxWorkers = numberOption("max-workers", values["max-workers"], 1, 1);
     if (!Number.isInteger(maxWorkers) || maxWorkers > 64) {
-      throw new UsageError(`--max-workers must be a whole number from 1 to 64, got '${values["max-workers"]}'`, "watch");
+      throw new UsageError(
+        `--max-workers must be a whole number from 1 to 64, got '${values["max-workers"]}'`,
+        "watch",
+      );
     }
     const render = createRenderer(platform, { json: Boolean(values.json), verbosity: verbosityOf(values) });
     if (!(await platform.stat(folder))?.isDirectory) {
@@ -83,7 +94,9 @@ ${EXIT_CODE_HELP}
     const tools = await toolsFrom(platform, values);
     // One set of source probes for the whole run: the next queued job's first source is
     // probed during the current encode.
-    const probes = tools.ffprobe ? new SourceProbes(platform, tools.ffprobe, probeTimeoutMs(timeoutSeconds)) : undefined;
+    const probes = tools.ffprobe
+      ? new SourceProbes(platform, tools.ffprobe, probeTimeoutMs(timeoutSeconds))
+      : undefined;
     const stop = interruptions(platform, (signal) => render({ type: "stopping", signal }));
     try {
       const summary = await runWatchFolder(platform, {
@@ -97,7 +110,14 @@ ${EXIT_CODE_HELP}
         proxxVersion: VERSION,
         // onEvent: this job's place in the ordered log (the runner's, not the renderer directly).
         runJob: async (jobspecPath, signal, onEvent, hooks) =>
-          (await runJobFile(platform, jobspecPath, { tools, timeoutSeconds, onEvent, signal, beforeSpawn: hooks?.beforeSpawn, probes })).result,
+          (await runJobFile(platform, jobspecPath, {
+            tools,
+            timeoutSeconds,
+            onEvent,
+            signal,
+            beforeSpawn: hooks?.beforeSpawn,
+            probes,
+          })).result,
         prefetch: probes ? (jobspecPath) => void prefetchJobFile(platform, jobspecPath, probes) : undefined,
         cleanupPartials: (jobspecPath) => removePartials(platform, jobspecPath),
       });
@@ -106,7 +126,9 @@ ${EXIT_CODE_HELP}
       return summary.failed + summary.invalid > 0 ? EXIT.FAILED : EXIT.OK;
     } catch (error) {
       if (error instanceof LockHeldError) {
-        platform.writeStderr(`proxx watch: ${error.message}\nOnly one runner may work on a folder; stop the other one first.\n`);
+        platform.writeStderr(
+          `proxx watch: ${error.message}\nOnly one runner may work on a folder; stop the other one first.\n`,
+        );
         return EXIT.LOCKED;
       }
       throw error;

@@ -215,14 +215,17 @@ async function runClip(
   if (!sourceProbe.video) return finish({ reason: "Source has no video stream", exitCode: null });
 
   try {
-    command = [ffmpeg, ...buildFfmpegArgs({
-      input: clip.source_path,
-      output: partial,
-      codec: job.codec,
-      container: job.container,
-      resolution: job.resolution,
-      fps: job.fps,
-    }, sourceProbe)];
+    command = [
+      ffmpeg,
+      ...buildFfmpegArgs({
+        input: clip.source_path,
+        output: partial,
+        codec: job.codec,
+        container: job.container,
+        resolution: job.resolution,
+        fps: job.fps,
+      }, sourceProbe),
+    ];
   } catch (error) {
     return finish({ reason: (error as Error).message, exitCode: null });
   }
@@ -242,7 +245,10 @@ async function runClip(
     try {
       await options.beforeSpawn(partial);
     } catch (error) {
-      return finish({ reason: `Could not record the FFmpeg run before starting it: ${(error as Error).message}`, exitCode: null });
+      return finish({
+        reason: `Could not record the FFmpeg run before starting it: ${(error as Error).message}`,
+        exitCode: null,
+      });
     }
   }
   const sourceDuration = sourceProbe.duration_seconds;
@@ -288,7 +294,11 @@ async function runClip(
   if (run.exitCode !== 0) {
     await cleanup();
     const why = await outputProblem(platform, output, partial, tail);
-    return finish({ reason: `FFmpeg exited with code ${run.exitCode}${why}`, exitCode: run.exitCode, stderrTail: tail });
+    return finish({
+      reason: `FFmpeg exited with code ${run.exitCode}${why}`,
+      exitCode: run.exitCode,
+      stderrTail: tail,
+    });
   }
   const stat = await platform.stat(partial);
   if (!stat || !stat.isFile || stat.size === 0) {
@@ -317,7 +327,12 @@ async function runClip(
     await platform.rename(partial, output);
   } catch (error) {
     await cleanup();
-    return finish({ reason: `Could not move the finished output into place: ${(error as Error).message}`, exitCode: 0, stderrTail: tail, outputProbe });
+    return finish({
+      reason: `Could not move the finished output into place: ${(error as Error).message}`,
+      exitCode: 0,
+      stderrTail: tail,
+      outputProbe,
+    });
   }
   return finish({ reason: null, exitCode: 0, stderrTail: tail, outputProbe, size: stat.size });
 }
@@ -404,7 +419,9 @@ export function verifyOutput(
     const tolerance = 1 / fps + 0.001;
     const got = output.duration_seconds;
     if (got == null || Math.abs(got - source.duration_seconds) > tolerance) {
-      return `expected duration ${source.duration_seconds.toFixed(3)} s (±${tolerance.toFixed(3)}), got ${got == null ? "unknown" : `${got.toFixed(3)} s`}`;
+      return `expected duration ${source.duration_seconds.toFixed(3)} s (±${tolerance.toFixed(3)}), got ${
+        got == null ? "unknown" : `${got.toFixed(3)} s`
+      }`;
     }
   }
   if (output.audio.length !== source.audio.length) {
@@ -419,7 +436,9 @@ export function verifyOutput(
       return `audio stream ${i + 1}: expected ${want.sample_rate} Hz, got ${got.sample_rate} Hz`;
     }
   }
-  if (source.timecode && (plan.container === "mov" || plan.container === "mxf") && output.timecode !== source.timecode) {
+  if (
+    source.timecode && (plan.container === "mov" || plan.container === "mxf") && output.timecode !== source.timecode
+  ) {
     return `expected timecode ${source.timecode}, got ${output.timecode ?? "none"}`;
   }
   return null;

@@ -31,7 +31,11 @@ export interface RunJobOutcome {
   job: ResolvedJob | null;
 }
 
-export async function runJobFile(platform: Platform, jobspecPath: string, options: RunJobOptions): Promise<RunJobOutcome> {
+export async function runJobFile(
+  platform: Platform,
+  jobspecPath: string,
+  options: RunJobOptions,
+): Promise<RunJobOutcome> {
   const startedAt = platform.now();
   const loaded = await loadJobSpec(platform, jobspecPath, { startedAtMs: startedAt });
   if (!loaded.ok) {
@@ -49,7 +53,9 @@ export async function runJobFile(platform: Platform, jobspecPath: string, option
     proxxVersion: VERSION,
     beforeSpawn: options.beforeSpawn,
     probes: options.probes ??
-      (options.tools.ffprobe ? new SourceProbes(platform, options.tools.ffprobe, probeTimeoutMs(options.timeoutSeconds)) : undefined),
+      (options.tools.ffprobe
+        ? new SourceProbes(platform, options.tools.ffprobe, probeTimeoutMs(options.timeoutSeconds))
+        : undefined),
   });
   return { result, unreadable: false, job: loaded.job };
 }

@@ -118,11 +118,18 @@ const even = (n: number) => Math.max(2, Math.floor(n / 2) * 2);
  * computed the same way as the scale filter below (`trunc(iw/4)*2` = floor(w/4)*2: half of
  * 1918 is 958, not 959). The single place for this rule: args and verification share it.
  */
-export function expectedDimensions(resolution: Resolution, srcW: number, srcH: number): { width: number; height: number } {
+export function expectedDimensions(
+  resolution: Resolution,
+  srcW: number,
+  srcH: number,
+): { width: number; height: number } {
   if (resolution === "same") return { width: even(srcW), height: even(srcH) };
   if (resolution === "half") return { width: even(srcW / 2), height: even(srcH / 2) };
   if (resolution === "quarter") return { width: even(srcW / 4), height: even(srcH / 4) };
-  return { width: Math.max(2, Math.round(resolution.width / 2) * 2), height: Math.max(2, Math.round(resolution.height / 2) * 2) };
+  return {
+    width: Math.max(2, Math.round(resolution.width / 2) * 2),
+    height: Math.max(2, Math.round(resolution.height / 2) * 2),
+  };
 }
 
 function scaleFilter(resolution: Resolution, srcW: number, srcH: number): string | null {
@@ -179,8 +186,21 @@ function hasAlpha(pixFmt: string | null): boolean {
 function videoArgs(plan: EncodePlan, source: SourceFacts, outW: number, outH: number, fps: number | null): string[] {
   const profile = PRORES_PROFILE[plan.codec];
   if (profile !== undefined) {
-    const pix = profile === 4 ? (hasAlpha(source.video?.pix_fmt ?? null) ? "yuva444p10le" : "yuv444p10le") : "yuv422p10le";
-    return ["-c:v", "prores_ks", "-profile:v", String(profile), "-q:v", String(PRORES_QUANT[profile]), "-vendor", "apl0", "-pix_fmt", pix];
+    const pix = profile === 4
+      ? (hasAlpha(source.video?.pix_fmt ?? null) ? "yuva444p10le" : "yuv444p10le")
+      : "yuv422p10le";
+    return [
+      "-c:v",
+      "prores_ks",
+      "-profile:v",
+      String(profile),
+      "-q:v",
+      String(PRORES_QUANT[profile]),
+      "-vendor",
+      "apl0",
+      "-pix_fmt",
+      pix,
+    ];
   }
   switch (plan.codec) {
     case "h264":
@@ -188,12 +208,28 @@ function videoArgs(plan: EncodePlan, source: SourceFacts, outW: number, outH: nu
     case "h265":
     case "hevc": {
       const tag = plan.container === "mov" || plan.container === "mp4" ? ["-tag:v", "hvc1"] : [];
-      return ["-c:v", "libx265", "-preset", "ultrafast", "-crf", "28", "-g", "12", "-x265-params", "log-level=error", ...tag, "-pix_fmt", "yuv420p"];
+      return [
+        "-c:v",
+        "libx265",
+        "-preset",
+        "ultrafast",
+        "-crf",
+        "28",
+        "-g",
+        "12",
+        "-x265-params",
+        "log-level=error",
+        ...tag,
+        "-pix_fmt",
+        "yuv420p",
+      ];
     }
     case "dnxhr":
       // FFmpeg's DNxHR encoder refuses frames under 256x120; say so before running it.
       if (outW < 256 || outH < 120) {
-        throw new Error(`DNxHR needs a frame of at least 256x120, this output would be ${outW}x${outH}; use a larger resolution`);
+        throw new Error(
+          `DNxHR needs a frame of at least 256x120, this output would be ${outW}x${outH}; use a larger resolution`,
+        );
       }
       // A proxy: the lowest DNxHR profile. DNxHR ignores -b:v.
       return ["-c:v", "dnxhd", "-profile:v", "dnxhr_lb", "-pix_fmt", "yuv422p"];
@@ -203,7 +239,24 @@ function videoArgs(plan: EncodePlan, source: SourceFacts, outW: number, outH: nu
       return ["-c:v", "dnxhd", "-b:v", `${combo.bitratesMbps[0]}M`, "-pix_fmt", "yuv422p"];
     }
     case "vp9":
-      return ["-c:v", "libvpx-vp9", "-deadline", "realtime", "-cpu-used", "8", "-row-mt", "1", "-b:v", "0", "-crf", "35", "-g", "12", "-pix_fmt", "yuv420p"];
+      return [
+        "-c:v",
+        "libvpx-vp9",
+        "-deadline",
+        "realtime",
+        "-cpu-used",
+        "8",
+        "-row-mt",
+        "1",
+        "-b:v",
+        "0",
+        "-crf",
+        "35",
+        "-g",
+        "12",
+        "-pix_fmt",
+        "yuv420p",
+      ];
     case "av1":
       return ["-c:v", "libsvtav1", "-preset", "12", "-crf", "35", "-g", "12", "-pix_fmt", "yuv420p"];
   }

@@ -119,8 +119,10 @@ export async function probeMedia(
   let stdout = "";
   let stderr = "";
   const child = platform.spawn(ffprobePath, [
-    "-v", "error",
-    "-print_format", "json",
+    "-v",
+    "error",
+    "-print_format",
+    "json",
     "-show_format",
     "-show_streams",
     ...(depth === "headers" ? ["-skip_frame:v", "all"] : []),

@@ -123,7 +123,10 @@ export async function runFfmpeg(
   options.signal?.addEventListener("abort", onAbort, { once: true });
 
   try {
-    const first = await Promise.race([exitedPromise.then(() => "exited" as const), stopRequested.then(() => "stop" as const)]);
+    const first = await Promise.race([
+      exitedPromise.then(() => "exited" as const),
+      stopRequested.then(() => "stop" as const),
+    ]);
     if (first === "stop" && !exited) {
       child.writeStdin("q");
       if (!(await exitsWithin(exitedPromise, graceMs))) {

@@ -203,13 +203,23 @@ async function listOrEmpty(platform: Platform, dir: string) {
 }
 
 /** Entry kind, following a symlink (a broken link is neither). */
-async function kindOf(platform: Platform, dir: string, entry: { name: string; isFile: boolean; isDirectory: boolean; isSymlink: boolean }) {
+async function kindOf(
+  platform: Platform,
+  dir: string,
+  entry: { name: string; isFile: boolean; isDirectory: boolean; isSymlink: boolean },
+) {
   if (!entry.isSymlink) return { file: entry.isFile, dir: entry.isDirectory, link: false };
   const stat = await platform.stat(path.join(dir, entry.name)).catch(() => null);
   return { file: stat?.isFile ?? false, dir: stat?.isDirectory ?? false, link: true };
 }
 
-async function walk(platform: Platform, dir: string, segments: Segment[], i: number, found: Set<string>): Promise<void> {
+async function walk(
+  platform: Platform,
+  dir: string,
+  segments: Segment[],
+  i: number,
+  found: Set<string>,
+): Promise<void> {
   const segment = segments[i]!;
   const last = i === segments.length - 1;
 

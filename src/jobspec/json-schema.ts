@@ -20,7 +20,7 @@
  * ```
  */
 import { z } from "zod";
-import { CONTAINERS, Container, JobSpecSchema, PROXY_PROFILES } from "./schema.ts";
+import { Container, CONTAINERS, JobSpecSchema, PROXY_PROFILES } from "./schema.ts";
 import { TOKENS } from "./naming.ts";
 
 type Json = Record<string, unknown>;
@@ -48,7 +48,9 @@ export const FIELD_DESCRIPTIONS: Record<string, string> = {
   fps_explicit: "Output frame rate when fps_mode is explicit.",
   created_at: "When the JobSpec was made, ISO-8601 (2025-12-28T12:00:00Z). Informational.",
   resolved_tokens: "Reserved by the original format and never filled; ignored.",
-  proxy_profile: `A named FFmpeg profile that sets codec, container and resolution: ${Object.keys(PROXY_PROFILES).join(", ")}.`,
+  proxy_profile: `A named FFmpeg profile that sets codec, container and resolution: ${
+    Object.keys(PROXY_PROFILES).join(", ")
+  }.`,
   resolve_preset: "DaVinci Resolve only; proxx refuses a JobSpec that sets it. Leave out or null.",
   requires_resolve_edition: "DaVinci Resolve only; proxx refuses a JobSpec that sets it. Leave out or null.",
   lut_id: "LUTs are not supported yet; proxx refuses a JobSpec that sets it. Leave out or null.",

@@ -74,7 +74,10 @@ export async function checkJobSpecBytes(
   const unknown = Object.keys(record).filter((k) => !KNOWN_FIELDS.includes(k)).sort();
   if (unknown.length > 0) {
     const hints = unknown.map((k) => `'${k}'${didYouMean(k, KNOWN_FIELDS).replace(/^; /, " (").replace(/\?$/, "?)")}`);
-    issues.push({ path: "(root)", message: `unknown field(s): ${hints.join(", ")}; known fields: ${KNOWN_FIELDS.join(", ")}` });
+    issues.push({
+      path: "(root)",
+      message: `unknown field(s): ${hints.join(", ")}; known fields: ${KNOWN_FIELDS.join(", ")}`,
+    });
   }
   const missing = REQUIRED_FIELDS.filter((k) => record[k] === undefined);
   if (missing.length > 0) issues.push({ path: "(root)", message: `missing required field(s): ${missing.join(", ")}` });
@@ -116,7 +119,12 @@ export async function checkJobSpecBytes(
     const sources = Array.isArray(record.sources) && !flagged.has("sources")
       ? record.sources.map((s, i) => wellFormed(s, `sources[${i}]`))
       : [];
-    const found = await checkPathsOnDisk(platform, path.dirname(absolutePath), sources, wellFormed(record.output_directory, "output_directory"));
+    const found = await checkPathsOnDisk(
+      platform,
+      path.dirname(absolutePath),
+      sources,
+      wellFormed(record.output_directory, "output_directory"),
+    );
     return found.filter((i) => !flagged.has(i.path));
   }
 
@@ -142,7 +150,9 @@ function rulesOnValidFields(known: Record<string, unknown>, reported: Validation
     lenient.sources = Array.isArray(known.sources) ? known.sources.map((s) => (typeof s === "string" ? s : "")) : [];
   }
   if (typeof lenient.naming_template !== "string") lenient.naming_template = "{index}";
-  return checkRules(lenient as JobSpec).issues.filter((i) => !bad.has(i.path.split(/[.[]/)[0]) && !i.message.startsWith("is required (or set"));
+  return checkRules(lenient as JobSpec).issues.filter((i) =>
+    !bad.has(i.path.split(/[.[]/)[0]) && !i.message.startsWith("is required (or set")
+  );
 }
 
 function parseJson(bytes: Uint8Array): { value: unknown } | { error: string } {
@@ -189,7 +199,9 @@ function describeIssue(issue: ZodIssueLike, input: Record<string, unknown>): str
     const hint = typeof value === "string" ? didYouMean(value, options) : "";
     return `${shown} is not one of ${options.join(", ")}${hint}`;
   }
-  if (issue.code === "invalid_type" && !custom) return `must be ${article(issue.expected ?? "a valid value")}, got ${typeName(value)}`;
+  if (issue.code === "invalid_type" && !custom) {
+    return `must be ${article(issue.expected ?? "a valid value")}, got ${typeName(value)}`;
+  }
   return `${issue.message} (got ${shown})`;
 }
 
@@ -214,7 +226,7 @@ function nestedDeeperThan(value: unknown, limit: number): boolean {
   for (let visited = 0; stack.length > 0; visited++) {
     const [v, depth] = stack.pop()!;
     if (depth > limit || visited > 100_000) return true;
-    if (v && typeof v === "object") for (const child of Object.values(v)) stack.push([child, depth + 1]);
+    if (v && typeof v === "object") { for (const child of Object.values(v)) stack.push([child, depth + 1]); }
   }
   return false;
 }
@@ -233,7 +245,6 @@ function typeName(value: unknown): string {
 function pathlessPlatform(platform: Platform): Platform {
   return {
     ...platform,
-    stat: (_p: string) =>
-      Promise.resolve({ size: 1, mtimeMs: 0, isFile: true, isDirectory: true, isSymlink: false }),
+    stat: (_p: string) => Promise.resolve({ size: 1, mtimeMs: 0, isFile: true, isDirectory: true, isSymlink: false }),
   };
 }

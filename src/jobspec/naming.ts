@@ -49,7 +49,9 @@ const MAX_UNKNOWN_NAMED = 10;
 /** Problems with the template itself, independent of any source (empty list when fine). */
 export function templateProblems(template: string, sourceCount: number): string[] {
   if (template.length > MAX_TEMPLATE_CHARS) {
-    return [`is ${template.length} characters long; at most ${MAX_TEMPLATE_CHARS} (a proxy file name has to fit in 240 bytes)`];
+    return [
+      `is ${template.length} characters long; at most ${MAX_TEMPLATE_CHARS} (a proxy file name has to fit in 240 bytes)`,
+    ];
   }
   const problems: string[] = [];
   const unknown = new Set<string>();
@@ -68,7 +70,9 @@ export function templateProblems(template: string, sourceCount: number): string[
   }
   if (/[\0-\x1f]/.test(template)) problems.push("must not contain control characters");
   if (sourceCount > 1 && !template.includes("{index}") && !template.includes("{source_name}")) {
-    problems.push("must contain {index} or {source_name} when there is more than one source, or every clip gets the same name");
+    problems.push(
+      "must contain {index} or {source_name} when there is more than one source, or every clip gets the same name",
+    );
   }
   return problems;
 }

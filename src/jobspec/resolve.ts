@@ -151,14 +151,21 @@ export async function resolveJob(
     const output = path.join(outputDir, fileName);
     const where = `sources[${index}]`;
     if (name === "" || name === "." || name === ".." || path.dirname(output) !== outputDir) {
-      issues.push({ path: where, message: `naming_template gives the name '${fileName}', which is not a file inside output_directory` });
+      issues.push({
+        path: where,
+        message: `naming_template gives the name '${fileName}', which is not a file inside output_directory`,
+      });
       continue;
     }
     const nameBytes = new TextEncoder().encode(fileName).length;
     if (nameBytes > MAX_OUTPUT_NAME_BYTES) {
       issues.push({
         path: where,
-        message: `naming_template gives a ${nameBytes}-byte file name ('${fileName.slice(0, 40)}…'); at most ${MAX_OUTPUT_NAME_BYTES} bytes fit (file systems allow 255, and the temp name adds ${255 - MAX_OUTPUT_NAME_BYTES})`,
+        message: `naming_template gives a ${nameBytes}-byte file name ('${
+          fileName.slice(0, 40)
+        }…'); at most ${MAX_OUTPUT_NAME_BYTES} bytes fit (file systems allow 255, and the temp name adds ${
+          255 - MAX_OUTPUT_NAME_BYTES
+        })`,
       });
       continue;
     }
@@ -167,7 +174,8 @@ export async function resolveJob(
     if (earlier !== undefined) {
       issues.push({
         path: where,
-        message: `output name '${fileName}' collides with the output of sources[${earlier}] (names are compared ignoring case); add {index} or {source_name} to naming_template`,
+        message:
+          `output name '${fileName}' collides with the output of sources[${earlier}] (names are compared ignoring case); add {index} or {source_name} to naming_template`,
       });
     }
     seen.set(key, index);

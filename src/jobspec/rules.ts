@@ -45,15 +45,30 @@ export function checkRules(spec: JobSpec): { issues: ValidationIssue[]; settings
   if (spec.proxy_profile != null) {
     const name = spec.proxy_profile;
     if (name.endsWith("_resolve")) {
-      add("proxy_profile", `'${name}' needs DaVinci Resolve, which proxx does not drive; use an FFmpeg profile: ${Object.keys(PROXY_PROFILES).join(", ")}`);
+      add(
+        "proxy_profile",
+        `'${name}' needs DaVinci Resolve, which proxx does not drive; use an FFmpeg profile: ${
+          Object.keys(PROXY_PROFILES).join(", ")
+        }`,
+      );
     } else if (!(name in PROXY_PROFILES)) {
-      add("proxy_profile", `'${name}' is not a known profile; known: ${Object.keys(PROXY_PROFILES).join(", ")}${didYouMean(name, Object.keys(PROXY_PROFILES))}`);
+      add(
+        "proxy_profile",
+        `'${name}' is not a known profile; known: ${Object.keys(PROXY_PROFILES).join(", ")}${
+          didYouMean(name, Object.keys(PROXY_PROFILES))
+        }`,
+      );
     } else {
       const profile = PROXY_PROFILES[name as ProxyProfileName];
       for (const field of ["codec", "container", "resolution"] as const) {
         const given = spec[field];
         if (given != null && given !== profile[field]) {
-          add(field, `'${given}' contradicts proxy_profile '${name}', which sets ${field} '${profile[field]}'; remove one of them`);
+          add(
+            field,
+            `'${given}' contradicts proxy_profile '${name}', which sets ${field} '${
+              profile[field]
+            }'; remove one of them`,
+          );
         }
       }
       codec ??= profile.codec;
@@ -74,7 +89,9 @@ export function checkRules(spec: JobSpec): { issues: ValidationIssue[]; settings
     add("container", `'${container}' cannot carry ${codec}; use one of: ${allowed}.${hint}`);
   }
 
-  if (spec.resolve_preset != null) add("resolve_preset", "needs DaVinci Resolve, which proxx does not drive; remove it");
+  if (spec.resolve_preset != null) {
+    add("resolve_preset", "needs DaVinci Resolve, which proxx does not drive; remove it");
+  }
   if (spec.requires_resolve_edition != null) {
     add("requires_resolve_edition", "needs DaVinci Resolve, which proxx does not drive; remove it or set null");
   }

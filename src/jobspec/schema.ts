@@ -64,7 +64,7 @@ const PathString = z
 
 export const JobSpecSchema = z
   .object({
-    jobspec_version: z.literal("2.1", { message: "must be the string \"2.1\" (or left out)" }).optional(),
+    jobspec_version: z.literal("2.1", { message: 'must be the string "2.1" (or left out)' }).optional(),
     job_id: z
       .string()
       .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, {

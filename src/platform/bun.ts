@@ -41,7 +41,10 @@ export function bunPlatform(): Platform {
     },
     async appendFileDurable(path, data) {
       // O_NOFOLLOW: a link planted at the journal's name makes open fail instead of appending to its target.
-      const handle = await fs.open(path, fsConstants.O_CREAT | fsConstants.O_APPEND | fsConstants.O_WRONLY | fsConstants.O_NOFOLLOW);
+      const handle = await fs.open(
+        path,
+        fsConstants.O_CREAT | fsConstants.O_APPEND | fsConstants.O_WRONLY | fsConstants.O_NOFOLLOW,
+      );
       try {
         await handle.writeFile(data);
         await handle.sync();

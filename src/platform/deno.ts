@@ -40,7 +40,9 @@ export function denoPlatform(): Platform {
     async appendFileDurable(path, data) {
       // Deno.open has no O_NOFOLLOW: refuse a link seen just before opening (a narrow window).
       const info = await Deno.lstat(path).catch(() => null);
-      if (info?.isSymlink) throw Object.assign(new Error(`ELOOP: refusing to append through a symbolic link: ${path}`), { code: "ELOOP" });
+      if (info?.isSymlink) {
+        throw Object.assign(new Error(`ELOOP: refusing to append through a symbolic link: ${path}`), { code: "ELOOP" });
+      }
       const file = await Deno.open(path, { write: true, append: true, create: true });
       try {
         const bytes = new TextEncoder().encode(data);

@@ -51,7 +51,10 @@ export function inflightPath(folder: string, slot = 0): string {
   return joinPath(folder, inflightName(slot));
 }
 
-export type InflightRead = { kind: "none" } | { kind: "ok"; record: InflightRecord } | { kind: "corrupt"; reason: string };
+export type InflightRead = { kind: "none" } | { kind: "ok"; record: InflightRecord } | {
+  kind: "corrupt";
+  reason: string;
+};
 
 /** The record of one slot, or none. An unparseable record (cannot happen with atomic writes) is reported as `corrupt`. */
 export async function readInflight(platform: Platform, folder: string, slot = 0): Promise<InflightRead> {
@@ -85,7 +88,12 @@ export async function readAllInflight(
   return out;
 }
 
-export async function writeInflight(platform: Platform, folder: string, record: InflightRecord, slot = 0): Promise<void> {
+export async function writeInflight(
+  platform: Platform,
+  folder: string,
+  record: InflightRecord,
+  slot = 0,
+): Promise<void> {
   await platform.writeFileAtomic(inflightPath(folder, slot), JSON.stringify(record, null, 2) + "\n");
 }
 

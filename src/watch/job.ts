@@ -22,10 +22,19 @@ import type { Platform } from "../platform/types.ts";
 import type { EventSink } from "../engine/events.ts";
 import { isoUtc, JobResult } from "../engine/result.ts";
 import { Mutex } from "./mutex.ts";
-import { clearInflight, type InflightRecord, inflightPath, writeInflight } from "./inflight.ts";
+import { clearInflight, inflightPath, type InflightRecord, writeInflight } from "./inflight.ts";
 import { type Manifest, messageOf, withEntry, writeManifest } from "./manifest.ts";
 import type { ManifestJournal } from "./manifest-journal.ts";
-import { baseName, clashFreeName, FAILED_DIR, joinPath, MANIFEST_NAME, PROCESSED_DIR, resultNameFor, stemOf } from "./names.ts";
+import {
+  baseName,
+  clashFreeName,
+  FAILED_DIR,
+  joinPath,
+  MANIFEST_NAME,
+  PROCESSED_DIR,
+  resultNameFor,
+  stemOf,
+} from "./names.ts";
 
 /**
  * The engine contract: never throws on bad input; PARTIAL for invalid JobSpecs; INTERRUPTED
@@ -34,7 +43,12 @@ import { baseName, clashFreeName, FAILED_DIR, joinPath, MANIFEST_NAME, PROCESSED
  * works, its events are just not ordered.
  */
 /** `hooks.beforeSpawn` must be awaited before each FFmpeg starts (the engine's `beforeSpawn`). */
-export type RunJob = (jobspecPath: string, signal: AbortSignal, onEvent: EventSink, hooks?: JobHooks) => Promise<JobResult>;
+export type RunJob = (
+  jobspecPath: string,
+  signal: AbortSignal,
+  onEvent: EventSink,
+  hooks?: JobHooks,
+) => Promise<JobResult>;
 export interface JobHooks {
   beforeSpawn(tempPath: string): Promise<void>;
 }
@@ -100,7 +114,12 @@ export async function takeJob(
     pid: platform.pid,
   };
   // 1. in-flight: from here on a crash means "interrupted mid-run" to the next start.
-  await step(emit, jobspecPath, `write the in-flight record in ${folder}`, () => writeInflight(platform, folder, record, slot));
+  await step(
+    emit,
+    jobspecPath,
+    `write the in-flight record in ${folder}`,
+    () => writeInflight(platform, folder, record, slot),
+  );
   emit({ type: "job_taken", jobspec_path: jobspecPath });
 
   // FFmpeg outlives a kill -9 of the runner, and the next start must stop it before it re-runs
@@ -118,7 +137,10 @@ export async function takeJob(
   const jobEmit: EventSink = (event) => {
     if (event.type === "ffmpeg_started") {
       rewriteRecord({ ffmpeg_pid: event.pid, ffmpeg_temp_path: event.temp_path }).catch((error) =>
-        emit({ type: "warning", message: `could not note FFmpeg's pid in ${inflightPath(folder, slot)}: ${messageOf(error)}` })
+        emit({
+          type: "warning",
+          message: `could not note FFmpeg's pid in ${inflightPath(folder, slot)}: ${messageOf(error)}`,
+        })
       );
     }
     emit(event);
@@ -133,7 +155,9 @@ export async function takeJob(
       ctx,
       jobspecPath,
       startedAt,
-      `the job function returned an invalid JobResult (${check.error.issues[0]?.path.join(".")}: ${check.error.issues[0]?.message})`,
+      `the job function returned an invalid JobResult (${check.error.issues[0]?.path.join(".")}: ${
+        check.error.issues[0]?.message
+      })`,
     );
   } catch (error) {
     result = await runnerFailure(ctx, jobspecPath, startedAt, `the job function threw: ${messageOf(error)}`);
@@ -155,7 +179,9 @@ export async function takeJob(
     result = {
       ...result,
       final_status: "FAILED",
-      failure_reason: `job reported INTERRUPTED although no stop was requested${result.failure_reason ? `: ${result.failure_reason}` : ""}`,
+      failure_reason: `job reported INTERRUPTED although no stop was requested${
+        result.failure_reason ? `: ${result.failure_reason}` : ""
+      }`,
     };
   }
   await finishJob(ctx, jobspecPath, sha256, result, slot, emit);
@@ -175,20 +201,37 @@ export async function finishJob(
   const resultPath = resultPathFor(folder, jobspecPath);
   failpoint(platform, "before-result");
   // 3. result first: once it exists the job is never executed again (seed skip rule 1).
-  await step(emit, jobspecPath, `write the result file ${resultPath}`, () =>
-    platform.writeFileAtomic(resultPath, resultFileText(result, jobspecPath, platform.now())));
+  await step(
+    emit,
+    jobspecPath,
+    `write the result file ${resultPath}`,
+    () => platform.writeFileAtomic(resultPath, resultFileText(result, jobspecPath, platform.now())),
+  );
   failpoint(platform, "after-result");
   const movedTo = await ctx.bookkeeping.run(async () => {
     const dir = result.final_status === "COMPLETED" ? PROCESSED_DIR : FAILED_DIR;
-    const movedTo = await step(emit, jobspecPath, `move ${jobspecPath} into ${joinPath(folder, dir)}/`, () =>
-      moveJobSpec(ctx, jobspecPath, result.final_status));
+    const movedTo = await step(
+      emit,
+      jobspecPath,
+      `move ${jobspecPath} into ${joinPath(folder, dir)}/`,
+      () => moveJobSpec(ctx, jobspecPath, result.final_status),
+    );
     failpoint(platform, "after-move");
-    await step(emit, jobspecPath, `update ${joinPath(folder, MANIFEST_NAME)}`, () =>
-      recordInManifest(ctx, jobspecPath, sha256, result.final_status));
+    await step(
+      emit,
+      jobspecPath,
+      `update ${joinPath(folder, MANIFEST_NAME)}`,
+      () => recordInManifest(ctx, jobspecPath, sha256, result.final_status),
+    );
     return movedTo;
   });
   failpoint(platform, "after-manifest");
-  await step(emit, jobspecPath, `remove the in-flight record in ${folder}`, () => clearInflight(platform, folder, slot));
+  await step(
+    emit,
+    jobspecPath,
+    `remove the in-flight record in ${folder}`,
+    () => clearInflight(platform, folder, slot),
+  );
   count(ctx, result.final_status);
   emit({
     type: "job_result",
@@ -234,7 +277,12 @@ export async function moveJobSpec(ctx: RunnerContext, jobspecPath: string, statu
  * 5. make the manifest entry durable: appended to the journal (fsync'd), or an atomic
  * rewrite of the file without one. Skipped when an identical-hash entry is there.
  */
-export async function recordInManifest(ctx: RunnerContext, jobspecPath: string, sha256: string, status: string): Promise<void> {
+export async function recordInManifest(
+  ctx: RunnerContext,
+  jobspecPath: string,
+  sha256: string,
+  status: string,
+): Promise<void> {
   const existing = ctx.manifest.entries[jobspecPath];
   if (existing && existing.sha256 === sha256 && existing.result_status === status) return;
   const entry = { sha256, processed_at: isoUtc(ctx.platform.now()), result_status: status };
@@ -271,7 +319,12 @@ export async function runnerFailure(
     started_at: isoUtc(startedAtMs),
     completed_at: isoUtc(ended),
     duration_seconds: Math.round(ended - startedAtMs) / 1000,
-    _metadata: { jobspec_path: jobspecPath, result_written_at: null, trace_path: null, proxx_version: ctx.proxxVersion },
+    _metadata: {
+      jobspec_path: jobspecPath,
+      result_written_at: null,
+      trace_path: null,
+      proxx_version: ctx.proxxVersion,
+    },
   };
 }
 

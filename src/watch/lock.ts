@@ -57,7 +57,10 @@ export async function readLock(platform: Platform, folder: string): Promise<Lock
   return (await readLockRaw(platform, folder)).info;
 }
 
-async function readLockRaw(platform: Platform, folder: string): Promise<{ exists: boolean; text: string; info: LockInfo | null }> {
+async function readLockRaw(
+  platform: Platform,
+  folder: string,
+): Promise<{ exists: boolean; text: string; info: LockInfo | null }> {
   let text: string;
   try {
     if (!(await platform.stat(lockPath(folder)))) return { exists: false, text: "", info: null };
@@ -81,7 +84,11 @@ export function isLockLive(platform: Platform, folder: string, holder: LockInfo)
 }
 
 /** Take the folder lock or throw `LockHeldError`. */
-export async function acquireLock(platform: Platform, folder: string, onEvent: EventSink = () => {}): Promise<HeldLock> {
+export async function acquireLock(
+  platform: Platform,
+  folder: string,
+  onEvent: EventSink = () => {},
+): Promise<HeldLock> {
   const path = lockPath(folder);
   const info: LockInfo = { pid: platform.pid, host: platform.hostname(), started_at: isoUtc(platform.now()) };
   const text = JSON.stringify(info, null, 2) + "\n";
@@ -112,7 +119,7 @@ export async function acquireLock(platform: Platform, folder: string, onEvent: E
 
 function held(platform: Platform, folder: string, info: LockInfo, text: string): HeldLock {
   let set = heldByUs.get(platform);
-  if (!set) heldByUs.set(platform, (set = new Set()));
+  if (!set) heldByUs.set(platform, set = new Set());
   set.add(folder);
   let released = false;
   return {

@@ -53,7 +53,9 @@ export async function readManifest(platform: Platform, folder: string): Promise<
   const read = await readManifestFile(platform, folder);
   if (read.kind === "corrupt") return read;
   const journal = await applyJournal(platform, folder, read.manifest, read.kind === "ok" ? read.bytes : null);
-  return journal ? { kind: read.kind, manifest: journal.manifest, journal } : { kind: read.kind, manifest: read.manifest };
+  return journal
+    ? { kind: read.kind, manifest: journal.manifest, journal }
+    : { kind: read.kind, manifest: read.manifest };
 }
 
 /**
@@ -67,8 +69,19 @@ export async function foldJournal(platform: Platform, folder: string, onEvent?: 
   const { applied, skipped, stale } = read.journal;
   if (applied > 0) await writeManifest(platform, folder, read.manifest);
   await platform.remove(journalPath(folder));
-  if (skipped > 0) onEvent?.({ type: "warning", message: `${JOURNAL_NAME}: skipped ${skipped} unreadable line(s) (a write cut short by a crash); the in-flight record re-adds such an entry` });
-  if (stale) onEvent?.({ type: "warning", message: `${JOURNAL_NAME} belonged to an earlier ${MANIFEST_NAME} (its fold had finished); removed` });
+  if (skipped > 0) {
+    onEvent?.({
+      type: "warning",
+      message:
+        `${JOURNAL_NAME}: skipped ${skipped} unreadable line(s) (a write cut short by a crash); the in-flight record re-adds such an entry`,
+    });
+  }
+  if (stale) {
+    onEvent?.({
+      type: "warning",
+      message: `${JOURNAL_NAME} belonged to an earlier ${MANIFEST_NAME} (its fold had finished); removed`,
+    });
+  }
   return { kind: read.kind === "missing" && applied > 0 ? "ok" : read.kind, manifest: read.manifest };
 }
 
@@ -82,7 +95,12 @@ async function readManifestFile(
   // Not read through a link: the corrupt-manifest copy would put the target's bytes (any
   // file the runner can read) into the watch folder, and every rewrite replaces the link.
   if (entry.isSymlink) {
-    return { kind: "corrupt", manifest: emptyManifest(), reason: "is a symbolic link; proxx keeps its manifest as a regular file", link: true };
+    return {
+      kind: "corrupt",
+      manifest: emptyManifest(),
+      reason: "is a symbolic link; proxx keeps its manifest as a regular file",
+      link: true,
+    };
   }
   let text: string;
   let bytes: Uint8Array;
@@ -153,7 +171,12 @@ export async function loadManifestForRun(
 ): Promise<Manifest> {
   const read = await foldJournal(platform, folder, onEvent);
   if (read.kind !== "corrupt") return read.manifest;
-  const copyName = await clashFreeName(platform, folder, `${MANIFEST_NAME}.corrupt-${utcStamp(platform.now())}`, platform.now());
+  const copyName = await clashFreeName(
+    platform,
+    folder,
+    `${MANIFEST_NAME}.corrupt-${utcStamp(platform.now())}`,
+    platform.now(),
+  );
   let copied = "";
   try {
     if (read.link) {
@@ -161,7 +184,8 @@ export async function loadManifestForRun(
       await platform.rename(manifestPath(folder), joinPath(folder, copyName));
       onEvent({
         type: "warning",
-        message: `${MANIFEST_NAME} ${read.reason}: moved the link to ${copyName}; continuing with an empty manifest (result files still prevent re-runs)`,
+        message:
+          `${MANIFEST_NAME} ${read.reason}: moved the link to ${copyName}; continuing with an empty manifest (result files still prevent re-runs)`,
       });
       return read.manifest;
     }
@@ -169,7 +193,8 @@ export async function loadManifestForRun(
   } catch (error) {
     onEvent({
       type: "warning",
-      message: `corrupt ${MANIFEST_NAME} (${read.reason}) could not be copied aside to ${copyName} (${messageOf(error)}); ` +
+      message:
+        `corrupt ${MANIFEST_NAME} (${read.reason}) could not be copied aside to ${copyName} (${messageOf(error)}); ` +
         `not starting, so that it is not replaced: free space or move it away, then start again`,
     });
     throw error;
@@ -183,7 +208,8 @@ export async function loadManifestForRun(
   }
   onEvent({
     type: "warning",
-    message: `corrupt ${MANIFEST_NAME} (${read.reason})${copied}; continuing with an empty manifest (result files still prevent re-runs)`,
+    message:
+      `corrupt ${MANIFEST_NAME} (${read.reason})${copied}; continuing with an empty manifest (result files still prevent re-runs)`,
   });
   return read.manifest;
 }

@@ -58,7 +58,8 @@ export function isCandidateName(name: string): boolean {
  * the watch folder instead of the target's folder, and a relative link would dangle in
  * processed/. Copying the JobSpec in avoids all three.
  */
-export const SYMLINK_SKIP_REASON = "is a symbolic link; JobSpecs must be regular files (copy it into the folder instead of linking)";
+export const SYMLINK_SKIP_REASON =
+  "is a symbolic link; JobSpecs must be regular files (copy it into the folder instead of linking)";
 
 /** `YYYYmmddTHHMMSS` in UTC: the seed's clash suffix, also used for `.corrupt-<stamp>`. */
 export function utcStamp(epochMs: number): string {

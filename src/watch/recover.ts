@@ -21,7 +21,14 @@
 import type { DirEntry } from "../platform/types.ts";
 import { JobResult } from "../engine/result.ts";
 import { sha256Hex } from "./hash.ts";
-import { clearInflight, inflightName, inflightSlotOf, type InflightRecord, MAX_ATTEMPTS, readAllInflight } from "./inflight.ts";
+import {
+  clearInflight,
+  inflightName,
+  type InflightRecord,
+  inflightSlotOf,
+  MAX_ATTEMPTS,
+  readAllInflight,
+} from "./inflight.ts";
 import { finishJob, moveJobSpec, recordInManifest, resultPathFor, type RunnerContext, runnerFailure } from "./job.ts";
 import { messageOf } from "./manifest.ts";
 import { isResultName, joinPath, MANIFEST_NAME } from "./names.ts";
@@ -47,7 +54,9 @@ export async function recover(ctx: RunnerContext, entries?: DirEntry[]): Promise
     }
     const other = chosen.get(read.record.jobspec_path);
     if (other) {
-      const [keep, drop] = other.record.attempts >= read.record.attempts ? [other, { slot, record: read.record }] : [{ slot, record: read.record }, other];
+      const [keep, drop] = other.record.attempts >= read.record.attempts
+        ? [other, { slot, record: read.record }]
+        : [{ slot, record: read.record }, other];
       await clearInflight(platform, folder, drop.slot);
       chosen.set(read.record.jobspec_path, keep);
       changed = true;
@@ -87,13 +96,20 @@ async function recoverOne(ctx: RunnerContext, slot: number, rec: InflightRecord)
   const stat = await platform.stat(path);
   if (!stat || !stat.isFile) {
     await clearInflight(platform, folder, slot);
-    ctx.onEvent({ type: "warning", message: `interrupted job ${path} has no result and its JobSpec is gone; nothing to recover` });
+    ctx.onEvent({
+      type: "warning",
+      message: `interrupted job ${path} has no result and its JobSpec is gone; nothing to recover`,
+    });
     return true;
   }
   const sha = await sha256Hex(await platform.readFile(path));
   if (sha !== rec.sha256) {
     await clearInflight(platform, folder, slot);
-    ctx.onEvent({ type: "recovered", jobspec_path: path, action: "JobSpec changed since the interrupted run; it is treated as a new job" });
+    ctx.onEvent({
+      type: "recovered",
+      jobspec_path: path,
+      action: "JobSpec changed since the interrupted run; it is treated as a new job",
+    });
     return true;
   }
   if (rec.attempts >= MAX_ATTEMPTS) {
@@ -108,7 +124,11 @@ async function recoverOne(ctx: RunnerContext, slot: number, rec: InflightRecord)
     }
     await finishJob(ctx, path, sha, await runnerFailure(ctx, path, platform.now(), reason), slot);
     ctx.counts.recovered++;
-    ctx.onEvent({ type: "recovered", jobspec_path: path, action: `failed after ${rec.attempts} interruptions (poison job)` });
+    ctx.onEvent({
+      type: "recovered",
+      jobspec_path: path,
+      action: `failed after ${rec.attempts} interruptions (poison job)`,
+    });
     return true;
   }
   ctx.retries.set(path, { sha256: sha, attempts: rec.attempts, slot });
@@ -142,7 +162,11 @@ async function stopOrphanFfmpeg(ctx: RunnerContext, rec: InflightRecord): Promis
   if (!args || !args.some((a) => a === temp || a === `file:${temp}`)) {
     // On Linux no argv means gone or a zombie; elsewhere the OS was not asked.
     if (!args && platform.os !== "linux") {
-      ctx.onEvent({ type: "warning", message: `FFmpeg pid ${pid} of the killed runner may still be writing ${temp}; it could not be checked, so it was left alone` });
+      ctx.onEvent({
+        type: "warning",
+        message:
+          `FFmpeg pid ${pid} of the killed runner may still be writing ${temp}; it could not be checked, so it was left alone`,
+      });
     }
     return; // gone meanwhile, or the pid now belongs to another process
   }
@@ -154,7 +178,10 @@ async function stopOrphanFfmpeg(ctx: RunnerContext, rec: InflightRecord): Promis
   while (platform.isProcessAlive(pid) && (await platform.processArgs(pid)) && platform.monotonic() < deadline) {
     await platform.sleep(20);
   }
-  ctx.onEvent({ type: "warning", message: `stopped FFmpeg pid ${pid}, left running by the killed runner (it was writing ${temp})` });
+  ctx.onEvent({
+    type: "warning",
+    message: `stopped FFmpeg pid ${pid}, left running by the killed runner (it was writing ${temp})`,
+  });
 }
 
 /** A process whose argv has `arg`, from /proc (Linux); undefined elsewhere or when none. */
@@ -177,7 +204,9 @@ async function findByArg(ctx: RunnerContext, arg: string): Promise<number | unde
 /** Status recorded in an existing result file; an unreadable one counts as FAILED (it still blocks re-runs). */
 async function resultStatus(ctx: RunnerContext, resultPath: string): Promise<string> {
   try {
-    const status = JobResult.shape.final_status.safeParse(JSON.parse(await ctx.platform.readText(resultPath)).final_status);
+    const status = JobResult.shape.final_status.safeParse(
+      JSON.parse(await ctx.platform.readText(resultPath)).final_status,
+    );
     if (status.success) return status.data;
   } catch { /* fall through */ }
   return "FAILED";
@@ -192,7 +221,10 @@ async function removeOrphanTemps(ctx: RunnerContext, entries: DirEntry[]): Promi
     const m = /^(.*)\.tmp-\d+$/.exec(entry.name);
     if (!m) continue;
     const base = m[1]!;
-    if (base === MANIFEST_NAME || inflightSlotOf(base) !== null || isResultName(base) || base.startsWith(`${MANIFEST_NAME}.corrupt-`)) {
+    if (
+      base === MANIFEST_NAME || inflightSlotOf(base) !== null || isResultName(base) ||
+      base.startsWith(`${MANIFEST_NAME}.corrupt-`)
+    ) {
       await platform.remove(joinPath(folder, entry.name));
       removed = true;
     }

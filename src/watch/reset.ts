@@ -72,12 +72,19 @@ async function resetLocked(platform: Platform, folder: string, options: ResetOpt
   // cannot be undone by it (manifest-journal.ts).
   const manifestRead = await foldJournal(platform, folder, options.onEvent);
   const manifest = manifestRead.manifest;
-  const sub = async (dir: string) => (await listJson(platform, joinPath(folder, dir))).map((n) => ({ name: n, from: joinPath(joinPath(folder, dir), n) }));
+  const sub = async (dir: string) =>
+    (await listJson(platform, joinPath(folder, dir))).map((n) => ({
+      name: n,
+      from: joinPath(joinPath(folder, dir), n),
+    }));
   const processed = await sub(PROCESSED_DIR);
   const failed = await sub(FAILED_DIR);
-  const root = (await platform.list(folder)).filter((e) => e.isFile && isCandidateName(e.name)).map((e) => e.name).sort(compareNames);
+  const root = (await platform.list(folder)).filter((e) => e.isFile && isCandidateName(e.name)).map((e) => e.name).sort(
+    compareNames,
+  );
   const hasRecord = async (name: string) =>
-    Boolean(manifest.entries[joinPath(folder, name)]) || Boolean(await platform.stat(joinPath(folder, resultNameFor(name))));
+    Boolean(manifest.entries[joinPath(folder, name)]) ||
+    Boolean(await platform.stat(joinPath(folder, resultNameFor(name))));
 
   const targets: Target[] = [];
   const add = (name: string, from: string) => targets.push({ from, root: joinPath(folder, name) });

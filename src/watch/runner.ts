@@ -59,11 +59,20 @@ import { HashCache } from "./hash.ts";
 import { acquireLock } from "./lock.ts";
 import { loadManifestForRun, ManifestSerializer, messageOf, writeManifest } from "./manifest.ts";
 import { JOURNAL_NAME, ManifestJournal } from "./manifest-journal.ts";
-import { type RunJob, type RunnerContext, resultPathFor, takeJob } from "./job.ts";
+import { resultPathFor, type RunJob, type RunnerContext, takeJob } from "./job.ts";
 import { Mutex } from "./mutex.ts";
 import { OrderedLog } from "./ordered-log.ts";
 import { recover } from "./recover.ts";
-import { absoluteFolder, compareNames, FAILED_DIR, isCandidateName, joinPath, MANIFEST_NAME, PROCESSED_DIR, SYMLINK_SKIP_REASON } from "./names.ts";
+import {
+  absoluteFolder,
+  compareNames,
+  FAILED_DIR,
+  isCandidateName,
+  joinPath,
+  MANIFEST_NAME,
+  PROCESSED_DIR,
+  SYMLINK_SKIP_REASON,
+} from "./names.ts";
 import { SettleTracker } from "./settle.ts";
 
 export type { RunJob } from "./job.ts";
@@ -165,7 +174,11 @@ export async function runWatchFolder(platform: Platform, options: WatchOptions):
     bookkeeping: new Mutex(),
   };
   const serializer = new ManifestSerializer();
-  ctx.journal = new ManifestJournal(platform, folder, (manifest) => writeManifest(platform, folder, manifest, serializer));
+  ctx.journal = new ManifestJournal(
+    platform,
+    folder,
+    (manifest) => writeManifest(platform, folder, manifest, serializer),
+  );
   let stopError: unknown = null;
   try {
     await platform.mkdir(joinPath(folder, PROCESSED_DIR));
@@ -208,7 +221,11 @@ export async function runWatchFolder(platform: Platform, options: WatchOptions):
           await drain(state);
           break;
         }
-        await sleepAbortable(platform, Math.min(state.settlingWaitMs, Math.max(1, deadline - platform.monotonic())), ctx.signal);
+        await sleepAbortable(
+          platform,
+          Math.min(state.settlingWaitMs, Math.max(1, deadline - platform.monotonic())),
+          ctx.signal,
+        );
       }
     } else {
       while (!ctx.signal.aborted && !state.stopped) {
@@ -259,7 +276,11 @@ async function scan(state: ScanState, giveUp: boolean, listing: DirEntry[] | nul
     state.settlingWaitMs = null;
     // Symlinked JobSpecs are never taken (policy: docs/reliability.md), but said so once,
     // rather than silently ignored: the link, not its target, is what would be moved.
-    for (const e of entries.filter((e) => e.isSymlink && isCandidateName(e.name)).sort((a, b) => compareNames(a.name, b.name))) {
+    for (
+      const e of entries.filter((e) => e.isSymlink && isCandidateName(e.name)).sort((a, b) =>
+        compareNames(a.name, b.name)
+      )
+    ) {
       const path = joinPath(folder, e.name);
       const stat = await platform.lstat(path);
       if (!stat) continue;
@@ -335,7 +356,9 @@ async function flushJournal(ctx: RunnerContext): Promise<void> {
   } catch (error) {
     ctx.onEvent({
       type: "warning",
-      message: `could not update ${joinPath(ctx.folder, MANIFEST_NAME)} (${messageOf(error)}); its new entries are safe in ${JOURNAL_NAME}, which the next start folds in`,
+      message: `could not update ${joinPath(ctx.folder, MANIFEST_NAME)} (${
+        messageOf(error)
+      }); its new entries are safe in ${JOURNAL_NAME}, which the next start folds in`,
     });
     throw error;
   }
@@ -347,7 +370,11 @@ async function runOne(state: ScanState, path: string, emit: EventSink): Promise<
   if (verdict.kind === "settling") noteSettling(state, verdict.waitMs);
   if (verdict.kind === "gone") {
     // Removed or renamed between the scan and now: nothing ran, nothing to record.
-    emit({ type: "skip", jobspec_path: path, reason: "gone before it was taken (removed, renamed or replaced by a link); nothing ran" });
+    emit({
+      type: "skip",
+      jobspec_path: path,
+      reason: "gone before it was taken (removed, renamed or replaced by a link); nothing ran",
+    });
     return;
   }
   if (verdict.kind !== "pending") return;
@@ -436,7 +463,13 @@ async function classify(state: ScanState, path: string, giveUp: boolean, emit: E
   return { kind: "pending", sha256 };
 }
 
-function reportSkip(state: ScanState, path: string, stat: { size: number; mtimeMs: number }, reason: string, emit: EventSink): void {
+function reportSkip(
+  state: ScanState,
+  path: string,
+  stat: { size: number; mtimeMs: number },
+  reason: string,
+  emit: EventSink,
+): void {
   const key = `${stat.size}:${stat.mtimeMs}:${reason}`;
   if (state.reported.get(path) === key) return;
   state.reported.set(path, key);

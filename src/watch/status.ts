@@ -9,7 +9,16 @@ import { sha256Hex } from "./hash.ts";
 import { type InflightRecord, readAllInflight } from "./inflight.ts";
 import { isLockLive, type LockInfo, readLock } from "./lock.ts";
 import { readManifest } from "./manifest.ts";
-import { absoluteFolder, compareNames, FAILED_DIR, isCandidateName, joinPath, PROCESSED_DIR, resultNameFor, SYMLINK_SKIP_REASON } from "./names.ts";
+import {
+  absoluteFolder,
+  compareNames,
+  FAILED_DIR,
+  isCandidateName,
+  joinPath,
+  PROCESSED_DIR,
+  resultNameFor,
+  SYMLINK_SKIP_REASON,
+} from "./names.ts";
 
 export interface FolderStatus {
   folder: string;

@@ -18,7 +18,10 @@ export interface CliResult {
 }
 
 /** Run `proxx <args>` to completion. */
-export function proxx(args: string[], options: { cwd?: string; env?: Record<string, string>; timeoutMs?: number } = {}): CliResult {
+export function proxx(
+  args: string[],
+  options: { cwd?: string; env?: Record<string, string>; timeoutMs?: number } = {},
+): CliResult {
   const r = spawnSync(process.execPath, [MAIN, ...args], {
     cwd: options.cwd,
     env: { ...process.env, NO_COLOR: "1", ...options.env },

@@ -120,7 +120,10 @@ export class FakePlatform implements Platform {
   writeFile(path: string, data: string | Uint8Array, mtimeMs?: number): void {
     const p = this.resolve(path);
     this.mkdirSync(parentOf(p));
-    this.files.set(p, { data: typeof data === "string" ? enc.encode(data) : data.slice(), mtimeMs: mtimeMs ?? this.nowMs });
+    this.files.set(p, {
+      data: typeof data === "string" ? enc.encode(data) : data.slice(),
+      mtimeMs: mtimeMs ?? this.nowMs,
+    });
   }
 
   /** Append bytes, bumping mtime (a file "growing" while copied in). */
@@ -310,8 +313,12 @@ export class FakePlatform implements Platform {
     const prefix = d === "/" ? "/" : d + "/";
     const out: DirEntry[] = [];
     const direct = (k: string) => k.startsWith(prefix) && k !== d && !k.slice(prefix.length).includes("/");
-    for (const k of this.files.keys()) if (direct(k)) out.push({ name: k.slice(prefix.length), isFile: true, isDirectory: false, isSymlink: false });
-    for (const k of this.dirs.keys()) if (direct(k)) out.push({ name: k.slice(prefix.length), isFile: false, isDirectory: true, isSymlink: false });
+    for (const k of this.files.keys()) {
+      if (direct(k)) out.push({ name: k.slice(prefix.length), isFile: true, isDirectory: false, isSymlink: false });
+    }
+    for (const k of this.dirs.keys()) {
+      if (direct(k)) out.push({ name: k.slice(prefix.length), isFile: false, isDirectory: true, isSymlink: false });
+    }
     return out.sort((x, y) => (x.name < y.name ? 1 : x.name > y.name ? -1 : 0));
   }
 
@@ -412,7 +419,7 @@ export class FakePlatform implements Platform {
 
   onSignal(signal: SignalName, handler: () => void): () => void {
     let set = this.signalHandlers.get(signal);
-    if (!set) this.signalHandlers.set(signal, (set = new Set()));
+    if (!set) this.signalHandlers.set(signal, set = new Set());
     set.add(handler);
     return () => set!.delete(handler);
   }

@@ -22,11 +22,25 @@ export function makeClip(dir: string, name: string, options: ClipOptions = {}): 
   const { width = 320, height = 240, fps = 25, seconds = 0.5, audioChannels = [2, 1], sampleRate = 48000 } = options;
   const container = options.container ?? "mov";
   const out = join(dir, name);
-  const args = ["-hide_banner", "-v", "error", "-nostdin", "-y",
-    "-f", "lavfi", "-i", `testsrc2=size=${width}x${height}:rate=${fps}`];
+  const args = [
+    "-hide_banner",
+    "-v",
+    "error",
+    "-nostdin",
+    "-y",
+    "-f",
+    "lavfi",
+    "-i",
+    `testsrc2=size=${width}x${height}:rate=${fps}`,
+  ];
   audioChannels.forEach((channels, i) => {
     const layout = channels === 1 ? "mono" : channels === 2 ? "stereo" : `${channels}c`;
-    args.push("-f", "lavfi", "-i", `sine=frequency=${440 + 110 * i}:sample_rate=${sampleRate},aformat=channel_layouts=${layout}`);
+    args.push(
+      "-f",
+      "lavfi",
+      "-i",
+      `sine=frequency=${440 + 110 * i}:sample_rate=${sampleRate},aformat=channel_layouts=${layout}`,
+    );
   });
   args.push("-t", String(seconds), "-map", "0:v");
   audioChannels.forEach((_, i) => args.push("-map", `${i + 1}:a`));
@@ -43,7 +57,9 @@ export function makeClip(dir: string, name: string, options: ClipOptions = {}): 
 
 /** ffprobe as JSON, for assertions independent of the code under test. */
 export function ffprobeJson(file: string): any {
-  const r = spawnSync("ffprobe", ["-v", "error", "-print_format", "json", "-show_format", "-show_streams", file], { encoding: "utf8" });
+  const r = spawnSync("ffprobe", ["-v", "error", "-print_format", "json", "-show_format", "-show_streams", file], {
+    encoding: "utf8",
+  });
   if (r.status !== 0) throw new Error(`ffprobe ${file}: ${r.stderr}`);
   return JSON.parse(r.stdout);
 }

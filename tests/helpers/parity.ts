@@ -43,16 +43,20 @@ export function buildTemplate(dir: string): string {
   writeFileSync(join(t, "media", "corrupt.mov"), bytes);
 
   const spec = (over: Record<string, unknown>) =>
-    JSON.stringify({
-      sources: ["../media/clip_a.mov", "../media/clip_b.mov", "../media/clip_c.mov"],
-      output_directory: "../proxies",
-      codec: "prores_proxy",
-      container: "mov",
-      resolution: "half",
-      naming_template: "{source_name}_proxy_{index}",
-      created_at: "2025-12-28T12:00:00Z",
-      ...over,
-    }, null, 2);
+    JSON.stringify(
+      {
+        sources: ["../media/clip_a.mov", "../media/clip_b.mov", "../media/clip_c.mov"],
+        output_directory: "../proxies",
+        codec: "prores_proxy",
+        container: "mov",
+        resolution: "half",
+        naming_template: "{source_name}_proxy_{index}",
+        created_at: "2025-12-28T12:00:00Z",
+        ...over,
+      },
+      null,
+      2,
+    );
   mkdirSync(join(t, "run"));
   mkdirSync(join(t, "proxies"));
   mkdirSync(join(t, "proxies-run"));
@@ -107,7 +111,12 @@ export interface Outcome {
  * Run the scenario with `command` (e.g. ["bun", "src/main.ts"] or ["dist/proxx-linux-x64"])
  * in a fresh copy of `template` at `root`.
  */
-export function runScenario(command: string[], template: string, root: string, tools: { ffmpeg: string; ffprobe: string }): Outcome {
+export function runScenario(
+  command: string[],
+  template: string,
+  root: string,
+  tools: { ffmpeg: string; ffprobe: string },
+): Outcome {
   cpSync(template, root, { recursive: true });
   const spawnLog = join(root, "spawn.log");
   const env = { ...process.env, NO_COLOR: "1", PROXX_TEST_SPAWN_LOG: spawnLog };

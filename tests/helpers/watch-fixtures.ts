@@ -53,14 +53,20 @@ export function fakeJobs(platform: FakePlatform): FakeJobs {
       } catch (error) {
         return fakeResult("PARTIAL", "invalid", `unreadable JobSpec: ${(error as Error).message}`);
       }
-      if (!spec || typeof spec !== "object" || Array.isArray(spec)) return fakeResult("PARTIAL", "invalid", "JobSpec must be an object");
+      if (!spec || typeof spec !== "object" || Array.isArray(spec)) {
+        return fakeResult("PARTIAL", "invalid", "JobSpec must be an object");
+      }
       if (spec.throw) throw new Error(spec.throw);
       if (spec.bogus) return { nope: true } as unknown as JobResult;
       if (spec.hang) {
         while (!signal.aborted) await platform.sleep(100);
         return fakeResult("INTERRUPTED", spec.job_id ?? "job", "stopped");
       }
-      return fakeResult(spec.outcome ?? "COMPLETED", spec.job_id ?? "job", spec.outcome === "FAILED" ? "ffmpeg exited with code 1" : null);
+      return fakeResult(
+        spec.outcome ?? "COMPLETED",
+        spec.job_id ?? "job",
+        spec.outcome === "FAILED" ? "ffmpeg exited with code 1" : null,
+      );
     },
   };
   return jobs;

@@ -90,7 +90,10 @@ describe.skipIf(!present)(`compiled binary ${relative(REPO, BINARY)}`, () => {
   });
 
   test("results, manifest, layout and proxies equal the source run's, apart from timestamps and durations", () => {
-    if (JSON.stringify(comparable(fromBinary, join(dir, "binary"))) !== JSON.stringify(comparable(fromSource, join(dir, "source")))) {
+    if (
+      JSON.stringify(comparable(fromBinary, join(dir, "binary"))) !==
+        JSON.stringify(comparable(fromSource, join(dir, "source")))
+    ) {
       console.error(fromBinary.stderr);
     }
     expect(comparable(fromBinary, join(dir, "binary"))).toEqual(comparable(fromSource, join(dir, "source")));

@@ -23,7 +23,9 @@ function findDeno(): string | null {
 
 const DENO = findDeno();
 const inCI = (process.env.CI ?? "") !== "" && process.env.CI !== "false";
-if (!DENO && !inCI) console.warn("deno-parity: skipped, deno is not installed (scripts/setup installs it into .tools/)");
+if (!DENO && !inCI) {
+  console.warn("deno-parity: skipped, deno is not installed (scripts/setup installs it into .tools/)");
+}
 
 test("deno is installed in CI", () => {
   if (inCI) expect(DENO).not.toBeNull();
@@ -39,7 +41,12 @@ describe.skipIf(!DENO)("Deno and Bun give the same results", () => {
     const template = buildTemplate(dir);
     const tools = toolWrappers(dir);
     bun = runScenario([process.execPath, MAIN], template, join(dir, "bun"), tools);
-    deno = runScenario([DENO!, "run", "--allow-all", "--config", join(REPO, "deno.json"), MAIN], template, join(dir, "deno"), tools);
+    deno = runScenario(
+      [DENO!, "run", "--allow-all", "--config", join(REPO, "deno.json"), MAIN],
+      template,
+      join(dir, "deno"),
+      tools,
+    );
   }, 180_000);
   afterAll(() => {
     if (dir) rmSync(dir, { recursive: true, force: true });
@@ -50,7 +57,11 @@ describe.skipIf(!DENO)("Deno and Bun give the same results", () => {
     expect(deno.run.code).toBe(0);
     expect((deno.run.result as { final_status: string }).final_status).toBe("COMPLETED");
     expect(deno.watch.code).toBe(1);
-    expect(Object.keys(deno.results)).toEqual(["a_valid.result.json", "b_invalid.result.json", "c_failing.result.json"]);
+    expect(Object.keys(deno.results)).toEqual([
+      "a_valid.result.json",
+      "b_invalid.result.json",
+      "c_failing.result.json",
+    ]);
   });
 
   test("results, manifest, layout and proxies are equal apart from timestamps, durations and versions", () => {

@@ -17,7 +17,9 @@ test("with the installed FFmpeg every codec has its encoder and the exit code is
   expect(report.ffmpeg.version).toStartWith("ffmpeg version");
   expect(report.ffprobe.version).toStartWith("ffprobe version");
   expect(report.codecs.map((c: { codec: string }) => c.codec)).toEqual([...CODECS]);
-  for (const c of report.codecs) expect({ codec: c.codec, available: c.available }).toEqual({ codec: c.codec, available: true });
+  for (const c of report.codecs) {
+    expect({ codec: c.codec, available: c.available }).toEqual({ codec: c.codec, available: true });
+  }
   expect(report.platform.runtime).toStartWith("bun ");
   expect(report.problems).toEqual([]);
 });
@@ -54,10 +56,13 @@ esac
   expect(r.code).toBe(0);
   const report = JSON.parse(r.stdout);
   expect(report.ffmpeg.version).toBe("ffmpeg version 9.9-lite");
-  const byCodec = Object.fromEntries(report.codecs.map((c: { codec: string; available: boolean }) => [c.codec, c.available]));
+  const byCodec = Object.fromEntries(
+    report.codecs.map((c: { codec: string; available: boolean }) => [c.codec, c.available]),
+  );
   expect(byCodec.h264).toBe(true);
   expect(byCodec.vp9).toBe(false);
-  expect(report.problems.some((p: { problem: string; fatal: boolean }) => p.problem.includes("codec vp9") && !p.fatal)).toBe(true);
+  expect(report.problems.some((p: { problem: string; fatal: boolean }) => p.problem.includes("codec vp9") && !p.fatal))
+    .toBe(true);
   expect(report.audio.find((a: { container: string }) => a.container === "webm").available).toBe(false);
 });
 

@@ -30,7 +30,11 @@ afterAll(() => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-function job(sources: string[], settings: { codec: Codec; container: Container; resolution?: Resolution; fps?: number | null }, outDir = dir): ResolvedJob {
+function job(
+  sources: string[],
+  settings: { codec: Codec; container: Container; resolution?: Resolution; fps?: number | null },
+  outDir = dir,
+): ResolvedJob {
   const id = `job${++jobCounter}`;
   return {
     job_id: id,
@@ -113,8 +117,14 @@ describe("every codec in its allowed containers", () => {
   }, 30_000);
 
   test("dnxhr below 256x120 fails before FFmpeg runs", async () => {
-    const result = await executeJob(platform, job([src.main!], { codec: "dnxhr", container: "mxf", resolution: "quarter" }), opts());
-    expect(result.failure_reason).toBe("DNxHR needs a frame of at least 256x120, this output would be 80x60; use a larger resolution");
+    const result = await executeJob(
+      platform,
+      job([src.main!], { codec: "dnxhr", container: "mxf", resolution: "quarter" }),
+      opts(),
+    );
+    expect(result.failure_reason).toBe(
+      "DNxHR needs a frame of at least 256x120, this output would be 80x60; use a larger resolution",
+    );
   });
 
   test("dnxhd at an impossible size fails with a hint to dnxhr", async () => {
@@ -175,24 +185,35 @@ describe("failures", () => {
   });
 
   test("missing ffmpeg", async () => {
-    const result = await executeJob(platform, job([src.b!], { codec: "h264", container: "mp4" }), opts({ tools: { ffmpeg: null, ffprobe: tools.ffprobe } }));
+    const result = await executeJob(
+      platform,
+      job([src.b!], { codec: "h264", container: "mp4" }),
+      opts({ tools: { ffmpeg: null, ffprobe: tools.ffprobe } }),
+    );
     expect(result.final_status).toBe("FAILED");
     expect(result.failure_reason).toBe("FFmpeg not found. Install FFmpeg to use headless execution.");
   });
 
   test("timeout: hanging ffmpeg is stopped, reaped, partial removed", async () => {
     const pidFile = join(dir, "hang.pid");
-    const hang = fakeTool("hang-ffmpeg", `echo $$ > '${pidFile}'\nfor a; do last="$a"; done\necho junk > "\${last#file:}"\nexec sleep 100`);
+    const hang = fakeTool(
+      "hang-ffmpeg",
+      `echo $$ > '${pidFile}'\nfor a; do last="$a"; done\necho junk > "\${last#file:}"\nexec sleep 100`,
+    );
     const j = job([src.b!], { codec: "h264", container: "mp4" });
     const t0 = Date.now();
     const partialSeen: boolean[] = [];
-    const result = await executeJob(platform, j, opts({
-      tools: { ffmpeg: hang, ffprobe: tools.ffprobe },
-      timeoutSeconds: 0.5,
-      onEvent: (e) => {
-        if (e.type === "clip_started") setTimeout(() => partialSeen.push(partials().length === 1), 300);
-      },
-    }));
+    const result = await executeJob(
+      platform,
+      j,
+      opts({
+        tools: { ffmpeg: hang, ffprobe: tools.ffprobe },
+        timeoutSeconds: 0.5,
+        onEvent: (e) => {
+          if (e.type === "clip_started") setTimeout(() => partialSeen.push(partials().length === 1), 300);
+        },
+      }),
+    );
     expect(partialSeen).toEqual([true]);
     expect(Date.now() - t0).toBeLessThan(5000);
     expect(result.failure_reason).toBe("Execution timed out after 0.5 seconds");
@@ -207,14 +228,18 @@ describe("failures", () => {
     const controller = new AbortController();
     const j = job([src.b!, src.b!], { codec: "h264", container: "mp4" });
     const events: ProxxEvent[] = [];
-    const pending = executeJob(platform, j, opts({
-      tools: { ffmpeg: hang, ffprobe: tools.ffprobe },
-      signal: controller.signal,
-      onEvent: (e) => {
-        events.push(e);
-        if (e.type === "clip_started") setTimeout(() => controller.abort(), 100);
-      },
-    }));
+    const pending = executeJob(
+      platform,
+      j,
+      opts({
+        tools: { ffmpeg: hang, ffprobe: tools.ffprobe },
+        signal: controller.signal,
+        onEvent: (e) => {
+          events.push(e);
+          if (e.type === "clip_started") setTimeout(() => controller.abort(), 100);
+        },
+      }),
+    );
     const result = await pending;
     expect(result.final_status).toBe("INTERRUPTED");
     expect(result.failed_clips).toBe(0);
@@ -224,11 +249,19 @@ describe("failures", () => {
 
   test("exit code and empty output", async () => {
     const fail = fakeTool("fail-ffmpeg", "echo 'boom: Invalid codec parameters' >&2\nexit 3");
-    let result = await executeJob(platform, job([src.b!], { codec: "h264", container: "mp4" }), opts({ tools: { ffmpeg: fail, ffprobe: tools.ffprobe } }));
+    let result = await executeJob(
+      platform,
+      job([src.b!], { codec: "h264", container: "mp4" }),
+      opts({ tools: { ffmpeg: fail, ffprobe: tools.ffprobe } }),
+    );
     expect(result.failure_reason).toBe("FFmpeg exited with code 3");
     expect(result.clips[0]!.stderr_tail).toEqual(["boom: Invalid codec parameters"]);
     const quiet = fakeTool("quiet-ffmpeg", "exit 0");
-    result = await executeJob(platform, job([src.b!], { codec: "h264", container: "mp4" }), opts({ tools: { ffmpeg: quiet, ffprobe: tools.ffprobe } }));
+    result = await executeJob(
+      platform,
+      job([src.b!], { codec: "h264", container: "mp4" }),
+      opts({ tools: { ffmpeg: quiet, ffprobe: tools.ffprobe } }),
+    );
     expect(result.failure_reason).toBe("Output file does not exist or has zero size");
   });
 

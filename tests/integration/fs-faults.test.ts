@@ -72,11 +72,21 @@ function caseDir(): { root: string; watch: string; out: string } {
 }
 
 function spec(fields: Record<string, unknown>): string {
-  return JSON.stringify({ codec: "prores_proxy", container: "mov", resolution: "same", naming_template: "{source_name}_p", ...fields });
+  return JSON.stringify({
+    codec: "prores_proxy",
+    container: "mov",
+    resolution: "same",
+    naming_template: "{source_name}_p",
+    ...fields,
+  });
 }
 
 function osError(code: string, op: string, path: string): Error {
-  const text: Record<string, string> = { ENOSPC: "no space left on device", EROFS: "read-only file system", EACCES: "permission denied" };
+  const text: Record<string, string> = {
+    ENOSPC: "no space left on device",
+    EROFS: "read-only file system",
+    EACCES: "permission denied",
+  };
   return Object.assign(new Error(`${code}: ${text[code] ?? "error"}, ${op} '${path}'`), { code, path });
 }
 
@@ -95,18 +105,23 @@ async function watchOnce(watch: string, platform: Platform = real): Promise<Run>
     signal: new AbortController().signal,
     onEvent: (e) => events.push(e),
     proxxVersion: "test",
-    runJob: async (path, signal, onEvent) => (await runJobFile(platform, path, { tools, timeoutSeconds: 30, onEvent, signal })).result,
+    runJob: async (path, signal, onEvent) =>
+      (await runJobFile(platform, path, { tools, timeoutSeconds: 30, onEvent, signal })).result,
   });
   return { summary, events };
 }
 
-const resultOf = (watch: string, stem: string): JobResult => JSON.parse(readFileSync(join(watch, `${stem}.result.json`), "utf8"));
+const resultOf = (watch: string, stem: string): JobResult =>
+  JSON.parse(readFileSync(join(watch, `${stem}.result.json`), "utf8"));
 
 /** Where each JobSpec stem is now: "root", "processed", "failed" (nothing lost) or "missing". */
 function placeOf(watch: string, stem: string): string {
   if (existsSync(join(watch, `${stem}.json`))) return "root";
   for (const sub of ["processed", "failed"]) {
-    if (existsSync(join(watch, sub)) && readdirSync(join(watch, sub)).some((f) => f === `${stem}.json` || f.startsWith(`${stem}_`))) return sub;
+    if (
+      existsSync(join(watch, sub)) &&
+      readdirSync(join(watch, sub)).some((f) => f === `${stem}.json` || f.startsWith(`${stem}_`))
+    ) return sub;
   }
   return "missing";
 }
@@ -150,7 +165,9 @@ describe("output folder faults (real FFmpeg)", () => {
       if (isRoot && !hasSetpriv) return console.warn("skipped: running as root without setpriv");
       const { summary } = await watchOnce(watch, platform);
       expect(summary).toMatchObject({ processed: 2, completed: 1, failed: 1 });
-      expect(resultOf(watch, "a").failure_reason).toBe(`FFmpeg exited with code 1 (writing the output in ${out} failed: Permission denied)`);
+      expect(resultOf(watch, "a").failure_reason).toBe(
+        `FFmpeg exited with code 1 (writing the output in ${out} failed: Permission denied)`,
+      );
       expect(resultOf(watch, "a").clips[0]!.stderr_tail.join("\n")).toContain("Permission denied");
       expect(readdirSync(out)).toEqual([]);
       expect(isVerifiedProxy(join(other, "clip_p.mov"))).toBe(true);
@@ -169,13 +186,17 @@ describe("output folder faults (real FFmpeg)", () => {
     writeFileSync(join(watch, "b.json"), spec({ sources: [clip], output_directory: other }));
     const platform = wrap({
       spawn: (cmd, args, options) => {
-        if (cmd === tools.ffmpeg && args.at(-1)!.startsWith(`file:${out}/`)) rmSync(out, { recursive: true, force: true });
+        if (cmd === tools.ffmpeg && args.at(-1)!.startsWith(`file:${out}/`)) {
+          rmSync(out, { recursive: true, force: true });
+        }
         return real.spawn(cmd, args, options);
       },
     });
     const { summary } = await watchOnce(watch, platform);
     expect(summary).toMatchObject({ processed: 2, completed: 1, failed: 1 });
-    expect(resultOf(watch, "a").failure_reason).toBe(`FFmpeg exited with code 1 (the output folder ${out} no longer exists)`);
+    expect(resultOf(watch, "a").failure_reason).toBe(
+      `FFmpeg exited with code 1 (the output folder ${out} no longer exists)`,
+    );
     expect(existsSync(out)).toBe(false);
     expect(isVerifiedProxy(join(other, "clip_p.mov"))).toBe(true);
     expect([placeOf(watch, "a"), placeOf(watch, "b")]).toEqual(["failed", "processed"]);
@@ -188,7 +209,10 @@ describe("output folder faults (real FFmpeg)", () => {
     writeFileSync(join(watch, "a.json"), spec({ sources: [clip], output_directory: out }));
     const final = join(out, "clip_p.mov");
     const platform = wrap({
-      rename: (from, to) => (to === final ? Promise.reject(osError("EROFS", "rename", `${from}' -> '${to}`)) : real.rename(from, to)),
+      rename: (
+        from,
+        to,
+      ) => (to === final ? Promise.reject(osError("EROFS", "rename", `${from}' -> '${to}`)) : real.rename(from, to)),
     });
     await watchOnce(watch, platform);
     const reason = resultOf(watch, "a").failure_reason!;
@@ -207,7 +231,9 @@ describe("output folder faults (real FFmpeg)", () => {
         real.spawn(cmd, cmd === tools.ffmpeg ? [...args.slice(0, -1), "file:/dev/full"] : args, options),
     });
     await watchOnce(watch, platform);
-    expect(resultOf(watch, "a").failure_reason).toBe(`FFmpeg exited with code 1 (writing the output in ${out} failed: No space left on device)`);
+    expect(resultOf(watch, "a").failure_reason).toBe(
+      `FFmpeg exited with code 1 (writing the output in ${out} failed: No space left on device)`,
+    );
     expect(readdirSync(out)).toEqual([]);
     expect(placeOf(watch, "a")).toBe("failed");
     healthy(watch, out);
@@ -223,7 +249,10 @@ describe("output folder faults (real FFmpeg)", () => {
         if (cmd !== tools.ffmpeg) return real.spawn(cmd, args, options);
         const child = real.spawn("bash", ["-c", `ulimit -f 16; trap '' XFSZ; exec "$0" "$@"`, cmd, ...args], options);
         const partial = partialPathFor(join(out, "clip_p.mov"));
-        return { ...child, exited: child.exited.then((s) => ((partialSeen = existsSync(partial) ? lstatSync(partial).size : -1), s)) };
+        return {
+          ...child,
+          exited: child.exited.then((s) => ((partialSeen = existsSync(partial) ? lstatSync(partial).size : -1), s)),
+        };
       },
     });
     await watchOnce(watch, platform);
@@ -302,7 +331,9 @@ describe("planted symlinks are never written through", () => {
       },
     });
     for (const v of victims) expect(readFileSync(v, "utf8")).toBe("precious");
-    for (const f of ["a.result.json", "b.result.json", "processed_manifest.json"]) expect(lstatSync(join(watch, f)).isFile()).toBe(true);
+    for (const f of ["a.result.json", "b.result.json", "processed_manifest.json"]) {
+      expect(lstatSync(join(watch, f)).isFile()).toBe(true);
+    }
     expect(resultOf(watch, "a").final_status).toBe("PARTIAL");
     expect([placeOf(watch, "a"), placeOf(watch, "b")]).toEqual(["failed", "failed"]);
     healthy(watch, out);
@@ -328,7 +359,9 @@ describe("planted symlinks are never written through", () => {
     expect(readFileSync(victim, "utf8")).toBe("precious");
     expect(existsSync(join(watch, ".proxx.manifest-journal"))).toBe(false);
     expect([resultOf(watch, "a").final_status, resultOf(watch, "b").final_status]).toEqual(["PARTIAL", "PARTIAL"]);
-    expect(Object.keys(JSON.parse(readFileSync(join(watch, "processed_manifest.json"), "utf8")).entries).length).toBe(2);
+    expect(Object.keys(JSON.parse(readFileSync(join(watch, "processed_manifest.json"), "utf8")).entries).length).toBe(
+      2,
+    );
     healthy(watch, out);
   });
 
@@ -363,14 +396,17 @@ describe("planted symlinks are never written through", () => {
   test("the Deno adapter's writeFileAtomic does the same", () => {
     const { root } = caseDir();
     const script = join(root, "atomic.ts");
-    writeFileSync(script, `
+    writeFileSync(
+      script,
+      `
       import { denoPlatform } from ${JSON.stringify(join(import.meta.dir, "../../src/platform/deno.ts"))};
       const root = ${JSON.stringify(root)};
       await Deno.writeTextFile(root + "/victim", "precious");
       await Deno.symlink(root + "/victim", root + "/file.json.tmp-" + Deno.pid);
       await denoPlatform().writeFileAtomic(root + "/file.json", "new");
       console.log(JSON.stringify([await Deno.readTextFile(root + "/victim"), (await Deno.lstat(root + "/file.json")).isFile]));
-    `);
+    `,
+    );
     const r = spawnSync("deno", ["run", "-A", "--no-lock", script], { encoding: "utf8", timeout: 60_000 });
     expect(r.stderr).not.toContain("error");
     expect(JSON.parse(r.stdout.trim())).toEqual(["precious", true]);
@@ -379,14 +415,19 @@ describe("planted symlinks are never written through", () => {
   test("the adapter's writeFileAtomic removes its half-written temp file when the disk fills (EFBIG under a size limit)", () => {
     const { root } = caseDir();
     const script = join(root, "fill.ts");
-    writeFileSync(script, `
+    writeFileSync(
+      script,
+      `
       import { bunPlatform } from ${JSON.stringify(join(import.meta.dir, "../../src/platform/bun.ts"))};
       try {
         await bunPlatform().writeFileAtomic(${JSON.stringify(join(root, "big.json"))}, "x".repeat(200_000));
         console.log("written");
       } catch (e) { console.log(e.code); }
-    `);
-    const r = spawnSync("bash", ["-c", `ulimit -f 16; trap '' XFSZ; exec "$0" "$@"`, process.execPath, script], { encoding: "utf8" });
+    `,
+    );
+    const r = spawnSync("bash", ["-c", `ulimit -f 16; trap '' XFSZ; exec "$0" "$@"`, process.execPath, script], {
+      encoding: "utf8",
+    });
     expect(r.stdout.trim()).toBe("EFBIG");
     expect(readdirSync(root).filter((f) => f.startsWith("big.json"))).toEqual([]);
   });
@@ -401,7 +442,9 @@ describe("planted symlinks are never written through", () => {
     symlinkSync(join(watch, "c.result.json"), join(watch, "c.result.json"));
     const { summary, events } = await watchOnce(watch);
     expect(summary).toMatchObject({ processed: 0, skipped: 3 });
-    expect(events.filter((e) => e.type === "skip").map((e) => e.type === "skip" && e.reason)).toEqual(Array(3).fill("result file exists"));
+    expect(events.filter((e) => e.type === "skip").map((e) => e.type === "skip" && e.reason)).toEqual(
+      Array(3).fill("result file exists"),
+    );
     expect(readFileSync(victim, "utf8")).toBe("precious");
     expect(existsSync(join(root, "not-there"))).toBe(false);
     expect(["a", "b", "c"].map((s) => placeOf(watch, s))).toEqual(["root", "root", "root"]);
@@ -417,7 +460,9 @@ describe("planted symlinks are never written through", () => {
     expect((await folderStatus(real, watch)).manifest).toStartWith("corrupt: is a symbolic link");
     const { events } = await watchOnce(watch);
     const warning = events.find((e) => e.type === "warning");
-    expect(warning && warning.type === "warning" && warning.message).toMatch(/^processed_manifest\.json is a symbolic link.*: moved the link to processed_manifest\.json\.corrupt-\d{8}T\d{6}/);
+    expect(warning && warning.type === "warning" && warning.message).toMatch(
+      /^processed_manifest\.json is a symbolic link.*: moved the link to processed_manifest\.json\.corrupt-\d{8}T\d{6}/,
+    );
     expect(readFileSync(victim, "utf8")).toBe("secret");
     const aside = readdirSync(watch).filter((f) => f.startsWith("processed_manifest.json.corrupt-"));
     expect(aside.length).toBe(1);
@@ -452,7 +497,11 @@ describe("symlink policy: JobSpecs are not followed, sources are", () => {
     writeFileSync(join(watch, "a.json"), "{}");
     const { summary, events } = await watchOnce(watch);
     expect(summary).toMatchObject({ processed: 1, skipped: 1 });
-    expect(events).toContainEqual({ type: "skip", jobspec_path: join(watch, "linked.json"), reason: SYMLINK_SKIP_REASON });
+    expect(events).toContainEqual({
+      type: "skip",
+      jobspec_path: join(watch, "linked.json"),
+      reason: SYMLINK_SKIP_REASON,
+    });
     expect(lstatSync(join(watch, "linked.json")).isSymbolicLink()).toBe(true);
     expect(readFileSync(target, "utf8")).toBe(text);
     expect(existsSync(join(watch, "linked.result.json"))).toBe(false);
@@ -485,7 +534,11 @@ describe("symlink policy: JobSpecs are not followed, sources are", () => {
       },
     });
     expect(calls).toEqual([join(watch, "a.json")]);
-    expect(events.some((e) => e.type === "skip" && e.jobspec_path === join(watch, "b.json") && e.reason.startsWith("gone before it was taken"))).toBe(true);
+    expect(
+      events.some((e) =>
+        e.type === "skip" && e.jobspec_path === join(watch, "b.json") && e.reason.startsWith("gone before it was taken")
+      ),
+    ).toBe(true);
     expect(lstatSync(join(watch, "b.json")).isSymbolicLink()).toBe(true);
     expect(readFileSync(join(root, "elsewhere.json"), "utf8")).toBe("{}");
     healthy(watch, out);
@@ -507,15 +560,25 @@ describe("symlink policy: JobSpecs are not followed, sources are", () => {
     mkdirSync(media);
     copyFileSync(clip, join(out, "a.mov")); // the real media lives in the output folder...
     symlinkSync(join(out, "a.mov"), join(media, "a.mov")); // ...and the JobSpec names it through a link
-    writeFileSync(join(root, "job.json"), spec({ sources: ["media/a.mov"], output_directory: "out", naming_template: "{source_name}" }));
+    writeFileSync(
+      join(root, "job.json"),
+      spec({ sources: ["media/a.mov"], output_directory: "out", naming_template: "{source_name}" }),
+    );
     const linkedSource = await loadJobSpec(real, join(root, "job.json"), { startedAtMs: 0 });
-    expect(!linkedSource.ok && linkedSource.issues.map((i) => i.message)).toEqual([`output '${join(out, "a.mov")}' would overwrite sources[0]`]);
+    expect(!linkedSource.ok && linkedSource.issues.map((i) => i.message)).toEqual([
+      `output '${join(out, "a.mov")}' would overwrite sources[0]`,
+    ]);
 
     symlinkSync(media, join(root, "out-link")); // output folder is a link to the source's folder
     copyFileSync(clip, join(media, "b.mov"));
-    writeFileSync(join(root, "job2.json"), spec({ sources: ["media/b.mov"], output_directory: "out-link", naming_template: "{source_name}" }));
+    writeFileSync(
+      join(root, "job2.json"),
+      spec({ sources: ["media/b.mov"], output_directory: "out-link", naming_template: "{source_name}" }),
+    );
     const linkedFolder = await loadJobSpec(real, join(root, "job2.json"), { startedAtMs: 0 });
-    expect(!linkedFolder.ok && linkedFolder.issues.map((i) => i.message)).toEqual([`output '${join(root, "out-link", "b.mov")}' would overwrite sources[0]`]);
+    expect(!linkedFolder.ok && linkedFolder.issues.map((i) => i.message)).toEqual([
+      `output '${join(root, "out-link", "b.mov")}' would overwrite sources[0]`,
+    ]);
     const before = readFileSync(clip);
     expect(readFileSync(join(out, "a.mov")).equals(before)).toBe(true);
   });
@@ -528,13 +591,23 @@ describe("names cannot inject FFmpeg options or escape the output folder", () =>
     mkdirSync(media);
     copyFileSync(clip, join(media, "-y.mov"));
     copyFileSync(clip, join(media, "-i evil.mov"));
-    writeFileSync(join(root, "job.json"), spec({ sources: ["media/-y.mov", "media/-i evil.mov"], output_directory: "out", naming_template: "{source_name}" }));
+    writeFileSync(
+      join(root, "job.json"),
+      spec({
+        sources: ["media/-y.mov", "media/-i evil.mov"],
+        output_directory: "out",
+        naming_template: "{source_name}",
+      }),
+    );
     const before = readdirSync(root).sort();
     const r = proxx(["run", "job.json", "--json"], { cwd: root });
     expect(r.code).toBe(0);
     const result = JSON.parse(r.stdout);
     expect(result.final_status).toBe("COMPLETED");
-    expect(result.clips.map((c: { resolved_output_path: string }) => c.resolved_output_path)).toEqual([join(out, "-y.mov"), join(out, "-i evil.mov")]);
+    expect(result.clips.map((c: { resolved_output_path: string }) => c.resolved_output_path)).toEqual([
+      join(out, "-y.mov"),
+      join(out, "-i evil.mov"),
+    ]);
     // The source is passed as file:<absolute path>, so "-y" / "-i" are never options.
     expect(result.clips[0].ffmpeg_command).toContain(`file:${join(media, "-y.mov")}`);
     for (const name of ["-y.mov", "-i evil.mov"]) expect(isVerifiedProxy(join(out, name))).toBe(true);
@@ -559,12 +632,25 @@ describe("names cannot inject FFmpeg options or escape the output folder", () =>
       expect(loaded.ok ? "accepted" : loaded.issues.map((i) => i.message).join("; ")).toContain(message);
     }
     // A source named "..mov" gives the token value ".": refused (conservatively), never a path.
-    writeFileSync(join(root, "t.json"), spec({ sources: ["..mov"], output_directory: "out", naming_template: "{source_name}" }));
+    writeFileSync(
+      join(root, "t.json"),
+      spec({ sources: ["..mov"], output_directory: "out", naming_template: "{source_name}" }),
+    );
     const loaded = await loadJobSpec(real, join(root, "t.json"), { startedAtMs: 0 });
-    expect(!loaded.ok && loaded.issues[0]!.message).toBe("naming_template gives the name '..mov', which is not a file inside output_directory");
+    expect(!loaded.ok && loaded.issues[0]!.message).toBe(
+      "naming_template gives the name '..mov', which is not a file inside output_directory",
+    );
     // A source named like an option, in a token: a plain name inside the folder.
     copyFileSync(clip, join(root, "--help.mov"));
-    writeFileSync(join(root, "t.json"), spec({ sources: ["--help.mov"], output_directory: "out", naming_template: "{source_name}_{job_id}", job_id: "x" }));
+    writeFileSync(
+      join(root, "t.json"),
+      spec({
+        sources: ["--help.mov"],
+        output_directory: "out",
+        naming_template: "{source_name}_{job_id}",
+        job_id: "x",
+      }),
+    );
     const dashed = await loadJobSpec(real, join(root, "t.json"), { startedAtMs: 0 });
     expect(dashed.ok && dashed.job.clips[0]!.output_path).toBe(join(out, "--help_x.mov"));
   });
@@ -578,13 +664,17 @@ describe("the CLI stops with exit code 4 and names the file when the watch folde
     let stderr = "";
     const platform = wrap({
       writeFileAtomic: (path, data) =>
-        path.endsWith("a.result.json") ? Promise.reject(osError("ENOSPC", "open", `${path}.tmp-${real.pid}`)) : real.writeFileAtomic(path, data),
+        path.endsWith("a.result.json")
+          ? Promise.reject(osError("ENOSPC", "open", `${path}.tmp-${real.pid}`))
+          : real.writeFileAtomic(path, data),
       writeStdout: (t) => void (stdout += t),
       writeStderr: (t) => void (stderr += t),
     });
     const code = await main(platform, ["watch", watch, "--once", "--settle-seconds", "0", "--json"]);
     expect(code).toBe(4);
-    expect(stderr).toContain(`proxx watch: error: ENOSPC: no space left on device, open '${join(watch, "a.result.json")}.tmp-`);
+    expect(stderr).toContain(
+      `proxx watch: error: ENOSPC: no space left on device, open '${join(watch, "a.result.json")}.tmp-`,
+    );
     const warning = stdout.split("\n").filter(Boolean).map((l) => JSON.parse(l)).find((e) => e.type === "warning");
     expect(warning.message).toContain(`could not write the result file ${join(watch, "a.result.json")}`);
     expect(placeOf(watch, "a")).toBe("root");

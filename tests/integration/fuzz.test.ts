@@ -35,7 +35,13 @@ function sandboxRoot(): string | undefined {
 
 test(`fuzz: ${COUNT} hostile JobSpecs through validate and one watch folder (seed ${SEED})`, async () => {
   const log: string[] = [];
-  const report = await runFuzz({ count: COUNT, seed: SEED, cliSample: 100, tmpRoot: sandboxRoot(), log: (line) => log.push(line) });
+  const report = await runFuzz({
+    count: COUNT,
+    seed: SEED,
+    cliSample: 100,
+    tmpRoot: sandboxRoot(),
+    log: (line) => log.push(line),
+  });
 
   const kinds = Object.keys(report.byMutation);
   const results = Object.entries(report.results).map(([k, v]) => `${k} ${v}`).join(", ");
@@ -44,7 +50,9 @@ test(`fuzz: ${COUNT} hostile JobSpecs through validate and one watch folder (see
     `fuzz CI: seed ${report.seed}: tried ${report.cases} JobSpecs (${report.valid} valid, ${report.invalid} invalid, ` +
       `${kinds.length} mutation kinds), ${report.cliChecked} also through the real CLI; results ${results}; ` +
       `${held ? "held" : "BROKEN"}: ${report.violations.length} violations, ${report.lost} lost, ` +
-      `runner ${report.runnerCrashed ? "CRASHED" : "never crashed"}, slowest validation ${report.slowestValidationMs} ms; ` +
+      `runner ${
+        report.runnerCrashed ? "CRASHED" : "never crashed"
+      }, slowest validation ${report.slowestValidationMs} ms; ` +
       `${report.seconds} s (runner ${report.runnerSeconds} s)`,
   );
   if (!held) console.log(log.join("\n"));

@@ -12,7 +12,17 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { spawn, spawnSync } from "node:child_process";
-import { copyFileSync, chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { bunPlatform } from "../../src/platform/bun.ts";
@@ -33,7 +43,17 @@ let fakeFfprobe = "";
 let realFfmpeg = "";
 let realFfprobe = "";
 
-const SCENARIOS = ["hang", "ignore-term", "segv", "exit0-nooutput", "zero-byte", "garbage", "flood", "bad-progress", "duration"] as const;
+const SCENARIOS = [
+  "hang",
+  "ignore-term",
+  "segv",
+  "exit0-nooutput",
+  "zero-byte",
+  "garbage",
+  "flood",
+  "bad-progress",
+  "duration",
+] as const;
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "proxx-hostile-"));
@@ -46,12 +66,17 @@ beforeAll(async () => {
   // Unique names, so `ps` finds exactly the processes of this run.
   fakeFfmpeg = join(dir, `${token}-ffmpeg`);
   fakeFfprobe = join(dir, `${token}-ffprobe`);
-  for (const [from, to, envName, real] of [
-    ["hostile-ffmpeg.sh", fakeFfmpeg, "PROXX_REAL_FFMPEG", realFfmpeg],
-    ["hostile-ffprobe.sh", fakeFfprobe, "PROXX_REAL_FFPROBE", realFfprobe],
-  ] as const) {
+  for (
+    const [from, to, envName, real] of [
+      ["hostile-ffmpeg.sh", fakeFfmpeg, "PROXX_REAL_FFMPEG", realFfmpeg],
+      ["hostile-ffprobe.sh", fakeFfprobe, "PROXX_REAL_FFPROBE", realFfprobe],
+    ] as const
+  ) {
     // The wrapper keeps the unique name in argv[0] of the bash process (`exec -a`), and pins the real tool.
-    writeFileSync(to, `#!/bin/bash\nexport ${envName}='${real}'\nexec -a '${to}' /bin/bash '${join(FAKES, from)}' "$@"\n`);
+    writeFileSync(
+      to,
+      `#!/bin/bash\nexport ${envName}='${real}'\nexec -a '${to}' /bin/bash '${join(FAKES, from)}' "$@"\n`,
+    );
     chmodSync(to, 0o755);
   }
 });
@@ -109,10 +134,14 @@ const result = (watch: string, stem: string) => JSON.parse(readFileSync(join(wat
 const ROUNDS = Math.max(1, Number(process.env.PROXX_HOSTILE_ROUNDS ?? 1));
 
 describe("hostile FFmpeg, in-process runner (grace 200 ms, timeout 0.6 s)", () => {
-  test(`every misbehaviour ends with its exact reason, is reaped, and the runner goes on (${ROUNDS} round(s))`, async () => {
-    for (let round = 0; round < ROUNDS; round++) await hostileRound(round);
-    if (ROUNDS > 1) console.log(`hostile soak: ${ROUNDS} rounds × 11 jobs, every reason exact, nothing left behind`);
-  }, 60_000 * ROUNDS);
+  test(
+    `every misbehaviour ends with its exact reason, is reaped, and the runner goes on (${ROUNDS} round(s))`,
+    async () => {
+      for (let round = 0; round < ROUNDS; round++) await hostileRound(round);
+      if (ROUNDS > 1) console.log(`hostile soak: ${ROUNDS} rounds × 11 jobs, every reason exact, nothing left behind`);
+    },
+    60_000 * ROUNDS,
+  );
 
   async function hostileRound(round: number): Promise<void> {
     const jobs: [string, string][] = [
@@ -130,7 +159,10 @@ describe("hostile FFmpeg, in-process runner (grace 200 ms, timeout 0.6 s)", () =
     ];
     const { watch, out } = setupFolder(`inproc-${round}`, jobs);
     // Same source for both ok jobs: give the second its own output name.
-    writeFileSync(join(watch, "11-ok.json"), jobspec("11-ok.json", "ok").replace("{source_name}_proxy", "{source_name}_again"));
+    writeFileSync(
+      join(watch, "11-ok.json"),
+      jobspec("11-ok.json", "ok").replace("{source_name}_proxy", "{source_name}_again"),
+    );
     const timings: Record<string, number> = {};
     let t0 = 0;
     const started = performance.now();
@@ -191,7 +223,9 @@ describe("hostile FFmpeg, in-process runner (grace 200 ms, timeout 0.6 s)", () =
     expect(tail.at(-1)).toBe("flood-end: conversion failed");
     expect(Math.max(...tail.map((l) => l.length))).toBeLessThanOrEqual(2000);
     for (const s of readdirSync(watch).filter((n) => n.endsWith(".result.json"))) {
-      for (const c of JSON.parse(readFileSync(join(watch, s), "utf8")).clips) expect(c.stderr_tail.length).toBeLessThanOrEqual(20);
+      for (const c of JSON.parse(readFileSync(join(watch, s), "utf8")).clips) {
+        expect(c.stderr_tail.length).toBeLessThanOrEqual(20);
+      }
     }
     // Escalation timing: hang ends after q-grace + SIGTERM; ignore-term needs a further grace + SIGKILL.
     expect(timings["01-hang.json"]!).toBeGreaterThanOrEqual(600 + 200);
@@ -202,7 +236,11 @@ describe("hostile FFmpeg, in-process runner (grace 200 ms, timeout 0.6 s)", () =
     await Bun.sleep(150); // the orphaned `sleep 0.05` of a killed loop may still be exiting
     expect(leftovers()).toEqual([]);
     expect(zombieChildren()).toEqual([]);
-    console.log(`hostile (in-process) round ${round + 1}: 11 jobs in ${(total / 1000).toFixed(1)} s; per job ms ${JSON.stringify(Object.fromEntries(Object.entries(timings).map(([k, v]) => [k, Math.round(v)])))}`);
+    console.log(
+      `hostile (in-process) round ${round + 1}: 11 jobs in ${(total / 1000).toFixed(1)} s; per job ms ${
+        JSON.stringify(Object.fromEntries(Object.entries(timings).map(([k, v]) => [k, Math.round(v)])))
+      }`,
+    );
   }
 
   test("FFmpeg missing: the clear not-found reason, and the runner goes on", async () => {
@@ -215,7 +253,12 @@ describe("hostile FFmpeg, in-process runner (grace 200 ms, timeout 0.6 s)", () =
       runJob: async (path, signal) => {
         const loaded = await loadJobSpec(platform, path, { startedAtMs: Date.now() });
         if (!loaded.ok) throw new Error("unexpected invalid");
-        return executeJob(platform, loaded.job, { tools: { ffmpeg: null, ffprobe: realFfprobe }, timeoutSeconds: 5, signal, proxxVersion: "test" });
+        return executeJob(platform, loaded.job, {
+          tools: { ffmpeg: null, ffprobe: realFfprobe },
+          timeoutSeconds: 5,
+          signal,
+          proxxVersion: "test",
+        });
       },
     });
     expect(summary.failed).toBe(1);
@@ -224,10 +267,16 @@ describe("hostile FFmpeg, in-process runner (grace 200 ms, timeout 0.6 s)", () =
 });
 
 /** Run the real CLI; sample VmHWM from /proc while it runs. */
-function cliRun(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string; hwmKb: number; ms: number }> {
+function cliRun(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number | null; stdout: string; stderr: string; hwmKb: number; ms: number }> {
   return new Promise((resolve) => {
     const t0 = performance.now();
-    const child = spawn(process.execPath, [join(ROOT, "src", "main.ts"), ...args], { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...env } });
+    const child = spawn(process.execPath, [join(ROOT, "src", "main.ts"), ...args], {
+      stdio: ["ignore", "pipe", "pipe"],
+      env: { ...process.env, ...env },
+    });
     let stdout = "";
     let stderr = "";
     let hwmKb = 0;
@@ -249,44 +298,74 @@ function cliRun(args: string[], env: Record<string, string> = {}): Promise<{ cod
 }
 
 describe("hostile FFmpeg through the real CLI", () => {
-  test("50 MB and 200 MB of stderr: the runner's peak RSS (VmHWM) does not grow with it, the tail is 20 lines, the next job runs", async () => {
-    const base = setupFolder("cli-base", [["1-ok.json", "ok"]]);
-    const flood = setupFolder("cli-flood", [["1-flood.json", "flood"], ["2-ok.json", "ok"]]);
-    const big = setupFolder("cli-flood-big", [["1-flood.json", "flood"]]);
-    const common = ["--once", "--settle-seconds", "0", "--json", "--ffmpeg", fakeFfmpeg, "--ffprobe", fakeFfprobe];
-    const baseline = await cliRun(["watch", base.watch, ...common]);
-    const flooded = await cliRun(["watch", flood.watch, ...common], { PROXX_FLOOD_BYTES: String(50_000_000) });
-    const flooded4x = await cliRun(["watch", big.watch, ...common], { PROXX_FLOOD_BYTES: String(200_000_000) });
-    expect(baseline.code).toBe(0);
-    expect(flooded.code).toBe(1); // a job failed
-    const events = flooded.stdout.trim().split("\n").map((l) => JSON.parse(l));
-    const results = events.filter((e) => e.type === "job_result");
-    expect(results.map((e) => [e.jobspec_path.split("/").pop(), e.final_status])).toEqual([["1-flood.json", "FAILED"], ["2-ok.json", "COMPLETED"]]);
-    expect(results[0].failure_reason).toBe("FFmpeg exited with code 1");
-    expect(result(flood.watch, "1-flood").clips[0].stderr_tail.length).toBeLessThanOrEqual(20);
-    expect(result(big.watch, "1-flood").clips[0].stderr_tail.length).toBeLessThanOrEqual(20);
-    const mb = (kb: number) => kb / 1024;
-    const growth = mb(flooded.hwmKb - baseline.hwmKb);
-    const growth4x = mb(flooded4x.hwmKb - baseline.hwmKb);
-    console.log(`hostile (CLI): VmHWM baseline ${mb(baseline.hwmKb).toFixed(0)} MB; 50 MB stderr flood ${mb(flooded.hwmKb).toFixed(0)} MB ` +
-      `(+${growth.toFixed(0)}); 200 MB flood ${mb(flooded4x.hwmKb).toFixed(0)} MB (+${growth4x.toFixed(0)}); ${Math.round(flooded4x.ms)} ms`);
-    expect(baseline.hwmKb).toBeGreaterThan(0);
-    // Keeping the stream would cost at least its size (twice that as JS UTF-16 strings).
-    // What we see instead is garbage-collector slack, the same for 50 and 200 MB.
-    expect(growth).toBeLessThan(48);
-    expect(growth4x).toBeLessThan(64);
-    expect(leftovers()).toEqual([]);
-  }, 60_000);
+  test(
+    "50 MB and 200 MB of stderr: the runner's peak RSS (VmHWM) does not grow with it, the tail is 20 lines, the next job runs",
+    async () => {
+      const base = setupFolder("cli-base", [["1-ok.json", "ok"]]);
+      const flood = setupFolder("cli-flood", [["1-flood.json", "flood"], ["2-ok.json", "ok"]]);
+      const big = setupFolder("cli-flood-big", [["1-flood.json", "flood"]]);
+      const common = ["--once", "--settle-seconds", "0", "--json", "--ffmpeg", fakeFfmpeg, "--ffprobe", fakeFfprobe];
+      const baseline = await cliRun(["watch", base.watch, ...common]);
+      const flooded = await cliRun(["watch", flood.watch, ...common], { PROXX_FLOOD_BYTES: String(50_000_000) });
+      const flooded4x = await cliRun(["watch", big.watch, ...common], { PROXX_FLOOD_BYTES: String(200_000_000) });
+      expect(baseline.code).toBe(0);
+      expect(flooded.code).toBe(1); // a job failed
+      const events = flooded.stdout.trim().split("\n").map((l) => JSON.parse(l));
+      const results = events.filter((e) => e.type === "job_result");
+      expect(results.map((e) => [e.jobspec_path.split("/").pop(), e.final_status])).toEqual([
+        ["1-flood.json", "FAILED"],
+        ["2-ok.json", "COMPLETED"],
+      ]);
+      expect(results[0].failure_reason).toBe("FFmpeg exited with code 1");
+      expect(result(flood.watch, "1-flood").clips[0].stderr_tail.length).toBeLessThanOrEqual(20);
+      expect(result(big.watch, "1-flood").clips[0].stderr_tail.length).toBeLessThanOrEqual(20);
+      const mb = (kb: number) => kb / 1024;
+      const growth = mb(flooded.hwmKb - baseline.hwmKb);
+      const growth4x = mb(flooded4x.hwmKb - baseline.hwmKb);
+      console.log(
+        `hostile (CLI): VmHWM baseline ${mb(baseline.hwmKb).toFixed(0)} MB; 50 MB stderr flood ${
+          mb(flooded.hwmKb).toFixed(0)
+        } MB ` +
+          `(+${growth.toFixed(0)}); 200 MB flood ${mb(flooded4x.hwmKb).toFixed(0)} MB (+${growth4x.toFixed(0)}); ${
+            Math.round(flooded4x.ms)
+          } ms`,
+      );
+      expect(baseline.hwmKb).toBeGreaterThan(0);
+      // Keeping the stream would cost at least its size (twice that as JS UTF-16 strings).
+      // What we see instead is garbage-collector slack, the same for 50 and 200 MB.
+      expect(growth).toBeLessThan(48);
+      expect(growth4x).toBeLessThan(64);
+      expect(leftovers()).toEqual([]);
+    },
+    60_000,
+  );
 
-  test("a hang under the real defaults: killed after --timeout-seconds plus the 5 s grace, then the next job runs", async () => {
-    const { watch, out } = setupFolder("cli-hang", [["1-hang.json", "hang"], ["2-ok.json", "ok"]]);
-    const run = await cliRun(["watch", watch, "--once", "--settle-seconds", "0", "--json", "--timeout-seconds", "1", "--ffmpeg", fakeFfmpeg, "--ffprobe", fakeFfprobe]);
-    expect(run.code).toBe(1);
-    expect(result(watch, "1-hang").clips[0].failure_reason).toBe("Execution timed out after 1 seconds");
-    expect(result(watch, "2-ok").final_status).toBe("COMPLETED");
-    expect(run.ms).toBeGreaterThanOrEqual(1000 + 5000); // q was ignored; SIGTERM came after the grace
-    expect(readdirSync(out)).toEqual(["ok_proxy.mov"]);
-    await Bun.sleep(150);
-    expect(leftovers()).toEqual([]);
-  }, 60_000);
+  test(
+    "a hang under the real defaults: killed after --timeout-seconds plus the 5 s grace, then the next job runs",
+    async () => {
+      const { watch, out } = setupFolder("cli-hang", [["1-hang.json", "hang"], ["2-ok.json", "ok"]]);
+      const run = await cliRun([
+        "watch",
+        watch,
+        "--once",
+        "--settle-seconds",
+        "0",
+        "--json",
+        "--timeout-seconds",
+        "1",
+        "--ffmpeg",
+        fakeFfmpeg,
+        "--ffprobe",
+        fakeFfprobe,
+      ]);
+      expect(run.code).toBe(1);
+      expect(result(watch, "1-hang").clips[0].failure_reason).toBe("Execution timed out after 1 seconds");
+      expect(result(watch, "2-ok").final_status).toBe("COMPLETED");
+      expect(run.ms).toBeGreaterThanOrEqual(1000 + 5000); // q was ignored; SIGTERM came after the grace
+      expect(readdirSync(out)).toEqual(["ok_proxy.mov"]);
+      await Bun.sleep(150);
+      expect(leftovers()).toEqual([]);
+    },
+    60_000,
+  );
 });

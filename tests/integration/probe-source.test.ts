@@ -41,7 +41,10 @@ describe("probeSource", () => {
     const headers = await probeMedia(platform, ffprobe, clip, "headers");
     const full = await probeMedia(platform, ffprobe, clip, "full");
     // Everything but the decoded picture's pixel format is the same either way.
-    expect({ ...headers, video: { ...headers.video!, pix_fmt: null } }).toEqual({ ...full, video: { ...full.video!, pix_fmt: null } });
+    expect({ ...headers, video: { ...headers.video!, pix_fmt: null } }).toEqual({
+      ...full,
+      video: { ...full.video!, pix_fmt: null },
+    });
     expect(headers.video!.pix_fmt).toBeNull();
     expect(full.video!.pix_fmt).toBe("yuv420p");
 
@@ -50,7 +53,18 @@ describe("probeSource", () => {
   });
 
   test("MPEG-TS: the headers lack the frame size, so the full probe is used", async () => {
-    const ts = ffmpegMake("clip.ts", ["-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25", "-t", "0.4", "-c:v", "libx264", "-preset", "ultrafast"]);
+    const ts = ffmpegMake("clip.ts", [
+      "-f",
+      "lavfi",
+      "-i",
+      "testsrc2=size=320x240:rate=25",
+      "-t",
+      "0.4",
+      "-c:v",
+      "libx264",
+      "-preset",
+      "ultrafast",
+    ]);
     const headers = await probeMedia(platform, ffprobe, ts, "headers");
     expect(headerFactsSuffice(headers, { pixFmt: false })).toBe(false);
     const facts = await probeSource(platform, ffprobe, ts, { pixFmt: false });
@@ -60,11 +74,22 @@ describe("probeSource", () => {
   test("an unreadable source reports the full probe's error", async () => {
     const bogus = join(dir, "bogus.mov");
     writeFileSync(bogus, "not media at all");
-    await expect(probeSource(platform, ffprobe, bogus, { pixFmt: false })).rejects.toThrow(/ffprobe exited with code 1 on .*bogus\.mov/);
+    await expect(probeSource(platform, ffprobe, bogus, { pixFmt: false })).rejects.toThrow(
+      /ffprobe exited with code 1 on .*bogus\.mov/,
+    );
   });
 
   test("ProRes 4444 from an alpha source keeps the alpha (the pixel format is probed)", async () => {
-    const alpha = ffmpegMake("alpha.mov", ["-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25,format=rgba", "-t", "0.2", "-c:v", "png"]);
+    const alpha = ffmpegMake("alpha.mov", [
+      "-f",
+      "lavfi",
+      "-i",
+      "testsrc2=size=320x240:rate=25,format=rgba",
+      "-t",
+      "0.2",
+      "-c:v",
+      "png",
+    ]);
     const opaque = makeClip(dir, "opaque.mov", { audioChannels: [] });
     const run = (source: string, name: string) =>
       executeJob(platform, {
@@ -107,7 +132,9 @@ describe("probeSource", () => {
     }, { tools: { ffmpeg, ffprobe: stuck }, timeoutSeconds: 1, proxxVersion: "test" });
     expect(performance.now() - started).toBeLessThan(10_000);
     expect(result.final_status).toBe("FAILED");
-    expect(result.clips[0]!.failure_reason).toBe(`Could not read the source: ffprobe did not answer within 1 s on ${clip}`);
+    expect(result.clips[0]!.failure_reason).toBe(
+      `Could not read the source: ffprobe did not answer within 1 s on ${clip}`,
+    );
     // Killed, not left behind.
     const pid = Number(spawnSync("cat", [join(dir, "stuck.pid")], { encoding: "utf8" }).stdout.trim());
     expect(pid).toBeGreaterThan(0);

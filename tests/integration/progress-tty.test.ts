@@ -45,7 +45,9 @@ esac
 /** The environment of an interactive terminal: no NO_COLOR inherited from the test runner. */
 function terminalEnv(extra: Record<string, string> = {}): Record<string, string> {
   const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && k !== "NO_COLOR" && k !== "COLUMNS") env[k] = v;
+  for (const [k, v] of Object.entries(process.env)) {
+    if (v !== undefined && k !== "NO_COLOR" && k !== "COLUMNS") env[k] = v;
+  }
   return { ...env, TERM: "xterm-256color", ...extra };
 }
 
@@ -56,12 +58,22 @@ function shQuote(s: string): string {
 /** Run `proxx <args>` inside a pseudo-terminal; returns everything the terminal received. */
 function inPty(args: string[], env: Record<string, string> = {}) {
   const command = [process.execPath, MAIN, ...args].map(shQuote).join(" ");
-  const r = spawnSync("script", ["-qfec", command, "/dev/null"], { encoding: "utf8", env: terminalEnv(env), cwd: root, timeout: 30_000 });
+  const r = spawnSync("script", ["-qfec", command, "/dev/null"], {
+    encoding: "utf8",
+    env: terminalEnv(env),
+    cwd: root,
+    timeout: 30_000,
+  });
   return { code: r.status, output: r.stdout.replaceAll("\r\n", "\n") };
 }
 
 function piped(args: string[], env: Record<string, string> = {}) {
-  const r = spawnSync(process.execPath, [MAIN, ...args], { encoding: "utf8", env: terminalEnv(env), cwd: root, timeout: 30_000 });
+  const r = spawnSync(process.execPath, [MAIN, ...args], {
+    encoding: "utf8",
+    env: terminalEnv(env),
+    cwd: root,
+    timeout: 30_000,
+  });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -116,10 +128,11 @@ describe.skipIf(!hasScript)("in a terminal", () => {
     // what stays on screen: the final lines, no progress leftovers
     const shown = screen(r.output);
     expect(shown.filter((l) => l.includes("%"))).toEqual([]);
-    expect(shown.filter((l) => /^\[\d\/2\] COMPLETED .* → /.test(l)).map((l) => l.replace(/\(\d+\.\ds\)/, "(t)"))).toEqual([
-      `[1/2] COMPLETED a.mov (t) → ${join(root, "out/a_proxy.mov")}`,
-      `[2/2] COMPLETED b.mov (t) → ${join(root, "out/b_proxy.mov")}`,
-    ]);
+    expect(shown.filter((l) => /^\[\d\/2\] COMPLETED .* → /.test(l)).map((l) => l.replace(/\(\d+\.\ds\)/, "(t)")))
+      .toEqual([
+        `[1/2] COMPLETED a.mov (t) → ${join(root, "out/a_proxy.mov")}`,
+        `[2/2] COMPLETED b.mov (t) → ${join(root, "out/b_proxy.mov")}`,
+      ]);
     expect(readdirSync(join(root, "out")).sort()).toEqual(["a_proxy.mov", "b_proxy.mov"]);
   });
 
@@ -185,6 +198,16 @@ describe("not a terminal (log file, CI)", () => {
       speed: 2,
     });
     expect(progress.at(-1).percent).toBe(100);
-    expect(events.map((e) => e.type)).toEqual(expect.arrayContaining(["scan", "job_taken", "job_started", "clip_started", "clip_finished", "job_finished", "job_result"]));
+    expect(events.map((e) => e.type)).toEqual(
+      expect.arrayContaining([
+        "scan",
+        "job_taken",
+        "job_started",
+        "clip_started",
+        "clip_finished",
+        "job_finished",
+        "job_result",
+      ]),
+    );
   });
 });

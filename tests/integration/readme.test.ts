@@ -92,7 +92,14 @@ describe("README shell blocks", () => {
   });
 
   test("every skipped block says why", () => {
-    for (const b of blocks) if (b.marker?.kind === "no-test") expect({ line: b.line, reason: b.marker.reason }).toEqual({ line: b.line, reason: expect.stringMatching(/\w{3,}/) });
+    for (const b of blocks) {
+      if (b.marker?.kind === "no-test") {
+        expect({ line: b.line, reason: b.marker.reason }).toEqual({
+          line: b.line,
+          reason: expect.stringMatching(/\w{3,}/),
+        });
+      }
+    }
   });
 
   for (const block of shellBlocks) {
@@ -100,15 +107,24 @@ describe("README shell blocks", () => {
     const where = block.marker?.kind === "repo" ? "repo" : "demo copy";
     test(`line ${block.line} (${where}): ${firstLine(block.code)}`, () => {
       const cwd = block.marker?.kind === "repo" ? REPO : demoEnvironment();
-      const r = spawnSync("bash", ["-eo", "pipefail", "-c", block.code], { cwd, env, encoding: "utf8", timeout: 180_000 });
-      if (r.status !== 0) console.error(`README block at line ${block.line} exited ${r.status}:\n${r.stdout}\n${r.stderr}`);
+      const r = spawnSync("bash", ["-eo", "pipefail", "-c", block.code], {
+        cwd,
+        env,
+        encoding: "utf8",
+        timeout: 180_000,
+      });
+      if (r.status !== 0) {
+        console.error(`README block at line ${block.line} exited ${r.status}:\n${r.stdout}\n${r.stderr}`);
+      }
       expect(r.status).toBe(0);
     }, 200_000);
   }
 });
 
 describe("README JobSpec examples", () => {
-  const specs = blocks.filter((b) => b.lang === "json" && b.code.includes('"naming_template"') && b.marker?.kind !== "no-test");
+  const specs = blocks.filter((b) =>
+    b.lang === "json" && b.code.includes('"naming_template"') && b.marker?.kind !== "no-test"
+  );
   test("there are JobSpec examples", () => expect(specs.length).toBeGreaterThan(2));
   for (const block of specs) {
     const invalid = block.marker?.kind === "expect-invalid";

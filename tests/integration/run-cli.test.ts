@@ -63,7 +63,9 @@ describe("proxx run", () => {
     const { path } = job({ ...seedExample(["clip_a"]), naming_template: "{source_name}_proxy" });
     const r = proxx(["run", path]);
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/^\[SUCCESS\] Job test001 \(\d+\.\ds\) → .*clip_a_proxy\.mov\n  Output: .*clip_a_proxy\.mov\n  Duration: \d+\.\ds\n$/);
+    expect(r.stdout).toMatch(
+      /^\[SUCCESS\] Job test001 \(\d+\.\ds\) → .*clip_a_proxy\.mov\n  Output: .*clip_a_proxy\.mov\n  Duration: \d+\.\ds\n$/,
+    );
   });
 
   test("fail-fast: a corrupt middle clip stops the job, the first proxy stays, the third never runs; exit 1 with the last stderr lines", () => {
@@ -85,7 +87,10 @@ describe("proxx run", () => {
   test("an FFmpeg error exit shows the exit code and the last stderr lines (seed format)", () => {
     const { path, out } = job(seedExample(["clip_a", "clip_b"]));
     const failing = join(out, "..", "failing-ffmpeg.sh");
-    writeFileSync(failing, "#!/bin/sh\necho '[error] Invalid codec parameters' >&2\necho '[error] Conversion failed' >&2\nexit 1\n");
+    writeFileSync(
+      failing,
+      "#!/bin/sh\necho '[error] Invalid codec parameters' >&2\necho '[error] Conversion failed' >&2\nexit 1\n",
+    );
     spawnSync("chmod", ["+x", failing]);
     const r = proxx(["run", path, "--ffmpeg", failing]);
     expect(r.code).toBe(1);
@@ -114,7 +119,7 @@ describe("proxx run", () => {
     const { path, out } = job({ ...seedExample(), codec: "prores", sources: ["nope.mov"] });
     const r = proxx(["run", path]);
     expect(r.code).toBe(3);
-    expect(r.stderr).toContain("codec: \"prores\" is not one of");
+    expect(r.stderr).toContain('codec: "prores" is not one of');
     expect(r.stderr).toContain("did you mean 'prores_proxy'?");
     expect(readdirSync(out)).toEqual([]);
   });
@@ -129,7 +134,9 @@ describe("proxx run", () => {
     const { path } = job(seedExample(["clip_a"]));
     const r = proxx(["run", path, "--json"], { env: { PROXX_FFMPEG: join(root, "no-ffmpeg") } });
     expect(r.code).toBe(4);
-    expect(JSON.parse(r.stdout).clips[0].failure_reason).toBe("FFmpeg not found. Install FFmpeg to use headless execution.");
+    expect(JSON.parse(r.stdout).clips[0].failure_reason).toBe(
+      "FFmpeg not found. Install FFmpeg to use headless execution.",
+    );
   });
 
   test("usage errors are exit 2 and point at --help", () => {

@@ -19,7 +19,9 @@ test(`soak: ${JOBS} JobSpecs dropped at once are all processed, memory and per-j
     log: (line) => log.push(line),
   });
   console.log(
-    `soak CI: ${report.jobs} jobs in ${report.totalSeconds} s (${report.jobsPerSecond} jobs/s), results ${JSON.stringify(report.results)}; ` +
+    `soak CI: ${report.jobs} jobs in ${report.totalSeconds} s (${report.jobsPerSecond} jobs/s), results ${
+      JSON.stringify(report.results)
+    }; ` +
       `RSS ${report.rssMb.at10} → ${report.rssMb.end} MB; per-job median first ${report.perJobMs.window} ${report.perJobMs.firstMedian} ms, ` +
       `last ${report.perJobMs.lastMedian} ms (${report.perJobMs.ratio}×)`,
   );

@@ -23,7 +23,17 @@ async function bigAnswer(dir: string) {
   const file = join(dir, "many.json");
   // One issue per missing source: ~0.9 MB of JSON on one line (a pipe takes 64 KB at once).
   const sources = Array.from({ length: 10_000 }, (_, i) => `missing-${i}.mov`);
-  writeFileSync(file, JSON.stringify({ sources, output_directory: ".", naming_template: "{source_name}_proxy", codec: "prores_proxy", container: "mov", resolution: "same" }));
+  writeFileSync(
+    file,
+    JSON.stringify({
+      sources,
+      output_directory: ".",
+      naming_template: "{source_name}_proxy",
+      codec: "prores_proxy",
+      container: "mov",
+      resolution: "same",
+    }),
+  );
   const child = spawn(process.execPath, [MAIN, "validate", "--json", file], { stdio: ["ignore", "pipe", "inherit"] });
   child.stdout.pause(); // read only after proxx had time to exit
   await new Promise((r) => setTimeout(r, 1500));

@@ -5,7 +5,16 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { spawnSync } from "node:child_process";
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { join } from "node:path";
 import { makeClip } from "../helpers/media.ts";
 import { ffmpegWrapper, lines, proxx, startProxx, tempDir, waitFor } from "../helpers/cli.ts";
@@ -39,15 +48,19 @@ function folder(): { jobs: string; out: string; log: string } {
 }
 
 function jobSpec(out: string, sources = ["clip a.mov"], extra: Record<string, unknown> = {}): string {
-  return JSON.stringify({
-    sources: sources.map((s) => join(media, s)),
-    output_directory: out,
-    codec: "prores_proxy",
-    container: "mov",
-    resolution: "half",
-    naming_template: "{source_name}_proxy_{index}",
-    ...extra,
-  }, null, 2);
+  return JSON.stringify(
+    {
+      sources: sources.map((s) => join(media, s)),
+      output_directory: out,
+      codec: "prores_proxy",
+      container: "mov",
+      resolution: "half",
+      naming_template: "{source_name}_proxy_{index}",
+      ...extra,
+    },
+    null,
+    2,
+  );
 }
 
 const once = (jobs: string, env: Record<string, string> = {}) =>
@@ -75,7 +88,9 @@ describe("kill -9 at each step, then a restart", () => {
       const wrapper = ffmpegWrapper(join(jobs, ".."), log);
       const crashed = once(jobs, { PROXX_FAILPOINT: point.name, PROXX_FFMPEG: wrapper });
       expect(crashed.signal).toBe("SIGKILL");
-      expect(JSON.parse(readFileSync(join(jobs, ".proxx.inflight.json"), "utf8")).jobspec_path).toBe(join(jobs, "job.json"));
+      expect(JSON.parse(readFileSync(join(jobs, ".proxx.inflight.json"), "utf8")).jobspec_path).toBe(
+        join(jobs, "job.json"),
+      );
 
       const restarted = once(jobs, { PROXX_FFMPEG: wrapper });
       expect(restarted.code).toBe(0);
@@ -135,7 +150,9 @@ describe("signals and the lock", () => {
     const { jobs, out, log } = folder();
     writeFileSync(join(jobs, "job.json"), jobSpec(out));
     const slow = ffmpegWrapper(join(jobs, ".."), log, 1);
-    const runner = startProxx(["watch", jobs, "--settle-seconds", "0", "--poll-seconds", "0.2"], { env: { PROXX_FFMPEG: slow } });
+    const runner = startProxx(["watch", jobs, "--settle-seconds", "0", "--poll-seconds", "0.2"], {
+      env: { PROXX_FFMPEG: slow },
+    });
     await waitFor("the encode to start", () => lines(log).length === 1);
     runner.child.kill("SIGTERM");
     const done = await runner.done;
@@ -171,7 +188,14 @@ describe("signals and the lock", () => {
 
   test("a stale lock (dead pid on this host) is taken over and said so", () => {
     const { jobs, out } = folder();
-    writeFileSync(join(jobs, ".proxx.lock"), JSON.stringify({ pid: 999999, host: spawnSync("hostname", { encoding: "utf8" }).stdout.trim(), started_at: "2025-01-01T00:00:00+00:00" }));
+    writeFileSync(
+      join(jobs, ".proxx.lock"),
+      JSON.stringify({
+        pid: 999999,
+        host: spawnSync("hostname", { encoding: "utf8" }).stdout.trim(),
+        started_at: "2025-01-01T00:00:00+00:00",
+      }),
+    );
     writeFileSync(join(jobs, "job.json"), jobSpec(out));
     const r = once(jobs);
     expect(r.code).toBe(0);
@@ -193,10 +217,15 @@ describe("the seed's rules on a real folder", () => {
     const wrapper = ffmpegWrapper(join(jobs, ".."), log);
     expect(once(jobs, { PROXX_FFMPEG: wrapper }).code).toBe(1);
     const snapshot = () =>
-      Object.fromEntries(readdirSync(jobs, { recursive: true }).map(String).sort().map((f) => {
-        const p = join(jobs, f);
-        return [f, existsSync(p) && !readdirSync(jobs).includes(f) || f.endsWith(".json") ? readFileSync(p, "utf8") : "dir"];
-      }));
+      Object.fromEntries(
+        readdirSync(jobs, { recursive: true }).map(String).sort().map((f) => {
+          const p = join(jobs, f);
+          return [
+            f,
+            existsSync(p) && !readdirSync(jobs).includes(f) || f.endsWith(".json") ? readFileSync(p, "utf8") : "dir",
+          ];
+        }),
+      );
     const before = snapshot();
     const encodes = lines(log).length;
     expect(once(jobs, { PROXX_FFMPEG: wrapper }).code).toBe(0);
@@ -246,7 +275,10 @@ describe("the seed's rules on a real folder", () => {
   test("unicode and space-filled names work end to end", () => {
     const { jobs, out } = folder();
     copyFileSync(join(media, "clip a.mov"), join(media, "Café – «take 1».mov"));
-    writeFileSync(join(jobs, "日本 job ü.json"), jobSpec(out, ["Café – «take 1».mov"], { naming_template: "{source_name} proxy" }));
+    writeFileSync(
+      join(jobs, "日本 job ü.json"),
+      jobSpec(out, ["Café – «take 1».mov"], { naming_template: "{source_name} proxy" }),
+    );
     expect(once(jobs).code).toBe(0);
     expect(readdirSync(join(jobs, "processed"))).toEqual(["日本 job ü.json"]);
     expect(existsSync(join(jobs, "日本 job ü.result.json"))).toBe(true);

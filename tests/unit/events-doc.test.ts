@@ -44,7 +44,9 @@ describe("docs/events.md", () => {
 
   test("the parser sees the union (guards against a vacuous pass)", () => {
     expect(events.size).toBeGreaterThanOrEqual(13);
-    expect(events.get("progress")).toEqual(expect.arrayContaining(["frame", "out_time_seconds", "percent", "fps", "speed"]));
+    expect(events.get("progress")).toEqual(
+      expect.arrayContaining(["frame", "out_time_seconds", "percent", "fps", "speed"]),
+    );
     expect(events.get("job_result")).toContain("failure_reason");
   });
 
@@ -56,7 +58,11 @@ describe("docs/events.md", () => {
     for (const [type, fields] of events) {
       const section = sections.get(type) ?? "";
       for (const field of fields) {
-        expect({ type, field, documented: section.includes(`| \`${field}\` |`) }).toEqual({ type, field, documented: true });
+        expect({ type, field, documented: section.includes(`| \`${field}\` |`) }).toEqual({
+          type,
+          field,
+          documented: true,
+        });
       }
       // and no field the code does not have
       const rows = [...section.matchAll(/^\| `([a-z_$]+)` \|/gm)].map((m) => m[1]);

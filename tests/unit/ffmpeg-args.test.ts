@@ -1,5 +1,11 @@
 import { describe, expect, test } from "bun:test";
-import { buildFfmpegArgs, checkDnxhdCombo, type EncodePlan, expectedDimensions, type SourceFacts } from "../../src/ffmpeg/args.ts";
+import {
+  buildFfmpegArgs,
+  checkDnxhdCombo,
+  type EncodePlan,
+  expectedDimensions,
+  type SourceFacts,
+} from "../../src/ffmpeg/args.ts";
 import { partialPathFor, verifyOutput } from "../../src/engine/execute.ts";
 import type { MediaFacts } from "../../src/engine/result.ts";
 
@@ -23,15 +29,40 @@ const after = (args: string[], flag: string) => args[args.indexOf(flag) + 1];
 describe("buildFfmpegArgs", () => {
   test("prores proxy in mov: the full argv", () => {
     expect(buildFfmpegArgs(plan({}), source)).toEqual([
-      "-hide_banner", "-nostats", "-loglevel", "level+warning", "-progress", "pipe:1", "-y",
-      "-i", "file:/in/-clip.mov",
-      "-map", "0:v:0", "-map", "0:a?",
-      "-vf", "scale=trunc(iw/4)*2:trunc(ih/4)*2",
-      "-c:v", "prores_ks", "-profile:v", "0", "-q:v", "8", "-vendor", "apl0", "-pix_fmt", "yuv422p10le",
-      "-c:a", "pcm_s16le",
-      "-timecode", "01:00:00:00",
-      "-metadata:s:v:0", "reel_name=A001",
-      "-f", "mov", "file:/out/.clip.mov.proxx-partial",
+      "-hide_banner",
+      "-nostats",
+      "-loglevel",
+      "level+warning",
+      "-progress",
+      "pipe:1",
+      "-y",
+      "-i",
+      "file:/in/-clip.mov",
+      "-map",
+      "0:v:0",
+      "-map",
+      "0:a?",
+      "-vf",
+      "scale=trunc(iw/4)*2:trunc(ih/4)*2",
+      "-c:v",
+      "prores_ks",
+      "-profile:v",
+      "0",
+      "-q:v",
+      "8",
+      "-vendor",
+      "apl0",
+      "-pix_fmt",
+      "yuv422p10le",
+      "-c:a",
+      "pcm_s16le",
+      "-timecode",
+      "01:00:00:00",
+      "-metadata:s:v:0",
+      "reel_name=A001",
+      "-f",
+      "mov",
+      "file:/out/.clip.mov.proxx-partial",
     ]);
   });
 
@@ -95,12 +126,21 @@ describe("buildFfmpegArgs", () => {
     expect(buildFfmpegArgs(plan({ resolution: "same" }), source)).not.toContain("-vf");
     const odd = { ...source, video: { ...source.video!, width: 1919 } };
     expect(after(buildFfmpegArgs(plan({ resolution: "same" }), odd), "-vf")).toBe("scale=trunc(iw/2)*2:trunc(ih/2)*2");
-    expect(after(buildFfmpegArgs(plan({ resolution: { width: 641, height: 359 } }), source), "-vf")).toBe("scale=642:360");
+    expect(after(buildFfmpegArgs(plan({ resolution: { width: 641, height: 359 } }), source), "-vf")).toBe(
+      "scale=642:360",
+    );
   });
 
   test("classic dnxhd picks the lowest bitrate of the Avid table, or refuses with a dnxhr hint", () => {
-    expect(after(buildFfmpegArgs(plan({ codec: "dnxhd", container: "mxf", resolution: "same" }), source), "-b:v")).toBe("36M");
-    expect(after(buildFfmpegArgs(plan({ codec: "dnxhd", container: "mxf", resolution: "same", fps: 29.97 }), source), "-b:v")).toBe("45M");
+    expect(after(buildFfmpegArgs(plan({ codec: "dnxhd", container: "mxf", resolution: "same" }), source), "-b:v")).toBe(
+      "36M",
+    );
+    expect(
+      after(
+        buildFfmpegArgs(plan({ codec: "dnxhd", container: "mxf", resolution: "same", fps: 29.97 }), source),
+        "-b:v",
+      ),
+    ).toBe("45M");
     expect(() => buildFfmpegArgs(plan({ codec: "dnxhd", container: "mxf" }), source)).toThrow(/dnxhr/);
     expect(checkDnxhdCombo(1920, 1080, 24000 / 1001)).toBeNull();
     expect(checkDnxhdCombo(1280, 720, 50)).toBeNull();
@@ -127,10 +167,21 @@ describe("partialPathFor", () => {
 
 describe("verifyOutput", () => {
   const facts = (w: number, h: number, extra: Partial<MediaFacts> = {}): MediaFacts => ({
-    format_name: "mov", duration_seconds: 10,
-    video: { codec_name: "prores", profile: "Proxy", width: w, height: h, pix_fmt: "yuv422p10le", frame_rate: "25/1", nb_frames: 250 },
+    format_name: "mov",
+    duration_seconds: 10,
+    video: {
+      codec_name: "prores",
+      profile: "Proxy",
+      width: w,
+      height: h,
+      pix_fmt: "yuv422p10le",
+      frame_rate: "25/1",
+      nb_frames: 250,
+    },
     audio: [{ codec_name: "pcm_s16le", channels: 2, sample_rate: 48000 }],
-    timecode: "01:00:00:00", reel_name: null, ...extra,
+    timecode: "01:00:00:00",
+    reel_name: null,
+    ...extra,
   });
   const p = { codec: "prores_proxy" as const, container: "mov" as const, resolution: "half" as const, fps: null };
   test("reasons", () => {
@@ -140,9 +191,12 @@ describe("verifyOutput", () => {
     expect(verifyOutput(src, facts(960, 540, { duration_seconds: 9.9 }), p)).toContain("expected duration 10.000 s");
     expect(verifyOutput(src, facts(960, 540, { duration_seconds: 10.03 }), p)).toBeNull();
     expect(verifyOutput(src, facts(960, 540, { audio: [] }), p)).toBe("expected 1 audio stream(s), got 0");
-    expect(verifyOutput(src, facts(960, 540, { audio: [{ codec_name: "x", channels: 1, sample_rate: 48000 }] }), p)).toBe("audio stream 1: expected 2 channel(s), got 1");
+    expect(verifyOutput(src, facts(960, 540, { audio: [{ codec_name: "x", channels: 1, sample_rate: 48000 }] }), p))
+      .toBe("audio stream 1: expected 2 channel(s), got 1");
     expect(verifyOutput(src, facts(960, 540, { timecode: null }), p)).toBe("expected timecode 01:00:00:00, got none");
-    expect(verifyOutput(src, facts(960, 540), { ...p, codec: "prores_hq" })).toBe("expected ProRes profile HQ, got Proxy");
+    expect(verifyOutput(src, facts(960, 540), { ...p, codec: "prores_hq" })).toBe(
+      "expected ProRes profile HQ, got Proxy",
+    );
     expect(verifyOutput(src, facts(960, 540), { ...p, codec: "h264" })).toBe("expected codec h264, got prores");
   });
 });

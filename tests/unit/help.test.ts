@@ -25,7 +25,10 @@ describe("help", () => {
       expect({ command: command.name, usage: command.help.startsWith(`Usage: proxx ${command.name}`) })
         .toEqual({ command: command.name, usage: true });
       const examples = command.help.split("\nExamples:\n")[1];
-      expect({ command: command.name, examples: examples !== undefined }).toEqual({ command: command.name, examples: true });
+      expect({ command: command.name, examples: examples !== undefined }).toEqual({
+        command: command.name,
+        examples: true,
+      });
       expect(examples!.split("\n").filter((l) => l.includes(`proxx ${command.name}`)).length).toBeGreaterThan(0);
       expect(optionsFromHelp(command.help).map((o) => o.long)).toContain("help");
     }
@@ -76,7 +79,9 @@ describe("help", () => {
           "/work/fixtures/a.mov": "v",
         },
       });
-      for (const dir of ["/work/out", "/work/proxies", "/mnt/proxies", "/work/jobs", "/tmp/runner/out"]) p.mkdirSync(dir);
+      for (const dir of ["/work/out", "/work/proxies", "/mnt/proxies", "/work/jobs", "/tmp/runner/out"]) {
+        p.mkdirSync(dir);
+      }
       const command = example.replace(/\s*(>|&&).*$/, "");
       const args = shellWords(command.replace(/\$RUNNER_TEMP/g, "/tmp/runner")).slice(1);
       const r = await proxx(p, ...args);
@@ -115,10 +120,18 @@ describe("completions", () => {
     for (const shell of SHELLS) {
       const script = completionScript(shell, COMMANDS);
       for (const spec of specs) {
-        expect({ shell, command: spec.name, listed: script.includes(spec.name) }).toEqual({ shell, command: spec.name, listed: true });
+        expect({ shell, command: spec.name, listed: script.includes(spec.name) }).toEqual({
+          shell,
+          command: spec.name,
+          listed: true,
+        });
         for (const option of spec.options) {
           const needle = shell === "fish" ? `-l ${option.long} ` : `--${option.long}`;
-          expect({ shell, option: option.long, listed: script.includes(needle) }).toEqual({ shell, option: option.long, listed: true });
+          expect({ shell, option: option.long, listed: script.includes(needle) }).toEqual({
+            shell,
+            option: option.long,
+            listed: true,
+          });
         }
       }
     }
@@ -155,7 +168,9 @@ describe("completions", () => {
     const script = file("bash");
     const complete = (...words: string[]) => {
       const cword = words.length - 1;
-      const line = `source '${script}'; COMP_WORDS=(proxx ${words.map((w) => `'${w}'`).join(" ")}); COMP_CWORD=${cword + 1}; _proxx; echo "\${COMPREPLY[*]}"`;
+      const line = `source '${script}'; COMP_WORDS=(proxx ${words.map((w) => `'${w}'`).join(" ")}); COMP_CWORD=${
+        cword + 1
+      }; _proxx; echo "\${COMPREPLY[*]}"`;
       return spawnSync("bash", ["-c", line], { encoding: "utf8", cwd: dir }).stdout.trim();
     };
     expect(complete("ne")).toBe("new");

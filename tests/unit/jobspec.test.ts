@@ -75,7 +75,9 @@ describe("accepted", () => {
     const { codec: _c, container: _k, resolution: _r, ...rest } = seedExample;
     const outcome = await check({ ...rest, proxy_profile: "proxy_h264_quarter" });
     expect(outcome.ok).toBe(true);
-    if (outcome.ok) expect([outcome.job.codec, outcome.job.container, outcome.job.resolution]).toEqual(["h264", "mp4", "quarter"]);
+    if (outcome.ok) {
+      expect([outcome.job.codec, outcome.job.container, outcome.job.resolution]).toEqual(["h264", "mp4", "quarter"]);
+    }
   });
 
   test("explicit fps, WxH resolution and documented no-op fields", async () => {
@@ -100,38 +102,114 @@ describe("accepted", () => {
 
 describe("refused, with the field named", () => {
   const cases: [string, unknown, string][] = [
-    ["jobspec_version as a number", { ...seedExample, jobspec_version: 2.1 }, "jobspec_version: must be the string \"2.1\""],
-    ["another jobspec_version", { ...seedExample, jobspec_version: "2.0" }, "jobspec_version: must be the string \"2.1\""],
-    ["unknown keys, sorted, with known keys", { ...seedExample, zeta: 1, alpha: 2 }, "(root): unknown field(s): 'alpha', 'zeta'; known fields: $schema, codec"],
+    [
+      "jobspec_version as a number",
+      { ...seedExample, jobspec_version: 2.1 },
+      'jobspec_version: must be the string "2.1"',
+    ],
+    [
+      "another jobspec_version",
+      { ...seedExample, jobspec_version: "2.0" },
+      'jobspec_version: must be the string "2.1"',
+    ],
+    [
+      "unknown keys, sorted, with known keys",
+      { ...seedExample, zeta: 1, alpha: 2 },
+      "(root): unknown field(s): 'alpha', 'zeta'; known fields: $schema, codec",
+    ],
     ["a near-miss key gets a hint", { ...seedExample, sorces: [] }, "'sorces' (did you mean 'sources'?)"],
-    ["missing required keys, sorted", { codec: "h264" }, "(root): missing required field(s): naming_template, output_directory, sources"],
+    [
+      "missing required keys, sorted",
+      { codec: "h264" },
+      "(root): missing required field(s): naming_template, output_directory, sources",
+    ],
     ["empty sources", { ...seedExample, sources: [] }, "sources: must list at least one source clip"],
-    ["a number in sources", { ...seedExample, sources: ["input/clip_a.mov", 3] }, "sources[1]: must be a string, got number 3"],
-    ["unknown codec with a suggestion", { ...seedExample, codec: "prores" }, "codec: \"prores\" is not one of prores_proxy"],
-    ["unknown container", { ...seedExample, container: "avi" }, "container: \"avi\" is not one of mov, mp4, mkv, webm, mxf"],
-    ["bad resolution", { ...seedExample, resolution: "hlf" }, "resolution: must be 'same', 'half', 'quarter' or WIDTHxHEIGHT"],
-    ["prores in mp4", { ...seedExample, container: "mp4" }, "container: 'mp4' cannot carry prores_proxy; use one of: mov"],
+    [
+      "a number in sources",
+      { ...seedExample, sources: ["input/clip_a.mov", 3] },
+      "sources[1]: must be a string, got number 3",
+    ],
+    [
+      "unknown codec with a suggestion",
+      { ...seedExample, codec: "prores" },
+      'codec: "prores" is not one of prores_proxy',
+    ],
+    [
+      "unknown container",
+      { ...seedExample, container: "avi" },
+      'container: "avi" is not one of mov, mp4, mkv, webm, mxf',
+    ],
+    [
+      "bad resolution",
+      { ...seedExample, resolution: "hlf" },
+      "resolution: must be 'same', 'half', 'quarter' or WIDTHxHEIGHT",
+    ],
+    [
+      "prores in mp4",
+      { ...seedExample, container: "mp4" },
+      "container: 'mp4' cannot carry prores_proxy; use one of: mov",
+    ],
     ["dnxhd in mov", { ...seedExample, codec: "dnxhd" }, "DNxHD in MOV is non-standard"],
     ["vp9 in mov", { ...seedExample, codec: "vp9" }, "container: 'mov' cannot carry vp9; use one of: webm, mkv"],
-    ["explicit fps without a value", { ...seedExample, fps_mode: "explicit" }, "fps_explicit: is required when fps_mode is 'explicit'"],
-    ["fps_explicit without explicit mode", { ...seedExample, fps_explicit: 25 }, "fps_explicit: is only used with fps_mode 'explicit'"],
+    [
+      "explicit fps without a value",
+      { ...seedExample, fps_mode: "explicit" },
+      "fps_explicit: is required when fps_mode is 'explicit'",
+    ],
+    [
+      "fps_explicit without explicit mode",
+      { ...seedExample, fps_explicit: 25 },
+      "fps_explicit: is only used with fps_mode 'explicit'",
+    ],
     ["negative fps", { ...seedExample, fps_mode: "explicit", fps_explicit: -1 }, "fps_explicit:"],
-    ["unknown fps_mode", { ...seedExample, fps_mode: "variable" }, "fps_mode: \"variable\" is not one of same-as-source, explicit"],
+    [
+      "unknown fps_mode",
+      { ...seedExample, fps_mode: "variable" },
+      'fps_mode: "variable" is not one of same-as-source, explicit',
+    ],
     ["created_at not ISO", { ...seedExample, created_at: "yesterday" }, "created_at: must be an ISO-8601 date-time"],
     ["job_id with a slash", { ...seedExample, job_id: "../x" }, "job_id: must be 1-64 characters"],
     ["unknown token", { ...seedExample, naming_template: "{name}_{index}" }, "naming_template: unknown token {name}"],
-    ["multi-clip template without index or name", { ...seedExample, naming_template: "{job_id}" }, "naming_template: must contain {index} or {source_name}"],
-    ["template with a path separator", { ...seedExample, naming_template: "../{source_name}" }, "naming_template: must not contain '/'"],
-    ["Resolve profile", { ...seedExample, proxy_profile: "proxy_prores_proxy_resolve" }, "proxy_profile: 'proxy_prores_proxy_resolve' needs DaVinci Resolve"],
-    ["unknown profile", { ...seedExample, proxy_profile: "proxy_h264_lo" }, "proxy_profile: 'proxy_h264_lo' is not a known profile"],
-    ["profile disagrees with codec", { ...seedExample, proxy_profile: "proxy_h264_low" }, "codec: 'prores_proxy' contradicts proxy_profile 'proxy_h264_low'"],
+    [
+      "multi-clip template without index or name",
+      { ...seedExample, naming_template: "{job_id}" },
+      "naming_template: must contain {index} or {source_name}",
+    ],
+    [
+      "template with a path separator",
+      { ...seedExample, naming_template: "../{source_name}" },
+      "naming_template: must not contain '/'",
+    ],
+    [
+      "Resolve profile",
+      { ...seedExample, proxy_profile: "proxy_prores_proxy_resolve" },
+      "proxy_profile: 'proxy_prores_proxy_resolve' needs DaVinci Resolve",
+    ],
+    [
+      "unknown profile",
+      { ...seedExample, proxy_profile: "proxy_h264_lo" },
+      "proxy_profile: 'proxy_h264_lo' is not a known profile",
+    ],
+    [
+      "profile disagrees with codec",
+      { ...seedExample, proxy_profile: "proxy_h264_low" },
+      "codec: 'prores_proxy' contradicts proxy_profile 'proxy_h264_low'",
+    ],
     ["resolve_preset", { ...seedExample, resolve_preset: "Proxy" }, "resolve_preset: needs DaVinci Resolve"],
     ["a LUT", { ...seedExample, lut_id: "rec709" }, "lut_id: LUTs are not supported yet"],
-    ["camera RAW source", { ...seedExample, sources: ["input/a.R3D"], naming_template: "{source_name}" }, "sources[0]: .r3d is camera RAW and needs DaVinci Resolve"],
-    ["image sequence", { ...seedExample, sources: ["input/frame_%04d.dpx"], naming_template: "x" }, "sources[0]: image sequences are not supported"],
+    [
+      "camera RAW source",
+      { ...seedExample, sources: ["input/a.R3D"], naming_template: "{source_name}" },
+      "sources[0]: .r3d is camera RAW and needs DaVinci Resolve",
+    ],
+    [
+      "image sequence",
+      { ...seedExample, sources: ["input/frame_%04d.dpx"], naming_template: "x" },
+      "sources[0]: image sequences are not supported",
+    ],
     ["a JSON array", "[1,2]", "(root): must be a JSON object with the JobSpec fields, got an array"],
     ["empty file", "", "(file): is empty"],
-    ["bad JSON", "{\"sources\": [", "(file): is not valid JSON"],
+    ["bad JSON", '{"sources": [', "(file): is not valid JSON"],
   ];
   for (const [name, spec, expected] of cases) {
     test(name, async () => {
@@ -141,12 +219,20 @@ describe("refused, with the field named", () => {
   }
 
   test("invalid UTF-8 is refused", async () => {
-    const outcome = await checkJobSpecBytes(platform, new Uint8Array([0x7b, 0xff, 0xfe, 0x7d]), "/jobs/j.json", { startedAtMs: 0 });
+    const outcome = await checkJobSpecBytes(platform, new Uint8Array([0x7b, 0xff, 0xfe, 0x7d]), "/jobs/j.json", {
+      startedAtMs: 0,
+    });
     expect(!outcome.ok && outcome.issues[0]!.message).toContain("not valid UTF-8");
   });
 
   test("every problem is reported at once, schema and rules together", async () => {
-    const found = await errors({ sources: ["a.mov", 3], codec: "prores", naming_template: "{nam}", fps_mode: "explicit", extra: 1 });
+    const found = await errors({
+      sources: ["a.mov", 3],
+      codec: "prores",
+      naming_template: "{nam}",
+      fps_mode: "explicit",
+      extra: 1,
+    });
     expect(found.length).toBeGreaterThanOrEqual(5);
     expect(found.some((e) => e.startsWith("naming_template: unknown token {nam}"))).toBe(true);
     expect(found.some((e) => e.startsWith("fps_explicit: is required"))).toBe(true);
@@ -156,7 +242,12 @@ describe("refused, with the field named", () => {
 
 describe("paths and names", () => {
   test("missing paths are reported in the same run as schema and rule errors", async () => {
-    const schemaError = await errors({ ...seedExample, codec: "prores", sources: ["input/clip_a.mov", "nope.mov", 7], output_directory: "missing" });
+    const schemaError = await errors({
+      ...seedExample,
+      codec: "prores",
+      sources: ["input/clip_a.mov", "nope.mov", 7],
+      output_directory: "missing",
+    });
     expect(schemaError).toContain("sources[1]: file does not exist: /jobs/nope.mov");
     expect(schemaError).toContain("output_directory: directory does not exist: /jobs/missing (create it first)");
     expect(schemaError.some((e) => e.startsWith("codec:"))).toBe(true);
@@ -169,7 +260,11 @@ describe("paths and names", () => {
   });
 
   test("every missing source and a missing output folder are listed together", async () => {
-    const found = await errors({ ...seedExample, sources: ["nope1.mov", "input/clip_a.mov", "nope2.mov"], output_directory: "missing" });
+    const found = await errors({
+      ...seedExample,
+      sources: ["nope1.mov", "input/clip_a.mov", "nope2.mov"],
+      output_directory: "missing",
+    });
     expect(found).toEqual([
       "sources[0]: file does not exist: /jobs/nope1.mov",
       "sources[2]: file does not exist: /jobs/nope2.mov",
@@ -178,14 +273,23 @@ describe("paths and names", () => {
   });
 
   test("a folder given as a source, a file given as the output directory", async () => {
-    const found = await errors({ ...seedExample, sources: ["output"], output_directory: "input/clip_a.mov", naming_template: "x" });
+    const found = await errors({
+      ...seedExample,
+      sources: ["output"],
+      output_directory: "input/clip_a.mov",
+      naming_template: "x",
+    });
     expect(found).toContain("sources[0]: is not a file: /jobs/output");
     expect(found).toContain("output_directory: is not a directory: /jobs/input/clip_a.mov");
   });
 
   test("two clips resolving to the same output (ignoring case) are caught before anything runs", async () => {
     const p = disk(["/jobs/a/Clip.mov", "/jobs/b/clip.mov"], ["/jobs/output"]);
-    const found = await errors({ ...seedExample, sources: ["a/Clip.mov", "b/clip.mov"], naming_template: "{source_name}_proxy" }, p);
+    const found = await errors({
+      ...seedExample,
+      sources: ["a/Clip.mov", "b/clip.mov"],
+      naming_template: "{source_name}_proxy",
+    }, p);
     expect(found[0]).toContain("sources[1]: output name 'clip_proxy.mov' collides with the output of sources[0]");
   });
 
@@ -198,7 +302,11 @@ describe("paths and names", () => {
   test("names with spaces, quotes, unicode and a leading dash stay inside output_directory", async () => {
     const names = ["my clip.mov", "it's.mov", "café.mov", "-rf.mov"];
     const p = disk(names.map((n) => `/jobs/in/${n}`), ["/jobs/output"]);
-    const outcome = await check({ ...seedExample, sources: names.map((n) => `in/${n}`), naming_template: "{source_name}" }, p);
+    const outcome = await check({
+      ...seedExample,
+      sources: names.map((n) => `in/${n}`),
+      naming_template: "{source_name}",
+    }, p);
     expect(outcome.ok && outcome.job.clips.map((c) => c.output_path)).toEqual(
       ["my clip", "it's", "café", "-rf"].map((n) => `/jobs/output/${n}.mov`),
     );
@@ -207,6 +315,10 @@ describe("paths and names", () => {
   test("absolute paths are kept; relative ones resolve against the JobSpec's folder", async () => {
     const p = disk(["/media/a.mov"], ["/jobs/output"]);
     const outcome = await check({ ...seedExample, sources: ["/media/a.mov"], naming_template: "{source_name}" }, p);
-    expect(outcome.ok && outcome.job.clips[0]).toEqual({ index: 0, source_path: "/media/a.mov", output_path: "/jobs/output/a.mov" });
+    expect(outcome.ok && outcome.job.clips[0]).toEqual({
+      index: 0,
+      source_path: "/media/a.mov",
+      output_path: "/jobs/output/a.mov",
+    });
   });
 });

@@ -1,5 +1,12 @@
 import { describe, expect, test } from "bun:test";
-import { collisionKey, MAX_TEMPLATE_CHARS, resolveName, splitName, templateProblems, TOKENS } from "../../src/jobspec/naming.ts";
+import {
+  collisionKey,
+  MAX_TEMPLATE_CHARS,
+  resolveName,
+  splitName,
+  templateProblems,
+  TOKENS,
+} from "../../src/jobspec/naming.ts";
 
 const ctx = {
   sourcePath: "/in/clip_a.mov",
@@ -39,7 +46,7 @@ describe("naming tokens", () => {
   });
 
   test("spaces, quotes, unicode and a leading dash survive unchanged", () => {
-    for (const name of ["my clip", "it's \"here\"", "café", "cafe\u0301", "-rf"]) {
+    for (const name of ["my clip", 'it\'s "here"', "café", "cafe\u0301", "-rf"]) {
       expect(resolveName("{source_name}_proxy", { ...ctx, sourcePath: `/in/${name}.mov` })).toBe(`${name}_proxy`);
     }
   });

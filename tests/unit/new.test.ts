@@ -90,12 +90,19 @@ describe("glob expansion", () => {
   });
 
   test("regex characters in names are plain characters", async () => {
-    const p = new FakePlatform({ files: { "/work/a.b(1)+$.mov": "v", "/work/aXb(1)+$.mov": "v", "/work/a-b^.mov": "v" } });
+    const p = new FakePlatform({
+      files: { "/work/a.b(1)+$.mov": "v", "/work/aXb(1)+$.mov": "v", "/work/a-b^.mov": "v" },
+    });
     expect(rel(await expandGlob(p, "a.b(1)+$*"))).toEqual(["a.b(1)+$.mov"]);
     expect(rel(await expandGlob(p, "a-*"))).toEqual(["a-b^.mov"]);
     expect(segmentRegex("[a-]x", true).test("-x")).toBe(true);
     expect(segmentRegex("[]]x", true).test("]x")).toBe(true);
-    expect(["ax", ",x", "}x", "]x"].map((n) => segmentRegex("{a,[,}]}x", true).test(n))).toEqual([true, true, true, false]);
+    expect(["ax", ",x", "}x", "]x"].map((n) => segmentRegex("{a,[,}]}x", true).test(n))).toEqual([
+      true,
+      true,
+      true,
+      false,
+    ]);
     expect(segmentRegex("{unclosed", true).test("{unclosed")).toBe(true);
     expect(segmentRegex("[unclosed", true).test("[unclosed")).toBe(true);
   });
@@ -151,7 +158,9 @@ describe("glob on a real file system", () => {
     expect(found).toEqual([join(dir, "clips", nfd)]);
     // also a plain name without glob characters (and in another case)
     expect(await expandGlob(platformIn(dir), "clips/CAF\u00c9 TAKE.mov")).toEqual([join(dir, "clips", nfd)]);
-    expect(await expandGlob(platformIn(dir), "clips/Caf\u00e9 take.mov", { caseSensitive: true })).toEqual([join(dir, "clips", nfd)]);
+    expect(await expandGlob(platformIn(dir), "clips/Caf\u00e9 take.mov", { caseSensitive: true })).toEqual([
+      join(dir, "clips", nfd),
+    ]);
   });
 
   test("symlinked files count, symlinked folders are not followed by **", async () => {
@@ -167,7 +176,19 @@ describe("glob on a real file system", () => {
     mkdirSync(join(dir, "out"));
     const out: string[] = [];
     const platform: Platform = { ...platformIn(dir), writeStdout: (t) => out.push(t), writeStderr: (t) => out.push(t) };
-    expect(await main(platform, ["new", "-s", "clips/**/*.mov", "-o", "out", "--naming", "{index}_{source_name}", "--into", "jobs"])).toBe(0);
+    expect(
+      await main(platform, [
+        "new",
+        "-s",
+        "clips/**/*.mov",
+        "-o",
+        "out",
+        "--naming",
+        "{index}_{source_name}",
+        "--into",
+        "jobs",
+      ]),
+    ).toBe(0);
     const written = readdirSync(jobs);
     expect(written).toHaveLength(1);
     expect(written[0]).toMatch(/^job-[0-9a-f]{8}\.json$/);
@@ -183,13 +204,33 @@ describe("proxx new", () => {
   test("the issue's example: JSON on stdout, absolute paths, defaults filled, validated", async () => {
     const p = card();
     p.mkdirSync("/work/out");
-    const r = await cli(p, "--sources", "clips/**/*.mov", "--output-directory", "out", "--codec", "prores_proxy", "--resolution", "half", "--naming", "{source_name}_proxy");
+    const r = await cli(
+      p,
+      "--sources",
+      "clips/**/*.mov",
+      "--output-directory",
+      "out",
+      "--codec",
+      "prores_proxy",
+      "--resolution",
+      "half",
+      "--naming",
+      "{source_name}_proxy",
+    );
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
     const spec = JSON.parse(r.stdout);
     expect(Object.keys(spec)).toEqual([
-      "jobspec_version", "job_id", "created_at", "sources", "output_directory",
-      "codec", "container", "resolution", "naming_template", "fps_mode",
+      "jobspec_version",
+      "job_id",
+      "created_at",
+      "sources",
+      "output_directory",
+      "codec",
+      "container",
+      "resolution",
+      "naming_template",
+      "fps_mode",
     ]);
     expect(spec).toMatchObject({
       jobspec_version: "2.1",
@@ -231,7 +272,9 @@ describe("proxx new", () => {
   test("a proxy profile is written alone (no codec/container/resolution defaults to contradict it)", async () => {
     const p = card();
     p.mkdirSync("/work/out");
-    const spec = JSON.parse((await cli(p, "-s", "clips/x.mxf", "-o", "out", "--proxy-profile", "proxy_dnxhr_lb")).stdout);
+    const spec = JSON.parse(
+      (await cli(p, "-s", "clips/x.mxf", "-o", "out", "--proxy-profile", "proxy_dnxhr_lb")).stdout,
+    );
     expect(spec.proxy_profile).toBe("proxy_dnxhr_lb");
     expect(spec.codec).toBeUndefined();
     expect(spec.container).toBeUndefined();
@@ -261,7 +304,18 @@ describe("proxx new", () => {
   test("several patterns: one sorted list without duplicates", async () => {
     const p = card();
     p.mkdirSync("/work/out");
-    const r = await cli(p, "-s", "clips/x.mxf", "-s", "clips/A*.mov", "clips/A001.MOV", "-o", "out", "--naming", "{index}");
+    const r = await cli(
+      p,
+      "-s",
+      "clips/x.mxf",
+      "-s",
+      "clips/A*.mov",
+      "clips/A001.MOV",
+      "-o",
+      "out",
+      "--naming",
+      "{index}",
+    );
     expect(rel(JSON.parse(r.stdout).sources)).toEqual(["clips/A001.MOV", "clips/A002.mov", "clips/x.mxf"]);
   });
 
@@ -312,7 +366,19 @@ describe("proxx new", () => {
     expect(p.json("/work/jobs/day1.json").job_id).toBe("day1");
     const before = p.snapshot("/work/jobs");
 
-    const again = await cli(p, "-s", "clips/A*.mov", "-o", "out", "--job-id", "day1", "--into", "jobs", "--naming", "{index}");
+    const again = await cli(
+      p,
+      "-s",
+      "clips/A*.mov",
+      "-o",
+      "out",
+      "--job-id",
+      "day1",
+      "--into",
+      "jobs",
+      "--naming",
+      "{index}",
+    );
     expect(again.code).toBe(4);
     expect(again.stderr).toContain("already exists");
     expect(p.snapshot("/work/jobs")).toEqual(before);
@@ -329,7 +395,18 @@ describe("proxx new", () => {
     const p = card();
     p.mkdirSync("/work/out");
     p.mkdirSync("/work/jobs");
-    const r = await cli(p, "-s", "clips/A*.mov", "-o", "out", "--split-per-source", "--job-id", "shoot", "--into", "jobs");
+    const r = await cli(
+      p,
+      "-s",
+      "clips/A*.mov",
+      "-o",
+      "out",
+      "--split-per-source",
+      "--job-id",
+      "shoot",
+      "--into",
+      "jobs",
+    );
     expect(r.code).toBe(0);
     expect(r.stdout).toBe("/work/jobs/shoot-000.json\n/work/jobs/shoot-001.json\n");
     expect(p.json("/work/jobs/shoot-001.json").sources).toEqual(["/work/clips/A002.mov"]);

@@ -4,7 +4,18 @@ import { MediaFacts } from "../../src/engine/result.ts";
 
 const mov = {
   streams: [
-    { codec_type: "video", codec_name: "h264", profile: "High", width: 1920, height: 1080, pix_fmt: "yuv420p", avg_frame_rate: "25/1", r_frame_rate: "25/1", nb_frames: "250", tags: { timecode: "00:00:00:00" } },
+    {
+      codec_type: "video",
+      codec_name: "h264",
+      profile: "High",
+      width: 1920,
+      height: 1080,
+      pix_fmt: "yuv420p",
+      avg_frame_rate: "25/1",
+      r_frame_rate: "25/1",
+      nb_frames: "250",
+      tags: { timecode: "00:00:00:00" },
+    },
     { codec_type: "audio", codec_name: "pcm_s16le", channels: 2, sample_rate: "48000" },
     { codec_type: "audio", codec_name: "pcm_s16le", channels: 1, sample_rate: "48000" },
     { codec_type: "data", codec_tag_string: "tmcd", tags: { timecode: "01:00:00:00", reel_name: "A001" } },
@@ -19,8 +30,20 @@ describe("parseProbeJson", () => {
     expect(facts).toEqual({
       format_name: "mov,mp4,m4a,3gp,3g2,mj2",
       duration_seconds: 10,
-      video: { codec_name: "h264", profile: "High", width: 1920, height: 1080, pix_fmt: "yuv420p", frame_rate: "25/1", nb_frames: 250 },
-      audio: [{ codec_name: "pcm_s16le", channels: 2, sample_rate: 48000 }, { codec_name: "pcm_s16le", channels: 1, sample_rate: 48000 }],
+      video: {
+        codec_name: "h264",
+        profile: "High",
+        width: 1920,
+        height: 1080,
+        pix_fmt: "yuv420p",
+        frame_rate: "25/1",
+        nb_frames: 250,
+      },
+      audio: [{ codec_name: "pcm_s16le", channels: 2, sample_rate: 48000 }, {
+        codec_name: "pcm_s16le",
+        channels: 1,
+        sample_rate: 48000,
+      }],
       timecode: "01:00:00:00",
       reel_name: "A001",
     });
@@ -28,20 +51,38 @@ describe("parseProbeJson", () => {
 
   test("format-level timecode (MXF), then video stream tag", () => {
     expect(parseProbeJson({ streams: [], format: { tags: { timecode: "10:00:00:00" } } }).timecode).toBe("10:00:00:00");
-    expect(parseProbeJson({ streams: [{ codec_type: "video", width: 2, height: 2, tags: { timecode: "00:00:01;02" } }] }).timecode).toBe("00:00:01;02");
+    expect(
+      parseProbeJson({ streams: [{ codec_type: "video", width: 2, height: 2, tags: { timecode: "00:00:01;02" } }] })
+        .timecode,
+    ).toBe("00:00:01;02");
   });
 
   test("skips cover art, tolerates junk and N/A", () => {
     const facts = parseProbeJson({
       streams: [
         { codec_type: "video", codec_name: "mjpeg", width: 600, height: 600, disposition: { attached_pic: 1 } },
-        { codec_type: "video", codec_name: "vp9", width: 640, height: 360, avg_frame_rate: "0/0", r_frame_rate: "30000/1001", nb_frames: "N/A" },
+        {
+          codec_type: "video",
+          codec_name: "vp9",
+          width: 640,
+          height: 360,
+          avg_frame_rate: "0/0",
+          r_frame_rate: "30000/1001",
+          nb_frames: "N/A",
+        },
       ],
       format: { duration: "N/A" },
     });
     expect(facts.video).toMatchObject({ codec_name: "vp9", frame_rate: "30000/1001", nb_frames: null });
     expect(facts.duration_seconds).toBeNull();
-    expect(parseProbeJson(null)).toEqual({ format_name: null, duration_seconds: null, video: null, audio: [], timecode: null, reel_name: null });
+    expect(parseProbeJson(null)).toEqual({
+      format_name: null,
+      duration_seconds: null,
+      video: null,
+      audio: [],
+      timecode: null,
+      reel_name: null,
+    });
   });
 
   test("frameRateValue", () => {

@@ -14,7 +14,9 @@ describe("ProgressParser", () => {
 
   test("tolerates garbage, CRLF, and negative or missing times", () => {
     const p = new ProgressParser();
-    const out = p.push("garbage line\r\n=novalue\r\nframe=abc\r\nout_time_us=-5000\r\nprogress=continue\r\nout_time=00:01:02.500000\r\nprogress=continue\r\n");
+    const out = p.push(
+      "garbage line\r\n=novalue\r\nframe=abc\r\nout_time_us=-5000\r\nprogress=continue\r\nout_time=00:01:02.500000\r\nprogress=continue\r\n",
+    );
     expect(out).toEqual([
       { frame: 0, out_time_seconds: 0, fps: null, speed: null, end: false },
       { frame: 0, out_time_seconds: 62.5, fps: null, speed: null, end: false },
@@ -30,6 +32,12 @@ describe("ProgressParser", () => {
   test("a huge line without newline is dropped, not kept", () => {
     const p = new ProgressParser();
     p.push("x".repeat(100_000));
-    expect(p.push("\nframe=1\nprogress=continue\n")).toEqual([{ frame: 1, out_time_seconds: 0, fps: null, speed: null, end: false }]);
+    expect(p.push("\nframe=1\nprogress=continue\n")).toEqual([{
+      frame: 1,
+      out_time_seconds: 0,
+      fps: null,
+      speed: null,
+      end: false,
+    }]);
   });
 });

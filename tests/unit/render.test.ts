@@ -56,10 +56,16 @@ function finished(status: "COMPLETED" | "FAILED", index = 0): ProxxEvent {
   };
 }
 
-function setup(opts: { tty?: boolean; env?: Record<string, string>; verbosity?: Verbosity; json?: boolean; columns?: number } = {}) {
+function setup(
+  opts: { tty?: boolean; env?: Record<string, string>; verbosity?: Verbosity; json?: boolean; columns?: number } = {},
+) {
   const p = new FakePlatform({ env: opts.env });
   p.stderrTTY = opts.tty ?? false;
-  const render = createRenderer(p, { json: opts.json ?? false, verbosity: opts.verbosity ?? "normal", columns: opts.columns });
+  const render = createRenderer(p, {
+    json: opts.json ?? false,
+    verbosity: opts.verbosity ?? "normal",
+    columns: opts.columns,
+  });
   return { p, render };
 }
 
@@ -222,10 +228,19 @@ describe("verbosity", () => {
       render(progress(50, 5));
       render(finished("COMPLETED"));
       render({ type: "scan", folder: "/jobs", pending: 1, settling: 0, skipped: 0 });
-      render({ type: "job_result", jobspec_path: "/jobs/a.json", final_status: "COMPLETED", result_path: "/jobs/a.result.json", moved_to: "/jobs/processed/a.json", failure_reason: null });
+      render({
+        type: "job_result",
+        jobspec_path: "/jobs/a.json",
+        final_status: "COMPLETED",
+        result_path: "/jobs/a.result.json",
+        moved_to: "/jobs/processed/a.json",
+        failure_reason: null,
+      });
       expect(p.stderr).toBe("");
       render(finished("FAILED", 1));
-      expect(p.stderr.replace(/\x1b\[[0-9;]*m/g, "")).toBe("[2/2] FAILED clip_a.mov (12.3s): FFmpeg exited with code 1\n");
+      expect(p.stderr.replace(/\x1b\[[0-9;]*m/g, "")).toBe(
+        "[2/2] FAILED clip_a.mov (12.3s): FFmpeg exited with code 1\n",
+      );
     }
   });
 

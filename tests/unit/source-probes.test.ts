@@ -23,7 +23,9 @@ function scriptedFfprobe(p: FakePlatform) {
         ...(args.includes("-skip_frame:v") ? {} : { pix_fmt: "yuv420p" }),
       }],
     };
-    queueMicrotask(() => (bad ? options?.onStderr?.("bad.mov: Invalid data found\n") : options?.onStdout?.(JSON.stringify(json))));
+    queueMicrotask(
+      () => (bad ? options?.onStderr?.("bad.mov: Invalid data found\n") : options?.onStdout?.(JSON.stringify(json))),
+    );
     return {
       pid: 4242,
       exited: new Promise((resolve) => setTimeout(() => resolve({ code: bad ? 1 : 0, signal: null }), 1)),
@@ -80,7 +82,9 @@ describe("SourceProbes", () => {
     const probes = new SourceProbes(p, "/usr/bin/ffprobe");
     probes.prefetch("/m/bad.mov", { pixFmt: false });
     probes.prefetch("/m/missing.mov", { pixFmt: false }); // never throws
-    await expect(probes.get("/m/bad.mov", { pixFmt: false })).rejects.toThrow(/ffprobe exited with code 1 on \/m\/bad\.mov: bad\.mov: Invalid data found/);
+    await expect(probes.get("/m/bad.mov", { pixFmt: false })).rejects.toThrow(
+      /ffprobe exited with code 1 on \/m\/bad\.mov: bad\.mov: Invalid data found/,
+    );
     const early = ff.calls.length;
     expect(early).toBeGreaterThanOrEqual(3); // early headers + full, then again at its turn
   });

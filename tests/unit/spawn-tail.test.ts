@@ -26,7 +26,10 @@ describe("runFfmpeg", () => {
 
   test("progress from stdout", async () => {
     const seen: number[] = [];
-    const r = await runFfmpeg(platform, "sh", ["-c", "printf 'frame=1\\nprogress=continue\\nframe=2\\nprogress=end\\n'"], {
+    const r = await runFfmpeg(platform, "sh", [
+      "-c",
+      "printf 'frame=1\\nprogress=continue\\nframe=2\\nprogress=end\\n'",
+    ], {
       timeoutMs: 5000,
       onProgress: (p) => seen.push(p.frame),
     });
@@ -35,7 +38,10 @@ describe("runFfmpeg", () => {
   });
 
   test("timeout: q on stdin is honoured (clean stop)", async () => {
-    const r = await runFfmpeg(platform, "sh", ["-c", "x=$(head -c 1); echo got-$x >&2; exit 0"], { timeoutMs: 200, graceMs: 2000 });
+    const r = await runFfmpeg(platform, "sh", ["-c", "x=$(head -c 1); echo got-$x >&2; exit 0"], {
+      timeoutMs: 200,
+      graceMs: 2000,
+    });
     expect(r.timedOut).toBe(true);
     expect(r.stderrTail).toEqual(["got-q"]);
     expect(r.exitCode).toBe(0);
@@ -51,11 +57,14 @@ describe("runFfmpeg", () => {
 
   test("timeout: ignoring SIGTERM gets SIGKILL, and the process is reaped", async () => {
     const child = { pid: 0 };
-    const spy = { ...platform, spawn: (c: string, a: string[], o: any) => {
-      const p = platform.spawn(c, a, o);
-      child.pid = p.pid;
-      return p;
-    } };
+    const spy = {
+      ...platform,
+      spawn: (c: string, a: string[], o: any) => {
+        const p = platform.spawn(c, a, o);
+        child.pid = p.pid;
+        return p;
+      },
+    };
     const r = await runFfmpeg(spy, "sh", ["-c", "trap '' TERM; exec sleep 100"], { timeoutMs: 100, graceMs: 200 });
     expect(r).toMatchObject({ timedOut: true, signal: "SIGKILL" });
     expect(platform.isProcessAlive(child.pid)).toBe(false);
@@ -64,7 +73,11 @@ describe("runFfmpeg", () => {
   test("abort signal stops cleanly and reports interrupted", async () => {
     const controller = new AbortController();
     setTimeout(() => controller.abort(), 100);
-    const r = await runFfmpeg(platform, "sh", ["-c", "exec sleep 100"], { timeoutMs: 60_000, graceMs: 200, signal: controller.signal });
+    const r = await runFfmpeg(platform, "sh", ["-c", "exec sleep 100"], {
+      timeoutMs: 60_000,
+      graceMs: 200,
+      signal: controller.signal,
+    });
     expect(r).toMatchObject({ interrupted: true, timedOut: false });
   });
 });

@@ -23,7 +23,8 @@ async function inflight(attempts = 1, body = job("a"), extra: Record<string, unk
   });
 }
 
-const RESULT = JSON.stringify({ job_id: "a", final_status: "COMPLETED", _metadata: { jobspec_path: A } }, null, 2) + "\n";
+const RESULT = JSON.stringify({ job_id: "a", final_status: "COMPLETED", _metadata: { jobspec_path: A } }, null, 2) +
+  "\n";
 
 describe("crash points", () => {
   test("after in-flight mark (mid-encode): re-runs, attempt 2", async () => {
@@ -73,7 +74,11 @@ describe("crash points", () => {
   });
 
   test("after result, before move: moved + recorded, NOT re-run, result untouched", async () => {
-    const { platform, jobs, run } = setup({ "a.json": job("a"), "a.result.json": RESULT, ".proxx.inflight.json": await inflight(1) });
+    const { platform, jobs, run } = setup({
+      "a.json": job("a"),
+      "a.result.json": RESULT,
+      ".proxx.inflight.json": await inflight(1),
+    });
     await run();
     expect(jobs.calls).toEqual([]);
     expect(platform.text(`${W}/a.result.json`)).toBe(RESULT);
@@ -86,7 +91,11 @@ describe("crash points", () => {
   });
 
   test("after move, before manifest: entry added, not re-run", async () => {
-    const { platform, jobs, run } = setup({ "processed/a.json": job("a"), "a.result.json": RESULT, ".proxx.inflight.json": await inflight(1) });
+    const { platform, jobs, run } = setup({
+      "processed/a.json": job("a"),
+      "a.result.json": RESULT,
+      ".proxx.inflight.json": await inflight(1),
+    });
     await run();
     expect(jobs.calls).toEqual([]);
     expect(platform.json(`${W}/processed_manifest.json`).entries[A].result_status).toBe("COMPLETED");
@@ -96,7 +105,13 @@ describe("crash points", () => {
   test("after manifest, before clearing in-flight: record cleared, manifest unchanged", async () => {
     const manifest = serializeManifest({
       version: 1,
-      entries: { [A]: { sha256: await sha256Hex(enc(job("a"))), processed_at: "2025-12-28T11:00:01.000000+00:00", result_status: "COMPLETED" } },
+      entries: {
+        [A]: {
+          sha256: await sha256Hex(enc(job("a"))),
+          processed_at: "2025-12-28T11:00:01.000000+00:00",
+          result_status: "COMPLETED",
+        },
+      },
     });
     const { platform, jobs, run } = setup({
       "processed/a.json": job("a"),
@@ -159,7 +174,9 @@ describe("crash points", () => {
   test("step order on disk: inflight → result → move → manifest entry (journal) → clear, then the fold when idle", async () => {
     const { platform, run } = setup({ "a.json": job("a") });
     await run();
-    const writes = platform.log.filter((l) => /^(writeFileAtomic|rename|remove|appendFileDurable) /.test(l) && !l.includes(".proxx.lock"));
+    const writes = platform.log.filter((l) =>
+      /^(writeFileAtomic|rename|remove|appendFileDurable) /.test(l) && !l.includes(".proxx.lock")
+    );
     expect(writes).toEqual([
       `writeFileAtomic ${W}/.proxx.inflight.json`,
       `writeFileAtomic ${W}/a.result.json`,
@@ -178,7 +195,10 @@ describe("FFmpeg left running by a killed runner", () => {
   const orphan = { ffmpeg_pid: 4321, ffmpeg_temp_path: TEMP };
 
   test("is stopped (SIGKILL) before the job runs again, once its argv shows it is that FFmpeg", async () => {
-    const { platform, jobs, run, events } = setup({ "a.json": job("a"), ".proxx.inflight.json": await inflight(1, job("a"), orphan) });
+    const { platform, jobs, run, events } = setup({
+      "a.json": job("a"),
+      ".proxx.inflight.json": await inflight(1, job("a"), orphan),
+    });
     platform.alivePids.add(4321);
     platform.processTable.set(4321, ["/usr/bin/ffmpeg", "-i", "file:/m/a.mov", "-f", "mov", `file:${TEMP}`]);
     let killedBeforeRun = false;
@@ -191,7 +211,10 @@ describe("FFmpeg left running by a killed runner", () => {
   });
 
   test("also before a poison job is failed and its partials cleaned", async () => {
-    const { platform, run } = setup({ "a.json": job("a"), ".proxx.inflight.json": await inflight(2, job("a"), orphan) });
+    const { platform, run } = setup({
+      "a.json": job("a"),
+      ".proxx.inflight.json": await inflight(2, job("a"), orphan),
+    });
     platform.alivePids.add(4321);
     platform.processTable.set(4321, ["ffmpeg", `file:${TEMP}`]);
     const order: string[] = [];
@@ -200,7 +223,10 @@ describe("FFmpeg left running by a killed runner", () => {
   });
 
   test("killed between recording the temp path and the pid: the FFmpeg is found by its argv in /proc", async () => {
-    const { platform, jobs, run } = setup({ "a.json": job("a"), ".proxx.inflight.json": await inflight(1, job("a"), { ffmpeg_temp_path: TEMP }) });
+    const { platform, jobs, run } = setup({
+      "a.json": job("a"),
+      ".proxx.inflight.json": await inflight(1, job("a"), { ffmpeg_temp_path: TEMP }),
+    });
     for (const pid of [1, 4321, 5000]) platform.mkdirSync(`/proc/${pid}`);
     platform.alivePids.add(4321).add(5000);
     platform.processTable.set(5000, ["/usr/sbin/sshd", "-D"]);
@@ -223,7 +249,10 @@ describe("FFmpeg left running by a killed runner", () => {
   });
 
   test("a reused pid (another program's argv) is never signalled", async () => {
-    const { platform, jobs, run } = setup({ "a.json": job("a"), ".proxx.inflight.json": await inflight(1, job("a"), orphan) });
+    const { platform, jobs, run } = setup({
+      "a.json": job("a"),
+      ".proxx.inflight.json": await inflight(1, job("a"), orphan),
+    });
     platform.alivePids.add(4321);
     platform.processTable.set(4321, ["/usr/sbin/sshd", "-D"]);
     await run();
@@ -232,7 +261,10 @@ describe("FFmpeg left running by a killed runner", () => {
   });
 
   test("a pid that is gone: nothing to stop", async () => {
-    const { platform, run, events } = setup({ "a.json": job("a"), ".proxx.inflight.json": await inflight(1, job("a"), orphan) });
+    const { platform, run, events } = setup({
+      "a.json": job("a"),
+      ".proxx.inflight.json": await inflight(1, job("a"), orphan),
+    });
     await run();
     expect(platform.kills).toEqual([]);
     expect(events.some((e) => e.type === "warning" && e.message.includes("FFmpeg pid"))).toBe(false);

@@ -47,7 +47,8 @@ const warnings = (events: ProxxEvent[]) => events.flatMap((e) => (e.type === "wa
 /** Every JobSpec name still somewhere: root, processed/ or failed/ (possibly renamed on a clash). */
 function whereIs(p: FakePlatform, stem: string): string[] {
   return p.filesUnder(W).filter((f) =>
-    [`${W}/${stem}.json`, `${W}/processed/${stem}`, `${W}/failed/${stem}`].some((prefix) => f.startsWith(prefix)) && !f.includes(".result.")
+    [`${W}/${stem}.json`, `${W}/processed/${stem}`, `${W}/failed/${stem}`].some((prefix) => f.startsWith(prefix)) &&
+    !f.includes(".result.")
   );
 }
 
@@ -60,7 +61,12 @@ describe("disk full (ENOSPC) and read-only folder during bookkeeping", () => {
     const { platform, jobs, events, run } = setup({ "a.json": job("a"), "b.json": job("b") });
     failOn(platform, "writeFileAtomic", (path) => path === `${W}/a.result.json`, "ENOSPC");
     await expect(run()).rejects.toMatchObject({ code: "ENOSPC" });
-    expect(warnings(events).some((m) => m.includes(`could not write the result file ${W}/a.result.json`) && m.includes("ENOSPC") && m.includes("runner stops"))).toBe(true);
+    expect(
+      warnings(events).some((m) =>
+        m.includes(`could not write the result file ${W}/a.result.json`) && m.includes("ENOSPC") &&
+        m.includes("runner stops")
+      ),
+    ).toBe(true);
     expect(jobs.calls).toEqual([`${W}/a.json`]); // b was not started: the runner stopped cleanly
     expect(platform.exists(`${W}/.proxx.lock`)).toBe(false);
     expect(platform.exists(`${W}/a.result.json`)).toBe(false);
@@ -73,7 +79,10 @@ describe("disk full (ENOSPC) and read-only folder during bookkeeping", () => {
     expect(second).toMatchObject({ processed: 2, completed: 2 });
     expect(whereIs(platform, "a")).toEqual([`${W}/processed/a.json`]);
     expect(whereIs(platform, "b")).toEqual([`${W}/processed/b.json`]);
-    expect(Object.keys(platform.json(`${W}/processed_manifest.json`).entries).sort()).toEqual([`${W}/a.json`, `${W}/b.json`]);
+    expect(Object.keys(platform.json(`${W}/processed_manifest.json`).entries).sort()).toEqual([
+      `${W}/a.json`,
+      `${W}/b.json`,
+    ]);
     expect(platform.exists(`${W}/.proxx.inflight.json`)).toBe(false);
   });
 
@@ -92,7 +101,9 @@ describe("disk full (ENOSPC) and read-only folder during bookkeeping", () => {
     expect(whereIs(platform, "b")).toEqual([`${W}/processed/b.json`]);
     await run();
     expect(jobs.calls.filter((c) => c.endsWith("b.json")).length).toBe(1);
-    expect(platform.json(`${W}/processed_manifest.json`).entries[`${W}/b.json`].sha256).toBe(await sha256Hex(new TextEncoder().encode(job("b"))));
+    expect(platform.json(`${W}/processed_manifest.json`).entries[`${W}/b.json`].sha256).toBe(
+      await sha256Hex(new TextEncoder().encode(job("b"))),
+    );
   });
 
   test("ENOSPC folding the journal into the manifest: the file is intact, the entry is safe in the journal, the next start folds it", async () => {
@@ -103,7 +114,11 @@ describe("disk full (ENOSPC) and read-only folder during bookkeeping", () => {
     platform.advance(10_000);
     failOn(platform, "writeFileAtomic", (path) => path === `${W}/processed_manifest.json`, "ENOSPC");
     await expect(run()).rejects.toMatchObject({ code: "ENOSPC" });
-    expect(warnings(events).some((m) => m.includes(`could not update ${W}/processed_manifest.json`) && m.includes(".proxx.manifest-journal"))).toBe(true);
+    expect(
+      warnings(events).some((m) =>
+        m.includes(`could not update ${W}/processed_manifest.json`) && m.includes(".proxx.manifest-journal")
+      ),
+    ).toBe(true);
     expect(platform.text(`${W}/processed_manifest.json`)).toBe(before);
     expect(platform.exists(`${W}/.proxx.inflight.json`)).toBe(false);
     expect(platform.text(`${W}/.proxx.manifest-journal`)).toContain(`${W}/b.json`);
@@ -117,7 +132,11 @@ describe("disk full (ENOSPC) and read-only folder during bookkeeping", () => {
     const { platform, jobs, events, run } = setup({ "a.json": job("a") });
     failOn(platform, "rename", (path) => path === `${W}/a.json`, "EROFS");
     await expect(run()).rejects.toMatchObject({ code: "EROFS" });
-    expect(warnings(events).some((m) => m.includes(`could not move ${W}/a.json into ${W}/processed/`) && m.includes("read-only"))).toBe(true);
+    expect(
+      warnings(events).some((m) =>
+        m.includes(`could not move ${W}/a.json into ${W}/processed/`) && m.includes("read-only")
+      ),
+    ).toBe(true);
     expect(whereIs(platform, "a")).toEqual([`${W}/a.json`]);
     expect(platform.exists(`${W}/a.result.json`)).toBe(true);
     await run();
@@ -131,7 +150,11 @@ describe("disk full (ENOSPC) and read-only folder during bookkeeping", () => {
     failOn(platform, "writeFileAtomic", (path) => path.startsWith(`${W}/.proxx.inflight`), "EACCES");
     await expect(run()).rejects.toMatchObject({ code: "EACCES" });
     expect(jobs.calls).toEqual([]);
-    expect(warnings(events).some((m) => m.includes(`could not write the in-flight record in ${W}`) && m.includes(`${W}/a.json`))).toBe(true);
+    expect(
+      warnings(events).some((m) =>
+        m.includes(`could not write the in-flight record in ${W}`) && m.includes(`${W}/a.json`)
+      ),
+    ).toBe(true);
     expect(whereIs(platform, "a")).toEqual([`${W}/a.json`]);
     expect(platform.exists(`${W}/.proxx.lock`)).toBe(false);
     await run();
@@ -153,7 +176,9 @@ describe("disk full (ENOSPC) and read-only folder during bookkeeping", () => {
     await expect(run()).rejects.toMatchObject({ code: "ENOSPC" });
     expect(jobs.calls).toEqual([]);
     expect(platform.text(`${W}/processed_manifest.json`)).toBe("{ not json");
-    expect(warnings(events).some((m) => m.includes("could not be copied aside") && m.includes("not starting"))).toBe(true);
+    expect(warnings(events).some((m) => m.includes("could not be copied aside") && m.includes("not starting"))).toBe(
+      true,
+    );
     await run(); // space freed: copied aside, then processed as usual
     expect(platform.filesUnder(W).some((f) => f.includes("processed_manifest.json.corrupt-"))).toBe(true);
     expect(whereIs(platform, "a")).toEqual([`${W}/processed/a.json`]);
@@ -188,7 +213,9 @@ describe("JobSpecs that change between scan and claim", () => {
     await run();
     expect(platform.json(`${W}/b.result.json`)).toMatchObject({ job_id: "b2", final_status: "FAILED" });
     expect(platform.text(`${W}/failed/b.json`)).toBe(replacement);
-    expect(platform.json(`${W}/processed_manifest.json`).entries[`${W}/b.json`].sha256).toBe(await sha256Hex(new TextEncoder().encode(replacement)));
+    expect(platform.json(`${W}/processed_manifest.json`).entries[`${W}/b.json`].sha256).toBe(
+      await sha256Hex(new TextEncoder().encode(replacement)),
+    );
   });
 
   test("replaced after the scan (settle 2 s): it waits until the new file has settled, then runs the new bytes", async () => {
@@ -213,7 +240,9 @@ describe("JobSpecs that change between scan and claim", () => {
     const result = platform.json(`${W}/a.result.json`);
     expect(result.final_status).toBe("PARTIAL");
     expect(result.failure_reason).toContain("ENOENT");
-    expect(events).toContainEqual(expect.objectContaining({ type: "job_result", jobspec_path: `${W}/a.json`, moved_to: "" }));
+    expect(events).toContainEqual(
+      expect.objectContaining({ type: "job_result", jobspec_path: `${W}/a.json`, moved_to: "" }),
+    );
     expect(whereIs(platform, "b")).toEqual([`${W}/processed/b.json`]);
     manifestParses(platform);
   });

@@ -56,7 +56,10 @@ describe("manifest journal", () => {
     });
     const status = await folderStatus(platform, W);
     expect(status.processed).toBe(2);
-    expect(Object.keys((await readManifest(platform, W)).manifest.entries).sort()).toEqual([`${W}/a.json`, `${W}/b.json`]);
+    expect(Object.keys((await readManifest(platform, W)).manifest.entries).sort()).toEqual([
+      `${W}/a.json`,
+      `${W}/b.json`,
+    ]);
     // The file itself is untouched by readers.
     expect(platform.text(MANIFEST)).toBe(manifestText);
     await run();
@@ -66,7 +69,11 @@ describe("manifest journal", () => {
   });
 
   test("a journal on top of no manifest file at all is applied too", async () => {
-    const { platform, run } = setup({ "processed/a.json": job("a"), "a.result.json": "{}\n", ".proxx.manifest-journal": await journal(null, [{ path: `${W}/a.json`, entry: await entry("a") }]) });
+    const { platform, run } = setup({
+      "processed/a.json": job("a"),
+      "a.result.json": "{}\n",
+      ".proxx.manifest-journal": await journal(null, [{ path: `${W}/a.json`, entry: await entry("a") }]),
+    });
     await run();
     expect(platform.json(MANIFEST).entries[`${W}/a.json`].result_status).toBe("COMPLETED");
   });
@@ -91,7 +98,11 @@ describe("manifest journal", () => {
       "processed/a.json": job("a"),
       "a.result.json": "{}\n",
       "processed_manifest.json": manifestText,
-      ".proxx.manifest-journal": await journal(manifestText, [{ path: `${W}/a.json`, entry: await entry("a") }], '{"path":"/w/b.js'),
+      ".proxx.manifest-journal": await journal(
+        manifestText,
+        [{ path: `${W}/a.json`, entry: await entry("a") }],
+        '{"path":"/w/b.js',
+      ),
     });
     await run();
     expect(Object.keys(platform.json(MANIFEST).entries)).toEqual([`${W}/a.json`]);

@@ -1,8 +1,9 @@
 import { describe, expect, test } from "bun:test";
 import { acquireLock, LockHeldError, readLock } from "../../src/watch/lock.ts";
-import { setup, W, job } from "../helpers/watch-fixtures.ts";
+import { job, setup, W } from "../helpers/watch-fixtures.ts";
 
-const lockText = (pid: number, host = "fakehost") => JSON.stringify({ pid, host, started_at: "2025-12-28T11:00:00.000000+00:00" });
+const lockText = (pid: number, host = "fakehost") =>
+  JSON.stringify({ pid, host, started_at: "2025-12-28T11:00:00.000000+00:00" });
 
 describe("folder lock", () => {
   test("a live holder → LockHeldError with the holder's info; nothing processed", async () => {

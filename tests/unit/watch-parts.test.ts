@@ -8,7 +8,20 @@ import { FakePlatform } from "../helpers/fake-platform.ts";
 describe("names", () => {
   test("candidates", () => {
     for (const n of ["a.json", "A b.json", "x.result.jsonx.json"]) expect(isCandidateName(n)).toBe(true);
-    for (const n of [".a.json", "a.result.json", "processed_manifest.json", ".proxx.lock", "a.tmp", "a.json.part", "a~", "a.JSON", ".json", "a.json.tmp-12"]) {
+    for (
+      const n of [
+        ".a.json",
+        "a.result.json",
+        "processed_manifest.json",
+        ".proxx.lock",
+        "a.tmp",
+        "a.json.part",
+        "a~",
+        "a.JSON",
+        ".json",
+        "a.json.tmp-12",
+      ]
+    ) {
       expect(isCandidateName(n)).toBe(false);
     }
   });
@@ -39,8 +52,12 @@ describe("manifest serialisation", () => {
       },
     });
     expect(text).toBe(
-      `{\n  "entries": {\n    "/w/a.json": {\n      "processed_at": "t",\n      "result_status": "FAILED",\n      "sha256": "${"2".repeat(64)}"\n    },\n` +
-        `    "/w/b.json": {\n      "processed_at": "t",\n      "result_status": "COMPLETED",\n      "sha256": "${"1".repeat(64)}"\n    }\n  },\n  "version": 1\n}\n`,
+      `{\n  "entries": {\n    "/w/a.json": {\n      "processed_at": "t",\n      "result_status": "FAILED",\n      "sha256": "${
+        "2".repeat(64)
+      }"\n    },\n` +
+        `    "/w/b.json": {\n      "processed_at": "t",\n      "result_status": "COMPLETED",\n      "sha256": "${
+          "1".repeat(64)
+        }"\n    }\n  },\n  "version": 1\n}\n`,
     );
   });
 });

@@ -41,31 +41,48 @@ describe("seed idempotency table", () => {
 
   test("skip 2: manifest has this path with the same sha256", async () => {
     const { platform, jobs, run } = setup({ "a.json": job("a") });
-    platform.writeFile(`${W}/processed_manifest.json`, serializeManifest({
-      version: 1,
-      entries: { [`${W}/a.json`]: { sha256: await sha256Hex(enc(job("a"))), processed_at: "x", result_status: "COMPLETED" } },
-    }));
+    platform.writeFile(
+      `${W}/processed_manifest.json`,
+      serializeManifest({
+        version: 1,
+        entries: {
+          [`${W}/a.json`]: { sha256: await sha256Hex(enc(job("a"))), processed_at: "x", result_status: "COMPLETED" },
+        },
+      }),
+    );
     expect((await run()).skipped).toBe(1);
     expect(jobs.calls).toEqual([]);
   });
 
   test("re-process: hash differs from manifest and no result file", async () => {
     const { platform, jobs, run } = setup({ "a.json": job("a", { v: 2 }) });
-    platform.writeFile(`${W}/processed_manifest.json`, serializeManifest({
-      version: 1,
-      entries: { [`${W}/a.json`]: { sha256: await sha256Hex(enc(job("a"))), processed_at: "x", result_status: "COMPLETED" } },
-    }));
+    platform.writeFile(
+      `${W}/processed_manifest.json`,
+      serializeManifest({
+        version: 1,
+        entries: {
+          [`${W}/a.json`]: { sha256: await sha256Hex(enc(job("a"))), processed_at: "x", result_status: "COMPLETED" },
+        },
+      }),
+    );
     await run();
     expect(jobs.calls).toEqual([`${W}/a.json`]);
-    expect(platform.json(`${W}/processed_manifest.json`).entries[`${W}/a.json`].sha256).toBe(await sha256Hex(enc(job("a", { v: 2 }))));
+    expect(platform.json(`${W}/processed_manifest.json`).entries[`${W}/a.json`].sha256).toBe(
+      await sha256Hex(enc(job("a", { v: 2 }))),
+    );
   });
 
   test("hash differs but result present: the result file wins (skipped)", async () => {
     const { platform, jobs, run } = setup({ "a.json": job("a", { v: 2 }), "a.result.json": "{}\n" });
-    platform.writeFile(`${W}/processed_manifest.json`, serializeManifest({
-      version: 1,
-      entries: { [`${W}/a.json`]: { sha256: await sha256Hex(enc(job("a"))), processed_at: "x", result_status: "COMPLETED" } },
-    }));
+    platform.writeFile(
+      `${W}/processed_manifest.json`,
+      serializeManifest({
+        version: 1,
+        entries: {
+          [`${W}/a.json`]: { sha256: await sha256Hex(enc(job("a"))), processed_at: "x", result_status: "COMPLETED" },
+        },
+      }),
+    );
     expect((await run()).skipped).toBe(1);
     expect(jobs.calls).toEqual([]);
   });
@@ -73,7 +90,11 @@ describe("seed idempotency table", () => {
 
 describe("re-runs", () => {
   test("a second --once changes nothing (byte-identical folder)", async () => {
-    const { platform, jobs, run } = setup({ "a.json": job("a"), "b.json": job("b", { outcome: "FAILED" }), "c.json": "nope" });
+    const { platform, jobs, run } = setup({
+      "a.json": job("a"),
+      "b.json": job("b", { outcome: "FAILED" }),
+      "c.json": "nope",
+    });
     const first = await run();
     expect(first).toMatchObject({ processed: 3, completed: 1, failed: 1, invalid: 1 });
     const before = platform.snapshot(W);
@@ -120,10 +141,15 @@ describe("re-runs", () => {
 
   test("unchanged files are hashed once per process (cache)", async () => {
     const { platform, run, controller } = setup({ "a.json": job("a"), "a.result.json": "{}\n", "m.json": job("m") });
-    platform.writeFile(`${W}/processed_manifest.json`, serializeManifest({
-      version: 1,
-      entries: { [`${W}/m.json`]: { sha256: await sha256Hex(enc(job("m"))), processed_at: "x", result_status: "COMPLETED" } },
-    }));
+    platform.writeFile(
+      `${W}/processed_manifest.json`,
+      serializeManifest({
+        version: 1,
+        entries: {
+          [`${W}/m.json`]: { sha256: await sha256Hex(enc(job("m"))), processed_at: "x", result_status: "COMPLETED" },
+        },
+      }),
+    );
     let sleeps = 0;
     platform.onSleep.push(() => {
       if (++sleeps >= 50) controller.abort();
@@ -158,7 +184,10 @@ describe("invalid JobSpecs and failing jobs never stop the runner", () => {
   }
 
   test("a RunJob that throws becomes FAILED with the reason; next job still runs", async () => {
-    const { platform, run } = setup({ "a.json": JSON.stringify({ job_id: "boom", throw: "kaput" }), "b.json": job("b") });
+    const { platform, run } = setup({
+      "a.json": JSON.stringify({ job_id: "boom", throw: "kaput" }),
+      "b.json": job("b"),
+    });
     const s = await run();
     expect(s).toMatchObject({ processed: 2, failed: 1, completed: 1 });
     const r = platform.json(`${W}/a.result.json`);
@@ -261,13 +290,17 @@ describe("corrupt manifest", () => {
 
 describe("abort", () => {
   test("abort mid-job: JobSpec stays pending, no result, no manifest entry, lock released", async () => {
-    const { platform, jobs, run, controller, events } = setup({ "a.json": JSON.stringify({ hang: true }), "b.json": job("b") });
+    const { platform, jobs, run, controller, events } = setup({
+      "a.json": JSON.stringify({ hang: true }),
+      "b.json": job("b"),
+    });
     jobs.during = () => {
       platform.onSleep.push(() => controller.abort());
     };
     const s = await run();
     expect(s.interrupted).toBe(true);
-    expect(events.filter((e) => e.type === "job_left_pending").map((e) => (e as { jobspec_path: string }).jobspec_path)).toEqual([`${W}/a.json`]);
+    expect(events.filter((e) => e.type === "job_left_pending").map((e) => (e as { jobspec_path: string }).jobspec_path))
+      .toEqual([`${W}/a.json`]);
     expect(jobs.calls).toEqual([`${W}/a.json`]);
     expect(platform.exists(`${W}/a.json`)).toBe(true);
     expect(platform.exists(`${W}/a.result.json`)).toBe(false);
@@ -291,7 +324,8 @@ describe("abort", () => {
 
   test("INTERRUPTED without a stop request is recorded as FAILED (no retry loop)", async () => {
     const { platform, run, jobs } = setup({ "a.json": job("a") });
-    jobs.runJob = async () => (await import("../helpers/watch-fixtures.ts")).fakeResult("INTERRUPTED", "a", "ffmpeg got SIGINT");
+    jobs.runJob = async () =>
+      (await import("../helpers/watch-fixtures.ts")).fakeResult("INTERRUPTED", "a", "ffmpeg got SIGINT");
     await run();
     expect(platform.json(`${W}/a.result.json`).final_status).toBe("FAILED");
   });

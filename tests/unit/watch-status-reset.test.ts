@@ -19,7 +19,14 @@ describe("folderStatus", () => {
     expect(s.pending).toEqual([`${W}/c.json`]);
     expect(s.settling).toEqual([`${W}/d.json`]);
     expect(s.skipped).toEqual([{ path: `${W}/a.json`, reason: "result file exists" }]);
-    expect(s).toMatchObject({ processed: 1, failed: 1, manifest: "ok", lock: { pid: 31 }, lock_live: true, inflight: null });
+    expect(s).toMatchObject({
+      processed: 1,
+      failed: 1,
+      manifest: "ok",
+      lock: { pid: 31 },
+      lock_live: true,
+      inflight: null,
+    });
     // same processed_at (the fake clock stood still): ties ordered by path
     expect(s.recent.map((r) => [r.path, r.status])).toEqual([[`${W}/a.json`, "COMPLETED"], [`${W}/b.json`, "FAILED"]]);
   });
@@ -104,7 +111,10 @@ describe("resetJobs", () => {
 
   test("resetting a job clears its in-flight record (fresh attempt count)", async () => {
     const { platform } = setup({ "a.json": job("a"), "a.result.json": "{}\n" });
-    platform.writeFile(`${W}/.proxx.inflight.json`, JSON.stringify({ version: 1, jobspec_path: `${W}/a.json`, sha256: "x", attempts: 2, started_at: "t", pid: 1 }));
+    platform.writeFile(
+      `${W}/.proxx.inflight.json`,
+      JSON.stringify({ version: 1, jobspec_path: `${W}/a.json`, sha256: "x", attempts: 2, started_at: "t", pid: 1 }),
+    );
     const actions = await resetJobs(platform, W, { jobs: ["a"] });
     expect(actions).toContainEqual({ action: "cleared_inflight", path: `${W}/a.json` });
   });

@@ -48,15 +48,44 @@ function engine(platform: FakePlatform) {
       onEvent({ type: "job_started", job_id: id, jobspec_path: path, total_clips: 1 });
       for (let i = 0; i < (spec.steps ?? 1); i++) {
         if (signal.aborted) {
-          onEvent({ type: "job_finished", job_id: id, jobspec_path: path, final_status: "INTERRUPTED", total_clips: 1, completed_clips: 0, failed_clips: 0, duration_seconds: 0 });
+          onEvent({
+            type: "job_finished",
+            job_id: id,
+            jobspec_path: path,
+            final_status: "INTERRUPTED",
+            total_clips: 1,
+            completed_clips: 0,
+            failed_clips: 0,
+            duration_seconds: 0,
+          });
           return fakeResult("INTERRUPTED", id, "stopped");
         }
-        onEvent({ type: "progress", job_id: id, index: 0, total: 1, source_path: "/m/x.mov", frame: i, out_time_seconds: i, percent: null, fps: null, speed: null });
+        onEvent({
+          type: "progress",
+          job_id: id,
+          index: 0,
+          total: 1,
+          source_path: "/m/x.mov",
+          frame: i,
+          out_time_seconds: i,
+          percent: null,
+          fps: null,
+          speed: null,
+        });
         await step();
       }
-      if (spec.hang) while (!signal.aborted) await step();
+      if (spec.hang) { while (!signal.aborted) await step(); }
       const status = signal.aborted && spec.hang ? "INTERRUPTED" : spec.outcome ?? "COMPLETED";
-      onEvent({ type: "job_finished", job_id: id, jobspec_path: path, final_status: status, total_clips: 1, completed_clips: 1, failed_clips: 0, duration_seconds: 1 });
+      onEvent({
+        type: "job_finished",
+        job_id: id,
+        jobspec_path: path,
+        final_status: status,
+        total_clips: 1,
+        completed_clips: 1,
+        failed_clips: 0,
+        duration_seconds: 1,
+      });
       return fakeResult(status, id, status === "FAILED" ? "ffmpeg exited with code 1" : null);
     } finally {
       stats.active--;
@@ -67,8 +96,12 @@ function engine(platform: FakePlatform) {
 
 /** Folder contents with timestamps and clash stamps masked: what must not depend on N. */
 function normalized(platform: FakePlatform): Record<string, string> {
-  const mask = (s: string) => s.replace(/^\d+ /, "").replace(/\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?\+00:00/g, "<time>").replace(/_\d{8}T\d{6}/g, "_<stamp>")
-    .replace(/"duration_seconds": [\d.]+/g, '"duration_seconds": <d>');
+  const mask = (s: string) =>
+    s.replace(/^\d+ /, "").replace(/\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?\+00:00/g, "<time>").replace(
+      /_\d{8}T\d{6}/g,
+      "_<stamp>",
+    )
+      .replace(/"duration_seconds": [\d.]+/g, '"duration_seconds": <d>');
   return Object.fromEntries(Object.entries(platform.snapshot(W)).map(([k, v]) => [mask(k), mask(v)]));
 }
 
@@ -118,7 +151,9 @@ describe("--max-workers: same outcome as sequential", () => {
     expect(withoutProgress(two.events)).toEqual(withoutProgress(one.events));
     expect(withoutProgress(four.events)).toEqual(withoutProgress(one.events));
     // sanity: the order is job by job
-    const taken = one.events.filter((e) => e.type === "job_taken").map((e) => (e as { jobspec_path: string }).jobspec_path.slice(W.length + 1));
+    const taken = one.events.filter((e) => e.type === "job_taken").map((e) =>
+      (e as { jobspec_path: string }).jobspec_path.slice(W.length + 1)
+    );
     expect(taken).toEqual(["a.json", "b.json", "c.json", "d.json", "e.json", "f.json"]);
     // and deterministic: the same run twice logs the same
     expect(withoutProgress((await runMix(2)).events)).toEqual(withoutProgress(two.events));
@@ -141,7 +176,14 @@ describe("--max-workers: same outcome as sequential", () => {
 });
 
 async function record(path: string, body: string, attempts: number) {
-  return JSON.stringify({ version: 1, jobspec_path: path, sha256: await sha256Hex(enc(body)), attempts, started_at: "2025-12-28T11:00:00.000000+00:00", pid: 999 });
+  return JSON.stringify({
+    version: 1,
+    jobspec_path: path,
+    sha256: await sha256Hex(enc(body)),
+    attempts,
+    started_at: "2025-12-28T11:00:00.000000+00:00",
+    pid: 999,
+  });
 }
 
 describe("crash recovery with several jobs in flight", () => {
@@ -194,7 +236,9 @@ describe("crash recovery with several jobs in flight", () => {
     expect(e.stats.calls).toEqual([]);
     expect(cleaned).toEqual([`${W}/a.json`, `${W}/b.json`]);
     expect(s).toMatchObject({ failed: 2, recovered: 2 });
-    for (const n of ["a", "b"]) expect(platform.json(`${W}/${n}.result.json`).failure_reason).toContain("interrupted 2 times");
+    for (const n of ["a", "b"]) {
+      expect(platform.json(`${W}/${n}.result.json`).failure_reason).toContain("interrupted 2 times");
+    }
     expect(platform.filesUnder(W).filter((f) => f.includes("inflight"))).toEqual([]);
   });
 
@@ -319,7 +363,18 @@ describe("ordered log", () => {
     const b = log.block();
     const c = log.block();
     const w = (m: string) => ({ type: "warning" as const, message: m });
-    const progress = { type: "progress" as const, job_id: "x", index: 0, total: 1, source_path: "s", frame: 1, out_time_seconds: 1, percent: 1, fps: 1, speed: 1 };
+    const progress = {
+      type: "progress" as const,
+      job_id: "x",
+      index: 0,
+      total: 1,
+      source_path: "s",
+      frame: 1,
+      out_time_seconds: 1,
+      percent: 1,
+      fps: 1,
+      speed: 1,
+    };
     a.emit(w("a1"));
     c.emit(w("c1"));
     b.emit(w("b1"));
@@ -345,14 +400,30 @@ describe("manifest serializer", () => {
       let x = 7;
       return () => (x = (x * 1103515245 + 12345) % 2 ** 31);
     })();
-    const names = ["/w/a.json", "/w/B.json", "/w/ü.json", "/w/a b.json", '/w/"q".json', "/w/z.json", "/w/0.json", "/w/a\\b.json"];
+    const names = [
+      "/w/a.json",
+      "/w/B.json",
+      "/w/ü.json",
+      "/w/a b.json",
+      '/w/"q".json',
+      "/w/z.json",
+      "/w/0.json",
+      "/w/a\\b.json",
+    ];
     for (let i = 0; i < 200; i++) {
       const key = names[rnd() % names.length]! + (rnd() % 3 === 0 ? String(rnd() % 50) : "");
       if (rnd() % 5 === 0) {
         const { [key]: _, ...rest } = entries;
         entries = rest;
       } else {
-        entries = { ...entries, [key]: { sha256: (rnd() % 16).toString(16).repeat(64), processed_at: `t${i}`, result_status: i % 2 ? "COMPLETED" : "FAILED" } };
+        entries = {
+          ...entries,
+          [key]: {
+            sha256: (rnd() % 16).toString(16).repeat(64),
+            processed_at: `t${i}`,
+            result_status: i % 2 ? "COMPLETED" : "FAILED",
+          },
+        };
       }
       const m = { version: 1 as const, entries };
       expect(ser.serialize(m)).toBe(serializeManifest(m));
