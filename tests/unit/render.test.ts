@@ -92,7 +92,7 @@ describe("terminalStyle", () => {
   test("not a TTY, NO_COLOR or TERM=dumb: neither", () => {
     const notTty = new FakePlatform();
     expect(terminalStyle(notTty)).toEqual({ live: false, color: false });
-    for (const env of [{ NO_COLOR: "1" }, { TERM: "dumb" }]) {
+    for (const env of [{ NO_COLOR: "1" }, { TERM: "dumb" }] as Record<string, string>[]) {
       const p = new FakePlatform({ env });
       p.stderrTTY = true;
       expect(terminalStyle(p)).toEqual({ live: false, color: false });
