@@ -228,8 +228,8 @@ const PAIRS: Pair[] = SMOKE
   ]
   : [
     { id: "uhd-prores_proxy-half", clip: "uhd", codec: "prores_proxy", container: "mov", resolution: "half" },
-    // For reference, not a target: the same pair from a light source (about 17 Mb/s),
-    // to show how much the source's decode cost moves the ratio.
+    // The same pair from a light source (about 17 Mb/s): the "≥ 3× faster than the original" target
+    // applies here, since on the camera-like source decoding alone takes most of the time.
     { id: "uhdlight-prores_proxy-half", clip: "uhdLight", codec: "prores_proxy", container: "mov", resolution: "half" },
     { id: "uhd-prores_proxy-quarter", clip: "uhd", codec: "prores_proxy", container: "mov", resolution: "quarter" },
     { id: "uhd-h264-half", clip: "uhd", codec: "h264", container: "mp4", resolution: "half" },
@@ -614,35 +614,30 @@ function targets(results: Partial<Record<Part, any>>): TargetRow[] {
   const enc = results.encode?.rows as any[] | undefined;
   if (enc) {
     for (const r of enc) {
+      // The targets as decided (issue 13): the camera-like source is decode-bound, so its target is the
+      // decode floor (≤ 1.8× decode-only); "≥ 3× faster than the original" applies to the light source.
       if (r.id === "uhd-prores_proxy-half") {
         rows.push({
-          target: "ProRes Proxy half (UHD H.264): proxx ≤ 2.5× decode-only",
+          target: "ProRes Proxy half (UHD H.264, camera-like 60 Mb/s): proxx ≤ 1.8× decode-only",
           measured: `${fmt(r.proxx_over_decode)}× (${fmt(r.proxx.wall_s)} s vs ${fmt(r.decode.wall_s)} s)`,
-          verdict: r.proxx.ok && r.proxx_over_decode <= 2.5 ? "PASS" : "FAIL",
+          verdict: r.proxx.ok && r.proxx_over_decode <= 1.8 ? "PASS" : "FAIL",
         });
         rows.push({
-          target: "ProRes Proxy half (UHD H.264): ≥ 3× faster than the original",
+          target: "ProRes Proxy half (UHD H.264, camera-like): speed-up over the original, reported",
           measured: `${fmt(r.original_over_proxx)}× (${fmt(r.original.wall_s)} s vs ${fmt(r.proxx.wall_s)} s)`,
-          verdict: r.proxx.ok && r.original_over_proxx >= 3 ? "PASS" : "FAIL",
-          // Decode-bound: proxx already sits near the floor, so the note points at the why.
-          note: r.proxx.ok && r.original_over_proxx < 3 && r.proxx_over_decode <= 2.5
-            ? `decode alone takes ${
-              fmt(r.decode.wall_s)
-            } s: see "Why UHD ProRes Proxy stays under 3×" in docs/performance.md`
-            : undefined,
+          verdict: "N/A",
+          note: `decode-bound (decode alone ${fmt(r.decode.wall_s)} s): see "Why UHD ProRes Proxy stays under 3×" in ` +
+            "docs/performance.md; the 3× target is the light source's row",
         });
         continue;
       }
       if (r.id === "uhdlight-prores_proxy-half") {
         rows.push({
-          target: "reference only, light UHD source (testsrc2, no noise): ≥ 3× faster than the original",
+          target: "ProRes Proxy half (UHD H.264, light source): ≥ 3× faster than the original",
           measured: `${fmt(r.original_over_proxx)}× (${fmt(r.original.wall_s)} s vs ${fmt(r.proxx.wall_s)} s); decode ${
             fmt(r.decode.wall_s)
           } s`,
-          verdict: "N/A",
-          note: `would be ${
-            r.proxx.ok && r.original_over_proxx >= 3 ? "PASS" : "FAIL"
-          }; the target row is the camera-like source above`,
+          verdict: r.proxx.ok && r.original_over_proxx >= 3 ? "PASS" : "FAIL",
         });
         continue;
       }
