@@ -272,13 +272,10 @@ export function ratio(a: number, b: number): number {
 
 /** Facts about the machine and the moment, stored with every result (noise is part of the truth). */
 export function environment(repo: string) {
-  const git = spawnSync("git", ["rev-parse", "--short", "HEAD"], { cwd: repo, encoding: "utf8" }).stdout.trim();
-  const dirty =
-    spawnSync("git", ["status", "--porcelain", "--", "src"], { cwd: repo, encoding: "utf8" }).stdout.trim() !== "";
   const ffmpeg = spawnSync("ffmpeg", ["-version"], { encoding: "utf8" }).stdout.split("\n")[0] ?? "";
   return {
     date: new Date().toISOString(),
-    commit: git + (dirty ? "+dirty" : ""),
+    commit: commitOf(repo),
     bun: Bun.version,
     ffmpeg,
     cpus: cpus().length,
@@ -299,3 +296,49 @@ export function sh(text: string): string {
 }
 
 export { loadavg };
+
+// --- before/after comparison (--baseline) ------------------------------------------------
+
+/** The smallest slowdown that is never called a regression, whatever the measured noise. */
+export const COMPARE_FLOOR = 0.03;
+
+/** The rule behind the "no slower than noise" column, as printed and stored in compare.json. */
+export const COMPARE_RULE =
+  "noise = the larger min–max spread of the two sides' samples, relative to the before median; " +
+  `no slower than noise ⇔ after median ≤ before median × (1 + max(noise, ${COMPARE_FLOOR * 100} %))`;
+
+/**
+ * One before/after row: medians, ratio, each side's min–max, the noise and the verdict (see
+ * COMPARE_RULE). `yes` / `NO`; `FAILED` when a sample of either side failed (no verdict on
+ * a broken run).
+ */
+export function compareSamples(after: Sample[], before: Sample[], metric: "wall_s" | "max_rss_mb" = "wall_s") {
+  const a = after.map((s) => s[metric]).filter(Number.isFinite);
+  const b = before.map((s) => s[metric]).filter(Number.isFinite);
+  const spread = (v: number[]) => (v.length ? Math.max(...v) - Math.min(...v) : NaN);
+  const am = median(a);
+  const bm = median(b);
+  const noise = bm > 0 ? Math.max(spread(a), spread(b)) / bm : NaN;
+  const allowed = Math.max(Number.isFinite(noise) ? noise : 0, COMPARE_FLOOR);
+  const ok = after.every((s) => s.code === 0) && before.every((s) => s.code === 0) && a.length > 0 && b.length > 0;
+  return {
+    metric,
+    before: round(bm, 4),
+    after: round(am, 4),
+    after_over_before: ratio(am, bm),
+    before_min_max: [round(Math.min(...b), 4), round(Math.max(...b), 4)],
+    after_min_max: [round(Math.min(...a), 4), round(Math.max(...a), 4)],
+    noise_pct: round(noise * 100, 1),
+    allowed_pct: round(allowed * 100, 1),
+    verdict: !ok ? "FAILED" : am <= bm * (1 + allowed) ? "yes" : "NO",
+    failure: after.find((s) => s.code !== 0)?.stderr_tail ?? before.find((s) => s.code !== 0)?.stderr_tail ?? null,
+  };
+}
+
+/** Short commit of a checkout, with "+dirty" when its src/ has uncommitted changes. */
+export function commitOf(repo: string): string {
+  const git = spawnSync("git", ["rev-parse", "--short", "HEAD"], { cwd: repo, encoding: "utf8" }).stdout.trim();
+  const dirty =
+    spawnSync("git", ["status", "--porcelain", "--", "src"], { cwd: repo, encoding: "utf8" }).stdout.trim() !== "";
+  return git + (dirty ? "+dirty" : "");
+}

@@ -7,6 +7,20 @@
  *   bun scripts/bench.ts --parts encode,idle --runs 7
  *   bun scripts/bench.ts --parts encode --pairs uhd   # only pairs whose id contains "uhd"
  *
+ * Before/after (a refactor must not be slower than the noise):
+ *   git worktree add /tmp/proxx-before <commit> && ln -s "$PWD/node_modules" /tmp/proxx-before/
+ *   bun scripts/bench.ts --baseline /tmp/proxx-before --parts encode,overhead,idle --runs 3 --proxx-only
+ *     Every part that runs proxx also runs the baseline's `bun DIR/src/main.ts` as one more
+ *     interleaved variant (same media and JobSpecs, its own fresh output folders); both sides
+ *     run from source through this Bun. --baseline-binary PATH: both sides compiled instead
+ *     (this checkout's dist/ binary, rebuilt if stale, against PATH); only then is start-up
+ *     compared. --proxx-only (with a baseline): skip the decode-only, original and shell-loop
+ *     references (about 60 % of the time; their targets read N/A). Prints and writes
+ *     <out>/compare.json (after/before, min–max of each side, noise, verdict); <out> defaults
+ *     to bench-results/compare/ in this mode. Verdict "no slower than noise": after median ≤
+ *     before median × (1 + max(noise, 3 %)), noise = the larger of the two sides' min–max
+ *     spreads over the before median (wall time; idle rows also peak RSS).
+ *
  * Parts (each prints a table and writes <out>/<part>.json; then targets.json):
  *   encode    proxx run vs decode-only vs the original implementation's exact command
  *   overhead  20 JobSpecs through `proxx watch --once` vs a shell loop of the same FFmpeg commands
@@ -25,6 +39,10 @@ import { createHash } from "node:crypto";
 import { join, resolve } from "node:path";
 import {
   type ClipSpec,
+  commitOf,
+  COMPARE_FLOOR,
+  COMPARE_RULE,
+  compareSamples,
   environment,
   fmt,
   interleave,
@@ -55,6 +73,9 @@ const { values } = parseArgs({
     pairs: { type: "string" },
     out: { type: "string" },
     work: { type: "string" },
+    baseline: { type: "string" },
+    "baseline-binary": { type: "string" },
+    "proxx-only": { type: "boolean" },
     help: { type: "boolean", short: "h" },
   },
 });
@@ -68,7 +89,17 @@ const SMOKE = Boolean(values.smoke);
 const RUNS = Math.max(1, Number(values.runs ?? (SMOKE ? 1 : 5)));
 const PARTS = (values.parts ? values.parts.split(",") : [...ALL_PARTS]) as Part[];
 for (const p of PARTS) if (!ALL_PARTS.includes(p)) throw new Error(`unknown part ${p}; parts: ${ALL_PARTS.join(", ")}`);
-const OUT = resolve(values.out ?? join(REPO, "bench-results"));
+/** Before/after mode: another checkout (and optionally its compiled binary) as the baseline. */
+const BASELINE_DIR = values.baseline ? resolve(values.baseline) : null;
+const BASELINE_BIN = values["baseline-binary"] ? resolve(values["baseline-binary"]) : null;
+const COMPARE = Boolean(BASELINE_DIR || BASELINE_BIN);
+const PROXX_ONLY = Boolean(values["proxx-only"]);
+if (PROXX_ONLY && !COMPARE) throw new Error("--proxx-only needs --baseline DIR (or --baseline-binary PATH)");
+if (BASELINE_DIR && !BASELINE_BIN && !existsSync(join(BASELINE_DIR, "src/main.ts"))) {
+  throw new Error(`--baseline ${BASELINE_DIR}: no src/main.ts there (expected another checkout of proxx)`);
+}
+if (BASELINE_BIN && !existsSync(BASELINE_BIN)) throw new Error(`--baseline-binary ${BASELINE_BIN}: no such file`);
+const OUT = resolve(values.out ?? join(REPO, COMPARE ? "bench-results/compare" : "bench-results"));
 const WORK = resolve(values.work ?? join(REPO, SMOKE ? ".work/bench-smoke" : ".work/bench"));
 const MEDIA = join(WORK, "media");
 mkdirSync(WORK, { recursive: true });
@@ -126,15 +157,46 @@ function binaryIsFresh(): boolean {
  */
 let chosen: { cmd: string[]; label: string } | null = null;
 function proxxCommand(): { cmd: string[]; label: string } {
+  if (COMPARE) {
+    // Before/after: both sides the same way, never binary against source (checked once, as chosen).
+    if (!chosen && BASELINE_BIN && !binaryIsFresh()) {
+      throw new Error(`--baseline-binary: ${BINARY} is missing or older than src/`);
+    }
+    chosen ??= BASELINE_BIN
+      ? { cmd: [BINARY], label: "dist/proxx-linux-x64" }
+      : { cmd: [process.execPath, join(REPO, "src/main.ts")], label: "bun src/main.ts" };
+    return chosen;
+  }
   chosen ??= binaryIsFresh()
     ? { cmd: [BINARY], label: "dist/proxx-linux-x64" }
     : { cmd: [process.execPath, join(REPO, "src/main.ts")], label: "bun src/main.ts" };
   return chosen;
 }
 
+/** The baseline ("before") proxx in --baseline mode, run the same way as proxxCommand(); null otherwise. */
+const BASE: { cmd: string[]; label: string; commit: string } | null = !COMPARE
+  ? null
+  : BASELINE_BIN
+  ? { cmd: [BASELINE_BIN], label: BASELINE_BIN, commit: BASELINE_DIR ? commitOf(BASELINE_DIR) : "?" }
+  : {
+    cmd: [process.execPath, join(BASELINE_DIR!, "src/main.ts")],
+    label: `bun ${BASELINE_DIR}/src/main.ts`,
+    commit: commitOf(BASELINE_DIR!),
+  };
+
+/** Rows of the before/after table (every part adds its own); written to <out>/compare.json. */
+const COMPARISONS: ({ part: string; row: string } & ReturnType<typeof compareSamples>)[] = [];
+const COMPARE_SKIPPED: string[] = [];
+function compareRow(part: string, row: string, after: Sample[], before: Sample[], metric?: "wall_s" | "max_rss_mb") {
+  const c = { part, row, ...compareSamples(after, before, metric) };
+  COMPARISONS.push(c);
+  return c;
+}
+
 /** Build dist/proxx-linux-x64 when missing or older than src/ (not in smoke mode: CI builds separately). */
 function ensureBinary(): void {
-  if (binaryIsFresh() || SMOKE) return;
+  // Before/after from source needs no binary; with --baseline-binary it does, smoke or not.
+  if (binaryIsFresh() || (SMOKE && !BASELINE_BIN) || (COMPARE && !BASELINE_BIN)) return;
   if (existsSync(BINARY)) console.error(`${BINARY} is older than src/: rebuilding`);
   const script = join(REPO, "scripts/build.ts");
   const args = existsSync(script)
@@ -246,6 +308,9 @@ const PAIRS: Pair[] = SMOKE
     { id: "hd-av1-half", clip: "hd", codec: "av1", container: "mp4", resolution: "half" },
   ];
 
+/** One variant of an interleaved comparison (see interleave()). */
+type Variant = { key: string; before?: () => void | Promise<void>; run: () => Promise<Sample> };
+
 async function partEncode() {
   const proxx = proxxCommand();
   const clips = {
@@ -265,22 +330,44 @@ async function partEncode() {
     writeFileSync(job, jobSpec([src], outDir, pair.codec, pair.container, pair.resolution));
     const orig = join(base, "orig", `${pair.id}.${pair.container}`);
     mkdirSync(join(base, "orig"), { recursive: true });
-    log(`encode ${pair.id} (${proxx.label})\n`);
-    const s = await interleave(RUNS, [
-      { key: "proxx", run: () => measure([...proxx.cmd, "run", job, "-q"], { stderrFile: stderrFile() }) },
+    log(`encode ${pair.id} (${proxx.label}${BASE ? ` vs before: ${BASE.label}` : ""})\n`);
+    const variants: Variant[] = [
       {
-        key: "decode",
-        run: () =>
-          measure(["ffmpeg", "-nostdin", "-v", "error", "-i", src, "-f", "null", "-"], { stderrFile: stderrFile() }),
+        key: "proxx",
+        // Before/after: each side writes into its own folder, emptied before every sample.
+        before: BASE ? () => void freshDir(outDir) : undefined,
+        run: () => measure([...proxx.cmd, "run", job, "-q"], { stderrFile: stderrFile() }),
       },
-      {
-        key: "original",
-        run: () => measure(originalCommand(src, orig, pair.codec, pair.resolution), { stderrFile: stderrFile() }),
-      },
-    ], progress("encode"));
-    const proxxS = summarize(s.proxx);
-    const decode = summarize(s.decode);
-    const original = summarize(s.original);
+    ];
+    if (BASE) {
+      const outBefore = join(base, "out-before", pair.id);
+      const jobBefore = join(base, `${pair.id}.before.json`);
+      writeFileSync(jobBefore, jobSpec([src], outBefore, pair.codec, pair.container, pair.resolution));
+      variants.push({
+        key: "before",
+        before: () => void freshDir(outBefore),
+        run: () => measure([...BASE.cmd, "run", jobBefore, "-q"], { stderrFile: stderrFile() }),
+      });
+    }
+    if (!PROXX_ONLY) {
+      variants.push(
+        {
+          key: "decode",
+          run: () =>
+            measure(["ffmpeg", "-nostdin", "-v", "error", "-i", src, "-f", "null", "-"], { stderrFile: stderrFile() }),
+        },
+        {
+          key: "original",
+          run: () => measure(originalCommand(src, orig, pair.codec, pair.resolution), { stderrFile: stderrFile() }),
+        },
+      );
+    }
+    const s = await interleave(RUNS, variants, progress("encode"));
+    const proxxS = summarize(s.proxx!);
+    const decode = summarize(s.decode ?? []);
+    const original = summarize(s.original ?? []);
+    const beforeS = BASE ? summarize(s.before!) : undefined;
+    if (BASE) compareRow("encode", pair.id, s.proxx!, s.before!);
     const proxyFile = readdirSync(outDir).find((f) => !f.startsWith("."));
     const sizeMb = (f: string | undefined) => (f && existsSync(f) ? round(Bun.file(f).size / 1e6, 1) : NaN);
     rows.push({
@@ -291,6 +378,7 @@ async function partEncode() {
       original,
       proxx_over_decode: ratio(proxxS.wall_s, decode.wall_s),
       original_over_proxx: original.ok ? ratio(original.wall_s, proxxS.wall_s) : NaN,
+      ...(beforeS ? { before: beforeS, after_over_before: ratio(proxxS.wall_s, beforeS.wall_s) } : {}),
       proxx_size_mb: sizeMb(proxyFile ? join(outDir, proxyFile) : undefined),
       original_size_mb: original.ok ? sizeMb(orig) : NaN,
       original_failure: original.ok ? null : lastLine(original.failure),
@@ -310,6 +398,8 @@ async function partEncode() {
       `${fmt(r.proxx_size_mb)}/${fmt(r.original_size_mb)}`,
       r.proxx_failure
         ? `proxx FAILED: ${r.proxx_failure}`
+        : PROXX_ONLY
+        ? "references not run (--proxx-only)"
         : r.original_failure
         ? `original fails: ${r.original_failure}`
         : "",
@@ -337,35 +427,46 @@ async function partOverhead() {
     linkSync(clip, p);
     return p;
   });
-  const folder = join(base, "watch");
-  const out = join(base, "out");
-  const prepare = () => {
-    freshDir(folder);
-    freshDir(out);
-    sources.forEach((s, i) =>
-      writeFileSync(
-        join(folder, `job-${String(i).padStart(2, "0")}.json`),
-        jobSpec([s], out, "prores_proxy", "mov", "half"),
-      )
-    );
-  };
-  const watch = () =>
-    measure([...proxx.cmd, "watch", folder, "--once", "--settle-seconds", "0", "-q"], { stderrFile: stderrFile() });
-  const checkAll = (sample: Sample): Sample => {
-    const results = readdirSync(folder).filter((f) => f.endsWith(".result.json"));
-    const ok = results.length === sources.length &&
-      results.every((f) => JSON.parse(readFileSync(join(folder, f), "utf8")).final_status === "COMPLETED");
-    return ok ? sample : {
-      ...sample,
-      code: sample.code || 99,
-      stderr_tail: `not all ${sources.length} jobs COMPLETED\n${sample.stderr_tail}`,
+  /** One side's watch folder and output folder, its `watch --once` and the check that every job completed. */
+  const side = (cmd: string[], folder: string, out: string) => {
+    const prepare = () => {
+      freshDir(folder);
+      freshDir(out);
+      sources.forEach((s, i) =>
+        writeFileSync(
+          join(folder, `job-${String(i).padStart(2, "0")}.json`),
+          jobSpec([s], out, "prores_proxy", "mov", "half"),
+        )
+      );
     };
+    const watch = () =>
+      measure([...cmd, "watch", folder, "--once", "--settle-seconds", "0", "-q"], { stderrFile: stderrFile() });
+    const checkAll = (sample: Sample): Sample => {
+      const results = readdirSync(folder).filter((f) => f.endsWith(".result.json"));
+      const ok = results.length === sources.length &&
+        results.every((f) => JSON.parse(readFileSync(join(folder, f), "utf8")).final_status === "COMPLETED");
+      return ok ? sample : {
+        ...sample,
+        code: sample.code || 99,
+        stderr_tail: `not all ${sources.length} jobs COMPLETED\n${sample.stderr_tail}`,
+      };
+    };
+    return { prepare, watch, checkAll };
   };
+  const folder = join(base, "watch");
+  const after = side(proxx.cmd, folder, join(base, "out"));
+  const before = BASE ? side(BASE.cmd, join(base, "watch-before"), join(base, "out-before")) : null;
 
   // Untimed first pass: the FFmpeg commands proxx ran, from the results (clips[].ffmpeg_command).
-  prepare();
-  const first = checkAll(await watch());
+  after.prepare();
+  const first = after.checkAll(await after.watch());
   if (first.code !== 0) throw new Error(`overhead: proxx watch failed:\n${first.stderr_tail}`);
+  if (before) {
+    // The same untimed warm-up for the baseline (and a check that it works at all).
+    before.prepare();
+    const b = before.checkAll(await before.watch());
+    if (b.code !== 0) throw new Error(`overhead: baseline proxx watch failed:\n${b.stderr_tail}`);
+  }
   const scratch = join(base, "scratch");
   const script = join(base, "replay.sh");
   const commands = readdirSync(folder).filter((f) => f.endsWith(".result.json")).sort().flatMap((f) =>
@@ -380,17 +481,29 @@ async function partOverhead() {
     }).join("\n") + "\n",
   );
 
-  log(`overhead: ${sources.length} jobs (${proxx.label})\n`);
-  const s = await interleave(RUNS, [
-    { key: "proxx_watch", before: prepare, run: async () => checkAll(await watch()) },
-    {
+  log(`overhead: ${sources.length} jobs (${proxx.label}${BASE ? ` vs before: ${BASE.label}` : ""})\n`);
+  const variants: Variant[] = [
+    { key: "proxx_watch", before: after.prepare, run: async () => after.checkAll(await after.watch()) },
+  ];
+  if (before) {
+    variants.push({
+      key: "before_watch",
+      before: before.prepare,
+      run: async () => before.checkAll(await before.watch()),
+    });
+  }
+  if (!PROXX_ONLY) {
+    variants.push({
       key: "shell_loop",
       before: () => void freshDir(scratch),
       run: () => measure(["sh", script], { stderrFile: stderrFile() }),
-    },
-  ], progress("overhead"));
-  const a = summarize(s.proxx_watch);
-  const b = summarize(s.shell_loop);
+    });
+  }
+  const s = await interleave(RUNS, variants, progress("overhead"));
+  const a = summarize(s.proxx_watch!);
+  const b = summarize(s.shell_loop ?? []);
+  const bw = BASE ? summarize(s.before_watch!) : undefined;
+  if (BASE) compareRow("overhead", `proxx watch --once, ${sources.length} jobs`, s.proxx_watch!, s.before_watch!);
   const row = {
     jobs: sources.length,
     clip: clip.slice(MEDIA.length + 1),
@@ -400,13 +513,29 @@ async function partOverhead() {
     ratio: ratio(a.wall_s, b.wall_s),
     overhead_ms_per_job: round(((a.wall_s - b.wall_s) / sources.length) * 1000, 1),
     replay_script: script,
+    ...(bw
+      ? {
+        before_watch: bw,
+        before_ratio: ratio(bw.wall_s, b.wall_s),
+        before_overhead_ms_per_job: round(((bw.wall_s - b.wall_s) / sources.length) * 1000, 1),
+      }
+      : {}),
   };
   console.log(table(
     `runner overhead: ${sources.length} JobSpecs, wall seconds, median of ${RUNS} (proxx = ${proxx.label})`,
     ["variant", "wall s", "cpu s", "ratio", "overhead ms/job"],
     [
       ["proxx watch --once", a.wall_s, a.cpu_s, row.ratio, row.overhead_ms_per_job],
-      ["shell loop of the same ffmpeg commands", b.wall_s, b.cpu_s, 1, ""],
+      ...(bw
+        ? [[
+          `before: ${BASE!.label} watch --once`,
+          bw.wall_s,
+          bw.cpu_s,
+          row.before_ratio!,
+          row.before_overhead_ms_per_job!,
+        ]]
+        : []),
+      ...(PROXX_ONLY ? [] : [["shell loop of the same ffmpeg commands", b.wall_s, b.cpu_s, 1, ""]]),
     ],
   ));
   return row;
@@ -461,39 +590,62 @@ async function partIdle() {
   const n = SIZE.idleJobs;
   const base = freshDir(join(WORK, "idle"));
   const processed = join(base, "processed-folder");
+  const processedBefore = join(base, "processed-folder-before");
   log(`idle: generating ${n} processed jobs\n`);
   makeProcessedFolder(processed, n);
-  const once = (folder: string, quiet = false) =>
-    measure([...proxx.cmd, "watch", folder, "--once", "--settle-seconds", "0", ...(quiet ? ["-q"] : [])], {
+  if (BASE) makeProcessedFolder(processedBefore, n);
+  const once = (cmd: string[], folder: string, quiet = false) =>
+    measure([...cmd, "watch", folder, "--once", "--settle-seconds", "0", ...(quiet ? ["-q"] : [])], {
       stderrFile: stderrFile(),
     });
-  const idle = await interleave(RUNS, [{ key: "idle", run: () => once(processed) }], progress("idle"));
-  const invalidFolder = join(base, "invalid-folder");
-  const invalid = await interleave(RUNS, [{
-    key: "invalid",
+  const idleVariants: Variant[] = [{ key: "idle", run: () => once(proxx.cmd, processed) }];
+  if (BASE) idleVariants.push({ key: "idle_before", run: () => once(BASE.cmd, processedBefore) });
+  const idle = await interleave(RUNS, idleVariants, progress("idle"));
+  const invalidCase = (key: string, cmd: string[], invalidFolder: string): Variant => ({
+    key,
     before: () => makeInvalidFolder(invalidFolder, n),
     run: async () => {
-      const s = await once(invalidFolder, true);
+      const s = await once(cmd, invalidFolder, true);
       // exit 1 = some job did not complete: expected here. Check every one was recorded.
       const results = readdirSync(invalidFolder).filter((f) => f.endsWith(".result.json")).length;
       const ok = s.code === 1 && results === n;
       return { ...s, code: ok ? 0 : s.code || 99, stderr_tail: ok ? "" : `${results}/${n} results\n${s.stderr_tail}` };
     },
-  }], progress("idle"));
-  const a = summarize(idle.idle);
-  const b = summarize(invalid.invalid);
+  });
+  const invalidVariants = [invalidCase("invalid", proxx.cmd, join(base, "invalid-folder"))];
+  if (BASE) invalidVariants.push(invalidCase("invalid_before", BASE.cmd, join(base, "invalid-folder-before")));
+  const invalid = await interleave(RUNS, invalidVariants, progress("idle"));
+  const a = summarize(idle.idle!);
+  const b = summarize(invalid.invalid!);
+  const idleCase = `${n} processed jobs, nothing to do`;
+  const invalidCaseName = `${n} pending invalid JobSpecs (each recorded PARTIAL, moved to failed/)`;
+  const before = (samples: Sample[] | undefined) => {
+    if (!samples) return {};
+    const m = summarize(samples);
+    return { before: { ...m, per_job_ms: round((m.wall_s / n) * 1000, 3) } };
+  };
   const rows = [
-    { case: `${n} processed jobs, nothing to do`, ...a, per_job_ms: round((a.wall_s / n) * 1000, 3) },
+    { case: idleCase, ...a, per_job_ms: round((a.wall_s / n) * 1000, 3), ...before(idle.idle_before) },
     {
-      case: `${n} pending invalid JobSpecs (each recorded PARTIAL, moved to failed/)`,
+      case: invalidCaseName,
       ...b,
       per_job_ms: round((b.wall_s / n) * 1000, 3),
+      ...before(invalid.invalid_before),
     },
   ];
+  if (BASE) {
+    compareRow("idle", `${n} processed jobs: wall`, idle.idle!, idle.idle_before!);
+    compareRow("idle", `${n} processed jobs: peak RSS`, idle.idle!, idle.idle_before!, "max_rss_mb");
+    compareRow("idle", `${n} invalid JobSpecs: wall`, invalid.invalid!, invalid.invalid_before!);
+    compareRow("idle", `${n} invalid JobSpecs: peak RSS`, invalid.invalid!, invalid.invalid_before!, "max_rss_mb");
+  }
   console.log(table(
     `idle scan: watch --once, median of ${RUNS} (proxx = ${proxx.label})`,
     ["case", "wall s", "peak RSS MB", "ms per job"],
-    rows.map((r) => [r.case, r.wall_s, r.max_rss_mb, r.per_job_ms]),
+    rows.flatMap((r) => [
+      [r.case, r.wall_s, r.max_rss_mb, r.per_job_ms],
+      ...(r.before ? [[`  before: ${BASE!.label}`, r.before.wall_s, r.before.max_rss_mb, r.before.per_job_ms]] : []),
+    ]),
   ));
   return { proxx: proxx.label, jobs: n, rows };
 }
@@ -507,7 +659,7 @@ async function partStartup() {
   const job = join(base, "job.json");
   writeFileSync(job, jobSpec([clip], base, "prores_proxy", "mov", "half"));
   const runs = SIZE.startupRuns;
-  const variants = [
+  const variants: Variant[] = [
     { key: "version", run: () => measure([...proxx.cmd, "--version"], { stderrFile: stderrFile() }) },
     { key: "validate", run: () => measure([...proxx.cmd, "validate", job], { stderrFile: stderrFile() }) },
     {
@@ -515,13 +667,34 @@ async function partStartup() {
       run: () => measure([process.execPath, join(REPO, "src/main.ts"), "--version"], { stderrFile: stderrFile() }),
     },
   ];
-  log(`startup (${proxx.label}), ${runs} runs\n`);
+  // Start-up is compared only binary against binary: from source it is mostly Bun's own transpiling.
+  const compareStartup = BASE && BASELINE_BIN;
+  if (BASE && !BASELINE_BIN) {
+    COMPARE_SKIPPED.push(
+      "startup: both sides run from source; give --baseline-binary PATH to compare compiled start-up",
+    );
+  }
+  if (compareStartup) {
+    variants.push(
+      { key: "before_version", run: () => measure([...BASE.cmd, "--version"], { stderrFile: stderrFile() }) },
+      { key: "before_validate", run: () => measure([...BASE.cmd, "validate", job], { stderrFile: stderrFile() }) },
+    );
+  }
+  log(`startup (${proxx.label}${compareStartup ? ` vs before: ${BASE.label}` : ""}), ${runs} runs\n`);
   const s = await interleave(runs, variants, () => {});
   const rows = [
-    { command: `${proxx.label} --version`, ...summarize(s.version) },
-    { command: `${proxx.label} validate job.json`, ...summarize(s.validate) },
-    { command: "bun src/main.ts --version (reference)", ...summarize(s.bun_source_version) },
+    { command: `${proxx.label} --version`, ...summarize(s.version!) },
+    { command: `${proxx.label} validate job.json`, ...summarize(s.validate!) },
+    { command: "bun src/main.ts --version (reference)", ...summarize(s.bun_source_version!) },
   ];
+  if (compareStartup) {
+    rows.push(
+      { command: `before: ${BASE.label} --version`, ...summarize(s.before_version!) },
+      { command: `before: ${BASE.label} validate job.json`, ...summarize(s.before_validate!) },
+    );
+    compareRow("startup", "--version", s.version!, s.before_version!);
+    compareRow("startup", "validate job.json", s.validate!, s.before_validate!);
+  }
   console.log(table(
     `start-up: wall ms, median of ${runs}`,
     ["command", "wall ms", "peak RSS MB"],
@@ -543,9 +716,10 @@ async function partWorkers() {
     linkSync(clip, p);
     return p;
   });
-  const prepare = (n: number) => () => {
-    const folder = freshDir(join(base, `watch-${n}`));
-    const out = freshDir(join(base, `out-${n}`));
+  // side "" = the proxx under test; "before-" = the baseline (its own folders).
+  const prepare = (n: number, side = "") => () => {
+    const folder = freshDir(join(base, `watch-${side}${n}`));
+    const out = freshDir(join(base, `out-${side}${n}`));
     sources.forEach((s, i) =>
       writeFileSync(
         join(folder, `job-${String(i).padStart(2, "0")}.json`),
@@ -553,10 +727,10 @@ async function partWorkers() {
       )
     );
   };
-  const run = (n: number) => async () => {
-    const folder = join(base, `watch-${n}`);
+  const run = (n: number, cmd = proxx.cmd, side = "") => async () => {
+    const folder = join(base, `watch-${side}${n}`);
     const s = await measure(
-      [...proxx.cmd, "watch", folder, "--once", "--settle-seconds", "0", "-q", "--max-workers", String(n)],
+      [...cmd, "watch", folder, "--once", "--settle-seconds", "0", "-q", "--max-workers", String(n)],
       { stderrFile: stderrFile() },
     );
     const done = readdirSync(join(folder, "processed")).length;
@@ -564,21 +738,26 @@ async function partWorkers() {
       ? s
       : { ...s, code: s.code || 99, stderr_tail: `${done}/${sources.length} processed\n${s.stderr_tail}` };
   };
-  log(`workers: ${sources.length} jobs (${proxx.label})\n`);
+  log(`workers: ${sources.length} jobs (${proxx.label}${BASE ? ` vs before: ${BASE.label}` : ""})\n`);
   const s = await interleave(
     RUNS,
-    SIZE.workerCounts.map((n) => ({ key: String(n), before: prepare(n), run: run(n) })),
+    SIZE.workerCounts.flatMap((n): Variant[] => [
+      { key: String(n), before: prepare(n), run: run(n) },
+      ...(BASE ? [{ key: `before-${n}`, before: prepare(n, "before-"), run: run(n, BASE.cmd, "before-") }] : []),
+    ]),
     progress("workers"),
   );
   const one = summarize(s["1"]!);
   const rows = SIZE.workerCounts.map((n) => {
     const m = summarize(s[String(n)]!);
+    if (BASE) compareRow("workers", `--max-workers ${n}, ${sources.length} jobs`, s[String(n)]!, s[`before-${n}`]!);
     return {
       max_workers: n,
       ...m,
       speedup: ratio(one.wall_s, m.wall_s),
       cpu_use: ratio(m.cpu_s, m.wall_s),
       jobs_per_hour: round((sources.length / m.wall_s) * 3600, 0),
+      ...(BASE ? { before: summarize(s[`before-${n}`]!) } : {}),
     };
   });
   console.log(table(
@@ -612,7 +791,14 @@ interface TargetRow {
 function targets(results: Partial<Record<Part, any>>): TargetRow[] {
   const rows: TargetRow[] = [];
   const enc = results.encode?.rows as any[] | undefined;
-  if (enc) {
+  if (enc && PROXX_ONLY) {
+    rows.push({
+      target: "encode targets",
+      measured: "not measured",
+      verdict: "N/A",
+      note: "--proxx-only: decode-only and the original were not run",
+    });
+  } else if (enc) {
     for (const r of enc) {
       // The targets as decided (issue 13): the camera-like source is decode-bound, so its target is the
       // decode floor (≤ 1.8× decode-only); "≥ 3× faster than the original" applies to the light source.
@@ -657,7 +843,14 @@ function targets(results: Partial<Record<Part, any>>): TargetRow[] {
       });
     }
   }
-  if (results.overhead) {
+  if (results.overhead && PROXX_ONLY) {
+    rows.push({
+      target: "runner overhead ≤ 1.10× the plain FFmpeg loop",
+      measured: "not measured",
+      verdict: "N/A",
+      note: "--proxx-only: the shell loop was not run",
+    });
+  } else if (results.overhead) {
     const o = results.overhead;
     rows.push({
       target: "runner overhead ≤ 1.10× the plain FFmpeg loop",
@@ -703,6 +896,27 @@ const PART_FN: Record<Part, () => Promise<unknown>> = {
 };
 
 ensureBinary();
+if (BASE && BASELINE_DIR && !BASELINE_BIN && !existsSync(join(BASELINE_DIR, "node_modules"))) {
+  // Bun would auto-install the dependencies into its cache, at whatever versions it resolves.
+  log(
+    `warning: ${BASELINE_DIR} has no node_modules; for the same dependencies: ln -s ${REPO}/node_modules ${BASELINE_DIR}/\n`,
+  );
+}
+if (BASE) {
+  // Both sides must start at all before an hour is spent on them.
+  for (const [name, cmd] of [["after", proxxCommand().cmd], ["before", BASE.cmd]] as const) {
+    const r = Bun.spawnSync([...cmd, "--version"], { stdout: "pipe", stderr: "pipe" });
+    if (r.exitCode !== 0) {
+      throw new Error(
+        `${name}: \`${cmd.join(" ")} --version\` failed (exit ${r.exitCode}):\n${r.stderr.toString().trim()}\n` +
+          (name === "before" && !BASELINE_BIN
+            ? `a checkout from \`git worktree add\` has no node_modules: \`ln -s ${REPO}/node_modules ${BASELINE_DIR}/\` ` +
+              `(same dependencies) or \`bun install\` in it`
+            : ""),
+      );
+    }
+  }
+}
 console.log(`# proxx bench${SMOKE ? " (smoke: 1 run, tiny clips; figures are not meaningful)" : ""}`);
 console.log(
   `${ENV.date}, commit ${ENV.commit}, ${ENV.cpus} × ${ENV.cpu_model}, ${ENV.ffmpeg}, bun ${ENV.bun}, runs ${RUNS}, load ${
@@ -710,6 +924,14 @@ console.log(
   }`,
 );
 console.log(`peak RSS: ${RSS_SOURCE}`);
+if (BASE) {
+  console.log(
+    `before/after: after = ${proxxCommand().label} (commit ${ENV.commit}), before = ${BASE.label} (commit ${BASE.commit})${
+      PROXX_ONLY ? "; --proxx-only: no decode-only, original or shell-loop references" : ""
+    }`,
+  );
+}
+const BASELINE_INFO = BASE ? { baseline: { label: BASE.label, commit: BASE.commit, dir: BASELINE_DIR } } : {};
 const results: Partial<Record<Part, any>> = {};
 for (const part of PARTS) {
   const started = performance.now();
@@ -721,9 +943,72 @@ for (const part of PARTS) {
     runs: RUNS,
     seconds: round((performance.now() - started) / 1000, 1),
     env: { ...ENV, loadavg_end: loadavg().map((n) => round(n, 2)) },
+    ...BASELINE_INFO,
     ...(data as object),
   });
   console.log(`→ ${file}`);
+}
+if (BASE) {
+  // One unit per row: MB for RSS, ms for wall times under a second, else s.
+  const unit = (c: (typeof COMPARISONS)[number]): [number, string] =>
+    c.metric === "max_rss_mb" ? [1, " MB"] : c.before < 1 ? [1000, " ms"] : [1, " s"];
+  const value = (c: (typeof COMPARISONS)[number], v: number) => `${fmt(v * unit(c)[0])}${unit(c)[1]}`;
+  const span = (c: (typeof COMPARISONS)[number], v: number[]) =>
+    `${fmt(v[0]! * unit(c)[0])}–${fmt(v[1]! * unit(c)[0])}${unit(c)[1]}`;
+  console.log(table(
+    `before/after: median of ${RUNS}, wall time (peak RSS where MB) (after = ${proxxCommand().label} at ${ENV.commit}, before = ${BASE.label} at ${BASE.commit})`,
+    [
+      "part",
+      "row",
+      "before",
+      "after",
+      "after/before",
+      "before min–max",
+      "after min–max",
+      "noise",
+      "allowed",
+      "no slower than noise",
+    ],
+    COMPARISONS.map((c) => [
+      c.part,
+      c.row,
+      value(c, c.before),
+      value(c, c.after),
+      c.after_over_before,
+      span(c, c.before_min_max),
+      span(c, c.after_min_max),
+      `${fmt(c.noise_pct, 1)} %`,
+      `${fmt(c.allowed_pct, 1)} %`,
+      c.verdict === "FAILED" ? `FAILED: ${lastLine(c.failure)}` : c.verdict,
+    ]),
+  ));
+  console.log(`rule: ${COMPARE_RULE}${RUNS === 1 ? " (1 run: no spread, so the 3 % floor alone)" : ""}`);
+  for (const note of COMPARE_SKIPPED) console.log(`not compared: ${note}`);
+  const slower = COMPARISONS.filter((c) => c.verdict !== "yes");
+  console.log(
+    slower.length === 0
+      ? `all ${COMPARISONS.length} rows no slower than noise`
+      : `${slower.length} of ${COMPARISONS.length} rows slower than noise or failed: ${
+        slower.map((c) => `${c.part} ${c.row}`).join("; ")
+      }`,
+  );
+  console.log(
+    `→ ${
+      writeJson(OUT, "compare.json", {
+        smoke: SMOKE,
+        runs: RUNS,
+        env: ENV,
+        after: { label: proxxCommand().label, commit: ENV.commit, dir: REPO },
+        before: BASELINE_INFO.baseline,
+        proxx_only: PROXX_ONLY,
+        rule: COMPARE_RULE,
+        floor_pct: COMPARE_FLOOR * 100,
+        not_compared: COMPARE_SKIPPED,
+        all_no_slower: slower.length === 0,
+        rows: COMPARISONS,
+      })
+    }`,
+  );
 }
 const verdicts = targets(results);
 console.log(
