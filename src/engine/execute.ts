@@ -128,6 +128,50 @@ export async function executeJob(platform: Platform, job: ResolvedJob, options: 
   };
 }
 
+/** One clip's fixed facts, shared by its steps. */
+interface ClipRun {
+  platform: Platform;
+  job: ResolvedJob;
+  clip: ResolvedClip;
+  options: ExecuteOptions;
+  emit: (e: ProxxEvent) => void;
+  /** The hidden temp name FFmpeg writes (partialPathFor). */
+  partial: string;
+  timeoutSeconds: number;
+  startedWall: number;
+  startedMono: number;
+}
+
+/** What the clip's result reports whichever step ends it, filled in as the steps learn it. */
+interface Known {
+  command: string[];
+  sourceProbe: MediaFacts | null;
+  /** clip_started was emitted (once the FFmpeg command is known, or on an earlier failure). */
+  announced: boolean;
+}
+
+/**
+ * Thrown by a step: the clip failed for `reason`. runClip's one catch turns it into the
+ * clip's result (clipFailed).
+ */
+class ClipFailure {
+  constructor(
+    readonly reason: string,
+    /** Set once FFmpeg ran: its temp file is removed, its exit code and stderr are kept. */
+    readonly ran: {
+      exitCode: number | null;
+      stderrTail: string[];
+      outputProbe?: MediaFacts;
+      /** Append the output-side cause (disk full, folder gone) that FFmpeg's exit alone hides. */
+      explain?: boolean;
+    } | null = null,
+  ) {}
+}
+
+/** Thrown when the stop signal ended FFmpeg: the temp file is removed and the clip has no result. */
+class ClipInterrupted {}
+
+/** The steps for one clip in docs/crash-safety.md, in order; any failure ends the clip in clipFailed. */
 async function runClip(
   platform: Platform,
   job: ResolvedJob,
@@ -135,129 +179,137 @@ async function runClip(
   options: ExecuteOptions,
   emit: (e: ProxxEvent) => void,
 ): Promise<ClipOutcome> {
-  const startedWall = platform.now();
-  const startedMono = platform.monotonic();
-  const total = job.clips.length;
-  const output = clip.output_path;
-  const partial = partialPathFor(output);
-  const timeoutSeconds = options.timeoutSeconds > 0 ? options.timeoutSeconds : 3600;
-  let command: string[] = [];
-  let sourceProbe: MediaFacts | null = null;
-  let started = false;
-
-  const start = () => {
-    if (started) return;
-    started = true;
-    emit({
-      type: "clip_started",
-      job_id: job.job_id,
-      index: clip.index,
-      total,
-      source_path: clip.source_path,
-      output_path: output,
-      ffmpeg_command: command,
-    });
+  const run: ClipRun = {
+    platform,
+    job,
+    clip,
+    options,
+    emit,
+    partial: partialPathFor(clip.output_path),
+    timeoutSeconds: options.timeoutSeconds > 0 ? options.timeoutSeconds : 3600,
+    startedWall: platform.now(),
+    startedMono: platform.monotonic(),
   };
-  const finish = (fields: {
-    reason: string | null;
-    exitCode: number | null;
-    stderrTail?: string[];
-    outputProbe?: MediaFacts | null;
-    size?: number;
-  }): ClipOutcome => {
-    start();
-    const durationSeconds = roundSeconds(platform.monotonic() - startedMono);
-    const status = fields.reason == null ? "COMPLETED" : "FAILED";
-    const result: ClipResult = {
-      source_path: clip.source_path,
-      resolved_output_path: output,
-      status,
-      exit_code: fields.exitCode,
-      // Whether THIS run produced the output; an older file left at the name after a failure does not count.
-      output_exists: status === "COMPLETED",
-      output_size_bytes: status === "COMPLETED" ? fields.size ?? 0 : 0,
-      ffmpeg_command: command,
-      failure_reason: fields.reason,
-      stderr_tail: fields.stderrTail ?? [],
-      source_probe: sourceProbe,
-      output_probe: fields.outputProbe ?? null,
-      started_at: isoUtc(startedWall),
-      completed_at: isoUtc(platform.now()),
-      duration_seconds: durationSeconds,
-    };
-    emit({
-      type: "clip_finished",
-      job_id: job.job_id,
-      index: clip.index,
-      total,
-      source_path: clip.source_path,
-      output_path: output,
-      status,
-      duration_seconds: durationSeconds,
-      failure_reason: fields.reason,
-      exit_code: fields.exitCode,
-      stderr_tail: result.stderr_tail,
-    });
-    return { kind: "done", result };
-  };
-
-  const { ffmpeg, ffprobe } = options.tools;
-  if (!ffmpeg) return finish({ reason: FFMPEG_NOT_FOUND, exitCode: null });
-  if (!ffprobe) return finish({ reason: FFPROBE_NOT_FOUND, exitCode: null });
-
+  const known: Known = { command: [], sourceProbe: null, announced: false };
   try {
-    sourceProbe = options.probes
-      ? await options.probes.get(clip.source_path, probeNeeds(job))
-      : await probeSource(platform, ffprobe, clip.source_path, probeNeeds(job), probeTimeoutMs(timeoutSeconds));
+    const tools = requireTools(options.tools);
+    known.sourceProbe = await probeClipSource(run, tools.ffprobe); // 1
+    known.command = buildCommand(run, tools.ffmpeg, known.sourceProbe); // 2
+    announce(run, known);
+    await clearTempName(platform, run.partial); // 3
+    await recordBeforeSpawn(run);
+    const stderrTail = await encodeToTemp(run, known.command, known.sourceProbe);
+    const { size, outputProbe } = await verifyTemp(run, tools.ffprobe, known.sourceProbe, stderrTail); // 4
+    await moveIntoPlace(run, stderrTail, outputProbe); // 5
+    return finish(run, known, { reason: null, exitCode: 0, stderrTail, outputProbe, size }); // 6
   } catch (error) {
-    return finish({ reason: `Could not read the source: ${(error as Error).message}`, exitCode: null });
+    if (error instanceof ClipInterrupted) {
+      await removeTemp(run);
+      return { kind: "interrupted" };
+    }
+    if (error instanceof ClipFailure) return await clipFailed(run, known, error);
+    throw error;
   }
-  if (!sourceProbe.video) return finish({ reason: "Source has no video stream", exitCode: null });
+}
 
+function requireTools(tools: ExecuteOptions["tools"]): { ffmpeg: string; ffprobe: string } {
+  if (!tools.ffmpeg) throw new ClipFailure(FFMPEG_NOT_FOUND);
+  if (!tools.ffprobe) throw new ClipFailure(FFPROBE_NOT_FOUND);
+  return { ffmpeg: tools.ffmpeg, ffprobe: tools.ffprobe };
+}
+
+/** Shared probes when the caller gave them (prefetched while the previous clip encoded), else probed now. */
+async function probeClipSource(run: ClipRun, ffprobe: string): Promise<MediaFacts> {
+  const { platform, job, clip, options } = run;
   try {
-    command = [
+    return options.probes
+      ? await options.probes.get(clip.source_path, probeNeeds(job))
+      : await probeSource(platform, ffprobe, clip.source_path, probeNeeds(job), probeTimeoutMs(run.timeoutSeconds));
+  } catch (error) {
+    throw new ClipFailure(`Could not read the source: ${(error as Error).message}`);
+  }
+}
+
+/** The FFmpeg argv (program first), writing the temp name; a source without video fails here. */
+function buildCommand(run: ClipRun, ffmpeg: string, source: MediaFacts): string[] {
+  if (!source.video) throw new ClipFailure("Source has no video stream");
+  const { job, clip } = run;
+  try {
+    return [
       ffmpeg,
       ...buildFfmpegArgs({
         input: clip.source_path,
-        output: partial,
+        output: run.partial,
         codec: job.codec,
         container: job.container,
         resolution: job.resolution,
         fps: job.fps,
-      }, sourceProbe),
+      }, source),
     ];
   } catch (error) {
-    return finish({ reason: (error as Error).message, exitCode: null });
+    throw new ClipFailure((error as Error).message);
   }
-  start();
+}
 
-  const cleanup = async () => {
-    try {
-      await platform.remove(partial);
-    } catch { /* best effort: reported failures matter more than a leftover temp */ }
-  };
-  // A stale partial from a crashed run, or anything else at the temp name: FFmpeg opens it
-  // following symlinks, so nothing may be left there (remove() deletes a link, not its target).
-  const blocked = await clearTempName(platform, partial);
-  if (blocked) return finish({ reason: blocked, exitCode: null });
+function announce(run: ClipRun, known: Known): void {
+  if (known.announced) return;
+  known.announced = true;
+  run.emit({
+    type: "clip_started",
+    job_id: run.job.job_id,
+    index: run.clip.index,
+    total: run.job.clips.length,
+    source_path: run.clip.source_path,
+    output_path: run.clip.output_path,
+    ffmpeg_command: known.command,
+  });
+}
 
-  if (options.beforeSpawn) {
-    try {
-      await options.beforeSpawn(partial);
-    } catch (error) {
-      return finish({
-        reason: `Could not record the FFmpeg run before starting it: ${(error as Error).message}`,
-        exitCode: null,
-      });
-    }
+/**
+ * Remove whatever is at the temp name before FFmpeg writes it: a stale partial from a crashed
+ * run, or anything else. FFmpeg opens it following symlinks, so nothing may be left there
+ * (remove() deletes a link, not its target). Fails the clip when something is still there
+ * (a directory, a file we may not remove).
+ */
+async function clearTempName(platform: Platform, partial: string): Promise<void> {
+  let error: unknown = null;
+  try {
+    await platform.remove(partial);
+  } catch (e) {
+    error = e;
   }
-  const sourceDuration = sourceProbe.duration_seconds;
-  const run = await runFfmpeg(platform, ffmpeg, command.slice(1), {
-    timeoutMs: timeoutSeconds * 1000,
+  let left: boolean;
+  try {
+    left = (await platform.lstat(partial)) !== null;
+  } catch {
+    left = error !== null;
+  }
+  if (!left) return;
+  const detail = error ? `: ${(error as Error).message}` : "";
+  throw new ClipFailure(`Could not remove the stale temp file ${partial} before encoding${detail}`);
+}
+
+/** The watch runner makes the temp path durable first, so a restart after kill -9 can find the FFmpeg. */
+async function recordBeforeSpawn(run: ClipRun): Promise<void> {
+  if (!run.options.beforeSpawn) return;
+  try {
+    await run.options.beforeSpawn(run.partial);
+  } catch (error) {
+    throw new ClipFailure(`Could not record the FFmpeg run before starting it: ${(error as Error).message}`);
+  }
+}
+
+/** Runs FFmpeg onto the temp name; returns its stderr tail when it exited 0. */
+async function encodeToTemp(run: ClipRun, command: string[], source: MediaFacts): Promise<string[]> {
+  const { platform, job, clip, options, emit } = run;
+  const total = job.clips.length;
+  const sourceDuration = source.duration_seconds;
+  const result = await runFfmpeg(platform, command[0]!, command.slice(1), {
+    timeoutMs: run.timeoutSeconds * 1000,
     signal: options.signal,
     graceMs: options.graceMs,
     onSpawn: (pid) => {
-      emit({ type: "ffmpeg_started", job_id: job.job_id, index: clip.index, pid, temp_path: partial });
+      emit({ type: "ffmpeg_started", job_id: job.job_id, index: clip.index, pid, temp_path: run.partial });
       const next = job.clips[job.clips.indexOf(clip) + 1];
       if (next) options.probes?.prefetch(next.source_path, probeNeeds(job));
     },
@@ -277,91 +329,134 @@ async function runClip(
         speed: p.speed,
       }),
   });
-  const tail = run.stderrTail;
-
-  if (run.interrupted) {
-    await cleanup();
-    return { kind: "interrupted" };
+  const stderrTail = result.stderrTail;
+  if (result.interrupted) throw new ClipInterrupted();
+  if (result.timedOut) {
+    throw new ClipFailure(`Execution timed out after ${run.timeoutSeconds} seconds`, { exitCode: -1, stderrTail });
   }
-  if (run.timedOut) {
-    await cleanup();
-    return finish({ reason: `Execution timed out after ${timeoutSeconds} seconds`, exitCode: -1, stderrTail: tail });
+  if (result.exitCode === null) {
+    throw new ClipFailure(`FFmpeg was killed by ${result.signal ?? "a signal"}`, { exitCode: null, stderrTail });
   }
-  if (run.exitCode === null) {
-    await cleanup();
-    return finish({ reason: `FFmpeg was killed by ${run.signal ?? "a signal"}`, exitCode: null, stderrTail: tail });
-  }
-  if (run.exitCode !== 0) {
-    await cleanup();
-    const why = await outputProblem(platform, output, partial, tail);
-    return finish({
-      reason: `FFmpeg exited with code ${run.exitCode}${why}`,
-      exitCode: run.exitCode,
-      stderrTail: tail,
+  if (result.exitCode !== 0) {
+    throw new ClipFailure(`FFmpeg exited with code ${result.exitCode}`, {
+      exitCode: result.exitCode,
+      stderrTail,
+      explain: true,
     });
   }
-  const stat = await platform.stat(partial);
-  if (!stat || !stat.isFile || stat.size === 0) {
-    await cleanup();
-    const why = await outputProblem(platform, output, partial, tail);
-    return finish({ reason: `Output file does not exist or has zero size${why}`, exitCode: 0, stderrTail: tail });
-  }
+  return stderrTail;
+}
 
+/** The temp file is non-empty, ffprobe reads it, and it has what an editor needs to relink (verifyOutput). */
+async function verifyTemp(
+  run: ClipRun,
+  ffprobe: string,
+  source: MediaFacts,
+  stderrTail: string[],
+): Promise<{ size: number; outputProbe: MediaFacts }> {
+  const stat = await run.platform.stat(run.partial);
+  if (!stat || !stat.isFile || stat.size === 0) {
+    throw new ClipFailure("Output file does not exist or has zero size", { exitCode: 0, stderrTail, explain: true });
+  }
   let outputProbe: MediaFacts;
   try {
-    outputProbe = await probeMedia(platform, ffprobe, partial, "full", probeTimeoutMs(timeoutSeconds));
+    outputProbe = await probeMedia(run.platform, ffprobe, run.partial, "full", probeTimeoutMs(run.timeoutSeconds));
   } catch (error) {
-    await cleanup();
     // FFmpeg can exit 0 after a failed write (5.1: "Error writing trailer ...: File too large").
-    const why = await outputProblem(platform, output, partial, tail);
-    return finish({ reason: `Verification failed: ${(error as Error).message}${why}`, exitCode: 0, stderrTail: tail });
-  }
-  const problem = verifyOutput(sourceProbe, outputProbe, job);
-  if (problem) {
-    await cleanup();
-    const why = await outputProblem(platform, output, partial, tail);
-    return finish({ reason: `Verification failed: ${problem}${why}`, exitCode: 0, stderrTail: tail, outputProbe });
-  }
-
-  try {
-    await platform.rename(partial, output);
-  } catch (error) {
-    await cleanup();
-    return finish({
-      reason: `Could not move the finished output into place: ${(error as Error).message}`,
+    throw new ClipFailure(`Verification failed: ${(error as Error).message}`, {
       exitCode: 0,
-      stderrTail: tail,
+      stderrTail,
+      explain: true,
+    });
+  }
+  const problem = verifyOutput(source, outputProbe, run.job);
+  if (problem) {
+    throw new ClipFailure(`Verification failed: ${problem}`, { exitCode: 0, stderrTail, outputProbe, explain: true });
+  }
+  return { size: stat.size, outputProbe };
+}
+
+/** The rename that replaces an older output only now, with a complete verified one (same folder: atomic). */
+async function moveIntoPlace(run: ClipRun, stderrTail: string[], outputProbe: MediaFacts): Promise<void> {
+  try {
+    await run.platform.rename(run.partial, run.clip.output_path);
+  } catch (error) {
+    throw new ClipFailure(`Could not move the finished output into place: ${(error as Error).message}`, {
+      exitCode: 0,
+      stderrTail,
       outputProbe,
     });
   }
-  return finish({ reason: null, exitCode: 0, stderrTail: tail, outputProbe, size: stat.size });
+}
+
+/** The one place a failure becomes the clip's result: the temp file removed, the reason kept. */
+async function clipFailed(run: ClipRun, known: Known, failure: ClipFailure): Promise<ClipOutcome> {
+  const ran = failure.ran;
+  if (!ran) return finish(run, known, { reason: failure.reason, exitCode: null });
+  await removeTemp(run);
+  const why = ran.explain ? await outputProblem(run.platform, run.clip.output_path, run.partial, ran.stderrTail) : "";
+  return finish(run, known, {
+    reason: failure.reason + why,
+    exitCode: ran.exitCode,
+    stderrTail: ran.stderrTail,
+    outputProbe: ran.outputProbe,
+  });
+}
+
+async function removeTemp(run: ClipRun): Promise<void> {
+  try {
+    await run.platform.remove(run.partial);
+  } catch { /* best effort: reported failures matter more than a leftover temp */ }
+}
+
+/** The clip's result and its clip_finished event (after clip_started, which an early failure has not emitted yet). */
+function finish(run: ClipRun, known: Known, fields: {
+  reason: string | null;
+  exitCode: number | null;
+  stderrTail?: string[];
+  outputProbe?: MediaFacts | null;
+  size?: number;
+}): ClipOutcome {
+  const { platform, job, clip, emit } = run;
+  announce(run, known);
+  const durationSeconds = roundSeconds(platform.monotonic() - run.startedMono);
+  const status = fields.reason == null ? "COMPLETED" : "FAILED";
+  const result: ClipResult = {
+    source_path: clip.source_path,
+    resolved_output_path: clip.output_path,
+    status,
+    exit_code: fields.exitCode,
+    // Whether THIS run produced the output; an older file left at the name after a failure does not count.
+    output_exists: status === "COMPLETED",
+    output_size_bytes: status === "COMPLETED" ? fields.size ?? 0 : 0,
+    ffmpeg_command: known.command,
+    failure_reason: fields.reason,
+    stderr_tail: fields.stderrTail ?? [],
+    source_probe: known.sourceProbe,
+    output_probe: fields.outputProbe ?? null,
+    started_at: isoUtc(run.startedWall),
+    completed_at: isoUtc(platform.now()),
+    duration_seconds: durationSeconds,
+  };
+  emit({
+    type: "clip_finished",
+    job_id: job.job_id,
+    index: clip.index,
+    total: job.clips.length,
+    source_path: clip.source_path,
+    output_path: clip.output_path,
+    status,
+    duration_seconds: durationSeconds,
+    failure_reason: fields.reason,
+    exit_code: fields.exitCode,
+    stderr_tail: result.stderr_tail,
+  });
+  return { kind: "done", result };
 }
 
 /** Only ProRes 4444 reads the source's pixel format (alpha or not); the rest the headers give. */
 export function probeNeeds(job: { codec: Codec }): ProbeNeeds {
   return { pixFmt: job.codec === "prores_4444" };
-}
-
-/**
- * Remove whatever is at the temp name before FFmpeg writes it. Returns a failure reason
- * when something is still there (a directory, a file we may not remove).
- */
-async function clearTempName(platform: Platform, partial: string): Promise<string | null> {
-  let error: unknown = null;
-  try {
-    await platform.remove(partial);
-  } catch (e) {
-    error = e;
-  }
-  let left: boolean;
-  try {
-    left = (await platform.lstat(partial)) !== null;
-  } catch {
-    left = error !== null;
-  }
-  if (!left) return null;
-  const detail = error ? `: ${(error as Error).message}` : "";
-  return `Could not remove the stale temp file ${partial} before encoding${detail}`;
 }
 
 /** Errors only writing can cause, and errors FFmpeg reports on a line naming our temp file. */

@@ -86,29 +86,42 @@ async function resetLocked(platform: Platform, folder: string, options: ResetOpt
     Boolean(manifest.entries[joinPath(folder, name)]) ||
     Boolean(await platform.stat(joinPath(folder, resultNameFor(name))));
 
+  // Selection and planning stay linear (8,000 entries are a normal folder): every "already
+  // chosen?" question is a Set lookup, never a scan of the list built so far.
   const targets: Target[] = [];
-  const add = (name: string, from: string) => targets.push({ from, root: joinPath(folder, name) });
+  const targeted = new Set<string>();
+  const push = (t: Target) => {
+    targets.push(t);
+    targeted.add(t.root);
+  };
+  const add = (name: string, from: string) => push({ from, root: joinPath(folder, name) });
   if (options.all) {
     for (const f of [...processed, ...failed]) add(f.name, f.from);
     for (const name of root) if (await hasRecord(name)) add(name, joinPath(folder, name));
     // Seed: `rm processed_manifest.json; rm *.result.json` — records without a JobSpec too.
-    const targeted = () => new Set(targets.map((t) => t.root));
     for (const key of Object.keys(manifest.entries).sort(compareNames)) {
-      if (key.startsWith(folder + "/") && !targeted().has(key)) targets.push({ from: "", root: key });
+      if (key.startsWith(folder + "/") && !targeted.has(key)) push({ from: "", root: key });
     }
     for (const e of await platform.list(folder)) {
       if (!e.isFile || !isResultName(e.name)) continue;
       const key = joinPath(folder, e.name.slice(0, -".result.json".length) + ".json");
-      if (!targeted().has(key)) targets.push({ from: "", root: key });
+      if (!targeted.has(key)) push({ from: "", root: key });
     }
   } else if (options.failed) {
     for (const f of failed) add(f.name, f.from);
   }
+  const byName = new Map<string, string[]>(); // processed/ and failed/ paths by file name, in that order
+  for (const f of [...processed, ...failed]) {
+    const froms = byName.get(f.name);
+    if (froms) froms.push(f.from);
+    else byName.set(f.name, [f.from]);
+  }
+  const inRoot = new Set(root);
   for (const job of options.jobs ?? []) {
     const name = job.endsWith(".json") ? job : `${job}.json`;
     let found = false;
-    for (const f of [...processed, ...failed]) if (f.name === name) add(f.name, f.from), (found = true);
-    if (root.includes(name)) add(name, joinPath(folder, name)), (found = true);
+    for (const from of byName.get(name) ?? []) add(name, from), (found = true);
+    if (inRoot.has(name)) add(name, joinPath(folder, name)), (found = true);
     if (!found) {
       // A result with no JobSpec anywhere still blocks a future drop of that name.
       if (await hasRecord(name)) add(name, ""), (found = true);
@@ -116,19 +129,21 @@ async function resetLocked(platform: Platform, folder: string, options: ResetOpt
     }
   }
 
-  // Plan: refuse moves onto an existing root file; dedupe.
+  // Plan: refuse moves onto an existing root file or onto a root another planned target claims; dedupe.
   const plan: Target[] = [];
   const seen = new Set<string>();
+  const claimed = new Set<string>();
   for (const t of targets) {
     const key = `${t.from}\0${t.root}`;
     if (seen.has(key)) continue;
     seen.add(key);
     const moving = t.from !== "" && t.from !== t.root;
-    if (moving && ((await platform.lstat(t.root)) || plan.some((p) => p.root === t.root && p.from !== p.root))) {
+    if (moving && ((await platform.lstat(t.root)) || claimed.has(t.root))) {
       actions.push({ action: "refused", path: t.from, reason: `${t.root} already exists; not overwritten` });
       continue;
     }
     plan.push(t);
+    if (t.from !== t.root) claimed.add(t.root);
   }
   if (plan.length === 0) return actions;
 
@@ -157,8 +172,9 @@ async function resetLocked(platform: Platform, folder: string, options: ResetOpt
     actions.push({ action: "moved", from: t.from, to: t.root });
   }
   // A reset job must start with a fresh attempt count (whichever slot holds its record).
+  const planned = new Set(plan.map((t) => t.root));
   for (const { slot, read } of await readAllInflight(platform, folder)) {
-    if (read.kind === "ok" && plan.some((t) => t.root === read.record.jobspec_path)) {
+    if (read.kind === "ok" && planned.has(read.record.jobspec_path)) {
       await clearInflight(platform, folder, slot);
       actions.push({ action: "cleared_inflight", path: read.record.jobspec_path });
     }

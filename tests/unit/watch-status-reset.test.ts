@@ -103,6 +103,44 @@ describe("resetJobs", () => {
     expect(platform.exists(`${W}/processed/a.json`)).toBe(true);
   });
 
+  test("all on a large folder: each JobSpec, result and record selected once; one name in both subfolders moves once", async () => {
+    const { platform } = setup({});
+    const n = 2000;
+    const names = Array.from({ length: n }, (_, i) => `j${String(i).padStart(4, "0")}`);
+    const sha = "0".repeat(64);
+    const entries: Record<string, unknown> = {};
+    for (const [i, stem] of names.entries()) {
+      platform.writeFile(`${W}/${i % 4 ? "processed" : "failed"}/${stem}.json`, job(stem));
+      platform.writeFile(`${W}/${stem}.result.json`, "{}\n");
+      entries[`${W}/${stem}.json`] = { sha256: sha, processed_at: "t", result_status: "COMPLETED" };
+    }
+    for (let i = 0; i < 100; i++) {
+      entries[`${W}/gone${i}.json`] = { sha256: sha, processed_at: "t", result_status: "COMPLETED" };
+    }
+    platform.writeFile(`${W}/orphan.result.json`, "{}\n");
+    platform.writeFile(`${W}/processed/dup.json`, job("dup"));
+    platform.writeFile(`${W}/failed/dup.json`, job("dup"));
+    platform.writeFile(`${W}/processed_manifest.json`, JSON.stringify({ version: 1, entries }));
+
+    const actions = await resetJobs(platform, W, { all: true });
+    const of = (kind: string) => actions.filter((a) => a.action === kind);
+    const sorted = (xs: string[]) => [...xs].sort();
+    expect(sorted(of("moved").map((a) => (a as { to: string }).to))).toEqual(
+      sorted([...names.map((s) => `${W}/${s}.json`), `${W}/dup.json`]),
+    );
+    expect(of("moved")).toContainEqual({ action: "moved", from: `${W}/processed/dup.json`, to: `${W}/dup.json` });
+    expect(of("refused")).toEqual([
+      { action: "refused", path: `${W}/failed/dup.json`, reason: `${W}/dup.json already exists; not overwritten` },
+    ]);
+    expect(sorted(of("removed_result").map((a) => (a as { path: string }).path))).toEqual(
+      sorted([...names.map((s) => `${W}/${s}.result.json`), `${W}/orphan.result.json`]),
+    );
+    expect(of("removed_manifest_entry").length).toBe(n + 100);
+    expect(platform.json(`${W}/processed_manifest.json`)).toEqual({ version: 1, entries: {} });
+    expect(platform.filesUnder(`${W}/processed`)).toEqual([]);
+    expect(platform.filesUnder(`${W}/failed`)).toEqual([`${W}/failed/dup.json`]);
+  });
+
   test("refused while a live runner holds the lock", async () => {
     const { platform } = setup({ ".proxx.lock": JSON.stringify({ pid: 31, host: "fakehost", started_at: "t" }) });
     platform.alivePids.add(31);
