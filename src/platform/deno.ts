@@ -1,12 +1,24 @@
-/** Deno adapter: what differs from Bun (spawn, signals, the standard streams); the rest is shared.ts. */
+/** Deno adapter: what differs from Bun (spawn, signals, the standard streams, faster reads); the rest is shared.ts. */
 import { composePlatform } from "./compose.ts";
 import { drainedOrLate, pumpText, sharedSystem } from "./shared.ts";
-import type { ChildProcess, Platform, SpawnOptions, System } from "./types.ts";
+import type { ChildProcess, DirEntry, Platform, SpawnOptions, System } from "./types.ts";
 
 export function denoSystem(): System {
   return {
     ...sharedSystem(),
     runtime: `deno ${Deno.version.deno}`,
+
+    // Deno's own reads: measured 4-8x faster than its node:fs readFile and readdir (withFileTypes),
+    // the calls every scan makes. Writes stay shared: node:fs has O_NOFOLLOW, Deno.open has not.
+    readFile: (path) => Deno.readFile(path),
+    readText: (path) => Deno.readTextFile(path),
+    async list(dir): Promise<DirEntry[]> {
+      const out: DirEntry[] = [];
+      for await (const e of Deno.readDir(dir)) {
+        out.push({ name: e.name, isFile: e.isFile, isDirectory: e.isDirectory, isSymlink: e.isSymlink });
+      }
+      return out;
+    },
 
     spawn(cmd, args, options: SpawnOptions = {}): ChildProcess {
       const child = new Deno.Command(cmd, {
