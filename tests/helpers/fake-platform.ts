@@ -277,19 +277,19 @@ export class FakePlatform implements Platform {
     return new TextDecoder().decode(f.data);
   }
 
-  writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
+  async writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
     const p = this.resolve(path);
     this.fault("writeFileAtomic", p);
     return this.durable.writeFileAtomic(p, data);
   }
 
-  appendFileDurable(path: string, data: string): Promise<void> {
+  async appendFileDurable(path: string, data: string): Promise<void> {
     const p = this.resolve(path);
     this.fault("appendFileDurable", p);
     return this.durable.appendFileDurable(p, data);
   }
 
-  createExclusive(path: string, data: string): Promise<boolean> {
+  async createExclusive(path: string, data: string): Promise<boolean> {
     const p = this.resolve(path);
     this.fault("createExclusive", p);
     return this.durable.createExclusive(p, data);
