@@ -19,6 +19,7 @@
  * ```
  */
 import type { Platform } from "../platform/types.ts";
+import { deadline, DeadlineError } from "../util/timers.ts";
 import type { Command } from "./command.ts";
 import { type Codec, CODECS, type Container, CONTAINERS } from "../jobspec/schema.ts";
 import { CONTAINERS_FOR } from "../jobspec/rules.ts";
@@ -101,17 +102,12 @@ async function capture(platform: Platform, cmd: string, args: string[], timeoutM
   let out = "";
   try {
     const child = platform.spawn(cmd, args, { onStdout: (c) => (out += c) });
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const timedOut = new Promise<"timeout">((resolve) => {
-      timer = setTimeout(() => resolve("timeout"), timeoutMs);
-    });
-    const status = await Promise.race([child.exited, timedOut]);
-    clearTimeout(timer);
-    if (status === "timeout") {
+    const status = await deadline(platform, child.exited, timeoutMs).catch((error) => {
+      if (!(error instanceof DeadlineError)) throw error;
       child.kill("SIGKILL");
       return null;
-    }
-    return status.code === 0 ? out : null;
+    });
+    return status?.code === 0 ? out : null;
   } catch {
     return null;
   }

@@ -8,6 +8,7 @@
  * in that order, so a MOV source's real tmcd track wins over a stale format tag.
  */
 import type { Platform } from "../platform/types.ts";
+import { deadline, DeadlineError } from "../util/timers.ts";
 import type { MediaFacts } from "../engine/result.ts";
 
 // deno-lint-ignore no-explicit-any
@@ -132,16 +133,12 @@ export async function probeMedia(
     onStdout: (c) => (stdout += c),
     onStderr: (c) => (stderr = (stderr + c).slice(-STDERR_KEEP)),
   });
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const expired = new Promise<"expired">((resolve) => (timer = setTimeout(() => resolve("expired"), timeoutMs)));
-  const first = await Promise.race([child.exited, expired]);
-  clearTimeout(timer);
-  if (first === "expired") {
+  const status = await deadline(platform, child.exited, timeoutMs).catch(async (error) => {
+    if (!(error instanceof DeadlineError)) throw error;
     child.kill("SIGKILL");
     await child.exited;
     throw new ProbeTimeoutError(`ffprobe did not answer within ${Math.round(timeoutMs / 100) / 10} s on ${file}`);
-  }
-  const status = first;
+  });
   const lastLine = stderr.split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== "").pop();
   if (status.code !== 0) {
     const how = status.code === null ? `was killed by ${status.signal}` : `exited with code ${status.code}`;

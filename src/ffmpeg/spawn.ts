@@ -15,6 +15,7 @@
  * we wait for that grandchild too.
  */
 import type { Platform } from "../platform/types.ts";
+import { deadline, DeadlineError } from "../util/timers.ts";
 import { type Progress, ProgressParser } from "./progress.ts";
 
 export interface RunFfmpegOptions {
@@ -112,10 +113,10 @@ export async function runFfmpeg(
   // Resolves when we must stop the child early (timeout or abort); never rejects.
   let triggerStop: () => void = () => {};
   const stopRequested = new Promise<void>((resolve) => (triggerStop = resolve));
-  const timer = setTimeout(() => {
+  const cancelTimer = platform.setTimer(Math.max(0, options.timeoutMs), () => {
     timedOut = true;
     triggerStop();
-  }, Math.max(0, options.timeoutMs));
+  });
   const onAbort = () => {
     interrupted = true;
     triggerStop();
@@ -129,9 +130,9 @@ export async function runFfmpeg(
     ]);
     if (first === "stop" && !exited) {
       child.writeStdin("q");
-      if (!(await exitsWithin(exitedPromise, graceMs))) {
+      if (!(await exitsWithin(platform, exitedPromise, graceMs))) {
         child.kill("SIGTERM");
-        if (!(await exitsWithin(exitedPromise, graceMs))) child.kill("SIGKILL");
+        if (!(await exitsWithin(platform, exitedPromise, graceMs))) child.kill("SIGKILL");
       }
     }
     const status = await exitedPromise;
@@ -145,18 +146,15 @@ export async function runFfmpeg(
       stderrTail: tail.lines(),
     };
   } finally {
-    clearTimeout(timer);
+    cancelTimer();
     options.signal?.removeEventListener("abort", onAbort);
   }
 }
 
-/** True when `exited` settles within `ms`; the timer is cleared either way so nothing lingers. */
-async function exitsWithin(exited: Promise<unknown>, ms: number): Promise<boolean> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
-  try {
-    return await Promise.race([exited.then(() => true as const), timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
+/** True when `exited` settles within `ms` on the platform clock. */
+function exitsWithin(platform: Platform, exited: Promise<unknown>, ms: number): Promise<boolean> {
+  return deadline(platform, exited, ms).then(() => true, (error) => {
+    if (error instanceof DeadlineError) return false;
+    throw error;
+  });
 }

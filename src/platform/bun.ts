@@ -1,99 +1,16 @@
-/** Bun implementation of the platform adapter: primitives only, no proxx rules. */
-import * as fs from "node:fs/promises";
-import { constants as fsConstants, writeSync } from "node:fs";
-import * as os from "node:os";
+/** Bun adapter: what differs from Deno (spawn, signals, the standard streams); the rest is shared.ts. */
+import { writeSync } from "node:fs";
 import process from "node:process";
-import type { ChildProcess, DirEntry, FileStat, Platform, SpawnOptions } from "./types.ts";
-import { atomicTempName, drainedOrLate, parseProcCmdline, pumpText, toFileStat } from "./shared.ts";
+import { composePlatform } from "./compose.ts";
+import { drainedOrLate, pumpText, sharedSystem } from "./shared.ts";
+import type { ChildProcess, Platform, SpawnOptions, System } from "./types.ts";
 
-export function bunPlatform(): Platform {
+export function bunSystem(): System {
   return {
+    ...sharedSystem(),
     runtime: `bun ${Bun.version}`,
-    os: process.platform === "win32" ? "windows" : process.platform,
-    arch: process.arch,
 
-    readFile: async (path) => new Uint8Array(await fs.readFile(path)),
-    readText: (path) => fs.readFile(path, "utf8"),
-    async writeFileAtomic(path, data) {
-      const tmp = atomicTempName(path, process.pid);
-      // Never write through whatever sits at the temp name: "w" follows a symlink planted
-      // there and would overwrite its target. Remove the entry (rm removes a link itself),
-      // then create with O_EXCL, which fails rather than follow a link planted in between.
-      await fs.rm(tmp, { force: true });
-      const handle = await fs.open(tmp, fsConstants.O_CREAT | fsConstants.O_EXCL | fsConstants.O_WRONLY);
-      try {
-        try {
-          await handle.writeFile(data);
-          await handle.sync();
-        } finally {
-          await handle.close();
-        }
-      } catch (error) {
-        await fs.rm(tmp, { force: true }); // disk full mid-write: leave no half temp file behind
-        throw error;
-      }
-      try {
-        await fs.rename(tmp, path);
-      } catch (error) {
-        await fs.rm(tmp, { force: true });
-        throw error;
-      }
-    },
-    async appendFileDurable(path, data) {
-      // O_NOFOLLOW: a link planted at the journal's name makes open fail instead of appending to its target.
-      const handle = await fs.open(
-        path,
-        fsConstants.O_CREAT | fsConstants.O_APPEND | fsConstants.O_WRONLY | fsConstants.O_NOFOLLOW,
-      );
-      try {
-        await handle.writeFile(data);
-        await handle.sync();
-      } finally {
-        await handle.close();
-      }
-    },
-    async createExclusive(path, data) {
-      try {
-        const handle = await fs.open(path, fsConstants.O_CREAT | fsConstants.O_EXCL | fsConstants.O_WRONLY);
-        try {
-          await handle.writeFile(data);
-          await handle.sync();
-        } finally {
-          await handle.close();
-        }
-        return true;
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code === "EEXIST") return false;
-        throw error;
-      }
-    },
-    rename: (from, to) => fs.rename(from, to),
-    remove: (path) => fs.rm(path, { force: true }),
-    mkdir: async (path) => {
-      await fs.mkdir(path, { recursive: true });
-    },
-    async list(dir): Promise<DirEntry[]> {
-      const entries = await fs.readdir(dir, { withFileTypes: true });
-      return entries.map((e) => ({
-        name: e.name,
-        isFile: e.isFile(),
-        isDirectory: e.isDirectory(),
-        isSymlink: e.isSymbolicLink(),
-      }));
-    },
-    stat: (path) => statOrNull(path, false),
-    lstat: (path) => statOrNull(path, true),
-    realPath: (path) => fs.realpath(path),
-    async isWritableDir(dir) {
-      try {
-        await fs.access(dir, fsConstants.W_OK);
-        return (await fs.stat(dir)).isDirectory();
-      } catch {
-        return false;
-      }
-    },
-    tempDir: () => os.tmpdir(),
-
+    // Bun.spawn rather than node:child_process: Bun's native spawn is its fast path.
     spawn(cmd, args, options: SpawnOptions = {}): ChildProcess {
       const child = Bun.spawn([cmd, ...args], {
         cwd: options.cwd,
@@ -127,35 +44,6 @@ export function bunPlatform(): Platform {
         },
       };
     },
-    isProcessAlive(pid) {
-      try {
-        process.kill(pid, 0);
-        return true;
-      } catch (error) {
-        return (error as NodeJS.ErrnoException).code === "EPERM";
-      }
-    },
-    killProcess(pid, signal) {
-      process.kill(pid, signal);
-    },
-    async processArgs(pid) {
-      if (process.platform !== "linux") return null;
-      try {
-        return parseProcCmdline(await fs.readFile(`/proc/${pid}/cmdline`));
-      } catch {
-        return null;
-      }
-    },
-    pid: process.pid,
-    hostname: () => os.hostname(),
-
-    env: (name) => process.env[name],
-    cwd: () => process.cwd(),
-    execPath: () => process.execPath,
-
-    now: () => Date.now(),
-    monotonic: () => performance.now(),
-    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
 
     onSignal(signal, handler) {
       process.on(signal, handler);
@@ -168,20 +56,10 @@ export function bunPlatform(): Platform {
     writeStderr: (text) => writeAllSync(2, text),
     isStderrTTY: () => Boolean(process.stderr.isTTY),
     isStdoutTTY: () => Boolean(process.stdout.isTTY),
-    exit: (code) => process.exit(code),
   };
 }
 
-async function statOrNull(path: string, link: boolean): Promise<FileStat | null> {
-  try {
-    const s = link ? await fs.lstat(path) : await fs.stat(path);
-    return toFileStat(s);
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === "ENOENT" || code === "ENOTDIR") return null;
-    throw error;
-  }
-}
+export const bunPlatform = (): Platform => composePlatform(bunSystem());
 
 /** Write all of `text` to `fd`, waiting out EAGAIN (a non-blocking pipe that is full). A closed reader (EPIPE) ends the output quietly. */
 function writeAllSync(fd: number, text: string): void {

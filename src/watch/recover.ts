@@ -19,6 +19,7 @@
  * Also removes our own orphaned atomic-write temp files (`<name>.tmp-<pid>`).
  */
 import type { DirEntry } from "../platform/types.ts";
+import { parseAtomicTempName } from "../fs/durable.ts";
 import { JobResult } from "../engine/result.ts";
 import { sha256Hex } from "./hash.ts";
 import {
@@ -184,21 +185,9 @@ async function stopOrphanFfmpeg(ctx: RunnerContext, rec: InflightRecord): Promis
   });
 }
 
-/** A process whose argv has `arg`, from /proc (Linux); undefined elsewhere or when none. */
+/** A process whose argv has `arg`; undefined when none, or where processes cannot be listed (not Linux). */
 async function findByArg(ctx: RunnerContext, arg: string): Promise<number | undefined> {
-  const { platform } = ctx;
-  let entries;
-  try {
-    entries = await platform.list("/proc");
-  } catch {
-    return undefined;
-  }
-  for (const e of entries) {
-    if (!/^[0-9]+$/.test(e.name)) continue;
-    const args = await platform.processArgs(Number(e.name));
-    if (args?.includes(arg)) return Number(e.name);
-  }
-  return undefined;
+  return (await ctx.platform.listProcesses())?.find((p) => p.args.includes(arg))?.pid;
 }
 
 /** Status recorded in an existing result file; an unreadable one counts as FAILED (it still blocks re-runs). */
@@ -217,10 +206,9 @@ async function removeOrphanTemps(ctx: RunnerContext, entries: DirEntry[]): Promi
   const { platform, folder } = ctx;
   let removed = false;
   for (const entry of entries) {
-    if (!entry.isFile || !entry.name.includes(".tmp-")) continue;
-    const m = /^(.*)\.tmp-\d+$/.exec(entry.name);
-    if (!m) continue;
-    const base = m[1]!;
+    const temp = entry.isFile ? parseAtomicTempName(entry.name) : null;
+    if (!temp) continue;
+    const base = temp.target;
     if (
       base === MANIFEST_NAME || inflightSlotOf(base) !== null || isResultName(base) ||
       base.startsWith(`${MANIFEST_NAME}.corrupt-`)

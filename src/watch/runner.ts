@@ -477,12 +477,7 @@ function reportSkip(
   emit({ type: "skip", jobspec_path: path, reason });
 }
 
-/** platform.sleep in short slices so an abort is noticed quickly. */
-async function sleepAbortable(platform: Platform, ms: number, signal: AbortSignal): Promise<void> {
-  const end = platform.monotonic() + ms;
-  while (!signal.aborted) {
-    const left = end - platform.monotonic();
-    if (left <= 0) return;
-    await platform.sleep(Math.min(left, 200));
-  }
+/** Ends early on an abort (the platform's sleep takes the signal). */
+function sleepAbortable(platform: Platform, ms: number, signal: AbortSignal): Promise<void> {
+  return platform.sleep(ms, signal);
 }

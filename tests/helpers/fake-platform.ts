@@ -6,19 +6,31 @@
  *   `.`/`..`/`//` are normalised. Missing paths reject with an Error whose `code` is
  *   `ENOENT` (like node), directories where files are expected with `EISDIR`, etc.
  * - Semantics follow POSIX: `rename` replaces an existing destination file (that is what
- *   the real OS does, so code must check first), `createExclusive` fails on any existing
- *   entry, `writeFileAtomic` replaces the whole content at once, every write sets mtime to
- *   the fake clock, `list` returns entries in *reverse* name order so code that forgets to
- *   sort is caught.
+ *   the real OS does, so code must check first), `open` honours create/exclusive/append
+ *   (no symbolic links here: the contract suite checks the no-follow policy on the real
+ *   adapters), every write sets mtime to the fake clock, `list` returns entries in
+ *   *reverse* name order so code that forgets to sort is caught. A directory in
+ *   `readOnlyDirs` refuses new files (EACCES).
+ * - Durable writes (`writeFileAtomic`, `appendFileDurable`, `createExclusive`,
+ *   `isWritableDir`) are the core's own (src/fs/durable.ts) over these primitives, as on
+ *   the real adapters: a temp file really exists while an atomic write is under way.
  * - Clock: `now()` starts at `startMs` (default 2025-12-28T12:00:00Z), `advance(ms)` moves
- *   wall and monotonic clocks; `sleep(ms)` advances instantly and then runs the `onSleep`
- *   hooks (use them to change the folder "while the runner waits").
+ *   wall and monotonic clocks and fires the timers (`setTimer`, hence `deadline`) due on
+ *   the way, in order; `sleep(ms)` advances instantly and then runs the `onSleep` hooks
+ *   (use them to change the folder "while the runner waits"). A timeout fires when the test
+ *   (or some code's sleep) moves the clock past it, never by real time, so a scripted child
+ *   that should take a while waits on this clock too.
  * - Processes: `spawn` throws "spawn not supported in fake platform" (override `spawnImpl`
- *   to script a child); `isProcessAlive` is true for `pid` and for pids in `alivePids`.
+ *   to script a child); `isProcessAlive` is true for `pid` and for pids in `alivePids`;
+ *   `processTable` holds the argv that `processArgs` / `listProcesses` report.
  * - Output: `stdout` / `stderr` capture what was written; `exit(code)` throws `FakeExit`.
  * - Signals: `emitSignal("SIGTERM")` calls handlers installed with `onSignal`.
  * - Faults: `failNext("rename", err?)` makes the next call of that method reject (or throw,
- *   for sync methods) with `err` (default `EIO`); queue several, they fire in order.
+ *   for sync methods) with `err` (default `EIO`); queue several, they fire in order. The
+ *   primitives a durable write uses are named `sys.open`, `sys.rename`, `sys.remove` and,
+ *   on the opened file, `write`, `sync`, `close` (`failNext("write")`: the disk fills in
+ *   the next write), so failing them never takes the caller's own `rename`. `log` lists
+ *   every call in order as `op path`, the primitives under those names.
  *
  * @example
  * ```ts
@@ -33,10 +45,14 @@ import type {
   DirEntry,
   FileStat,
   KillSignal,
+  OpenFlags,
   Platform,
+  ProcessInfo,
   SignalName,
   SpawnOptions,
+  WritableFile,
 } from "../../src/platform/types.ts";
+import { type DurableFs, durableFs, type DurableIo } from "../../src/fs/durable.ts";
 
 export interface FakeFile {
   data: Uint8Array;
@@ -95,6 +111,15 @@ export class FakePlatform implements Platform {
   private mono = 0;
   private readonly failures = new Map<string, Error[]>();
   private readonly signalHandlers = new Map<SignalName, Set<() => void>>();
+  private readonly timers: { due: number; seq: number; fire: () => void }[] = [];
+  private timerSeq = 0;
+  /** The primitives the durable writes are built on, logged and failed under their own names. */
+  private readonly sys: DurableIo = {
+    open: (path, flags) => this.openAs("sys.open", path, flags),
+    rename: (from, to) => this.renameAs("sys.rename", from, to),
+    remove: (path) => this.removeAs("sys.remove", path),
+  };
+  private readonly durable: DurableFs;
 
   constructor(options: FakePlatformOptions = {}) {
     this.nowMs = options.startMs ?? Date.UTC(2025, 11, 28, 12, 0, 0);
@@ -103,6 +128,7 @@ export class FakePlatform implements Platform {
     this.host = options.hostname ?? "fakehost";
     this.envVars = { ...(options.env ?? {}) };
     this.os = options.os ?? "linux";
+    this.durable = durableFs(this.sys, this.pid);
     this.mkdirSync("/");
     this.mkdirSync(this.cwdPath);
     this.mkdirSync("/tmp");
@@ -185,9 +211,25 @@ export class FakePlatform implements Platform {
     for (const c of chain.reverse()) this.dirs.set(c, this.nowMs);
   }
 
+  /** Move both clocks by `ms`, firing every timer due on the way in due order (each at its due time). */
   advance(ms: number): void {
-    this.nowMs += ms;
-    this.mono += ms;
+    const end = this.mono + ms;
+    for (;;) {
+      const next = this.timers.filter((t) => t.due <= end).sort((a, b) => a.due - b.due || a.seq - b.seq)[0];
+      if (!next) break;
+      this.timers.splice(this.timers.indexOf(next), 1);
+      const step = Math.max(0, next.due - this.mono);
+      this.nowMs += step;
+      this.mono += step;
+      next.fire();
+    }
+    this.nowMs += end - this.mono;
+    this.mono = end;
+  }
+
+  /** Timers waiting for the clock (neither due yet nor cancelled). */
+  pendingTimers(): number {
+    return this.timers.length;
   }
 
   /** Next call of `op` fails with `error` (default EIO). */
@@ -238,37 +280,94 @@ export class FakePlatform implements Platform {
   async writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
     const p = this.resolve(path);
     this.fault("writeFileAtomic", p);
-    this.requireDir(parentOf(p), "open");
-    if (this.dirs.has(p)) throw errno("EISDIR", "rename", p);
-    this.files.set(p, { data: typeof data === "string" ? enc.encode(data) : data.slice(), mtimeMs: this.nowMs });
+    return this.durable.writeFileAtomic(p, data);
   }
 
   async appendFileDurable(path: string, data: string): Promise<void> {
     const p = this.resolve(path);
     this.fault("appendFileDurable", p);
-    this.requireDir(parentOf(p), "open");
-    if (this.dirs.has(p)) throw errno("EISDIR", "open", p);
-    const old = this.files.get(p)?.data ?? new Uint8Array();
-    const add = enc.encode(data);
-    const next = new Uint8Array(old.length + add.length);
-    next.set(old);
-    next.set(add, old.length);
-    this.files.set(p, { data: next, mtimeMs: this.nowMs });
+    return this.durable.appendFileDurable(p, data);
   }
 
   async createExclusive(path: string, data: string): Promise<boolean> {
     const p = this.resolve(path);
     this.fault("createExclusive", p);
-    this.requireDir(parentOf(p), "open");
-    if (this.files.has(p) || this.dirs.has(p)) return false;
-    this.files.set(p, { data: enc.encode(data), mtimeMs: this.nowMs });
-    return true;
+    return this.durable.createExclusive(p, data);
   }
 
-  async rename(from: string, to: string): Promise<void> {
+  isWritableDir(dir: string): Promise<boolean> {
+    const p = this.resolve(dir);
+    this.fault("isWritableDir", p);
+    return this.durable.isWritableDir(p);
+  }
+
+  open(path: string, flags: OpenFlags): Promise<WritableFile> {
+    return this.openAs("open", path, flags);
+  }
+
+  rename(from: string, to: string): Promise<void> {
+    return this.renameAs("rename", from, to);
+  }
+
+  remove(path: string): Promise<void> {
+    return this.removeAs("remove", path);
+  }
+
+  async link(from: string, to: string): Promise<void> {
     const a = this.resolve(from);
     const b = this.resolve(to);
-    this.fault("rename", `${a} -> ${b}`);
+    this.fault("link", `${a} -> ${b}`);
+    this.requireDir(parentOf(b), "link");
+    const file = this.files.get(a);
+    if (!file) throw errno(this.dirs.has(a) ? "EPERM" : "ENOENT", "link", a);
+    if (this.files.has(b) || this.dirs.has(b)) throw errno("EEXIST", "link", b);
+    this.files.set(b, file); // one inode, two names: a write through either shows in both
+  }
+
+  private async openAs(op: string, path: string, flags: OpenFlags): Promise<WritableFile> {
+    const p = this.resolve(path);
+    this.fault(op, p);
+    const parent = parentOf(p);
+    this.requireDir(parent, "open");
+    if (this.dirs.has(p)) throw errno(flags.create && flags.exclusive ? "EEXIST" : "EISDIR", "open", p);
+    let file = this.files.get(p);
+    if (file && flags.create && flags.exclusive) throw errno("EEXIST", "open", p);
+    if (!file) {
+      if (!flags.create) throw errno("ENOENT", "open", p);
+      if (this.readOnlyDirs.has(parent)) throw errno("EACCES", "open", p);
+      file = { data: new Uint8Array(), mtimeMs: this.nowMs };
+      this.files.set(p, file);
+    }
+    const f = file;
+    let position = 0;
+    let closed = false;
+    const live = (name: string) => {
+      this.fault(name, p);
+      if (closed) throw errno("EBADF", name, p);
+    };
+    return {
+      write: async (bytes) => {
+        live("write");
+        const at = flags.append ? f.data.length : position;
+        const next = new Uint8Array(Math.max(f.data.length, at + bytes.length));
+        next.set(f.data);
+        next.set(bytes, at);
+        f.data = next;
+        f.mtimeMs = this.nowMs;
+        position = at + bytes.length;
+      },
+      sync: async () => live("sync"),
+      close: async () => {
+        live("close");
+        closed = true;
+      },
+    };
+  }
+
+  private async renameAs(op: string, from: string, to: string): Promise<void> {
+    const a = this.resolve(from);
+    const b = this.resolve(to);
+    this.fault(op, `${a} -> ${b}`);
     this.requireDir(parentOf(b), "rename");
     if (a === b) return;
     const file = this.files.get(a);
@@ -293,9 +392,9 @@ export class FakePlatform implements Platform {
     moveKeys(this.dirs);
   }
 
-  async remove(path: string): Promise<void> {
+  private async removeAs(op: string, path: string): Promise<void> {
     const p = this.resolve(path);
-    this.fault("remove", p);
+    this.fault(op, p);
     if (this.dirs.has(p)) throw errno("EISDIR", "rm", p);
     this.files.delete(p);
   }
@@ -349,12 +448,6 @@ export class FakePlatform implements Platform {
     return p;
   }
 
-  async isWritableDir(dir: string): Promise<boolean> {
-    const p = this.resolve(dir);
-    this.fault("isWritableDir", p);
-    return this.dirs.has(p) && !this.readOnlyDirs.has(p);
-  }
-
   tempDir(): string {
     return "/tmp";
   }
@@ -375,6 +468,10 @@ export class FakePlatform implements Platform {
   readonly processTable = new Map<number, string[]>();
   processArgs(pid: number): Promise<string[] | null> {
     return Promise.resolve(this.processTable.get(pid) ?? null);
+  }
+
+  listProcesses(): Promise<ProcessInfo[] | null> {
+    return Promise.resolve([...this.processTable].map(([pid, args]) => ({ pid, args })));
   }
 
   /** Recorded, not delivered: tests read `kills`. */
@@ -410,10 +507,23 @@ export class FakePlatform implements Platform {
     return this.mono;
   }
 
-  async sleep(ms: number): Promise<void> {
+  setTimer(ms: number, callback: () => void): () => void {
+    const timer = { due: this.mono + Math.max(0, ms), seq: this.timerSeq++, fire: callback };
+    this.timers.push(timer);
+    if (ms <= 0) queueMicrotask(() => this.advance(0)); // due now: fires without waiting for the clock to move
+    return () => {
+      const i = this.timers.indexOf(timer);
+      if (i >= 0) this.timers.splice(i, 1);
+    };
+  }
+
+  async sleep(ms: number, signal?: AbortSignal): Promise<void> {
     this.fault("sleep");
+    if (signal?.aborted) return;
     this.advance(Math.max(0, ms));
-    await Promise.resolve();
+    // One real macrotask turn: fake I/O under way (chains of microtasks, an atomic write's
+    // open-write-sync-rename) finishes first, as real I/O would during a real sleep.
+    await new Promise((resolve) => setImmediate(resolve));
     for (const hook of this.onSleep) await hook(ms);
   }
 

@@ -1,0 +1,45 @@
+/**
+ * The platform contract against the Deno adapter, under Deno, as part of `bun test`: runs
+ *   deno test --allow-all --config deno.json tests/platform-contract/deno-suite.ts
+ * and requires every case of cases.ts to have passed there (none ignored, none failed).
+ *
+ * Skipped, with the reason printed, only when deno is not installed, and never in CI
+ * (CI=true), where scripts/setup installs it.
+ */
+import { describe, expect, test } from "bun:test";
+import { spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { REPO } from "../helpers/cli.ts";
+import { cases } from "./cases.ts";
+
+function findDeno(): string | null {
+  const local = join(REPO, ".tools", "node_modules", ".bin", "deno");
+  if (existsSync(local)) return local;
+  const r = spawnSync("sh", ["-c", "command -v deno"], { encoding: "utf8" });
+  return r.status === 0 && r.stdout.trim() ? r.stdout.trim() : null;
+}
+
+const DENO = findDeno();
+const inCI = (process.env.CI ?? "") !== "" && process.env.CI !== "false";
+if (!DENO && !inCI) {
+  console.warn("platform contract (Deno): skipped, deno is not installed (scripts/setup installs it)");
+}
+
+test("deno is installed in CI", () => {
+  if (inCI) expect(DENO).not.toBeNull();
+});
+
+describe.skipIf(!DENO)("platform contract: Deno adapter", () => {
+  test(`all ${cases.length} cases pass under deno test`, () => {
+    const r = spawnSync(
+      DENO!,
+      ["test", "--allow-all", "--config", "deno.json", "tests/platform-contract/deno-suite.ts"],
+      { cwd: REPO, encoding: "utf8", env: { ...process.env, NO_COLOR: "1" }, timeout: 180_000 },
+    );
+    const summary = /^(ok|FAILED) \| (\d+) passed \| (\d+) failed/m.exec(r.stdout);
+    if (r.status !== 0 || !summary) console.error(r.stdout, r.stderr);
+    expect(r.status).toBe(0);
+    expect(summary?.slice(2, 4).map(Number)).toEqual([cases.length, 0]);
+  }, 200_000);
+});
