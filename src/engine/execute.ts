@@ -43,6 +43,8 @@ export interface ExecuteOptions {
    * runner makes that durable first, so a restart after kill -9 can find the FFmpeg.
    */
   beforeSpawn?: (tempPath: string) => Promise<void>;
+  /** Called as soon as each FFmpeg has started, with its pid and temp file (the watch runner records both). */
+  afterSpawn?: (pid: number, tempPath: string) => void;
   /**
    * Source probes shared across clips (and, in the watch runner, across jobs): the next
    * clip's source is probed while the current one encodes. Without it each clip probes at its turn.
@@ -257,6 +259,7 @@ async function runClip(
     signal: options.signal,
     graceMs: options.graceMs,
     onSpawn: (pid) => {
+      options.afterSpawn?.(pid, partial);
       emit({ type: "ffmpeg_started", job_id: job.job_id, index: clip.index, pid, temp_path: partial });
       const next = job.clips[job.clips.indexOf(clip) + 1];
       if (next) options.probes?.prefetch(next.source_path, probeNeeds(job));
