@@ -281,6 +281,33 @@ describe("output folder faults (real FFmpeg)", () => {
   });
 });
 
+describe("the production composition (engineJobs)", () => {
+  test("while FFmpeg runs, the in-flight record names its pid and temp file (the spawn hooks)", async () => {
+    const { watch, out } = caseDir();
+    writeFileSync(join(watch, "a.json"), spec({ sources: [clip], output_directory: out }));
+    const seen: { pid: number; record: Record<string, unknown> }[] = [];
+    const platform = wrap({
+      spawn: (cmd, args, options) => {
+        const child = real.spawn(cmd, args, options);
+        if (cmd !== tools.ffmpeg) return child;
+        const record = () => JSON.parse(readFileSync(join(watch, ".proxx.inflight.json"), "utf8"));
+        return { ...child, exited: child.exited.then((s) => (seen.push({ pid: child.pid, record: record() }), s)) };
+      },
+    });
+    await watchOnce(watch, platform);
+    expect(seen).toEqual([{
+      pid: seen[0]!.pid,
+      record: expect.objectContaining({
+        jobspec_path: join(watch, "a.json"),
+        ffmpeg_pid: seen[0]!.pid,
+        ffmpeg_temp_path: partialPathFor(join(out, "clip_p.mov")),
+      }),
+    }]);
+    expect(resultOf(watch, "a").final_status).toBe("COMPLETED");
+    healthy(watch, out);
+  });
+});
+
 describe("planted symlinks are never written through", () => {
   test("a symlink at the proxy's final name is replaced by the proxy; its target is untouched", async () => {
     const { root, watch, out } = caseDir();
