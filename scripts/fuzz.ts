@@ -15,10 +15,11 @@
  *   2. a sample is checked through the real CLI (`bun src/main.ts validate --json` with many
  *      files per process) and must agree with the in-process verdict;
  *   3. put in ONE watch folder, processed by `runWatchFolder` (`--once`, settle 0) with the
- *      real platform, engine and FFmpeg: the runner must not throw, and every case must end
- *      with exactly one result and one manifest entry: invalid → PARTIAL in failed/ with the
- *      same validation errors `validate` printed; valid → COMPLETED in processed/ with every
- *      output present and read by ffprobe as the codec it asked for;
+ *      real platform, engine (`engineJobs`, as `proxx watch`) and FFmpeg: the runner must
+ *      not throw, and every case must end with exactly one result and one manifest entry:
+ *      invalid → PARTIAL in failed/ with the same validation errors `validate` printed;
+ *      valid → COMPLETED in processed/ with every output present and read by ffprobe as the
+ *      codec it asked for;
  *   4. the sandbox is listed recursively before and after: the only new files are under the
  *      watch folder or are outputs of valid cases (no partials, nothing else created).
  * Validation of a single case taking longer than 2 s is reported as a violation (a hostile
@@ -47,7 +48,7 @@ import type { Platform } from "../src/platform/types.ts";
 import { checkJobSpecBytes } from "../src/jobspec/load.ts";
 import { main } from "../src/cli/main.ts";
 import { runWatchFolder } from "../src/watch/runner.ts";
-import { runJobFile } from "../src/engine/run-job-file.ts";
+import { engineJobs } from "../src/watch/engine-jobs.ts";
 import { locateTools } from "../src/ffmpeg/locate.ts";
 import { EXPECTED_CODEC_NAME } from "../src/ffmpeg/args.ts";
 import { prng } from "./chaos.ts";
@@ -764,8 +765,7 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
         if (e.type === "job_taken") takenAt = performance.now();
         if (e.type === "job_result") jobTimes.push([performance.now() - takenAt, e.jobspec_path.split("/").pop()!]);
       },
-      runJob: async (jobspecPath, signal) =>
-        (await runJobFile(platform, jobspecPath, { tools, timeoutSeconds: 60, signal })).result,
+      ...engineJobs(platform, { tools, timeoutSeconds: 60 }),
     });
   } catch (error) {
     report.runnerCrashed = true;

@@ -1,13 +1,8 @@
 /** `proxx watch <folder>`: the seed's watch-folder runner, wired to the engine. */
-import type { Platform } from "../platform/types.ts";
 import type { Command } from "./command.ts";
 import { runWatchFolder } from "../watch/runner.ts";
 import { LockHeldError } from "../watch/lock.ts";
-import { prefetchJobFile, runJobFile } from "../engine/run-job-file.ts";
-import { SourceProbes } from "../engine/source-probes.ts";
-import { probeTimeoutMs } from "../ffmpeg/probe.ts";
-import { partialPathFor } from "../engine/execute.ts";
-import { loadJobSpec } from "../jobspec/load.ts";
+import { engineJobs } from "../watch/engine-jobs.ts";
 import { createRenderer } from "./render.ts";
 import { EXIT, EXIT_CODE_HELP } from "./exit-codes.ts";
 import {
@@ -92,11 +87,6 @@ ${EXIT_CODE_HELP}
       return EXIT.ENVIRONMENT;
     }
     const tools = await toolsFrom(platform, values);
-    // One set of source probes for the whole run: the next queued job's first source is
-    // probed during the current encode.
-    const probes = tools.ffprobe
-      ? new SourceProbes(platform, tools.ffprobe, probeTimeoutMs(timeoutSeconds))
-      : undefined;
     const stop = interruptions(platform, (signal) => render({ type: "stopping", signal }));
     try {
       const summary = await runWatchFolder(platform, {
@@ -108,18 +98,7 @@ ${EXIT_CODE_HELP}
         signal: stop.signal,
         onEvent: render,
         proxxVersion: VERSION,
-        // onEvent: this job's place in the ordered log (the runner's, not the renderer directly).
-        runJob: async (jobspecPath, signal, onEvent, hooks) =>
-          (await runJobFile(platform, jobspecPath, {
-            tools,
-            timeoutSeconds,
-            onEvent,
-            signal,
-            beforeSpawn: hooks?.beforeSpawn,
-            probes,
-          })).result,
-        prefetch: probes ? (jobspecPath) => void prefetchJobFile(platform, jobspecPath, probes) : undefined,
-        cleanupPartials: (jobspecPath) => removePartials(platform, jobspecPath),
+        ...engineJobs(platform, { tools, timeoutSeconds }),
       });
       const interrupted = stop.exitCode();
       if (interrupted !== null) return interrupted;
@@ -137,10 +116,3 @@ ${EXIT_CODE_HELP}
     }
   },
 };
-
-/** A job failed after repeated interruptions may have left a temp output per clip; remove them. */
-async function removePartials(platform: Platform, jobspecPath: string): Promise<void> {
-  const loaded = await loadJobSpec(platform, jobspecPath, { startedAtMs: platform.now(), checkPaths: false });
-  if (!loaded.ok) return;
-  for (const clip of loaded.job.clips) await platform.remove(partialPathFor(clip.output_path));
-}

@@ -43,6 +43,8 @@ export interface ExecuteOptions {
    * runner makes that durable first, so a restart after kill -9 can find the FFmpeg.
    */
   beforeSpawn?: (tempPath: string) => Promise<void>;
+  /** Called as soon as each FFmpeg has started, with its pid and temp file (the watch runner records both). */
+  afterSpawn?: (pid: number, tempPath: string) => void;
   /**
    * Source probes shared across clips (and, in the watch runner, across jobs): the next
    * clip's source is probed while the current one encodes. Without it each clip probes at its turn.
@@ -59,6 +61,14 @@ export function partialPathFor(outputPath: string): string {
   const dir = outputPath.slice(0, cut + 1);
   const base = outputPath.slice(cut + 1);
   return `${dir}.${base}.proxx-partial`;
+}
+
+/**
+ * Whether `path` is named like the engine's temp outputs (`partialPathFor` above).
+ * The record is a file in the watch folder: whoever can write there must not get any other file removed.
+ */
+export function isPartialPath(path: string): boolean {
+  return /(?:^|[/\\])\.[^/\\]+\.proxx-partial$/.test(path);
 }
 
 type ClipOutcome = { kind: "done"; result: ClipResult } | { kind: "interrupted" };
@@ -309,6 +319,7 @@ async function encodeToTemp(run: ClipRun, command: string[], source: MediaFacts)
     signal: options.signal,
     graceMs: options.graceMs,
     onSpawn: (pid) => {
+      options.afterSpawn?.(pid, run.partial);
       emit({ type: "ffmpeg_started", job_id: job.job_id, index: clip.index, pid, temp_path: run.partial });
       const next = job.clips[job.clips.indexOf(clip) + 1];
       if (next) options.probes?.prefetch(next.source_path, probeNeeds(job));

@@ -19,7 +19,11 @@ export interface RunJobOptions {
   timeoutSeconds: number;
   onEvent?: EventSink;
   signal?: AbortSignal;
+  /** Grace before SIGTERM / SIGKILL when stopping FFmpeg (ExecuteOptions.graceMs). */
+  graceMs?: number;
+  /** Around each FFmpeg start: see ExecuteOptions (the watch runner records the temp path and the pid). */
   beforeSpawn?: (tempPath: string) => Promise<void>;
+  afterSpawn?: (pid: number, tempPath: string) => void;
   /** Shared with the watch runner's prefetch (prefetchJobFile); a job makes its own otherwise. */
   probes?: SourceProbes;
 }
@@ -51,7 +55,9 @@ export async function runJobFile(
     onEvent: options.onEvent,
     signal: options.signal,
     proxxVersion: VERSION,
+    graceMs: options.graceMs,
     beforeSpawn: options.beforeSpawn,
+    afterSpawn: options.afterSpawn,
     probes: options.probes ??
       (options.tools.ffprobe
         ? new SourceProbes(platform, options.tools.ffprobe, probeTimeoutMs(options.timeoutSeconds))

@@ -1,11 +1,11 @@
 /**
- * One job through the crash-safe step order (see runner.ts / docs/crash-safety.md):
+ * One job through the crash-safe step order (docs/crash-safety.md):
  *
  *   1. mark in-flight (atomic)      — the slot's record (`.proxx.inflight.json` for slot 0)
  *   2. execute                      — the injected RunJob
  *   3. write result (atomic)        — `<stem>.result.json` in the root
  *   4. move JobSpec                 — rename into processed/ or failed/, never overwriting
- *   5. manifest entry (atomic)      — whole manifest rewritten via writeFileAtomic
+ *   5. manifest entry (durable)     — recordInManifest
  *   6. clear in-flight              — remove the slot's record
  *
  * Steps 3–6 are `finishJob`, shared with start-up recovery, and each is idempotent given
@@ -42,15 +42,18 @@ import {
  * keeps the log in job order when jobs run in parallel); a RunJob that ignores it still
  * works, its events are just not ordered.
  */
-/** `hooks.beforeSpawn` must be awaited before each FFmpeg starts (the engine's `beforeSpawn`). */
 export type RunJob = (
   jobspecPath: string,
   signal: AbortSignal,
   onEvent: EventSink,
   hooks?: JobHooks,
 ) => Promise<JobResult>;
+/** How each FFmpeg's temp file and pid reach the job's in-flight record (the engine's spawn hooks). */
 export interface JobHooks {
+  /** Awaited before each FFmpeg starts, with the temp file it will write. */
   beforeSpawn(tempPath: string): Promise<void>;
+  /** Right after it started (best effort: never throws). */
+  afterSpawn(pid: number, tempPath: string): void;
 }
 
 /** Shared state of one runner process (also used by recovery). */
@@ -61,7 +64,8 @@ export interface RunnerContext {
   onEvent: EventSink;
   signal: AbortSignal;
   runJob: RunJob;
-  cleanupPartials?: (jobspecPath: string) => Promise<void>;
+  /** Removes what an interrupted attempt's FFmpeg was writing (the record's `ffmpeg_temp_path`). */
+  cleanupPartials?: (record: InflightRecord) => Promise<void>;
   proxxVersion: string;
   /**
    * Executions already started for (path, sha256), from an in-flight record found at start,
@@ -133,23 +137,21 @@ export async function takeJob(
     recordWrites = written.catch(() => {});
     return written;
   };
-  const hooks: JobHooks = { beforeSpawn: (tempPath) => rewriteRecord({ ffmpeg_temp_path: tempPath }) };
-  const jobEmit: EventSink = (event) => {
-    if (event.type === "ffmpeg_started") {
-      rewriteRecord({ ffmpeg_pid: event.pid, ffmpeg_temp_path: event.temp_path }).catch((error) =>
+  const hooks: JobHooks = {
+    beforeSpawn: (tempPath) => rewriteRecord({ ffmpeg_temp_path: tempPath }),
+    afterSpawn: (pid, tempPath) =>
+      void rewriteRecord({ ffmpeg_pid: pid, ffmpeg_temp_path: tempPath }).catch((error) =>
         emit({
           type: "warning",
           message: `could not note FFmpeg's pid in ${inflightPath(folder, slot)}: ${messageOf(error)}`,
         })
-      );
-    }
-    emit(event);
+      ),
   };
 
   // 2. execute. Any throw or malformed return becomes a FAILED result: one job never stops the runner.
   let result: JobResult;
   try {
-    const raw = await ctx.runJob(jobspecPath, signal, jobEmit, hooks).finally(() => recordWrites);
+    const raw = await ctx.runJob(jobspecPath, signal, emit, hooks).finally(() => recordWrites);
     const check = JobResult.safeParse(raw);
     result = check.success ? raw : await runnerFailure(
       ctx,

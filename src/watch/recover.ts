@@ -8,8 +8,8 @@
  *   still in the root, add the manifest entry if missing, clear the record.
  * - no result, JobSpec unchanged in the root (crash during step 2): retry — the record stays
  *   and the next execution is attempt n+1, in the same slot — unless it was already
- *   attempted `MAX_ATTEMPTS` times: then `cleanupPartials` runs and the job is failed with
- *   a clear reason.
+ *   attempted `MAX_ATTEMPTS` times: then the job is failed with a clear reason. Either way
+ *   `cleanupPartials` first removes the temp output the killed attempt was writing.
  * - no result, JobSpec changed or gone: the record is stale; clear it.
  * - two records for one JobSpec (cannot happen in normal operation; defensive): the one
  *   with more attempts is used, the other cleared.
@@ -113,16 +113,17 @@ async function recoverOne(ctx: RunnerContext, slot: number, rec: InflightRecord)
     });
     return true;
   }
+  // Killed mid-run: what its FFmpeg was writing is garbage, whether the job runs again or is failed.
+  if (ctx.cleanupPartials) {
+    try {
+      await ctx.cleanupPartials(rec);
+    } catch (error) {
+      ctx.onEvent({ type: "warning", message: `cleaning partial outputs of ${path} failed: ${messageOf(error)}` });
+    }
+  }
   if (rec.attempts >= MAX_ATTEMPTS) {
     const reason = `interrupted ${rec.attempts} times: the runner was killed while this job was running ` +
       `(last start ${rec.started_at}); not retried again. Fix the cause, then reset the job to run it again.`;
-    if (ctx.cleanupPartials) {
-      try {
-        await ctx.cleanupPartials(path);
-      } catch (error) {
-        ctx.onEvent({ type: "warning", message: `cleaning partial outputs of ${path} failed: ${messageOf(error)}` });
-      }
-    }
     await finishJob(ctx, path, sha, await runnerFailure(ctx, path, platform.now(), reason), slot);
     ctx.counts.recovered++;
     ctx.onEvent({

@@ -1,57 +1,15 @@
 /**
- * The watch-folder runner: the seed's deterministic, sequential, idempotent processor of
- * `*.json` JobSpecs in a folder root, made crash-safe.
+ * The watch-folder runner: takes each pending `*.json` JobSpec of a folder root, in name
+ * order, runs it and records the outcome (result file, move to processed/ or failed/,
+ * manifest entry); idempotent, crash-safe, one runner per folder (lock.ts). The step
+ * order for one job, what a kill -9 after each step leaves and what the next start does
+ * with it: docs/crash-safety.md (code: job.ts, recover.ts). The skip rules: classify.ts.
  *
- * Seed rules kept exactly: results `<stem>.result.json` in the root; JobSpecs moved to
- * `processed/` (COMPLETED) or `failed/` (anything else) as `<stem>_<YYYYmmddTHHMMSS>.json`
- * on a clash (then `_2`, `_3`); `processed_manifest.json` keyed by absolute path. Skip when
- * the result file exists (checked first: the result file always wins) or the manifest has
- * this path with the same SHA-256; otherwise run (no record, or changed hash). Files are
- * taken in code-unit name order, one at a time (default) or up to `maxWorkers` at a time.
- *
- * Fixed seed defects: invalid JobSpecs come back from RunJob as PARTIAL and are recorded
- * and moved to failed/ like any result (never reported again); an exception from a job
- * becomes a FAILED result; half-written files wait until settled (settle.ts); one runner
- * per folder (lock.ts); writes are atomic; abort via `signal`.
- *
- * CRASH SAFETY — step order for one job (job.ts), and what a kill -9 after each leaves:
- *   1. write `.proxx.inflight.json` {path, sha256, attempts} atomically
- *        crash → record, no result: next start retries (attempt 2), or fails the job with
- *        "interrupted 2 times" once attempts ≥ 2 (poison job cannot loop).
- *   2. execute RunJob (the engine removes stale partial outputs when it re-runs)
- *        crash → same as 1.
- *   3. write `<stem>.result.json` atomically
- *        crash → record + result + JobSpec in root: next start moves it and adds the
- *        manifest entry; it does NOT re-run (result exists).
- *   4. rename the JobSpec into processed/ or failed/ (clash-free name)
- *        crash → record + result, JobSpec moved: next start adds the manifest entry.
- *   5. rewrite the manifest atomically with the entry
- *        crash → record + everything done: next start just clears the record.
- *   6. remove the in-flight record.
- * Atomic writes leave old-or-new content (a `.tmp-<pid>` orphan is removed at start), so
- * the manifest always parses; JobSpecs are only ever renamed, never rewritten or deleted,
- * so none is lost. Bookkeeping I/O errors (disk full...) are not swallowed: they stop the
- * runner with the in-flight record in place, which the next start treats as a crash.
- * A graceful stop (signal aborted, RunJob returns INTERRUPTED) writes no result and no
- * manifest entry, clears the record (not a crash) and leaves the JobSpec pending.
- * Full discussion: docs/crash-safety.md.
- *
- * WORKERS (`maxWorkers` N > 1, opt-in; the seed's planned concurrency) — jobs are started
- * in the same name order, up to N at once; clips within a job stay sequential and
- * fail-fast (that is the engine). Each running job has its own in-flight record file (its
- * slot, inflight.ts), so recovery after a kill -9 with several jobs in flight finishes or
- * retries each of them exactly as it would a single one. Moves and manifest rewrites go
- * through one lock (a single writer). Results, manifest entries and moves are those of a
- * sequential run; the log is too, in the same order (ordered-log.ts): each job's events are
- * emitted as one block, blocks in submission order. In continuous mode a free worker takes
- * new files at the next poll while others still run. A bookkeeping I/O error stops the
- * other running jobs cleanly (as a stop request would) and is rethrown.
- *
- * SETTLING — a file is taken once size+mtime were unchanged for `settleSeconds` of our own
- * observation (first identical sighting starts the clock). `--once` waits (sleeping and
- * re-statting) for files that are settling, so a file dropped just before `--once` is still
- * processed in that pass; a file still changing after `onceSettleTimeoutSeconds` (default
- * 60) is left pending for the next run and reported with a `skip` event.
+ * Workers (`maxWorkers` N > 1): up to N jobs at once, started in name order, each with its
+ * own in-flight slot; results, moves, manifest entries and the log (ordered-log.ts) are
+ * those of a sequential run. In continuous mode a free worker takes new files at the next
+ * poll. `--once` waits for files still settling, at most `onceSettleTimeoutSeconds`, then
+ * reports them with a `skip` and leaves them pending.
  */
 import type { DirEntry, Platform } from "../platform/types.ts";
 import type { EventSink } from "../engine/events.ts";
@@ -59,7 +17,8 @@ import { HashCache } from "./hash.ts";
 import { acquireLock } from "./lock.ts";
 import { loadManifestForRun, ManifestSerializer, messageOf, writeManifest } from "./manifest.ts";
 import { JOURNAL_NAME, ManifestJournal } from "./manifest-journal.ts";
-import { resultPathFor, type RunJob, type RunnerContext, takeJob } from "./job.ts";
+import { type RunJob, type RunnerContext, takeJob } from "./job.ts";
+import { classifyJobSpec, type Verdict } from "./classify.ts";
 import { Mutex } from "./mutex.ts";
 import { OrderedLog } from "./ordered-log.ts";
 import { recover } from "./recover.ts";
@@ -92,8 +51,8 @@ export interface WatchOptions {
   runJob: RunJob;
   onEvent?: EventSink;
   signal: AbortSignal;
-  /** Called for a job failed after two interruptions, to remove its partial outputs. */
-  cleanupPartials?: (jobspecPath: string) => Promise<void>;
+  /** Called with the in-flight record of a job killed mid-run, before it runs again or is failed: remove what its FFmpeg was writing. */
+  cleanupPartials?: RunnerContext["cleanupPartials"];
   /**
    * Told the next queued JobSpec whenever a job is taken, so its first source can be
    * probed during this job's encode. A hint only: it must not write or report anything.
@@ -119,32 +78,32 @@ export interface WatchSummary {
   interrupted: boolean;
 }
 
-interface ScanState {
+/** One runner's state across scans; the rest is derived from it. */
+interface Runner {
   ctx: RunnerContext;
+  maxWorkers: number;
+  settleSeconds: number;
+  prefetch?: (jobspecPath: string) => void;
+  /**
+   * The one stop signal (`ctx.signal` is its signal): aborted by the caller's signal, or
+   * by a bookkeeping failure. Jobs see it; once aborted nothing new is taken.
+   */
+  stop: AbortController;
+  /** The first bookkeeping I/O error (disk full...): it aborted `stop` and is rethrown at the end. */
+  failure: { error: unknown } | null;
+  /** What the skip rules remember between scans. */
   hashes: HashCache;
   settle: SettleTracker;
-  settleSeconds: number;
   /** path -> "size:mtime:reason" of the last reported skip, so polls do not repeat it. */
   reported: Map<string, string>;
-  maxWorkers: number;
   /** Every event goes through here: per-job blocks in submission order. */
   log: OrderedLog;
-  /** Pending paths of the latest scan not started yet, in name order. */
-  queue: string[];
-  /** The give-up flag of the scan that filled `queue` (`--once` after the settle timeout). */
-  giveUp: boolean;
-  /** Jobs running (or being re-checked before running), by JobSpec path. */
-  running: Map<string, Promise<void>>;
-  /** In-flight record slots in use by running jobs. */
-  slotsInUse: Set<number>;
+  /** Pending paths of the latest scan not started yet, in name order, and that scan's give-up flag. */
+  queue: { paths: string[]; giveUp: boolean };
+  /** Jobs running (or being re-checked before running), by JobSpec path, with their in-flight slot once taken. */
+  running: Map<string, { done: Promise<void>; slot: number | null }>;
   /** Shortest wait until a settling file could be taken; null when nothing is settling. */
   settlingWaitMs: number | null;
-  /** A job was stopped by the signal, or bookkeeping failed: take nothing new. */
-  stopped: boolean;
-  failure: { error: unknown } | null;
-  /** Stop every running job (bookkeeping failure). */
-  abortAll: () => void;
-  prefetch?: (jobspecPath: string) => void;
 }
 
 /** Run the watch folder until `signal` aborts (or one pass with `once`). Throws `LockHeldError` when another runner holds the folder. */
@@ -155,17 +114,16 @@ export async function runWatchFolder(platform: Platform, options: WatchOptions):
   const settleSeconds = Math.max(0, options.settleSeconds ?? 2);
   const maxWorkers = Math.max(1, Math.floor(options.maxWorkers ?? 1));
   const lock = await acquireLock(platform, folder, onEvent);
-  // Jobs see this signal: the caller's stop request, or our own when bookkeeping failed.
-  const internal = new AbortController();
-  const forward = () => internal.abort();
-  if (options.signal.aborted) internal.abort();
+  const stop = new AbortController();
+  const forward = () => stop.abort();
+  if (options.signal.aborted) stop.abort();
   else options.signal.addEventListener("abort", forward, { once: true });
   const ctx: RunnerContext = {
     platform,
     folder,
     manifest: { version: 1, entries: {} },
     onEvent,
-    signal: internal.signal,
+    signal: stop.signal,
     runJob: options.runJob,
     cleanupPartials: options.cleanupPartials,
     proxxVersion: options.proxxVersion ?? "unknown",
@@ -187,23 +145,20 @@ export async function runWatchFolder(platform: Platform, options: WatchOptions):
     // One listing serves recovery and, when recovery changed nothing, the first scan.
     const entries = await platform.list(folder);
     let listing: DirEntry[] | null = (await recover(ctx, entries)) ? null : entries;
-    const state: ScanState = {
+    const runner: Runner = {
       ctx,
+      maxWorkers,
+      settleSeconds,
+      prefetch: options.prefetch,
+      stop,
+      failure: null,
       hashes: new HashCache(),
       settle: new SettleTracker(settleSeconds * 1000),
-      settleSeconds,
       reported: new Map(),
-      maxWorkers,
       log: new OrderedLog(onEvent),
-      queue: [],
-      giveUp: false,
+      queue: { paths: [], giveUp: false },
       running: new Map(),
-      slotsInUse: new Set(),
       settlingWaitMs: null,
-      stopped: false,
-      failure: null,
-      abortAll: () => internal.abort(),
-      prefetch: options.prefetch,
     };
     const firstListing = () => {
       const l = listing;
@@ -213,35 +168,35 @@ export async function runWatchFolder(platform: Platform, options: WatchOptions):
     if (options.once) {
       const deadline = platform.monotonic() + (options.onceSettleTimeoutSeconds ?? 60) * 1000;
       for (;;) {
-        await scan(state, false, firstListing());
-        await drain(state);
-        if (state.stopped || ctx.signal.aborted || state.settlingWaitMs === null) break;
+        await scan(runner, false, firstListing());
+        await drain(runner);
+        if (ctx.signal.aborted || runner.settlingWaitMs === null) break;
         if (platform.monotonic() >= deadline) {
-          await scan(state, true); // report what is still changing
-          await drain(state);
+          await scan(runner, true); // report what is still changing
+          await drain(runner);
           break;
         }
         await sleepAbortable(
           platform,
-          Math.min(state.settlingWaitMs, Math.max(1, deadline - platform.monotonic())),
+          Math.min(runner.settlingWaitMs, Math.max(1, deadline - platform.monotonic())),
           ctx.signal,
         );
       }
     } else {
-      while (!ctx.signal.aborted && !state.stopped) {
+      while (!ctx.signal.aborted) {
         // Scan when a worker is free and nothing from the last scan is waiting for one.
-        if (state.queue.length === 0 && state.running.size < maxWorkers) {
-          await scan(state, false, firstListing());
+        if (runner.queue.paths.length === 0 && runner.running.size < maxWorkers) {
+          await scan(runner, false, firstListing());
           // One worker: finish the scan's jobs before sleeping, exactly the sequential loop.
-          if (maxWorkers === 1) await drain(state);
+          if (maxWorkers === 1) await drain(runner);
         }
-        if (ctx.signal.aborted || state.stopped) break;
-        const wait = state.settlingWaitMs === null ? pollMs : Math.min(pollMs, state.settlingWaitMs);
+        if (ctx.signal.aborted) break;
+        const wait = runner.settlingWaitMs === null ? pollMs : Math.min(pollMs, runner.settlingWaitMs);
         await sleepAbortable(platform, Math.max(wait, 1), ctx.signal);
       }
-      await drain(state);
+      await drain(runner);
     }
-    if (state.failure) throw state.failure.error;
+    if (runner.failure) throw runner.failure.error;
   } catch (error) {
     stopError = error;
     throw error;
@@ -256,14 +211,13 @@ export async function runWatchFolder(platform: Platform, options: WatchOptions):
 }
 
 /**
- * One scan: classify every candidate not already running (skip / settling / pending), emit
- * `scan`, queue the pending ones in name order and start as many as there are free workers.
- * Each is re-checked right before it is taken (the folder may have changed meanwhile).
+ * One scan: classify every candidate not already running, emit `scan`, queue the pending
+ * ones in name order and start as many as there are free workers. Each is classified again
+ * right before it is taken (the folder may have changed meanwhile).
  */
-async function scan(state: ScanState, giveUp: boolean, listing: DirEntry[] | null = null): Promise<void> {
-  const { ctx } = state;
-  const { platform, folder } = ctx;
-  const out = state.log.block();
+async function scan(runner: Runner, giveUp: boolean, listing: DirEntry[] | null = null): Promise<void> {
+  const { platform, folder } = runner.ctx;
+  const out = runner.log.block();
   try {
     const entries = listing ?? (await platform.list(folder));
     const names = entries
@@ -273,7 +227,7 @@ async function scan(state: ScanState, giveUp: boolean, listing: DirEntry[] | nul
     const pending: string[] = [];
     let settling = 0;
     let skipped = 0;
-    state.settlingWaitMs = null;
+    runner.settlingWaitMs = null;
     // Symlinked JobSpecs are never taken (policy: docs/reliability.md), but said so once,
     // rather than silently ignored: the link, not its target, is what would be moved.
     for (
@@ -282,69 +236,69 @@ async function scan(state: ScanState, giveUp: boolean, listing: DirEntry[] | nul
       )
     ) {
       const path = joinPath(folder, e.name);
-      const stat = await platform.lstat(path);
-      if (!stat) continue;
-      reportSkip(state, path, stat, SYMLINK_SKIP_REASON, out.emit);
+      const verdict = await classify(runner, path, giveUp);
+      if (verdict.kind !== "link") continue;
+      reportSkip(runner, path, verdict.stat, SYMLINK_SKIP_REASON, out.emit);
       skipped++;
     }
     for (const name of names) {
       const path = joinPath(folder, name);
-      if (state.running.has(path)) continue;
-      const verdict = await classify(state, path, giveUp, out.emit);
+      if (runner.running.has(path)) continue;
+      const verdict = await classify(runner, path, giveUp);
       if (verdict.kind === "pending") pending.push(path);
-      else if (verdict.kind === "skip") skipped++;
-      else if (verdict.kind === "settling") {
+      else if (verdict.kind === "skip") {
+        reportSkip(runner, path, verdict.stat, verdict.reason, out.emit);
+        skipped++;
+      } else if (verdict.kind === "settling") {
+        noteSettling(runner, verdict, path, out.emit);
         settling++;
-        noteSettling(state, verdict.waitMs);
       }
     }
     out.emit({ type: "scan", folder, pending: pending.length, settling, skipped });
-    state.queue = pending;
-    state.giveUp = giveUp;
+    runner.queue = { paths: pending, giveUp };
   } finally {
     out.close();
   }
-  fill(state);
+  fill(runner);
 }
 
 /** Start queued jobs while a worker is free. */
-function fill(state: ScanState): void {
-  while (
-    state.queue.length > 0 && state.running.size < state.maxWorkers &&
-    !state.stopped && !state.failure && !state.ctx.signal.aborted
-  ) {
-    start(state, state.queue.shift()!);
+function fill(runner: Runner): void {
+  while (runner.queue.paths.length > 0 && runner.running.size < runner.maxWorkers && !runner.stop.signal.aborted) {
+    start(runner, runner.queue.paths.shift()!);
   }
 }
 
-function start(state: ScanState, path: string): void {
-  const out = state.log.block();
+function start(runner: Runner, path: string): void {
+  const out = runner.log.block();
   let settled!: () => void;
-  state.running.set(path, new Promise<void>((resolve) => (settled = resolve)));
+  runner.running.set(path, { done: new Promise<void>((resolve) => (settled = resolve)), slot: null });
   void (async () => {
     try {
-      await runOne(state, path, out.emit);
+      await runOne(runner, path, out.emit);
     } catch (error) {
       // Bookkeeping I/O failed (disk full...): stop the others cleanly, rethrow at the end.
-      if (!state.failure) state.failure = { error };
-      state.stopped = true;
-      state.abortAll();
+      fail(runner, error);
     } finally {
       out.close();
-      state.running.delete(path);
+      runner.running.delete(path);
       // Idle (nothing running, nothing queued): bring the manifest file up to date now.
-      if (state.running.size === 0 && state.queue.length === 0 && !state.failure) {
+      if (runner.running.size === 0 && runner.queue.paths.length === 0 && !runner.failure) {
         try {
-          await flushJournal(state.ctx);
+          await flushJournal(runner.ctx);
         } catch (error) {
-          state.failure = { error };
-          state.stopped = true;
+          fail(runner, error);
         }
       }
       settled();
-      fill(state);
+      fill(runner);
     }
   })();
+}
+
+function fail(runner: Runner, error: unknown): void {
+  runner.failure ??= { error };
+  runner.stop.abort();
 }
 
 /** Fold the manifest journal into the file, as the single bookkeeping writer. */
@@ -364,11 +318,12 @@ async function flushJournal(ctx: RunnerContext): Promise<void> {
   }
 }
 
-async function runOne(state: ScanState, path: string, emit: EventSink): Promise<void> {
-  const { ctx } = state;
-  const verdict = await classify(state, path, state.giveUp, emit);
-  if (verdict.kind === "settling") noteSettling(state, verdict.waitMs);
-  if (verdict.kind === "gone") {
+async function runOne(runner: Runner, path: string, emit: EventSink): Promise<void> {
+  const { ctx } = runner;
+  const verdict = await classify(runner, path, runner.queue.giveUp);
+  if (verdict.kind === "skip") reportSkip(runner, path, verdict.stat, verdict.reason, emit);
+  if (verdict.kind === "settling") noteSettling(runner, verdict, path, emit);
+  if (verdict.kind === "gone" || verdict.kind === "link") {
     // Removed or renamed between the scan and now: nothing ran, nothing to record.
     emit({
       type: "skip",
@@ -379,20 +334,19 @@ async function runOne(state: ScanState, path: string, emit: EventSink): Promise<
   }
   if (verdict.kind !== "pending") return;
   if (ctx.signal.aborted) return;
-  const slot = takeSlot(state, path);
-  state.slotsInUse.add(slot);
-  const next = state.queue[0];
-  if (next) state.prefetch?.(next);
-  let done: boolean;
+  const slot = takeSlot(runner, path);
+  runner.running.get(path)!.slot = slot;
+  const next = runner.queue.paths[0];
+  if (next) runner.prefetch?.(next);
   try {
-    done = await takeJob(ctx, path, verdict.sha256, slot, emit);
+    // False when the stop signal interrupted it: that signal already stops the runner.
+    await takeJob(ctx, path, verdict.sha256, slot, emit);
   } finally {
-    state.slotsInUse.delete(slot);
+    runner.running.get(path)!.slot = null;
   }
-  state.hashes.forget(path);
-  state.settle.forget(path);
-  state.reported.delete(path);
-  if (!done) state.stopped = true;
+  runner.hashes.forget(path);
+  runner.settle.forget(path);
+  runner.reported.delete(path);
 }
 
 /**
@@ -400,80 +354,44 @@ async function runOne(state: ScanState, path: string, emit: EventSink): Promise<
  * attempt (recovery), else the lowest slot neither running a job nor holding another
  * job's interrupted attempt. With one worker and no leftovers that is always slot 0.
  */
-function takeSlot(state: ScanState, path: string): number {
-  const own = state.ctx.retries.get(path);
-  if (own && !state.slotsInUse.has(own.slot)) return own.slot;
-  const reserved = new Set([...state.ctx.retries.values()].map((r) => r.slot));
+function takeSlot(runner: Runner, path: string): number {
+  const inUse = new Set([...runner.running.values()].map((r) => r.slot));
+  const own = runner.ctx.retries.get(path);
+  if (own && !inUse.has(own.slot)) return own.slot;
+  const reserved = new Set([...runner.ctx.retries.values()].map((r) => r.slot));
   for (let slot = 0;; slot++) {
-    if (!state.slotsInUse.has(slot) && !reserved.has(slot)) return slot;
+    if (!inUse.has(slot) && !reserved.has(slot)) return slot;
   }
 }
 
 /** Wait until no job is running (jobs start more queued jobs as they finish). */
-async function drain(state: ScanState): Promise<void> {
-  while (state.running.size > 0) await Promise.race(state.running.values());
+async function drain(runner: Runner): Promise<void> {
+  while (runner.running.size > 0) await Promise.race([...runner.running.values()].map((r) => r.done));
 }
 
-function noteSettling(state: ScanState, waitMs: number): void {
-  state.settlingWaitMs = state.settlingWaitMs === null ? waitMs : Math.min(state.settlingWaitMs, waitMs);
+function classify(runner: Runner, path: string, giveUp: boolean): Promise<Verdict> {
+  const { platform, folder, manifest } = runner.ctx;
+  return classifyJobSpec({ platform, folder, manifest, settle: runner.settle, hashes: runner.hashes, giveUp }, path);
 }
 
-type Verdict =
-  | { kind: "gone" }
-  | { kind: "skip" }
-  | { kind: "settling"; waitMs: number }
-  | { kind: "pending"; sha256: string };
-
-async function classify(state: ScanState, path: string, giveUp: boolean, emit: EventSink): Promise<Verdict> {
-  const { ctx } = state;
-  const { platform } = ctx;
-  // lstat: a JobSpec swapped for a symlink since the scan is not taken either.
-  const stat = await platform.lstat(path);
-  if (!stat || !stat.isFile) return { kind: "gone" };
-  // Seed skip rule 1, checked first: an existing result file always wins. lstat: anything
-  // at that name counts (a dangling or looping symlink too), so it is never written over.
-  if (await platform.lstat(resultPathFor(ctx.folder, path))) {
-    reportSkip(state, path, stat, "result file exists", emit);
-    return { kind: "skip" };
-  }
-  const obs = state.settle.observe(path, stat.size, stat.mtimeMs, platform.now());
-  if (!obs.settled) {
-    if (giveUp) {
-      reportSkip(state, path, stat, `still being written after waiting; left pending for the next run`, emit);
-      return { kind: "skip" };
-    }
-    if (obs.fresh) emit({ type: "settling", jobspec_path: path, settle_seconds: state.settleSeconds });
-    return { kind: "settling", waitMs: obs.waitMs };
-  }
-  let sha256: string;
-  try {
-    sha256 = await state.hashes.hash(platform, path, stat);
-  } catch (error) {
-    // One unreadable JobSpec (permissions, EIO) must not stop the runner for every other one.
-    if (!(await platform.lstat(path).catch(() => null))) return { kind: "gone" };
-    reportSkip(state, path, stat, `cannot be read (${messageOf(error)}); left in place`, emit);
-    return { kind: "skip" };
-  }
-  // Seed skip rule 2: same absolute path, same bytes already processed.
-  const entry = ctx.manifest.entries[path];
-  if (entry && entry.sha256 === sha256) {
-    reportSkip(state, path, stat, "already processed (manifest hash match)", emit);
-    return { kind: "skip" };
-  }
-  return { kind: "pending", sha256 };
+function noteSettling(runner: Runner, verdict: { waitMs: number; fresh: boolean }, path: string, emit: EventSink) {
+  if (verdict.fresh) emit({ type: "settling", jobspec_path: path, settle_seconds: runner.settleSeconds });
+  runner.settlingWaitMs = runner.settlingWaitMs === null
+    ? verdict.waitMs
+    : Math.min(runner.settlingWaitMs, verdict.waitMs);
 }
 
 function reportSkip(
-  state: ScanState,
+  runner: Runner,
   path: string,
   stat: { size: number; mtimeMs: number },
   reason: string,
   emit: EventSink,
 ): void {
   const key = `${stat.size}:${stat.mtimeMs}:${reason}`;
-  if (state.reported.get(path) === key) return;
-  state.reported.set(path, key);
-  state.ctx.counts.skipped++;
+  if (runner.reported.get(path) === key) return;
+  runner.reported.set(path, key);
+  runner.ctx.counts.skipped++;
   emit({ type: "skip", jobspec_path: path, reason });
 }
 

@@ -24,10 +24,16 @@ interface Seen {
   sinceMs: number;
 }
 
-export class SettleTracker {
+/** The settle question the skip rules ask (classify.ts): has this file stayed unchanged long enough? */
+export interface SettleJudge {
+  readonly settleMs: number;
+  observe(path: string, size: number, mtimeMs: number, nowMs: number): SettleObservation;
+}
+
+export class SettleTracker implements SettleJudge {
   private readonly seen = new Map<string, Seen>();
 
-  constructor(private readonly settleMs: number) {}
+  constructor(readonly settleMs: number) {}
 
   observe(path: string, size: number, mtimeMs: number, nowMs: number): SettleObservation {
     if (this.settleMs <= 0) return { settled: true, fresh: false, waitMs: 0 };
@@ -44,4 +50,22 @@ export class SettleTracker {
   forget(path: string): void {
     this.seen.delete(path);
   }
+}
+
+/**
+ * The same rule for a reader with one look and no sightings of its own (`proxx status`):
+ * the file's mtime stands in for the first sighting, never later than now, so a file
+ * stamped in the future counts as not seen settled. An estimate, said so in `status`'s help:
+ * with a writer's clock behind ours a file still being written can pass here, while the
+ * runner, which times its own sightings, still waits for it.
+ */
+export function oneLookSettle(settleMs: number): SettleJudge {
+  const tracker = new SettleTracker(settleMs);
+  return {
+    settleMs,
+    observe(path, size, mtimeMs, nowMs) {
+      tracker.observe(path, size, mtimeMs, Math.min(mtimeMs, nowMs));
+      return tracker.observe(path, size, mtimeMs, nowMs);
+    },
+  };
 }

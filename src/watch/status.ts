@@ -1,14 +1,16 @@
 /**
- * `proxx watch status`: a read-only view of a watch folder. It never writes, never takes
- * the lock, and applies the runner's own skip rules so "pending" means "the next runner
- * would take this". Without the runner's in-memory settle history, "settling" is
- * approximated as "modified less than settleSeconds ago".
+ * `proxx status`: a read-only view of a watch folder. It never writes, never takes the
+ * lock, and applies the runner's own skip rules (classify.ts), so "pending" means "the
+ * next runner would take this". It has one look and none of the runner's sightings, so
+ * whether a file has settled is estimated from its mtime (settle.ts, `oneLookSettle`).
  */
 import type { Platform } from "../platform/types.ts";
-import { sha256Hex } from "./hash.ts";
+import { HashCache } from "./hash.ts";
+import { classifyJobSpec } from "./classify.ts";
 import { type InflightRecord, readAllInflight } from "./inflight.ts";
 import { isLockLive, type LockInfo, readLock } from "./lock.ts";
 import { readManifest } from "./manifest.ts";
+import { oneLookSettle } from "./settle.ts";
 import {
   absoluteFolder,
   compareNames,
@@ -16,7 +18,6 @@ import {
   isCandidateName,
   joinPath,
   PROCESSED_DIR,
-  resultNameFor,
   SYMLINK_SKIP_REASON,
 } from "./names.ts";
 
@@ -24,7 +25,7 @@ export interface FolderStatus {
   folder: string;
   /** Absolute paths the next scan would take, in processing order. */
   pending: string[];
-  /** Absolute paths modified less than `settleSeconds` ago. */
+  /** Absolute paths not seen unchanged for `settleSeconds` yet (judged by their mtime: one look). */
   settling: string[];
   /** Root JobSpecs the runner skips, with the seed rule that skips them. */
   skipped: { path: string; reason: string }[];
@@ -78,25 +79,22 @@ export async function folderStatus(
   }
   status.inflight = status.inflight_all[0] ?? null;
 
-  const links = new Set(rootEntries.filter((e) => e.isSymlink).map((e) => e.name));
-  const names = [...listing, ...links].filter(isCandidateName).sort(compareNames);
-  for (const name of names) {
+  // The runner's own skip rules (classify.ts), with the one look a read-only view has.
+  const look = {
+    platform,
+    folder,
+    manifest: manifestRead.manifest,
+    settle: oneLookSettle(settleMs),
+    hashes: new HashCache(),
+  };
+  const links = rootEntries.filter((e) => e.isSymlink).map((e) => e.name);
+  for (const name of [...listing, ...links].filter(isCandidateName).sort(compareNames)) {
     const path = joinPath(folder, name);
-    if (links.has(name)) {
-      status.skipped.push({ path, reason: SYMLINK_SKIP_REASON });
-      continue;
-    }
-    const stat = await platform.stat(path);
-    if (!stat) continue;
-    if (await platform.lstat(joinPath(folder, resultNameFor(name)))) {
-      status.skipped.push({ path, reason: "result file exists" });
-    } else if (platform.now() - stat.mtimeMs < settleMs) {
-      status.settling.push(path);
-    } else if (entries[path] && entries[path].sha256 === await sha256Hex(await platform.readFile(path))) {
-      status.skipped.push({ path, reason: "already processed (manifest hash match)" });
-    } else {
-      status.pending.push(path);
-    }
+    const verdict = await classifyJobSpec(look, path);
+    if (verdict.kind === "pending") status.pending.push(path);
+    else if (verdict.kind === "settling") status.settling.push(path);
+    else if (verdict.kind === "skip") status.skipped.push({ path, reason: verdict.reason });
+    else if (verdict.kind === "link") status.skipped.push({ path, reason: SYMLINK_SKIP_REASON });
   }
   return status;
 }

@@ -29,7 +29,6 @@ import { join } from "node:path";
 import type { ProxxEvent } from "../../src/engine/events.ts";
 import type { JobResult } from "../../src/engine/result.ts";
 import { partialPathFor } from "../../src/engine/execute.ts";
-import { runJobFile } from "../../src/engine/run-job-file.ts";
 import { locateTools } from "../../src/ffmpeg/locate.ts";
 import { loadJobSpec } from "../../src/jobspec/load.ts";
 import { main } from "../../src/cli/main.ts";
@@ -38,6 +37,7 @@ import type { Platform } from "../../src/platform/types.ts";
 import { SYMLINK_SKIP_REASON } from "../../src/watch/names.ts";
 import { folderStatus } from "../../src/watch/status.ts";
 import { runWatchFolder, type WatchSummary } from "../../src/watch/runner.ts";
+import { engineJobs } from "../../src/watch/engine-jobs.ts";
 import { proxx } from "../helpers/cli.ts";
 import { ffprobeJson, makeClip } from "../helpers/media.ts";
 
@@ -105,8 +105,7 @@ async function watchOnce(watch: string, platform: Platform = real): Promise<Run>
     signal: new AbortController().signal,
     onEvent: (e) => events.push(e),
     proxxVersion: "test",
-    runJob: async (path, signal, onEvent) =>
-      (await runJobFile(platform, path, { tools, timeoutSeconds: 30, onEvent, signal })).result,
+    ...engineJobs(platform, { tools, timeoutSeconds: 30 }),
   });
   return { summary, events };
 }
@@ -142,6 +141,23 @@ function isVerifiedProxy(file: string): boolean {
 /** A copy of the real adapter with some methods replaced. */
 function wrap(overrides: Partial<Platform>): Platform {
   return { ...real, ...overrides };
+}
+
+/**
+ * The real adapter, calling `fault` once while `<stem>.json` runs: when the engine loads it,
+ * which is after the runner wrote its in-flight record and before anything else of that job.
+ */
+function whileRunning(watch: string, stem: string, fault: () => void): Platform {
+  let done = false;
+  return wrap({
+    readFile: (path) => {
+      if (!done && path === join(watch, `${stem}.json`) && existsSync(join(watch, ".proxx.inflight.json"))) {
+        done = true;
+        fault();
+      }
+      return real.readFile(path);
+    },
+  });
 }
 
 describe("output folder faults (real FFmpeg)", () => {
@@ -265,6 +281,33 @@ describe("output folder faults (real FFmpeg)", () => {
   });
 });
 
+describe("the production composition (engineJobs)", () => {
+  test("while FFmpeg runs, the in-flight record names its pid and temp file (the spawn hooks)", async () => {
+    const { watch, out } = caseDir();
+    writeFileSync(join(watch, "a.json"), spec({ sources: [clip], output_directory: out }));
+    const seen: { pid: number; record: Record<string, unknown> }[] = [];
+    const platform = wrap({
+      spawn: (cmd, args, options) => {
+        const child = real.spawn(cmd, args, options);
+        if (cmd !== tools.ffmpeg) return child;
+        const record = () => JSON.parse(readFileSync(join(watch, ".proxx.inflight.json"), "utf8"));
+        return { ...child, exited: child.exited.then((s) => (seen.push({ pid: child.pid, record: record() }), s)) };
+      },
+    });
+    await watchOnce(watch, platform);
+    expect(seen).toEqual([{
+      pid: seen[0]!.pid,
+      record: expect.objectContaining({
+        jobspec_path: join(watch, "a.json"),
+        ffmpeg_pid: seen[0]!.pid,
+        ffmpeg_temp_path: partialPathFor(join(out, "clip_p.mov")),
+      }),
+    }]);
+    expect(resultOf(watch, "a").final_status).toBe("COMPLETED");
+    healthy(watch, out);
+  });
+});
+
 describe("planted symlinks are never written through", () => {
   test("a symlink at the proxy's final name is replaced by the proxy; its target is untouched", async () => {
     const { root, watch, out } = caseDir();
@@ -313,23 +356,15 @@ describe("planted symlinks are never written through", () => {
     writeFileSync(join(watch, "a.json"), "{}");
     writeFileSync(join(watch, "b.json"), "{}");
     const pid = real.pid;
-    const events: ProxxEvent[] = [];
-    await runWatchFolder(real, {
-      folder: watch,
-      once: true,
-      settleSeconds: 0,
-      signal: new AbortController().signal,
-      onEvent: (e) => events.push(e),
-      runJob: async (path, signal, onEvent) => {
-        if (path.endsWith("a.json")) {
-          // Planted while a runs: a's result and the manifest are written next, then b's record.
-          symlinkSync(victims[0]!, join(watch, `a.result.json.tmp-${pid}`));
-          symlinkSync(victims[1]!, join(watch, `processed_manifest.json.tmp-${pid}`));
-          symlinkSync(victims[2]!, join(watch, `.proxx.inflight.json.tmp-${pid}`));
-        }
-        return (await runJobFile(real, path, { tools, timeoutSeconds: 30, onEvent, signal })).result;
-      },
-    });
+    // Planted while a runs: a's result and the manifest are written next, then b's record.
+    await watchOnce(
+      watch,
+      whileRunning(watch, "a", () => {
+        symlinkSync(victims[0]!, join(watch, `a.result.json.tmp-${pid}`));
+        symlinkSync(victims[1]!, join(watch, `processed_manifest.json.tmp-${pid}`));
+        symlinkSync(victims[2]!, join(watch, `.proxx.inflight.json.tmp-${pid}`));
+      }),
+    );
     for (const v of victims) expect(readFileSync(v, "utf8")).toBe("precious");
     for (const f of ["a.result.json", "b.result.json", "processed_manifest.json"]) {
       expect(lstatSync(join(watch, f)).isFile()).toBe(true);
@@ -345,17 +380,8 @@ describe("planted symlinks are never written through", () => {
     writeFileSync(victim, "precious");
     writeFileSync(join(watch, "a.json"), "{}");
     writeFileSync(join(watch, "b.json"), "{}");
-    await runWatchFolder(real, {
-      folder: watch,
-      once: true,
-      settleSeconds: 0,
-      signal: new AbortController().signal,
-      runJob: async (path, signal, onEvent) => {
-        // Planted while a runs (no journal yet): a's manifest entry is appended right after.
-        if (path.endsWith("a.json")) symlinkSync(victim, join(watch, ".proxx.manifest-journal"));
-        return (await runJobFile(real, path, { tools, timeoutSeconds: 30, onEvent, signal })).result;
-      },
-    });
+    // Planted while a runs (no journal yet): a's manifest entry is appended right after.
+    await watchOnce(watch, whileRunning(watch, "a", () => symlinkSync(victim, join(watch, ".proxx.manifest-journal"))));
     expect(readFileSync(victim, "utf8")).toBe("precious");
     expect(existsSync(join(watch, ".proxx.manifest-journal"))).toBe(false);
     expect([resultOf(watch, "a").final_status, resultOf(watch, "b").final_status]).toEqual(["PARTIAL", "PARTIAL"]);
@@ -516,24 +542,15 @@ describe("symlink policy: JobSpecs are not followed, sources are", () => {
     writeFileSync(join(root, "elsewhere.json"), "{}");
     writeFileSync(join(watch, "a.json"), "{}");
     writeFileSync(join(watch, "b.json"), "{}");
-    const events: ProxxEvent[] = [];
-    const calls: string[] = [];
-    await runWatchFolder(real, {
-      folder: watch,
-      once: true,
-      settleSeconds: 0,
-      signal: new AbortController().signal,
-      onEvent: (e) => events.push(e),
-      runJob: async (path, signal, onEvent) => {
-        calls.push(path);
-        if (path.endsWith("a.json")) {
-          rmSync(join(watch, "b.json"));
-          symlinkSync(join(root, "elsewhere.json"), join(watch, "b.json"));
-        }
-        return (await runJobFile(real, path, { tools, timeoutSeconds: 30, onEvent, signal })).result;
-      },
-    });
-    expect(calls).toEqual([join(watch, "a.json")]);
+    const { events } = await watchOnce(
+      watch,
+      whileRunning(watch, "a", () => {
+        rmSync(join(watch, "b.json"));
+        symlinkSync(join(root, "elsewhere.json"), join(watch, "b.json"));
+      }),
+    );
+    // Only a was taken (one in-flight record, one run).
+    expect(events.filter((e) => e.type === "job_taken").map((e) => e.jobspec_path)).toEqual([join(watch, "a.json")]);
     expect(
       events.some((e) =>
         e.type === "skip" && e.jobspec_path === join(watch, "b.json") && e.reason.startsWith("gone before it was taken")

@@ -27,9 +27,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { bunPlatform } from "../../src/platform/bun.ts";
 import { runWatchFolder } from "../../src/watch/runner.ts";
-import { loadJobSpec } from "../../src/jobspec/load.ts";
-import { validationFailure } from "../../src/engine/run-job-file.ts";
-import { executeJob, FFMPEG_NOT_FOUND } from "../../src/engine/execute.ts";
+import { engineJobs } from "../../src/watch/engine-jobs.ts";
+import { FFMPEG_NOT_FOUND } from "../../src/engine/execute.ts";
 import { locateTools } from "../../src/ffmpeg/locate.ts";
 import { makeClip } from "../helpers/media.ts";
 
@@ -177,17 +176,11 @@ describe("hostile FFmpeg, in-process runner (grace 200 ms, timeout 0.6 s)", () =
         if (e.type === "job_result") timings[e.jobspec_path.split("/").pop()!] = performance.now() - t0;
       },
       // The real engine, with a short grace so SIGTERM / SIGKILL escalation is quick.
-      runJob: async (path, signal) => {
-        const loaded = await loadJobSpec(platform, path, { startedAtMs: Date.now() });
-        if (!loaded.ok) return validationFailure(loaded.job_id, loaded.issues, Date.now(), Date.now(), path);
-        return executeJob(platform, loaded.job, {
-          tools: { ffmpeg: fakeFfmpeg, ffprobe: fakeFfprobe },
-          timeoutSeconds: 0.6,
-          graceMs: 200,
-          signal,
-          proxxVersion: "test",
-        });
-      },
+      ...engineJobs(platform, {
+        tools: { ffmpeg: fakeFfmpeg, ffprobe: fakeFfprobe },
+        timeoutSeconds: 0.6,
+        graceMs: 200,
+      }),
     });
     const total = performance.now() - started;
     expect(summary).toMatchObject({ processed: 11, completed: 3, failed: 8, invalid: 0 });
@@ -250,16 +243,7 @@ describe("hostile FFmpeg, in-process runner (grace 200 ms, timeout 0.6 s)", () =
       once: true,
       settleSeconds: 0,
       signal: new AbortController().signal,
-      runJob: async (path, signal) => {
-        const loaded = await loadJobSpec(platform, path, { startedAtMs: Date.now() });
-        if (!loaded.ok) throw new Error("unexpected invalid");
-        return executeJob(platform, loaded.job, {
-          tools: { ffmpeg: null, ffprobe: realFfprobe },
-          timeoutSeconds: 5,
-          signal,
-          proxxVersion: "test",
-        });
-      },
+      ...engineJobs(platform, { tools: { ffmpeg: null, ffprobe: realFfprobe }, timeoutSeconds: 5 }),
     });
     expect(summary.failed).toBe(1);
     expect(result(watch, "a").clips[0].failure_reason).toBe(FFMPEG_NOT_FOUND);

@@ -43,7 +43,7 @@ describe("crash points", () => {
   test("interrupted twice: failed with a clear reason, cleanupPartials called, not run", async () => {
     const { platform, jobs, run } = setup({ "a.json": job("a"), ".proxx.inflight.json": await inflight(2) });
     const cleaned: string[] = [];
-    const s = await run({ cleanupPartials: async (p) => void cleaned.push(p) });
+    const s = await run({ cleanupPartials: async (r) => void cleaned.push(r.jobspec_path) });
     expect(jobs.calls).toEqual([]);
     expect(cleaned).toEqual([A]);
     expect(s).toMatchObject({ failed: 1, recovered: 1 });
@@ -273,8 +273,8 @@ describe("FFmpeg left running by a killed runner", () => {
   test("each FFmpeg's pid and temp file are written into the in-flight record while the job runs", async () => {
     const { platform, jobs, run } = setup({ "a.json": job("a") });
     const seen: unknown[] = [];
-    jobs.runJob = async (path, _signal, onEvent) => {
-      onEvent({ type: "ffmpeg_started", job_id: "a", index: 0, pid: 77, temp_path: TEMP });
+    jobs.runJob = async (_path, _signal, _onEvent, hooks) => {
+      hooks!.afterSpawn(77, TEMP);
       await platform.sleep(1);
       seen.push(platform.json(`${W}/.proxx.inflight.json`));
       return fakeResult("COMPLETED", "a", null);

@@ -2,7 +2,9 @@ import { describe, expect, test } from "bun:test";
 import { HashCache } from "../../src/watch/hash.ts";
 import { serializeManifest } from "../../src/watch/manifest.ts";
 import { clashFreeName, isCandidateName, utcStamp } from "../../src/watch/names.ts";
-import { SettleTracker } from "../../src/watch/settle.ts";
+import { oneLookSettle, SettleTracker } from "../../src/watch/settle.ts";
+import { engineJobs } from "../../src/watch/engine-jobs.ts";
+import { isPartialPath, partialPathFor } from "../../src/engine/execute.ts";
 import { FakePlatform } from "../helpers/fake-platform.ts";
 
 describe("names", () => {
@@ -71,6 +73,51 @@ describe("settle tracker", () => {
     expect(t.observe("/a", 2, 2, 3000).settled).toBe(false);
     expect(t.observe("/a", 2, 2, 3900).settled).toBe(true);
     expect(new SettleTracker(0).observe("/b", 1, 1, 0).settled).toBe(true);
+  });
+});
+
+describe("one-look settle (status)", () => {
+  test("the mtime stands in for the first sighting, never later than now", () => {
+    const t = oneLookSettle(2000);
+    expect(t.observe("/a", 1, 10_000, 12_000).settled).toBe(true);
+    expect(t.observe("/b", 1, 10_500, 12_000)).toEqual({ settled: false, fresh: false, waitMs: 500 });
+    expect(t.observe("/c", 1, 20_000, 12_000).settled).toBe(false); // stamped in the future
+    expect(oneLookSettle(0).observe("/c", 1, 20_000, 12_000).settled).toBe(true);
+  });
+});
+
+describe("engineJobs partial clean-up", () => {
+  const record = (temp?: string) => ({
+    version: 1 as const,
+    jobspec_path: "/w/a.json",
+    sha256: "0".repeat(64),
+    attempts: 2,
+    started_at: "t",
+    pid: 1,
+    ...(temp === undefined ? {} : { ffmpeg_temp_path: temp }),
+  });
+
+  test("removes the temp output named by the in-flight record, and nothing else", async () => {
+    const p = new FakePlatform();
+    const temp = partialPathFor("/out/clip_proxy.mov");
+    p.writeFile(temp, "half");
+    p.writeFile("/out/clip_proxy.mov", "done");
+    p.writeFile("/etc/important", "x");
+    const { cleanupPartials } = engineJobs(p, { tools: { ffmpeg: null, ffprobe: null }, timeoutSeconds: 5 });
+    await cleanupPartials(record(temp));
+    await cleanupPartials(record("/etc/important")); // a planted record cannot remove other files
+    await cleanupPartials(record());
+    expect(p.exists(temp)).toBe(false);
+    expect(p.exists("/out/clip_proxy.mov")).toBe(true);
+    expect(p.exists("/etc/important")).toBe(true);
+  });
+
+  test("isPartialPath recognises exactly partialPathFor's names", () => {
+    expect(isPartialPath(partialPathFor("/out/a.mov"))).toBe(true);
+    expect(isPartialPath(partialPathFor("C:\\out\\a.mov"))).toBe(true);
+    for (const p of ["/out/a.mov", "/out/a.mov.proxx-partial", "/out/.proxx-partial", "/etc/passwd"]) {
+      expect(isPartialPath(p)).toBe(false);
+    }
   });
 });
 

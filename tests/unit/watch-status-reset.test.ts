@@ -31,6 +31,20 @@ describe("folderStatus", () => {
     expect(s.recent.map((r) => [r.path, r.status])).toEqual([[`${W}/a.json`, "COMPLETED"], [`${W}/b.json`, "FAILED"]]);
   });
 
+  test("the runner's skip rules: an unreadable JobSpec is skipped with the runner's reason, not thrown", async () => {
+    const { platform, run, events } = setup({ "a.json": job("a"), "b.json": job("b") });
+    platform.failNext("readFile");
+    const s = await folderStatus(platform, W);
+    expect(s.skipped).toEqual([{
+      path: `${W}/a.json`,
+      reason: "cannot be read (EIO: readFile '(injected)'); left in place",
+    }]);
+    expect(s.pending).toEqual([`${W}/b.json`]);
+    platform.failNext("readFile");
+    await run();
+    expect(events).toContainEqual({ type: "skip", jobspec_path: `${W}/a.json`, reason: s.skipped[0]!.reason });
+  });
+
   test("missing and corrupt manifest", async () => {
     const { platform } = setup({});
     expect((await folderStatus(platform, W)).manifest).toBe("missing");

@@ -232,7 +232,11 @@ describe("crash recovery with several jobs in flight", () => {
     });
     const e = engine(platform);
     const cleaned: string[] = [];
-    const s = await run({ runJob: e.runJob, maxWorkers: 2, cleanupPartials: async (p) => void cleaned.push(p) });
+    const s = await run({
+      runJob: e.runJob,
+      maxWorkers: 2,
+      cleanupPartials: async (r) => void cleaned.push(r.jobspec_path),
+    });
     expect(e.stats.calls).toEqual([]);
     expect(cleaned).toEqual([`${W}/a.json`, `${W}/b.json`]);
     expect(s).toMatchObject({ failed: 2, recovered: 2 });
