@@ -19,7 +19,8 @@
  * Also removes our own orphaned atomic-write temp files (`<name>.tmp-<pid>`).
  */
 import type { DirEntry } from "../platform/types.ts";
-import { JobResult } from "../engine/result.ts";
+import { type FinalStatus, JobResult } from "../engine/result.ts";
+import { fileArg } from "../ffmpeg/syntax.ts";
 import { sha256Hex } from "./hash.ts";
 import {
   clearInflight,
@@ -156,7 +157,7 @@ async function stopOrphanFfmpeg(ctx: RunnerContext, rec: InflightRecord): Promis
   const temp = rec.ffmpeg_temp_path;
   if (rec.pid === platform.pid || temp === undefined) return;
   // Killed between recording the temp path and recording the pid: look for it by its argv.
-  const pid = rec.ffmpeg_pid ?? (await findByArg(ctx, `file:${temp}`));
+  const pid = rec.ffmpeg_pid ?? (await findByArg(ctx, fileArg(temp)));
   if (pid === undefined || !platform.isProcessAlive(pid)) return;
   const args = await platform.processArgs(pid);
   if (!args || !args.some((a) => a === temp || a === `file:${temp}`)) {
@@ -202,7 +203,7 @@ async function findByArg(ctx: RunnerContext, arg: string): Promise<number | unde
 }
 
 /** Status recorded in an existing result file; an unreadable one counts as FAILED (it still blocks re-runs). */
-async function resultStatus(ctx: RunnerContext, resultPath: string): Promise<string> {
+async function resultStatus(ctx: RunnerContext, resultPath: string): Promise<FinalStatus> {
   try {
     const status = JobResult.shape.final_status.safeParse(
       JSON.parse(await ctx.platform.readText(resultPath)).final_status,
