@@ -9,14 +9,17 @@
  */
 import { type Codec, codecFacts, CODECS, type Container, containerFacts } from "./codecs.ts";
 import { fileArg, frameRateValue } from "./syntax.ts";
-import type { Resolution } from "../jobspec/schema.ts";
+import type { EncoderOptions, Resolution } from "../jobspec/schema.ts";
 
 export type { Codec, Container, Resolution };
 export { checkDnxhdCombo, DNXHD_COMBOS } from "./codecs.ts";
 export { fileArg };
 
-/** What to make of one source; `output` is the temp path FFmpeg writes, renamed after verification. */
-export interface EncodePlan {
+/**
+ * What to make of one source; `output` is the temp path FFmpeg writes, renamed after
+ * verification. The JobSpec's encoder options arrive here as written.
+ */
+export interface EncodePlan extends EncoderOptions {
   input: string;
   output: string;
   codec: Codec;

@@ -11,7 +11,7 @@
 import * as path from "node:path";
 import type { Platform } from "../platform/types.ts";
 import type { ValidationIssue } from "../engine/result.ts";
-import { type Codec, type Container, type JobSpec, type Resolution, resolutionText } from "./schema.ts";
+import { type JobSpec, resolutionText } from "./schema.ts";
 import type { EffectiveSettings } from "./rules.ts";
 import { collisionKey, resolveName } from "./naming.ts";
 
@@ -21,13 +21,9 @@ export interface ResolvedClip {
   output_path: string;
 }
 
-export interface ResolvedJob {
+export interface ResolvedJob extends EffectiveSettings {
   job_id: string;
   jobspec_path: string | null;
-  codec: Codec;
-  container: Container;
-  resolution: Resolution;
-  fps: number | null;
   clips: ResolvedClip[];
   started_at_ms: number;
 }
@@ -194,10 +190,7 @@ export async function resolveJob(
     job: {
       job_id: ctx.jobId,
       jobspec_path: ctx.jobspecPath,
-      codec: settings.codec,
-      container: settings.container,
-      resolution: settings.resolution,
-      fps: settings.fps,
+      ...settings,
       clips,
       started_at_ms: ctx.startedAtMs,
     },

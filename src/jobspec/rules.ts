@@ -7,7 +7,13 @@
 import type { ValidationIssue } from "../engine/result.ts";
 import { carriesTimecode, codecFacts } from "../ffmpeg/codecs.ts";
 import type { Codec, Container, JobSpec, Resolution } from "./schema.ts";
-import { PROXY_PROFILES, type ProxyProfileName, resolutionText } from "./schema.ts";
+import {
+  type EncoderOptions,
+  encoderOptionsOf,
+  PROXY_PROFILES,
+  type ProxyProfileName,
+  resolutionText,
+} from "./schema.ts";
 import { templateProblems } from "./naming.ts";
 import { didYouMean } from "./suggest.ts";
 
@@ -15,7 +21,8 @@ import { didYouMean } from "./suggest.ts";
 export const CAMERA_RAW_EXTENSIONS = ["r3d", "braw", "ari", "arx", "crm", "nev", "dng"];
 const IMAGE_EXTENSIONS = ["dpx", "exr", "tif", "tiff", "png", "jpg", "jpeg", "tga", "cin"];
 
-export interface EffectiveSettings {
+/** What the job encodes with: the profile applied, fps decided, and the encoder options as written. */
+export interface EffectiveSettings extends EncoderOptions {
   codec: Codec;
   container: Container;
   resolution: Resolution;
@@ -119,5 +126,10 @@ export function checkRules(
   for (const problem of templateProblems(spec.naming_template, spec.sources.length)) add("naming_template", problem);
 
   const ok = issues.length === 0 && codec && container && resolution;
-  return { issues, settings: ok ? { codec: codec!, container: container!, resolution: resolution!, fps } : null };
+  return {
+    issues,
+    settings: ok
+      ? { codec: codec!, container: container!, resolution: resolution!, fps, ...encoderOptionsOf(spec) }
+      : null,
+  };
 }

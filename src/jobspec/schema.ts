@@ -67,6 +67,19 @@ const PathString = z
   .min(1, { message: "must not be empty" })
   .refine((s) => !s.includes("\0"), { message: "must not contain a NUL byte" });
 
+/**
+ * JobSpec fields that reach the FFmpeg argv as written: no profile sets them and no rule
+ * spans them, so the checked settings, the resolved job and the executor carry them
+ * without naming them, and args.ts reads them from its plan. None yet: a new encoder option
+ * is declared here, with its `.meta()`, and used in args.ts.
+ */
+const ENCODER_OPTIONS = {} satisfies z.ZodRawShape;
+export type EncoderOptions = { [K in keyof typeof ENCODER_OPTIONS]?: z.output<(typeof ENCODER_OPTIONS)[K]> };
+
+export function encoderOptionsOf(spec: JobSpec): EncoderOptions {
+  return Object.fromEntries(Object.keys(ENCODER_OPTIONS).map((k) => [k, spec[k as keyof JobSpec]]));
+}
+
 /** For the fields proxx keeps only for compatibility: editors strike them out. */
 const compatibility = (description: string) => ({ description, deprecated: true });
 
@@ -150,6 +163,7 @@ export const JobSpecSchema = z
     $schema: z.string().optional().meta({
       description: "Where editors find this schema (a path or URL); ignored by proxx.",
     }),
+    ...ENCODER_OPTIONS,
   })
   .strict();
 
