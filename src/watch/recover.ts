@@ -160,7 +160,7 @@ async function stopOrphanFfmpeg(ctx: RunnerContext, rec: InflightRecord): Promis
   const pid = rec.ffmpeg_pid ?? (await findByArg(ctx, fileArg(temp)));
   if (pid === undefined || !platform.isProcessAlive(pid)) return;
   const args = await platform.processArgs(pid);
-  if (!args || !args.some((a) => a === temp || a === `file:${temp}`)) {
+  if (!args || !args.some((a) => a === temp || a === fileArg(temp))) {
     // On Linux no argv means gone or a zombie; elsewhere the OS was not asked.
     if (!args && platform.os !== "linux") {
       ctx.onEvent({
