@@ -12,8 +12,6 @@ import { fileArg, frameRateValue } from "./syntax.ts";
 import type { EncoderOptions, Resolution } from "../jobspec/schema.ts";
 
 export type { Codec, Container, Resolution };
-export { checkDnxhdCombo, DNXHD_COMBOS } from "./codecs.ts";
-export { fileArg };
 
 /**
  * What to make of one source; `output` is the temp path FFmpeg writes, renamed after
@@ -37,10 +35,13 @@ export interface SourceFacts {
   reel_name: string | null;
 }
 
-/** The codec_name ffprobe must report for the output of each codec (verification; from the codec table). */
+/**
+ * Views of the codec table's `verify` facts, for the verifier (engine/execute.ts) and
+ * scripts/fuzz.ts: the codec_name ffprobe must report for the output of each codec…
+ */
 export const EXPECTED_CODEC_NAME = perCodec((codec) => codecFacts(codec).verify.codecName);
 
-/** The ffprobe `profile` each ProRes codec must report (from the codec table). */
+/** …and the ffprobe `profile` each ProRes codec must report. */
 export const EXPECTED_PRORES_PROFILE: Partial<Record<Codec, string>> = Object.fromEntries(
   Object.entries(perCodec((codec) => codecFacts(codec).verify.profile)).filter(([, p]) => p !== null),
 );
