@@ -7,7 +7,7 @@
  * come from the zod schema.
  */
 import type { Command } from "./command.ts";
-import { CODECS, CONTAINERS, FPS_MODES, PROXY_PROFILES } from "../jobspec/schema.ts";
+import { CODECS, CONTAINERS, FPS_MODES, NAMED_RESOLUTIONS, PROXY_PROFILES } from "../jobspec/schema.ts";
 import { EXIT } from "./exit-codes.ts";
 import { parse } from "./common.ts";
 import { UsageError } from "./usage-error.ts";
@@ -41,7 +41,7 @@ export interface CommandSpec {
 const OPTION_WORDS: Record<string, readonly string[]> = {
   codec: CODECS,
   container: CONTAINERS,
-  resolution: ["same", "half", "quarter"],
+  resolution: NAMED_RESOLUTIONS,
   "fps-mode": FPS_MODES,
   "proxy-profile": Object.keys(PROXY_PROFILES),
 };

@@ -8,9 +8,9 @@
  * its fix. Exit 0 when proxx can work (a missing encoder only disables that codec), 4 when it
  * cannot (no runnable ffmpeg or ffprobe).
  *
- * The encoder per codec is not restated here: it is read from the argv that
- * `src/ffmpeg/args.ts` builds for a typical source, so doctor checks exactly what a job
- * would ask FFmpeg for.
+ * The encoder per codec is not restated here: it is read from the codec table
+ * (`src/ffmpeg/codecs.ts`) that the argv builder reads too, so doctor checks exactly what a
+ * job would ask FFmpeg for.
  *
  * @example
  * ```sh
@@ -21,9 +21,7 @@
 import type { Platform } from "../platform/types.ts";
 import { deadline, DeadlineError } from "../util/timers.ts";
 import type { Command } from "./command.ts";
-import { type Codec, CODECS, type Container, CONTAINERS } from "../jobspec/schema.ts";
-import { CONTAINERS_FOR } from "../jobspec/rules.ts";
-import { buildFfmpegArgs, type SourceFacts } from "../ffmpeg/args.ts";
+import { type Codec, codecFacts, CODECS, type Container, containerFacts, CONTAINERS } from "../ffmpeg/codecs.ts";
 import { EXIT } from "./exit-codes.ts";
 import { parse, toolsFrom } from "./common.ts";
 import { UsageError } from "./usage-error.ts";
@@ -58,33 +56,17 @@ export interface DoctorReport {
   problems: DoctorProblem[];
 }
 
-/** A typical camera source: 1080p25 with stereo 48 kHz audio, timecode and a reel name. */
-const TYPICAL_SOURCE: SourceFacts = {
-  video: { width: 1920, height: 1080, pix_fmt: "yuv422p10le", frame_rate: "25/1" },
-  audio: [{ channels: 2, sample_rate: 48000 }],
-  timecode: "01:00:00:00",
-  reel_name: "A001",
-};
-
-function argAfter(argv: string[], flag: string): string | null {
+function argAfter(argv: readonly string[], flag: string): string | null {
   const i = argv.indexOf(flag);
   return i >= 0 && i + 1 < argv.length ? argv[i + 1]! : null;
 }
 
-/** The encoders proxx's own argv builder picks, for a codec in its first allowed container. */
+/** The video encoder a codec uses and the audio encoder of a container (first allowed one by default). */
 export function encoderFor(
   codec: Codec,
-  container: Container = CONTAINERS_FOR[codec][0]!,
+  container: Container = codecFacts(codec).containers[0]!,
 ): { video: string | null; audio: string | null } {
-  try {
-    const argv = buildFfmpegArgs(
-      { input: "in", output: "out", codec, container, resolution: "same", fps: null },
-      TYPICAL_SOURCE,
-    );
-    return { video: argAfter(argv, "-c:v"), audio: argAfter(argv, "-c:a") };
-  } catch {
-    return { video: null, audio: null };
-  }
+  return { video: codecFacts(codec).encoder, audio: argAfter(containerFacts(container).audio, "-c:a") };
 }
 
 /** Encoder names from `ffmpeg -hide_banner -encoders` (lines such as ` V....D libx264  …`). */
@@ -179,8 +161,7 @@ export async function diagnose(
   });
 
   const audio = CONTAINERS.map((container) => {
-    const codec = CODECS.find((c) => CONTAINERS_FOR[c].includes(container))!;
-    const encoder = encoderFor(codec, container).audio;
+    const encoder = argAfter(containerFacts(container).audio, "-c:a");
     const available = encoders && encoder ? encoders.has(encoder) : null;
     if (available === false) {
       problems.push({

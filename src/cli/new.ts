@@ -17,7 +17,8 @@
 import * as path from "node:path";
 import type { Platform } from "../platform/types.ts";
 import type { Command } from "./command.ts";
-import { type Codec, CODECS, type Container, PROXY_PROFILES } from "../jobspec/schema.ts";
+import { CODECS, NAMED_RESOLUTIONS, PROXY_PROFILES } from "../jobspec/schema.ts";
+import { type Codec, codecFacts, type Container, CONTAINERS } from "../ffmpeg/codecs.ts";
 import { checkJobSpecBytes } from "../jobspec/load.ts";
 import { collisionKey } from "../jobspec/naming.ts";
 import { comparePaths, expandGlob } from "../jobspec/glob.ts";
@@ -26,21 +27,18 @@ import { EXIT } from "./exit-codes.ts";
 import { parse } from "./common.ts";
 import { UsageError } from "./usage-error.ts";
 
-/** The container `proxx new` picks when only `--codec` is given: the one editors expect for it. */
-export const DEFAULT_CONTAINER: Record<Codec, Container> = {
-  prores_proxy: "mov",
-  prores_lt: "mov",
-  prores_standard: "mov",
-  prores_hq: "mov",
-  prores_4444: "mov",
-  h264: "mp4",
-  h265: "mp4",
-  hevc: "mp4",
-  dnxhd: "mxf",
-  dnxhr: "mxf",
-  vp9: "webm",
-  av1: "mp4",
-};
+/** `["ProRes mov", "H.264/H.265/AV1 mp4", …]`: the default container of each codec family, for --help. */
+function defaultContainerGroups(): string[] {
+  const families = new Map<Container, string[]>();
+  for (const codec of CODECS) {
+    const { family, defaultContainer } = codecFacts(codec);
+    const list = families.get(defaultContainer) ?? [];
+    if (!list.includes(family)) list.push(family);
+    families.set(defaultContainer, list);
+  }
+  return [...families].map(([container, list]) => `${list.join("/")} ${container}`);
+}
+const [firstDefault, ...otherDefaults] = defaultContainerGroups();
 
 export const NEW_DEFAULTS = {
   codec: "prores_proxy",
@@ -167,7 +165,9 @@ export async function buildJobSpecs(platform: Platform, request: NewJobRequest):
   const profile = request.proxyProfile;
   const codec = request.codec ?? (profile ? undefined : NEW_DEFAULTS.codec);
   const container = request.container ??
-    (profile || codec === undefined ? undefined : DEFAULT_CONTAINER[codec as Codec]);
+    (profile || codec === undefined || !CODECS.includes(codec as Codec)
+      ? undefined
+      : codecFacts(codec as Codec).defaultContainer);
   const resolution = request.resolution ?? (profile ? undefined : NEW_DEFAULTS.resolution);
   const fpsMode = request.fpsMode ?? (request.fps !== undefined ? "explicit" : "same-as-source");
   const createdAt = request.createdAt === undefined ? isoSeconds(platform.now()) : request.createdAt;
@@ -306,9 +306,9 @@ Options (JobSpec field in brackets):
   -o, --output-directory DIR  where the proxies go; must exist  [output_directory]
   --codec CODEC             proxy codec (default ${NEW_DEFAULTS.codec})  [codec]
                             ${CODECS.join(" ")}
-  --container EXT           mov mp4 mkv webm mxf; default from the codec: ProRes mov,
-                            H.264/H.265/AV1 mp4, DNxHD/DNxHR mxf, VP9 webm  [container]
-  --resolution R            same, half, quarter or WxH (default ${NEW_DEFAULTS.resolution})  [resolution]
+  --container EXT           ${CONTAINERS.join(" ")}; default from the codec: ${firstDefault},
+                            ${otherDefaults.join(", ")}  [container]
+  --resolution R            ${NAMED_RESOLUTIONS.join(", ")} or WxH (default ${NEW_DEFAULTS.resolution})  [resolution]
   --naming TEMPLATE         proxy name without extension (default ${NEW_DEFAULTS.naming_template})  [naming_template]
                             tokens: {source_name} {source_ext} {index} {job_id} {codec}
                             {resolution} {date} {time}

@@ -1,8 +1,9 @@
-/** `proxx schema`: print the JobSpec (or result) JSON Schema, generated from the zod schemas. */
+/** `proxx schema`: print the JobSpec (or result, or event) JSON Schema, generated from the zod schemas. */
 import { z } from "zod";
 import type { Command } from "./command.ts";
 import { jobSpecJsonSchemaText } from "../jobspec/json-schema.ts";
 import { JobResult } from "../engine/result.ts";
+import { eventsJsonSchemaText } from "../engine/events.ts";
 import { EXIT } from "./exit-codes.ts";
 import { parse } from "./common.ts";
 import { UsageError } from "./usage-error.ts";
@@ -24,11 +25,13 @@ or, in VS Code, with "json.schemas" in .vscode/settings.json:
 
 Options:
   --result       print the schema of result files (<name>.result.json, run --json) instead
+  --events       print the schema of one event of 'watch --json' (docs/events.md) instead
   -h, --help     show this help
 
 Examples:
   proxx schema > jobspec.schema.json
   proxx schema --result > result.schema.json
+  proxx schema --events | jq '.oneOf[].properties.type.const'
   proxx schema | jq '.properties.codec.enum'
   proxx new --sources 'clips/*.mov' --output-directory out --schema-ref ./jobspec.schema.json > job.json
 
@@ -37,11 +40,15 @@ Exit codes: 0 printed, 2 usage error.
   async run(platform, argv) {
     const { values, positionals } = parse("schema", argv, {
       result: { type: "boolean" },
+      events: { type: "boolean" },
       help: { type: "boolean", short: "h" },
     });
     if (values.help) return (platform.writeStdout(this.help), EXIT.OK);
     if (positionals.length > 0) throw new UsageError(`takes no arguments, got '${positionals[0]}'`, "schema");
-    platform.writeStdout(values.result ? resultJsonSchemaText() : jobSpecJsonSchemaText());
+    if (values.result && values.events) throw new UsageError("--result and --events exclude each other", "schema");
+    platform.writeStdout(
+      values.result ? resultJsonSchemaText() : values.events ? eventsJsonSchemaText() : jobSpecJsonSchemaText(),
+    );
     return EXIT.OK;
   },
 };

@@ -1,83 +1,109 @@
 /**
  * The one event stream the core emits. The core never prints: `src/cli/` renders these
  * events for a TTY, a plain log, or `--json` (NDJSON, one event a line).
- * Every event type and field is documented in docs/events.md.
+ *
+ * The zod schema is the single source of truth: `ProxxEvent` is its type, `proxx schema
+ * --events` prints it as JSON Schema, and a test checks that docs/events.md documents every
+ * event type and field of it, and nothing else.
  */
-import type { FinalStatus } from "./result.ts";
+import { z } from "zod";
+import { ClipStatus, FinalStatus } from "./result.ts";
 
-export type ProxxEvent =
-  | { type: "job_started"; job_id: string; jobspec_path: string | null; total_clips: number }
-  | {
-    type: "clip_started";
-    job_id: string;
-    index: number;
-    total: number;
-    source_path: string;
-    output_path: string;
-    ffmpeg_command: string[];
-  }
-  | {
-    type: "ffmpeg_started";
-    job_id: string;
-    index: number;
-    /** FFmpeg's process id; the watch runner records it so a restart after kill -9 can stop an orphan. */
-    pid: number;
-    /** The hidden temp file FFmpeg writes, renamed to output_path after verification. */
-    temp_path: string;
-  }
-  | {
-    type: "progress";
-    job_id: string;
-    index: number;
-    total: number;
-    source_path: string;
-    frame: number;
-    out_time_seconds: number;
-    /** null when the source duration is unknown. */
-    percent: number | null;
-    fps: number | null;
-    speed: number | null;
-  }
-  | {
-    type: "clip_finished";
-    job_id: string;
-    index: number;
-    total: number;
-    source_path: string;
-    output_path: string;
-    status: "COMPLETED" | "FAILED";
-    duration_seconds: number;
-    failure_reason: string | null;
-    exit_code: number | null;
-    stderr_tail: string[];
-  }
-  | {
-    type: "job_finished";
-    job_id: string;
-    jobspec_path: string | null;
-    final_status: FinalStatus;
-    total_clips: number;
-    completed_clips: number;
-    failed_clips: number;
-    duration_seconds: number;
-  }
+const event = <T extends string, S extends z.ZodRawShape>(type: T, shape: S) =>
+  z.object({ type: z.literal(type), ...shape });
+
+export const ProxxEvent = z.discriminatedUnion("type", [
+  event("job_started", { job_id: z.string(), jobspec_path: z.string().nullable(), total_clips: z.number() }),
+  event("clip_started", {
+    job_id: z.string(),
+    index: z.number(),
+    total: z.number(),
+    source_path: z.string(),
+    output_path: z.string(),
+    ffmpeg_command: z.array(z.string()),
+  }),
+  event("ffmpeg_started", {
+    job_id: z.string(),
+    index: z.number(),
+    pid: z.number().meta({
+      description: "FFmpeg's process id; the watch runner records it so a restart after kill -9 can stop an orphan.",
+    }),
+    temp_path: z.string().meta({
+      description: "The hidden temp file FFmpeg writes, renamed to output_path after verification.",
+    }),
+  }),
+  event("progress", {
+    job_id: z.string(),
+    index: z.number(),
+    total: z.number(),
+    source_path: z.string(),
+    frame: z.number(),
+    out_time_seconds: z.number(),
+    percent: z.number().nullable().meta({ description: "null when the source duration is unknown." }),
+    fps: z.number().nullable(),
+    speed: z.number().nullable(),
+  }),
+  event("clip_finished", {
+    job_id: z.string(),
+    index: z.number(),
+    total: z.number(),
+    source_path: z.string(),
+    output_path: z.string(),
+    status: ClipStatus,
+    duration_seconds: z.number(),
+    failure_reason: z.string().nullable(),
+    exit_code: z.number().nullable(),
+    stderr_tail: z.array(z.string()),
+  }),
+  event("job_finished", {
+    job_id: z.string(),
+    jobspec_path: z.string().nullable(),
+    final_status: FinalStatus,
+    total_clips: z.number(),
+    completed_clips: z.number(),
+    failed_clips: z.number(),
+    duration_seconds: z.number(),
+  }),
   // watch-folder runner
-  | { type: "scan"; folder: string; pending: number; settling: number; skipped: number }
-  | { type: "job_taken"; jobspec_path: string }
-  | { type: "skip"; jobspec_path: string; reason: string }
-  | { type: "settling"; jobspec_path: string; settle_seconds: number }
-  | {
-    type: "job_result";
-    jobspec_path: string;
-    final_status: FinalStatus;
-    result_path: string;
-    moved_to: string;
-    /** Why the job did not complete (first validation error or the failed clip's reason); null when COMPLETED. */
-    failure_reason: string | null;
-  }
-  | { type: "job_left_pending"; jobspec_path: string; reason: string }
-  | { type: "recovered"; jobspec_path: string; action: string }
-  | { type: "warning"; message: string }
-  | { type: "stopping"; signal: string };
+  event("scan", { folder: z.string(), pending: z.number(), settling: z.number(), skipped: z.number() }),
+  event("job_taken", { jobspec_path: z.string() }),
+  event("skip", { jobspec_path: z.string(), reason: z.string() }),
+  event("settling", { jobspec_path: z.string(), settle_seconds: z.number() }),
+  event("job_result", {
+    jobspec_path: z.string(),
+    final_status: FinalStatus,
+    result_path: z.string(),
+    moved_to: z.string(),
+    failure_reason: z.string().nullable().meta({
+      description:
+        "Why the job did not complete (first validation error or the failed clip's reason); null when COMPLETED.",
+    }),
+  }),
+  event("job_left_pending", { jobspec_path: z.string(), reason: z.string() }),
+  event("recovered", { jobspec_path: z.string(), action: z.string() }),
+  event("warning", { message: z.string() }),
+  event("stopping", { signal: z.string() }),
+]);
+export type ProxxEvent = z.infer<typeof ProxxEvent>;
 
 export type EventSink = (event: ProxxEvent) => void;
+
+/** The event schema as `proxx schema --events` prints it: what proxx writes, so the output shape. */
+export function eventsJsonSchemaText(): string {
+  const { $schema, ...rest } = z.toJSONSchema(ProxxEvent, { io: "output", target: "draft-2020-12" }) as Record<
+    string,
+    unknown
+  >;
+  return `${
+    JSON.stringify(
+      {
+        $schema,
+        title: "proxx events",
+        description: "One event of `proxx watch --json` (one JSON object per line); see docs/events.md.",
+        ...rest,
+      },
+      null,
+      2,
+    )
+  }\n`;
+}

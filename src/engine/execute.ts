@@ -24,6 +24,7 @@ import {
 } from "../ffmpeg/args.ts";
 import { frameRateValue, probeMedia, type ProbeNeeds, probeSource, probeTimeoutMs } from "../ffmpeg/probe.ts";
 import { runFfmpeg } from "../ffmpeg/spawn.ts";
+import { carriesTimecode } from "../ffmpeg/codecs.ts";
 import type { SourceProbes } from "./source-probes.ts";
 
 export type { ResolvedClip, ResolvedJob };
@@ -543,7 +544,7 @@ export function verifyOutput(
     }
   }
   if (
-    source.timecode && (plan.container === "mov" || plan.container === "mxf") && output.timecode !== source.timecode
+    source.timecode && carriesTimecode(plan.container) && output.timecode !== source.timecode
   ) {
     return `expected timecode ${source.timecode}, got ${output.timecode ?? "none"}`;
   }

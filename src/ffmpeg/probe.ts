@@ -10,6 +10,9 @@
 import type { Platform } from "../platform/types.ts";
 import { deadline, DeadlineError } from "../util/timers.ts";
 import type { MediaFacts } from "../engine/result.ts";
+import { fileArg, frameRateValue } from "./syntax.ts";
+
+export { frameRateValue };
 
 // deno-lint-ignore no-explicit-any
 type Json = any;
@@ -58,15 +61,6 @@ export function parseProbeJson(json: unknown): MediaFacts {
     timecode: firstTag("timecode"),
     reel_name: firstTag("reel_name"),
   };
-}
-
-/** Frames per second of a probe's `frame_rate` ("25/1", "30000/1001"), or null. */
-export function frameRateValue(rate: string | null | undefined): number | null {
-  if (!rate) return null;
-  const [n, d] = rate.split("/").map(Number);
-  if (!Number.isFinite(n) || n! <= 0) return null;
-  const value = d === undefined ? n! : n! / d;
-  return Number.isFinite(value) && value > 0 ? value : null;
 }
 
 function usableRate(rate: unknown): string | null {
@@ -127,8 +121,7 @@ export async function probeMedia(
     "-show_format",
     "-show_streams",
     ...(depth === "headers" ? ["-skip_frame:v", "all"] : []),
-    // `file:` keeps a name that starts with "-" or contains ":" from being read as an option/protocol.
-    probeInput(file),
+    fileArg(file),
   ], {
     onStdout: (c) => (stdout += c),
     onStderr: (c) => (stderr = (stderr + c).slice(-STDERR_KEEP)),
@@ -189,8 +182,4 @@ export function headerFactsSuffice(facts: MediaFacts, needs: ProbeNeeds): boolea
   if (frameRateValue(video.frame_rate) == null || facts.duration_seconds == null) return false;
   if (needs.pixFmt && !video.pix_fmt) return false;
   return facts.audio.every((a) => a.channels > 0 && a.sample_rate > 0);
-}
-
-export function probeInput(file: string): string {
-  return `file:${file}`;
 }

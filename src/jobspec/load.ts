@@ -7,7 +7,7 @@ import * as path from "node:path";
 import type { Platform } from "../platform/types.ts";
 import type { ValidationIssue } from "../engine/result.ts";
 import { sha256Hex } from "../util/sha256.ts";
-import { type JobSpec, JobSpecSchema, KNOWN_FIELDS, REQUIRED_FIELDS } from "./schema.ts";
+import { type JobSpec, JobSpecSchema, KNOWN_FIELDS } from "./schema.ts";
 import { checkRules } from "./rules.ts";
 import { checkPathsOnDisk, type ResolvedJob, resolveJob } from "./resolve.ts";
 import { didYouMean } from "./suggest.ts";
@@ -51,6 +51,7 @@ export async function checkJobSpecBytes(
   options: LoadOptions,
 ): Promise<LoadOutcome> {
   const fallbackId = await defaultJobId(bytes);
+  const checkPaths = options.checkPaths !== false;
   const fail = (issues: ValidationIssue[], jobId = fallbackId): LoadOutcome => ({
     ok: false,
     kind: "invalid",
@@ -66,44 +67,27 @@ export async function checkJobSpecBytes(
     return fail([{ path: "(root)", message: `must be a JSON object with the JobSpec fields, got ${kind}` }]);
   }
   const record = raw as Record<string, unknown>;
-  const jobId = typeof record.job_id === "string" && /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(record.job_id)
-    ? record.job_id
-    : fallbackId;
+  const givenId = JobSpecSchema.shape.job_id.safeParse(record.job_id);
+  const jobId = givenId.success && givenId.data !== undefined ? givenId.data : fallbackId;
 
-  const issues: ValidationIssue[] = [];
-  const unknown = Object.keys(record).filter((k) => !KNOWN_FIELDS.includes(k)).sort();
-  if (unknown.length > 0) {
-    const hints = unknown.map((k) => `'${k}'${didYouMean(k, KNOWN_FIELDS).replace(/^; /, " (").replace(/\?$/, "?)")}`);
-    issues.push({
-      path: "(root)",
-      message: `unknown field(s): ${hints.join(", ")}; known fields: ${KNOWN_FIELDS.join(", ")}`,
-    });
-  }
-  const missing = REQUIRED_FIELDS.filter((k) => record[k] === undefined);
-  if (missing.length > 0) issues.push({ path: "(root)", message: `missing required field(s): ${missing.join(", ")}` });
-
-  const known = Object.fromEntries(Object.entries(record).filter(([k]) => KNOWN_FIELDS.includes(k)));
-  const result = JobSpecSchema.safeParse(known);
+  const result = JobSpecSchema.safeParse(record);
   if (!result.success) {
-    for (const issue of result.error.issues) {
-      const top = issue.path[0];
-      if (issue.path.length === 1 && typeof top === "string" && missing.includes(top as never)) continue;
-      issues.push({ path: formatPath(issue.path), message: describeIssue(issue, known) });
-    }
-  }
-  if (!result.success) {
-    const ruleIssues = rulesOnValidFields(known, issues);
+    const issues = describeIssues(result.error.issues, record);
+    const ruleIssues = rulesOnValidFields(record, issues);
     return fail([...issues, ...ruleIssues, ...(await pathsOfValidFields([...issues, ...ruleIssues]))], jobId);
   }
-  if (issues.length > 0) return fail([...issues, ...(await pathsOfValidFields(issues))], jobId);
 
   const spec = result.data;
   const rules = checkRules(spec);
   if (!rules.settings) return fail([...rules.issues, ...(await pathsOfValidFields(rules.issues))], jobId);
 
-  const resolved = options.checkPaths === false
-    ? await resolveJob(pathlessPlatform(platform), spec, rules.settings, context())
-    : await resolveJob(platform, spec, rules.settings, context());
+  const resolved = await resolveJob(platform, spec, rules.settings, {
+    jobId,
+    jobspecPath: absolutePath,
+    baseDir: path.dirname(absolutePath),
+    startedAtMs: options.startedAtMs,
+    checkPaths,
+  });
   if (!resolved.job) return fail(resolved.issues, jobId);
   return { ok: true, spec, job: resolved.job };
 
@@ -112,7 +96,7 @@ export async function checkJobSpecBytes(
    * `codec` and a missing source are reported in the same run.
    */
   async function pathsOfValidFields(reported: ValidationIssue[]): Promise<ValidationIssue[]> {
-    if (options.checkPaths === false) return [];
+    if (!checkPaths) return [];
     const flagged = new Set(reported.map((i) => i.path));
     const wellFormed = (value: unknown, where: string) =>
       typeof value === "string" && value !== "" && !value.includes("\0") && !flagged.has(where) ? value : null;
@@ -127,32 +111,55 @@ export async function checkJobSpecBytes(
     );
     return found.filter((i) => !flagged.has(i.path));
   }
+}
 
-  function context() {
-    return { jobId, jobspecPath: absolutePath, baseDir: path.dirname(absolutePath), startedAtMs: options.startedAtMs };
+/**
+ * zod's issues as proxx words them: the unknown keys (with a did-you-mean) and the missing
+ * required fields each as one `(root)` line, first; then one line per field problem.
+ */
+function describeIssues(zodIssues: readonly ZodIssueLike[], record: Record<string, unknown>): ValidationIssue[] {
+  const root: ValidationIssue[] = [];
+  const fields: ValidationIssue[] = [];
+  const missing: string[] = [];
+  for (const issue of zodIssues) {
+    if (issue.code === "unrecognized_keys") {
+      const hints = [...issue.keys!].sort().map((k) =>
+        `'${k}'${didYouMean(k, KNOWN_FIELDS).replace(/^; /, " (").replace(/\?$/, "?)")}`
+      );
+      root.push({
+        path: "(root)",
+        message: `unknown field(s): ${hints.join(", ")}; known fields: ${KNOWN_FIELDS.join(", ")}`,
+      });
+    } else if (issue.path.length === 1 && record[issue.path[0] as string] === undefined) {
+      missing.push(String(issue.path[0]));
+    } else {
+      fields.push({ path: formatPath(issue.path), message: describeIssue(issue, record) });
+    }
   }
+  if (missing.length > 0) {
+    root.push({ path: "(root)", message: `missing required field(s): ${missing.sort().join(", ")}` });
+  }
+  return [...root, ...fields];
 }
 
 /**
  * When some fields fail the schema, still check the cross-field rules on the fields that
  * passed, so that one run reports every problem (the operator fixes the file once).
  */
-function rulesOnValidFields(known: Record<string, unknown>, reported: ValidationIssue[]): ValidationIssue[] {
+function rulesOnValidFields(record: Record<string, unknown>, reported: ValidationIssue[]): ValidationIssue[] {
   const bad = new Set(reported.map((i) => i.path.split(/[.[]/)[0]));
   const lenient: Record<string, unknown> = { fps_mode: "same-as-source" };
-  for (const [key, value] of Object.entries(known)) {
-    if (bad.has(key)) continue;
+  for (const [key, value] of Object.entries(record)) {
+    if (bad.has(key) || !Object.hasOwn(JobSpecSchema.shape, key)) continue;
     const field = JobSpecSchema.shape[key as keyof typeof JobSpecSchema.shape].safeParse(value);
     if (field.success) lenient[key] = field.data;
   }
   // Only strings: String() of a deeply nested array recurses and can overflow the stack.
   if (!Array.isArray(lenient.sources)) {
-    lenient.sources = Array.isArray(known.sources) ? known.sources.map((s) => (typeof s === "string" ? s : "")) : [];
+    lenient.sources = Array.isArray(record.sources) ? record.sources.map((s) => (typeof s === "string" ? s : "")) : [];
   }
   if (typeof lenient.naming_template !== "string") lenient.naming_template = "{index}";
-  return checkRules(lenient as JobSpec).issues.filter((i) =>
-    !bad.has(i.path.split(/[.[]/)[0]) && !i.message.startsWith("is required (or set")
-  );
+  return checkRules(lenient as JobSpec, { schemaFailed: true }).issues.filter((i) => !bad.has(i.path.split(/[.[]/)[0]));
 }
 
 function parseJson(bytes: Uint8Array): { value: unknown } | { error: string } {
@@ -182,6 +189,7 @@ export function formatPath(segments: readonly PropertyKey[]): string {
 
 interface ZodIssueLike {
   code: string;
+  keys?: string[];
   path: PropertyKey[];
   message: string;
   values?: unknown[];
@@ -239,12 +247,4 @@ function typeName(value: unknown): string {
   if (value === null) return "null";
   if (Array.isArray(value)) return "an array";
   return typeof value === "object" ? "an object" : `${typeof value} ${JSON.stringify(value)?.slice(0, 40)}`;
-}
-
-/** For `validate --no-paths`: every path looks like an existing file, the output folder like a folder. */
-function pathlessPlatform(platform: Platform): Platform {
-  return {
-    ...platform,
-    stat: (_p: string) => Promise.resolve({ size: 1, mtimeMs: 0, isFile: true, isDirectory: true, isSymlink: false }),
-  };
 }

@@ -11,11 +11,9 @@
 import * as path from "node:path";
 import type { Platform } from "../platform/types.ts";
 import type { ValidationIssue } from "../engine/result.ts";
-import type { Codec, Container, JobSpec } from "./schema.ts";
+import { type JobSpec, resolutionText } from "./schema.ts";
 import type { EffectiveSettings } from "./rules.ts";
 import { collisionKey, resolveName } from "./naming.ts";
-
-export type ResolutionSpec = "same" | "half" | "quarter" | { width: number; height: number };
 
 export interface ResolvedClip {
   index: number;
@@ -23,21 +21,11 @@ export interface ResolvedClip {
   output_path: string;
 }
 
-export interface ResolvedJob {
+export interface ResolvedJob extends EffectiveSettings {
   job_id: string;
   jobspec_path: string | null;
-  codec: Codec;
-  container: Container;
-  resolution: ResolutionSpec;
-  fps: number | null;
   clips: ResolvedClip[];
   started_at_ms: number;
-}
-
-export function parseResolution(value: string): ResolutionSpec {
-  if (value === "same" || value === "half" || value === "quarter") return value;
-  const [w, h] = value.split("x").map(Number);
-  return { width: w!, height: h! };
 }
 
 /**
@@ -53,6 +41,8 @@ export interface ResolveContext {
   /** Folder that relative paths in the JobSpec are relative to. */
   baseDir: string;
   startedAtMs: number;
+  /** false: no on-disk checks (sources exist, output folder exists): `proxx validate --no-paths`. */
+  checkPaths: boolean;
 }
 
 /**
@@ -105,7 +95,9 @@ export async function resolveJob(
   const absolute = (p: string) => path.resolve(ctx.baseDir, p);
   const sources = spec.sources.map(absolute);
   const outputDir = absolute(spec.output_directory);
-  const issues = await checkPathsOnDisk(platform, ctx.baseDir, spec.sources, spec.output_directory);
+  const issues = ctx.checkPaths
+    ? await checkPathsOnDisk(platform, ctx.baseDir, spec.sources, spec.output_directory)
+    : [];
 
   const clips: ResolvedClip[] = [];
   const seen = new Map<string, number>();
@@ -132,6 +124,8 @@ export async function resolveJob(
     return (real = { sourceKeys, outputDir: await realOf(outputDir) });
   };
   const existsAt = async (p: string) => {
+    // Not looking: assume it may exist, so a name that would replace a source is still caught.
+    if (!ctx.checkPaths) return true;
     try {
       return (await platform.stat(p)) !== null;
     } catch {
@@ -144,7 +138,7 @@ export async function resolveJob(
       index,
       jobId: ctx.jobId,
       codec: settings.codec,
-      resolution: settings.resolution,
+      resolution: resolutionText(settings.resolution),
       startedAtMs: ctx.startedAtMs,
     });
     const fileName = `${name}.${settings.container}`;
@@ -196,10 +190,7 @@ export async function resolveJob(
     job: {
       job_id: ctx.jobId,
       jobspec_path: ctx.jobspecPath,
-      codec: settings.codec,
-      container: settings.container,
-      resolution: parseResolution(settings.resolution),
-      fps: settings.fps,
+      ...settings,
       clips,
       started_at_ms: ctx.startedAtMs,
     },

@@ -1,43 +1,48 @@
 /**
- * Rules that span JobSpec fields: proxy profiles, the codec/container matrix, frame rate,
- * the features that need DaVinci Resolve, and the naming template. Each finding carries
- * the field it is about, so an operator can fix the file in one go.
+ * Rules that span JobSpec fields: proxy profiles, the codec/container matrix (from the codec
+ * table, `src/ffmpeg/codecs.ts`), frame rate, the features that need DaVinci Resolve, and the
+ * naming template. Each finding carries the field it is about, so an operator can fix the
+ * file in one go.
  */
 import type { ValidationIssue } from "../engine/result.ts";
-import type { Codec, Container, JobSpec } from "./schema.ts";
-import { PROXY_PROFILES, type ProxyProfileName } from "./schema.ts";
+import { carriesTimecode, codecFacts } from "../ffmpeg/codecs.ts";
+import type { Codec, Container, JobSpec, Resolution } from "./schema.ts";
+import {
+  type EncoderOptions,
+  encoderOptionsOf,
+  PROXY_PROFILES,
+  type ProxyProfileName,
+  resolutionText,
+} from "./schema.ts";
 import { templateProblems } from "./naming.ts";
 import { didYouMean } from "./suggest.ts";
-
-/** Which containers carry which codec in a way editors accept (reference page, "Codec/container matrix"). */
-export const CONTAINERS_FOR: Record<Codec, readonly Container[]> = {
-  prores_proxy: ["mov"],
-  prores_lt: ["mov"],
-  prores_standard: ["mov"],
-  prores_hq: ["mov"],
-  prores_4444: ["mov"],
-  h264: ["mp4", "mov", "mkv"],
-  h265: ["mp4", "mov", "mkv"],
-  hevc: ["mp4", "mov", "mkv"],
-  dnxhd: ["mxf"],
-  dnxhr: ["mov", "mxf"],
-  vp9: ["webm", "mkv"],
-  av1: ["mp4", "mkv", "webm"],
-};
 
 /** Camera RAW needs the vendor SDKs inside DaVinci Resolve; FFmpeg cannot decode it. */
 export const CAMERA_RAW_EXTENSIONS = ["r3d", "braw", "ari", "arx", "crm", "nev", "dng"];
 const IMAGE_EXTENSIONS = ["dpx", "exr", "tif", "tiff", "png", "jpg", "jpeg", "tga", "cin"];
 
-export interface EffectiveSettings {
+/** What the job encodes with: the profile applied, fps decided, and the encoder options as written. */
+export interface EffectiveSettings extends EncoderOptions {
   codec: Codec;
   container: Container;
-  resolution: string;
+  resolution: Resolution;
   fps: number | null;
 }
 
+export interface RuleOptions {
+  /**
+   * Some fields already failed the schema and were left out (the loader still checks the
+   * rest). Then a missing codec, container or resolution is not reported: it may only be
+   * missing because proxy_profile was one of the failed fields.
+   */
+  schemaFailed?: boolean;
+}
+
 /** Apply the profile, check every cross-field rule; settings are null when anything failed. */
-export function checkRules(spec: JobSpec): { issues: ValidationIssue[]; settings: EffectiveSettings | null } {
+export function checkRules(
+  spec: JobSpec,
+  options: RuleOptions = {},
+): { issues: ValidationIssue[]; settings: EffectiveSettings | null } {
   const issues: ValidationIssue[] = [];
   const add = (path: string, message: string) => issues.push({ path, message });
   let { codec, container, resolution } = spec;
@@ -61,7 +66,8 @@ export function checkRules(spec: JobSpec): { issues: ValidationIssue[]; settings
     } else {
       const profile = PROXY_PROFILES[name as ProxyProfileName];
       for (const field of ["codec", "container", "resolution"] as const) {
-        const given = spec[field];
+        const value = spec[field];
+        const given = field === "resolution" && value != null ? resolutionText(value as Resolution) : value;
         if (given != null && given !== profile[field]) {
           add(
             field,
@@ -75,18 +81,16 @@ export function checkRules(spec: JobSpec): { issues: ValidationIssue[]; settings
       container ??= profile.container;
       resolution ??= profile.resolution;
     }
-  } else {
+  } else if (!options.schemaFailed) {
     if (codec == null) add("codec", "is required (or set proxy_profile)");
     if (container == null) add("container", "is required (or set proxy_profile)");
     if (resolution == null) add("resolution", "is required (or set proxy_profile)");
   }
 
-  if (codec && container && !CONTAINERS_FOR[codec].includes(container)) {
-    const allowed = CONTAINERS_FOR[codec].join(", ");
-    const hint = codec === "dnxhd"
-      ? " DNxHD in MOV is non-standard and editors handle it badly; use dnxhr for MOV."
-      : "";
-    add("container", `'${container}' cannot carry ${codec}; use one of: ${allowed}.${hint}`);
+  const facts = codec && codecFacts(codec);
+  if (facts && container && !facts.containers.includes(container)) {
+    const hint = facts.containerHint ? ` ${facts.containerHint}` : "";
+    add("container", `'${container}' cannot carry ${codec}; use one of: ${facts.containers.join(", ")}.${hint}`);
   }
 
   if (spec.resolve_preset != null) {
@@ -103,7 +107,7 @@ export function checkRules(spec: JobSpec): { issues: ValidationIssue[]; settings
   if (spec.fps_mode === "explicit") {
     if (spec.fps_explicit == null) add("fps_explicit", "is required when fps_mode is 'explicit'");
     else fps = spec.fps_explicit;
-    if (fps != null && fps > 255 && (container === "mov" || container === "mxf")) {
+    if (fps != null && fps > 255 && container && carriesTimecode(container)) {
       add("fps_explicit", `${fps} fps is above 255, which ${container} cannot carry with timecode`);
     }
   } else if (spec.fps_explicit != null) {
@@ -122,5 +126,10 @@ export function checkRules(spec: JobSpec): { issues: ValidationIssue[]; settings
   for (const problem of templateProblems(spec.naming_template, spec.sources.length)) add("naming_template", problem);
 
   const ok = issues.length === 0 && codec && container && resolution;
-  return { issues, settings: ok ? { codec: codec!, container: container!, resolution: resolution!, fps } : null };
+  return {
+    issues,
+    settings: ok
+      ? { codec: codec!, container: container!, resolution: resolution!, fps, ...encoderOptionsOf(spec) }
+      : null,
+  };
 }

@@ -2,8 +2,10 @@
  * The JobSpec: one JSON file that says which clips to turn into which proxies.
  *
  * The zod schema here is the single source of truth: the TypeScript type, the JSON Schema
- * printed by `proxx schema` and the field-level error messages all come from it. Rules that
- * span fields (codec/container matrix, proxy profiles, naming) live in `rules.ts`.
+ * printed by `proxx schema` (each field's description, examples and deprecation are its
+ * `.meta()`) and the field-level error messages all come from it. The codec and container
+ * names come from the codec table (`src/ffmpeg/codecs.ts`). Rules that span fields
+ * (codec/container matrix, proxy profiles, naming) live in `rules.ts`.
  *
  * @example
  * ```json
@@ -12,22 +14,10 @@
  * ```
  */
 import { z } from "zod";
+import { Codec, CODECS, Container as ContainerName, CONTAINERS } from "../ffmpeg/codecs.ts";
+import { TOKENS } from "./naming.ts";
 
-export const CODECS = [
-  "prores_proxy",
-  "prores_lt",
-  "prores_standard",
-  "prores_hq",
-  "prores_4444",
-  "h264",
-  "h265",
-  "hevc",
-  "dnxhd",
-  "dnxhr",
-  "vp9",
-  "av1",
-] as const;
-export const CONTAINERS = ["mov", "mp4", "mkv", "webm", "mxf"] as const;
+export { Codec, CODECS, CONTAINERS };
 export const FPS_MODES = ["same-as-source", "explicit"] as const;
 
 /** FFmpeg-engine proxy profiles of the original; each fixes codec, container, resolution and audio. */
@@ -37,24 +27,39 @@ export const PROXY_PROFILES = {
   proxy_prores_proxy: { codec: "prores_proxy", container: "mov", resolution: "same", audio: "copy" },
   proxy_prores_lt: { codec: "prores_lt", container: "mov", resolution: "same", audio: "copy" },
   proxy_dnxhr_lb: { codec: "dnxhr", container: "mxf", resolution: "same", audio: "pcm" },
-} as const;
+} as const satisfies Record<
+  string,
+  { codec: Codec; container: ContainerName; resolution: NamedResolution; audio: string }
+>;
 export type ProxyProfileName = keyof typeof PROXY_PROFILES;
-
-export const Codec = z.enum(CODECS);
-export type Codec = z.infer<typeof Codec>;
 
 /** Containers are case-insensitive and tolerate a leading dot (".MOV"), as in the original. */
 export const Container = z.preprocess(
   (v) => (typeof v === "string" ? v.trim().toLowerCase().replace(/^\./, "") : v),
-  z.enum(CONTAINERS),
+  ContainerName,
 );
-export type Container = (typeof CONTAINERS)[number];
+export type Container = ContainerName;
 
+export const NAMED_RESOLUTIONS = ["same", "half", "quarter"] as const;
+export type NamedResolution = (typeof NAMED_RESOLUTIONS)[number];
+
+/** Parsed once, here: downstream code gets `"half"` or `{ width: 1280, height: 720 }`. */
 export const Resolution = z
   .string()
   .regex(/^(same|half|quarter|[1-9]\d{0,4}x[1-9]\d{0,4})$/, {
     message: "must be 'same', 'half', 'quarter' or WIDTHxHEIGHT such as '1280x720'",
+  })
+  .transform((value): NamedResolution | { width: number; height: number } => {
+    if ((NAMED_RESOLUTIONS as readonly string[]).includes(value)) return value as NamedResolution;
+    const [width, height] = value.split("x").map(Number);
+    return { width: width!, height: height! };
   });
+export type Resolution = z.output<typeof Resolution>;
+
+/** A resolution as the JobSpec writes it (the pattern allows no leading zeros, so this is exact). */
+export function resolutionText(resolution: Resolution): string {
+  return typeof resolution === "string" ? resolution : `${resolution.width}x${resolution.height}`;
+}
 
 /** Paths are strings without NUL bytes; empty strings are errors, not "current directory". */
 const PathString = z
@@ -62,46 +67,106 @@ const PathString = z
   .min(1, { message: "must not be empty" })
   .refine((s) => !s.includes("\0"), { message: "must not contain a NUL byte" });
 
+/**
+ * JobSpec fields that reach the FFmpeg argv as written: no profile sets them and no rule
+ * spans them, so the checked settings, the resolved job and the executor carry them
+ * without naming them, and args.ts reads them from its plan. None yet: a new encoder option
+ * is declared here, with its `.meta()`, and used in args.ts.
+ */
+const ENCODER_OPTIONS = {} satisfies z.ZodRawShape;
+export type EncoderOptions = { [K in keyof typeof ENCODER_OPTIONS]?: z.output<(typeof ENCODER_OPTIONS)[K]> };
+
+export function encoderOptionsOf(spec: JobSpec): EncoderOptions {
+  return Object.fromEntries(Object.keys(ENCODER_OPTIONS).map((k) => [k, spec[k as keyof JobSpec]]));
+}
+
+/** For the fields proxx keeps only for compatibility: editors strike them out. */
+const compatibility = (description: string) => ({ description, deprecated: true });
+
 export const JobSpecSchema = z
   .object({
-    jobspec_version: z.literal("2.1", { message: 'must be the string "2.1" (or left out)' }).optional(),
+    jobspec_version: z.literal("2.1", { message: 'must be the string "2.1" (or left out)' }).optional()
+      .meta({ description: 'JobSpec format version: "2.1" (may be left out).' }),
     job_id: z
       .string()
       .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, {
         message: "must be 1-64 characters of letters, digits, '.', '_' or '-', starting with a letter or digit",
       })
-      .optional(),
-    sources: z.array(PathString).min(1, { message: "must list at least one source clip" }),
-    output_directory: PathString,
-    codec: Codec.optional(),
-    container: Container.optional(),
-    resolution: Resolution.optional(),
-    naming_template: z.string().min(1, { message: "must not be empty" }),
-    fps_mode: z.enum(FPS_MODES).default("same-as-source"),
-    fps_explicit: z.number().positive().max(1000).nullable().optional(),
+      .optional()
+      .meta({
+        description:
+          "Names the job in logs, results and the {job_id} token. Left out: the first 8 hex digits of the file's SHA-256.",
+      }),
+    sources: z.array(PathString).min(1, { message: "must list at least one source clip" }).meta({
+      description:
+        "Source clips, in the order they are processed. Relative paths resolve against the folder of the JobSpec file.",
+    }),
+    output_directory: PathString.meta({
+      description:
+        "Folder the proxies are written to; must exist. A relative path resolves against the folder of the JobSpec file.",
+    }),
+    codec: Codec.optional().meta({ description: "Proxy codec. Required unless proxy_profile sets it." }),
+    container: Container.optional().meta({
+      description:
+        "Proxy container (case-insensitive, a leading dot is ignored). Required unless proxy_profile sets it; must be able to carry the codec.",
+    }),
+    resolution: Resolution.optional().meta({
+      description: "Proxy frame size: same, half, quarter or WIDTHxHEIGHT. Required unless proxy_profile sets it.",
+    }),
+    naming_template: z.string().min(1, { message: "must not be empty" }).meta({
+      description: `Proxy file name without extension. Tokens: ${
+        TOKENS.map((t) => `{${t}}`).join(" ")
+      }. With several sources it must contain {index} or {source_name}.`,
+    }),
+    fps_mode: z.enum(FPS_MODES).default("same-as-source").meta({
+      description: "same-as-source keeps the source frame rate; explicit uses fps_explicit.",
+    }),
+    fps_explicit: z.number().positive().max(1000).nullable().optional().meta({
+      description: "Output frame rate when fps_mode is explicit.",
+    }),
     created_at: z
       .string()
       .refine((s) => /^\d{4}-\d{2}-\d{2}T/.test(s) && !Number.isNaN(Date.parse(s)), {
         message: "must be an ISO-8601 date-time such as 2025-12-28T12:00:00Z",
       })
       .nullable()
-      .optional(),
-    /** Documented no-op: the original reserved it and never filled it. */
-    resolved_tokens: z.record(z.string(), z.string()).nullable().optional(),
-    proxy_profile: z.string().nullable().optional(),
-    resolve_preset: z.string().nullable().optional(),
-    requires_resolve_edition: z.string().nullable().optional(),
-    lut_id: z.string().nullable().optional(),
-    lut_applied: z.boolean().nullable().optional(),
-    lut_engine: z.string().nullable().optional(),
-    /** Documented no-op: `proxx run` always executes and `proxx validate` never does. */
-    execution_requested: z.boolean().nullable().optional(),
-    /** Lets editors find the JSON Schema; ignored by proxx. */
-    $schema: z.string().optional(),
+      .optional()
+      .meta({ description: "When the JobSpec was made, ISO-8601 (2025-12-28T12:00:00Z). Informational." }),
+    resolved_tokens: z.record(z.string(), z.string()).nullable().optional().meta(
+      compatibility("Reserved by the original format and never filled; ignored."),
+    ),
+    proxy_profile: z.string().nullable().optional().meta({
+      description: `A named FFmpeg profile that sets codec, container and resolution: ${
+        Object.keys(PROXY_PROFILES).join(", ")
+      }.`,
+      // Editors offer them as completions; a plain string so a Resolve name gets proxx's own message.
+      examples: Object.keys(PROXY_PROFILES),
+    }),
+    resolve_preset: z.string().nullable().optional().meta(
+      compatibility("DaVinci Resolve only; proxx refuses a JobSpec that sets it. Leave out or null."),
+    ),
+    requires_resolve_edition: z.string().nullable().optional().meta(
+      compatibility("DaVinci Resolve only; proxx refuses a JobSpec that sets it. Leave out or null."),
+    ),
+    lut_id: z.string().nullable().optional().meta(
+      compatibility("LUTs are not supported yet; proxx refuses a JobSpec that sets it. Leave out or null."),
+    ),
+    lut_applied: z.boolean().nullable().optional().meta(
+      compatibility("LUTs are not supported yet; only false or null are accepted."),
+    ),
+    lut_engine: z.string().nullable().optional().meta(
+      compatibility("LUTs are not supported yet; proxx refuses a JobSpec that sets it. Leave out or null."),
+    ),
+    execution_requested: z.boolean().nullable().optional().meta(
+      compatibility("Ignored: `proxx run` always executes, `proxx validate` never does."),
+    ),
+    $schema: z.string().optional().meta({
+      description: "Where editors find this schema (a path or URL); ignored by proxx.",
+    }),
+    ...ENCODER_OPTIONS,
   })
   .strict();
 
 export type JobSpec = z.infer<typeof JobSpecSchema>;
 
 export const KNOWN_FIELDS: readonly string[] = Object.keys(JobSpecSchema.shape).sort();
-export const REQUIRED_FIELDS = ["naming_template", "output_directory", "sources"] as const;

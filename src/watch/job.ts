@@ -20,7 +20,7 @@
 import { failpoint } from "./failpoint.ts";
 import type { Platform } from "../platform/types.ts";
 import type { EventSink } from "../engine/events.ts";
-import { isoUtc, JobResult } from "../engine/result.ts";
+import { type FinalStatus, isoUtc, JobResult } from "../engine/result.ts";
 import { Mutex } from "./mutex.ts";
 import { clearInflight, inflightPath, type InflightRecord, writeInflight } from "./inflight.ts";
 import { type Manifest, messageOf, withEntry, writeManifest } from "./manifest.ts";
@@ -264,7 +264,11 @@ async function step<T>(emit: EventSink, jobspecPath: string, what: string, fn: (
 }
 
 /** 4. rename into processed/ (COMPLETED) or failed/ (anything else) under a clash-free name. Null when already gone. */
-export async function moveJobSpec(ctx: RunnerContext, jobspecPath: string, status: string): Promise<string | null> {
+export async function moveJobSpec(
+  ctx: RunnerContext,
+  jobspecPath: string,
+  status: FinalStatus,
+): Promise<string | null> {
   const { platform, folder } = ctx;
   if (!(await platform.lstat(jobspecPath))) return null;
   const dir = joinPath(folder, status === "COMPLETED" ? PROCESSED_DIR : FAILED_DIR);
@@ -283,7 +287,7 @@ export async function recordInManifest(
   ctx: RunnerContext,
   jobspecPath: string,
   sha256: string,
-  status: string,
+  status: FinalStatus,
 ): Promise<void> {
   const existing = ctx.manifest.entries[jobspecPath];
   if (existing && existing.sha256 === sha256 && existing.result_status === status) return;
@@ -294,7 +298,7 @@ export async function recordInManifest(
   ctx.manifest = next;
 }
 
-function count(ctx: RunnerContext, status: string): void {
+function count(ctx: RunnerContext, status: FinalStatus): void {
   ctx.counts.processed++;
   if (status === "COMPLETED") ctx.counts.completed++;
   else if (status === "PARTIAL") ctx.counts.invalid++;

@@ -20,7 +20,8 @@
  */
 import type { DirEntry } from "../platform/types.ts";
 import { parseAtomicTempName } from "../fs/durable.ts";
-import { JobResult } from "../engine/result.ts";
+import { type FinalStatus, JobResult } from "../engine/result.ts";
+import { fileArg } from "../ffmpeg/syntax.ts";
 import { sha256Hex } from "./hash.ts";
 import {
   clearInflight,
@@ -158,10 +159,10 @@ async function stopOrphanFfmpeg(ctx: RunnerContext, rec: InflightRecord): Promis
   const temp = rec.ffmpeg_temp_path;
   if (rec.pid === platform.pid || temp === undefined) return;
   // Killed between recording the temp path and recording the pid: look for it by its argv.
-  const pid = rec.ffmpeg_pid ?? (await findByArg(ctx, `file:${temp}`));
+  const pid = rec.ffmpeg_pid ?? (await findByArg(ctx, fileArg(temp)));
   if (pid === undefined || !platform.isProcessAlive(pid)) return;
   const args = await platform.processArgs(pid);
-  if (!args || !args.some((a) => a === temp || a === `file:${temp}`)) {
+  if (!args || !args.some((a) => a === temp || a === fileArg(temp))) {
     // On Linux no argv means gone or a zombie; elsewhere the OS was not asked.
     if (!args && platform.os !== "linux") {
       ctx.onEvent({
@@ -192,7 +193,7 @@ async function findByArg(ctx: RunnerContext, arg: string): Promise<number | unde
 }
 
 /** Status recorded in an existing result file; an unreadable one counts as FAILED (it still blocks re-runs). */
-async function resultStatus(ctx: RunnerContext, resultPath: string): Promise<string> {
+async function resultStatus(ctx: RunnerContext, resultPath: string): Promise<FinalStatus> {
   try {
     const status = JobResult.shape.final_status.safeParse(
       JSON.parse(await ctx.platform.readText(resultPath)).final_status,

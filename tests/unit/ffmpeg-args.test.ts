@@ -1,11 +1,6 @@
 import { describe, expect, test } from "bun:test";
-import {
-  buildFfmpegArgs,
-  checkDnxhdCombo,
-  type EncodePlan,
-  expectedDimensions,
-  type SourceFacts,
-} from "../../src/ffmpeg/args.ts";
+import { buildFfmpegArgs, type EncodePlan, expectedDimensions, type SourceFacts } from "../../src/ffmpeg/args.ts";
+import { carriesTimecode, checkDnxhdCombo, codecFacts, CODECS, CONTAINERS } from "../../src/ffmpeg/codecs.ts";
 import { partialPathFor, verifyOutput } from "../../src/engine/execute.ts";
 import type { MediaFacts } from "../../src/engine/result.ts";
 
@@ -145,6 +140,39 @@ describe("buildFfmpegArgs", () => {
     expect(checkDnxhdCombo(1920, 1080, 24000 / 1001)).toBeNull();
     expect(checkDnxhdCombo(1280, 720, 50)).toBeNull();
     expect(checkDnxhdCombo(960, 540, 25)).toContain("use codec dnxhr");
+  });
+});
+
+describe("the codec table", () => {
+  test("each codec's encoder is the one its argv asks for (what doctor checks), in every allowed container", () => {
+    for (const codec of CODECS) {
+      for (const container of codecFacts(codec).containers) {
+        const argv = buildFfmpegArgs(
+          plan({ codec, container, resolution: { width: 1920, height: 1080 }, fps: 25 }),
+          source,
+        );
+        expect({ codec, container, encoder: after(argv, "-c:v") }).toEqual({
+          codec,
+          container,
+          encoder: codecFacts(codec).encoder,
+        });
+      }
+    }
+  });
+
+  test("timecode only in mov and mxf, in the argv as in verification", () => {
+    expect(CONTAINERS.filter(carriesTimecode)).toEqual(["mov", "mxf"]);
+    for (const container of CONTAINERS) {
+      const codec = CODECS.find((c) => codecFacts(c).containers.includes(container))!;
+      const argv = buildFfmpegArgs(
+        plan({ codec, container, resolution: { width: 1920, height: 1080 }, fps: 25 }),
+        source,
+      );
+      expect({ container, timecode: argv.includes("-timecode") }).toEqual({
+        container,
+        timecode: carriesTimecode(container),
+      });
+    }
   });
 });
 

@@ -312,6 +312,33 @@ describe("paths and names", () => {
     );
   });
 
+  test("checkPaths false: nothing is looked up on disk, names are still checked", async () => {
+    const nothing = disk([], []);
+    const options = { startedAtMs: 0, checkPaths: false };
+    const text = (spec: unknown) => new TextEncoder().encode(JSON.stringify(spec));
+    const ok = await checkJobSpecBytes(
+      nothing,
+      text({ ...seedExample, output_directory: "missing" }),
+      "/jobs/j.json",
+      options,
+    );
+    expect(ok.ok && ok.job.clips.length).toBe(3);
+    const clash = await checkJobSpecBytes(
+      nothing,
+      text({ ...seedExample, codec: "prores", sources: ["a/x.mov", "b/x.mov"], naming_template: "{source_name}" }),
+      "/jobs/j.json",
+      options,
+    );
+    expect(!clash.ok && clash.issues.map((i) => i.path)).toEqual(["codec"]);
+    const collide = await checkJobSpecBytes(
+      nothing,
+      text({ ...seedExample, sources: ["a/x.mov", "b/x.mov"], naming_template: "{source_name}" }),
+      "/jobs/j.json",
+      options,
+    );
+    expect(!collide.ok && collide.issues[0]!.message).toContain("collides with the output of sources[0]");
+  });
+
   test("absolute paths are kept; relative ones resolve against the JobSpec's folder", async () => {
     const p = disk(["/media/a.mov"], ["/jobs/output"]);
     const outcome = await check({ ...seedExample, sources: ["/media/a.mov"], naming_template: "{source_name}" }, p);

@@ -4,10 +4,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { FakePlatform } from "../helpers/fake-platform.ts";
 import { main } from "../../src/cli/main.ts";
-import { DEFAULT_CONTAINER, FIELD_FLAGS, newCommand } from "../../src/cli/new.ts";
+import { FIELD_FLAGS, newCommand } from "../../src/cli/new.ts";
 import { comparePaths, expandGlob, segmentRegex } from "../../src/jobspec/glob.ts";
 import { CODECS, KNOWN_FIELDS } from "../../src/jobspec/schema.ts";
-import { CONTAINERS_FOR } from "../../src/jobspec/rules.ts";
+import { codecFacts } from "../../src/ffmpeg/codecs.ts";
 import { bunPlatform } from "../../src/platform/bun.ts";
 import type { Platform } from "../../src/platform/types.ts";
 
@@ -261,8 +261,9 @@ describe("proxx new", () => {
   });
 
   test("container defaults follow the codec and are always allowed for it", async () => {
-    for (const codec of CODECS) expect(CONTAINERS_FOR[codec]).toContain(DEFAULT_CONTAINER[codec]);
-    expect(DEFAULT_CONTAINER).toMatchObject({ prores_hq: "mov", h264: "mp4", dnxhr: "mxf", vp9: "webm" });
+    for (const codec of CODECS) expect(codecFacts(codec).containers).toContain(codecFacts(codec).defaultContainer);
+    const defaults = Object.fromEntries(CODECS.map((c) => [c, codecFacts(c).defaultContainer]));
+    expect(defaults).toMatchObject({ prores_hq: "mov", h264: "mp4", dnxhr: "mxf", vp9: "webm" });
     const p = card();
     p.mkdirSync("/work/out");
     const r = await cli(p, "-s", "clips/x.mxf", "-o", "out", "--codec", "h264");

@@ -2,9 +2,10 @@ import { describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { spawnSync } from "node:child_process";
 import { join, resolve } from "node:path";
-import { FIELD_DESCRIPTIONS, jobSpecJsonSchema, jobSpecJsonSchemaText } from "../../src/jobspec/json-schema.ts";
-import { CODECS, Container, KNOWN_FIELDS, PROXY_PROFILES, REQUIRED_FIELDS } from "../../src/jobspec/schema.ts";
+import { jobSpecJsonSchema, jobSpecJsonSchemaText } from "../../src/jobspec/json-schema.ts";
+import { CODECS, Container, KNOWN_FIELDS, PROXY_PROFILES } from "../../src/jobspec/schema.ts";
 import { JobResult } from "../../src/engine/result.ts";
+import { ProxxEvent } from "../../src/engine/events.ts";
 import { main } from "../../src/cli/main.ts";
 import { FakePlatform } from "../helpers/fake-platform.ts";
 
@@ -33,12 +34,31 @@ describe("generated schema", () => {
     expect(schema.type).toBe("object");
     expect(schema.additionalProperties).toBe(false);
     expect(Object.keys(schema.properties).sort()).toEqual([...KNOWN_FIELDS]);
-    expect([...schema.required].sort()).toEqual([...REQUIRED_FIELDS].sort());
+    expect([...schema.required].sort()).toEqual(["naming_template", "output_directory", "sources"]);
   });
 
   test("describes every field (the descriptions cannot fall behind the zod schema)", () => {
-    expect(Object.keys(FIELD_DESCRIPTIONS).sort()).toEqual([...KNOWN_FIELDS]);
-    for (const field of KNOWN_FIELDS) expect(schema.properties[field].description.length).toBeGreaterThan(10);
+    for (const field of KNOWN_FIELDS) {
+      expect({ field, length: schema.properties[field].description?.length > 10 }).toEqual({ field, length: true });
+    }
+  });
+
+  test("the compatibility-only fields are deprecated, the others not", () => {
+    const deprecated = KNOWN_FIELDS.filter((f) => schema.properties[f].deprecated === true);
+    expect(deprecated).toEqual([
+      "execution_requested",
+      "lut_applied",
+      "lut_engine",
+      "lut_id",
+      "requires_resolve_edition",
+      "resolve_preset",
+      "resolved_tokens",
+    ]);
+  });
+
+  test("resolution is what a person writes (a string), though the loader parses it", () => {
+    expect(schema.properties.resolution.type).toBe("string");
+    expect(new RegExp(schema.properties.resolution.pattern).test("1280x720")).toBe(true);
   });
 
   test("input shape: fields with defaults are optional, enums come from zod", () => {
@@ -66,6 +86,20 @@ describe("proxx schema --result", () => {
     expect(schema.title).toBe("proxx job result");
     expect(Object.keys(schema.properties).sort()).toEqual(Object.keys(JobResult.shape).sort());
     expect(schema.properties.final_status.enum).toContain("INTERRUPTED");
+  });
+
+  test("--events prints the event schema generated from the ProxxEvent zod schema", async () => {
+    const p = new FakePlatform();
+    expect(await main(p, ["schema", "--events"])).toBe(0);
+    const schema = JSON.parse(p.stdout);
+    expect(schema.title).toBe("proxx events");
+    const types = schema.oneOf.map((e: { properties: { type: { const: string } } }) => e.properties.type.const);
+    expect(types).toEqual(ProxxEvent.options.map((o) => o.shape.type.value));
+    expect(types).toContain("job_result");
+  });
+
+  test("--result and --events together are a usage error", async () => {
+    expect(await main(new FakePlatform(), ["schema", "--result", "--events"])).toBe(2);
   });
 
   test("takes no arguments", async () => {
