@@ -50,7 +50,7 @@ import { main } from "../src/cli/main.ts";
 import { runWatchFolder } from "../src/watch/runner.ts";
 import { engineJobs } from "../src/watch/engine-jobs.ts";
 import { locateTools } from "../src/ffmpeg/locate.ts";
-import { EXPECTED_CODEC_NAME } from "../src/ffmpeg/args.ts";
+import { codecFacts } from "../src/ffmpeg/codecs.ts";
 import { prng } from "./chaos.ts";
 
 const ROOT = dirname(import.meta.dir);
@@ -651,7 +651,7 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
           valid: true,
           issues: [],
           outputs: outcome.job.clips.map((x) => x.output_path),
-          codecName: EXPECTED_CODEC_NAME[outcome.job.codec],
+          codecName: codecFacts(outcome.job.codec).verify.codecName,
         }
         : { valid: false, issues: outcome.issues, outputs: [] };
     } catch (error) {

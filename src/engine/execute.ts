@@ -16,15 +16,13 @@ import {
   buildFfmpegArgs,
   type Codec,
   type Container,
-  EXPECTED_CODEC_NAME,
-  EXPECTED_PRORES_PROFILE,
   expectedDimensions,
   keepsSampleRate,
   type Resolution,
 } from "../ffmpeg/args.ts";
 import { frameRateValue, probeMedia, type ProbeNeeds, probeSource, probeTimeoutMs } from "../ffmpeg/probe.ts";
 import { runFfmpeg } from "../ffmpeg/spawn.ts";
-import { carriesTimecode } from "../ffmpeg/codecs.ts";
+import { carriesTimecode, codecFacts } from "../ffmpeg/codecs.ts";
 import type { SourceProbes } from "./source-probes.ts";
 
 export type { ResolvedClip, ResolvedJob };
@@ -248,14 +246,8 @@ function buildCommand(run: ClipRun, ffmpeg: string, source: MediaFacts): string[
   try {
     return [
       ffmpeg,
-      ...buildFfmpegArgs({
-        input: clip.source_path,
-        output: run.partial,
-        codec: job.codec,
-        container: job.container,
-        resolution: job.resolution,
-        fps: job.fps,
-      }, source),
+      // The job's settings pass through whole, so a new JobSpec setting reaches args.ts untouched here.
+      ...buildFfmpegArgs({ ...job, input: clip.source_path, output: run.partial }, source),
     ];
   } catch (error) {
     throw new ClipFailure((error as Error).message);
@@ -468,7 +460,7 @@ function finish(run: ClipRun, known: Known, fields: {
 
 /** Only ProRes 4444 reads the source's pixel format (alpha or not); the rest the headers give. */
 export function probeNeeds(job: { codec: Codec }): ProbeNeeds {
-  return { pixFmt: job.codec === "prores_4444" };
+  return { pixFmt: codecFacts(job.codec).needsSourcePixFmt };
 }
 
 /** Errors only writing can cause, and errors FFmpeg reports on a line naming our temp file. */
@@ -513,9 +505,8 @@ export function verifyOutput(
   if (!source.video) return "source has no video stream";
   const video = output.video;
   if (!video) return "output has no video stream";
-  const codecName = EXPECTED_CODEC_NAME[plan.codec];
+  const { codecName, profile } = codecFacts(plan.codec).verify;
   if (video.codec_name !== codecName) return `expected codec ${codecName}, got ${video.codec_name ?? "unknown"}`;
-  const profile = EXPECTED_PRORES_PROFILE[plan.codec];
   if (profile && video.profile !== profile) return `expected ProRes profile ${profile}, got ${video.profile ?? "none"}`;
   const dims = expectedDimensions(plan.resolution, source.video.width, source.video.height);
   if (video.width !== dims.width || video.height !== dims.height) {

@@ -7,7 +7,7 @@
  * Scaler: default bicubic. fast_bilinear saves 0.23 s of 3.3 s (7 %) and aliases fine
  * detail; the scaler is not the bottleneck, decode and encode are.
  */
-import { type Codec, codecFacts, CODECS, type Container, containerFacts } from "./codecs.ts";
+import { type Codec, codecFacts, type Container, containerFacts } from "./codecs.ts";
 import { fileArg, frameRateValue } from "./syntax.ts";
 import type { EncoderOptions, Resolution } from "../jobspec/schema.ts";
 
@@ -33,21 +33,6 @@ export interface SourceFacts {
   audio: { channels: number; sample_rate: number }[];
   timecode: string | null;
   reel_name: string | null;
-}
-
-/**
- * Views of the codec table's `verify` facts, for the verifier (engine/execute.ts) and
- * scripts/fuzz.ts: the codec_name ffprobe must report for the output of each codec…
- */
-export const EXPECTED_CODEC_NAME = perCodec((codec) => codecFacts(codec).verify.codecName);
-
-/** …and the ffprobe `profile` each ProRes codec must report. */
-export const EXPECTED_PRORES_PROFILE: Partial<Record<Codec, string>> = Object.fromEntries(
-  Object.entries(perCodec((codec) => codecFacts(codec).verify.profile)).filter(([, p]) => p !== null),
-);
-
-function perCodec<T>(value: (codec: Codec) => T): Record<Codec, T> {
-  return Object.fromEntries(CODECS.map((c) => [c, value(c)])) as Record<Codec, T>;
 }
 
 const even = (n: number) => Math.max(2, Math.floor(n / 2) * 2);

@@ -430,7 +430,7 @@ describe("proxx new", () => {
   test("every JobSpec field has a flag documented in --help, or a stated reason why not", () => {
     expect(Object.keys(FIELD_FLAGS).sort()).toEqual([...KNOWN_FIELDS]);
     for (const [field, entry] of Object.entries(FIELD_FLAGS)) {
-      if (entry.flag) {
+      if (entry.flag !== null) {
         expect(newCommand.help).toContain(entry.flag);
         expect(newCommand.help).toContain(`[${field}]`);
       } else expect(entry.reason.length).toBeGreaterThan(5);
