@@ -1,16 +1,17 @@
 /**
- * The manifest step (step 5 of docs/crash-safety.md) timed alone, on the real Bun adapter and
- * disk, at several manifest sizes: `bun scripts/soak.ts --bookkeeping` (docs/performance.md,
- * "Manifest: journal or whole-file rewrite"). The load soak sees the same cost only mixed
+ * The manifest step (steps 5 and 7 of docs/crash-safety.md) timed alone, on the real Bun
+ * adapter and disk, at several manifest sizes: `bun scripts/soak.ts --bookkeeping`
+ * (docs/performance.md, "Manifest bookkeeping"). The load soak sees the same cost only mixed
  * with the rest of a job; this separates it, and also times the designs several runners on
  * one folder would need (only exclusive create and atomic rename to coordinate).
  *
  * Each variant makes one new entry durable, starting from the state a runner keeps in memory:
- *   - `rewrite`: today's step, the whole manifest written atomically (incremental
- *     serialisation, temp file, fsync, rename): `writeManifest` with a `ManifestSerializer`.
- *   - `append`: one fsync'd line appended to a journal of one's own (O_APPEND, fsync, close:
- *     the calls of the journal that proxx had until this measurement, and what a
- *     per-runner journal would pay per job); its fold into the manifest is the next variant.
+ *   - `rewrite`: the whole manifest written atomically (incremental serialisation, temp file,
+ *     fsync, rename): `writeManifest` with a `ManifestSerializer`, the journal's fold, and
+ *     what every job would pay without a journal.
+ *   - `append`: one fsync'd line appended to a journal (`platform.appendFileDurable`, what
+ *     `ManifestJournal.record` does between folds, and what a per-runner journal pays per
+ *     job); the fold is `rewrite` (one runner) or `locked-merge` (several), once per 2 s.
  *   - `locked`: a runner that shares the manifest: create a lock file (O_EXCL), read the
  *     manifest, see it is still the bytes it last wrote, rewrite it, remove the lock.
  *   - `locked-merge`: the same when another runner wrote in between: the manifest is parsed,
@@ -19,8 +20,7 @@
  *     per-runner journal under the lock.
  * The variants alternate in every round (rotating order), so the machine's noise hits them alike.
  */
-import { closeSync, constants as fsConstants, fsyncSync, mkdirSync, openSync, rmSync, writeSync } from "node:fs";
-import { mkdtempSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { bunPlatform } from "../src/platform/bun.ts";
@@ -138,16 +138,7 @@ export async function runBookkeepingBench(
   async function recordOnce(variant: Variant, lane: Lane, path: string, entry: ManifestEntry): Promise<void> {
     const manifestFile = join(lane.folder, "processed_manifest.json");
     if (variant === "append") {
-      const fd = openSync(
-        join(lane.folder, ".journal"),
-        fsConstants.O_CREAT | fsConstants.O_APPEND | fsConstants.O_WRONLY | fsConstants.O_NOFOLLOW,
-      );
-      try {
-        writeSync(fd, JSON.stringify({ path, entry }) + "\n");
-        fsyncSync(fd);
-      } finally {
-        closeSync(fd);
-      }
+      await platform.appendFileDurable(join(lane.folder, ".journal"), JSON.stringify({ path, entry }) + "\n");
       lane.manifest = withEntry(lane.manifest, path, entry);
       return;
     }
