@@ -4,6 +4,8 @@
  *
  *   bun scripts/soak.ts                       # 10,000 jobs
  *   bun scripts/soak.ts --jobs 2000 --seed 7 --keep
+ *   bun scripts/soak.ts --tree /tmp/proxx-old  # the CLI of another checkout (A/B runs)
+ *   bun scripts/soak.ts --bookkeeping          # the manifest step alone (scripts/bookkeeping-bench.ts)
  *
  * Set-up, in a temp sandbox: a tiny real clip (lavfi, 64x48, 3 frames) and one real ProRes
  * proxy of it made by the real engine and FFmpeg, both recorded with the real ffprobe. The
@@ -51,6 +53,7 @@ import { bunPlatform } from "../src/platform/bun.ts";
 import { runJobFile } from "../src/engine/run-job-file.ts";
 import { locateTools } from "../src/ffmpeg/locate.ts";
 import { prng } from "./chaos.ts";
+import { runBookkeepingBench } from "./bookkeeping-bench.ts";
 
 const ROOT = dirname(import.meta.dir);
 const MAIN = join(ROOT, "src", "main.ts");
@@ -74,6 +77,8 @@ export interface SoakOptions {
    * than without them means the per-job cost follows the manifest's size.
    */
   preloadManifest?: number;
+  /** Run the CLI of this source tree (`<tree>/src/main.ts`, e.g. an older commit checked out) instead of this one's. */
+  tree?: string;
   log?: (line: string) => void;
 }
 
@@ -268,12 +273,13 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   log(
     `soak: seed ${options.seed}, ${n} JobSpecs dropped (${
       Object.entries(expected).map(([k, v]) => `${v} → ${k}`).join(", ")
-    }), sandbox ${sandbox}`,
+    }), sandbox ${sandbox}${options.tree ? `, CLI of ${options.tree}` : ""}`,
   );
 
   // 3. The real CLI, with the replaying tools; events timestamped on arrival, RSS sampled.
   const t0 = performance.now();
-  const child = spawn(process.execPath, [MAIN, "watch", watch, "--once", "--settle-seconds", "0", "--json"], {
+  const main = options.tree ? join(options.tree, "src", "main.ts") : MAIN;
+  const child = spawn(process.execPath, [main, "watch", watch, "--once", "--settle-seconds", "0", "--json"], {
     env: {
       ...process.env,
       NO_COLOR: "1",
@@ -506,13 +512,18 @@ if (import.meta.main) {
       "max-rss-growth": { type: "string" },
       "max-slowdown": { type: "string" },
       "preload-manifest": { type: "string" },
+      tree: { type: "string" },
+      bookkeeping: { type: "boolean" },
+      rounds: { type: "string" },
+      dir: { type: "string" },
       help: { type: "boolean", short: "h" },
     },
   });
   const num = (s: string | undefined) => (s === undefined ? undefined : Number(s));
   if (v.help) {
     console.log(`Usage: bun scripts/soak.ts [--jobs N] [--seed N] [--keep] [--max-rss-growth MB] [--max-slowdown X]
-                          [--preload-manifest N]
+                          [--preload-manifest N] [--tree DIR]
+       bun scripts/soak.ts --bookkeeping [--rounds N] [--dir DIR]
 
 Drops N (default 10000) JobSpecs into one watch folder at once and runs the real
 'proxx watch --once --json' on it with fast replaying FFmpeg/ffprobe stand-ins. Checks that
@@ -520,7 +531,17 @@ every job was processed exactly once, that RSS stays flat (default: at most 50 M
 from 10 % of the jobs to the end) and that the per-job time stays flat (default: median of
 the last 100 jobs at most 1.5x the first 100). Exit 0 when every check passes.
 --preload-manifest N starts with N manifest entries of earlier jobs (diagnosis: is the
-per-job time a matter of the manifest's size?).`);
+per-job time a matter of the manifest's size?).
+--tree DIR runs the CLI of another source tree (DIR/src/main.ts), e.g. an older commit
+checked out with 'git worktree add', for interleaved A/B runs in one session.
+--bookkeeping times the manifest step alone at 1,000, 5,000 and 10,000 entries (the
+whole-file rewrite, a journal append, and the locked variants several runners would need),
+N rounds each (default 40), on the real adapter and disk (in DIR, default the temp dir: point
+it at an NFS or SMB mount to measure that); see scripts/bookkeeping-bench.ts.`);
+    process.exit(0);
+  }
+  if (v.bookkeeping) {
+    await runBookkeepingBench({ rounds: num(v.rounds), dir: v.dir });
     process.exit(0);
   }
   const report = await runSoak({
@@ -530,6 +551,7 @@ per-job time a matter of the manifest's size?).`);
     maxRssGrowthMb: num(v["max-rss-growth"]),
     maxSlowdown: num(v["max-slowdown"]),
     preloadManifest: num(v["preload-manifest"]),
+    tree: v.tree,
   });
   console.log(`soak: ${report.pass ? "PASS" : "FAIL"} (${report.jobs} jobs, seed ${report.seed})`);
   process.exit(report.pass ? 0 : 1);
