@@ -68,6 +68,7 @@ export function templateProblems(template: string, sourceCount: number): string[
   if (/[/\\]/.test(template)) {
     problems.push("must not contain '/' or '\\': proxies are written directly into output_directory");
   }
+  // deno-lint-ignore no-control-regex -- control characters are what this looks for
   if (/[\0-\x1f]/.test(template)) problems.push("must not contain control characters");
   if (sourceCount > 1 && !template.includes("{index}") && !template.includes("{source_name}")) {
     problems.push(
@@ -88,6 +89,7 @@ export function splitName(filePath: string): { name: string; ext: string } {
 
 /** Token values may not carry separators or control characters into a file name. */
 function sanitize(value: string): string {
+  // deno-lint-ignore no-control-regex -- control characters are what this replaces
   return value.replace(/[/\\\0-\x1f]/g, "_");
 }
 
