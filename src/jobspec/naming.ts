@@ -8,7 +8,11 @@
  *
  * @example
  * ```ts
- * resolveName("{source_name}_proxy_{index}", { sourcePath: "/in/clip_a.mov", index: 0, ... }) // "clip_a_proxy_000"
+ * import assert from "node:assert/strict";
+ * const ctx = { sourcePath: "/in/clip_a.mov", index: 0, jobId: "j", codec: "h264", resolution: "half",
+ *   startedAtMs: Date.UTC(2025, 11, 28, 12) };
+ * assert.equal(resolveName("{source_name}_proxy_{index}", ctx), "clip_a_proxy_000");
+ * assert.equal(resolveName("{date}_{source_name}", ctx), "20251228_clip_a");
  * ```
  */
 import * as path from "node:path";
