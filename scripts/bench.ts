@@ -788,9 +788,9 @@ interface TargetRow {
   note?: string;
 }
 
-function targets(results: Partial<Record<Part, any>>): TargetRow[] {
+function targets(results: PartResults): TargetRow[] {
   const rows: TargetRow[] = [];
-  const enc = results.encode?.rows as any[] | undefined;
+  const enc = results.encode?.rows;
   if (enc && PROXX_ONLY) {
     rows.push({
       target: "encode targets",
@@ -887,13 +887,15 @@ function targets(results: Partial<Record<Part, any>>): TargetRow[] {
 
 // --- main ---------------------------------------------------------------------------------
 
-const PART_FN: Record<Part, () => Promise<unknown>> = {
+const PART_FN = {
   encode: partEncode,
   overhead: partOverhead,
   idle: partIdle,
   startup: partStartup,
   workers: partWorkers,
-};
+} satisfies Record<Part, () => Promise<unknown>>;
+/** What each part returned, for the targets table. */
+type PartResults = { [P in Part]?: Awaited<ReturnType<(typeof PART_FN)[P]>> };
 
 ensureBinary();
 if (BASE && BASELINE_DIR && !BASELINE_BIN && !existsSync(join(BASELINE_DIR, "node_modules"))) {
@@ -932,11 +934,11 @@ if (BASE) {
   );
 }
 const BASELINE_INFO = BASE ? { baseline: { label: BASE.label, commit: BASE.commit, dir: BASELINE_DIR } } : {};
-const results: Partial<Record<Part, any>> = {};
+const results: PartResults = {};
 for (const part of PARTS) {
   const started = performance.now();
   const data = await PART_FN[part]();
-  results[part] = data;
+  (results as Record<Part, unknown>)[part] = data; // PART_FN[part]'s result: TS cannot pair the two up
   const file = writeJson(OUT, `${part}.json`, {
     part,
     smoke: SMOKE,
@@ -944,7 +946,7 @@ for (const part of PARTS) {
     seconds: round((performance.now() - started) / 1000, 1),
     env: { ...ENV, loadavg_end: loadavg().map((n) => round(n, 2)) },
     ...BASELINE_INFO,
-    ...(data as object),
+    ...data,
   });
   console.log(`→ ${file}`);
 }

@@ -45,7 +45,7 @@ import {
   writeFileSync,
 } from "node:fs";
 import { tmpdir } from "node:os";
-import { basename, dirname, join } from "node:path";
+import { dirname, join } from "node:path";
 
 const ROOT = dirname(import.meta.dir);
 const MAIN = join(ROOT, "src", "main.ts");

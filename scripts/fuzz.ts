@@ -45,6 +45,7 @@ import { tmpdir } from "node:os";
 import { dirname, join, relative } from "node:path";
 import { bunPlatform } from "../src/platform/bun.ts";
 import type { Platform } from "../src/platform/types.ts";
+import type { JobResult } from "../src/engine/result.ts";
 import { checkJobSpecBytes } from "../src/jobspec/load.ts";
 import { main } from "../src/cli/main.ts";
 import { runWatchFolder } from "../src/watch/runner.ts";
@@ -799,7 +800,7 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
       existsSync(join(watch, "processed", c.name)),
       existsSync(join(watch, "failed", c.name)),
     ];
-    let result: any = null;
+    let result: JobResult | null = null;
     try {
       result = JSON.parse(readFileSync(resultFile, "utf8"));
     } catch (error) {

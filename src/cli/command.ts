@@ -7,5 +7,6 @@ export interface Command {
   summary: string;
   /** Full `proxx <name> --help` text, with working examples. */
   help: string;
-  run(platform: Platform, argv: string[]): Promise<number>;
+  /** The exit code; a command with nothing to wait for returns it directly. */
+  run(platform: Platform, argv: string[]): number | Promise<number>;
 }

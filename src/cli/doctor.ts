@@ -12,10 +12,18 @@
  * (`src/ffmpeg/codecs.ts`) that the argv builder reads too, so doctor checks exactly what a
  * job would ask FFmpeg for.
  *
- * @example
  * ```sh
  * proxx doctor
  * proxx doctor --ffmpeg /opt/ffmpeg/bin/ffmpeg --json | jq .ok
+ * ```
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * // Two lines of `ffmpeg -hide_banner -encoders`: the legend's "=" line is not an encoder.
+ * const encoders = parseEncoderList(" V..... = Video\n V....D prores_ks            Apple ProRes (iCodec Pro)\n");
+ * assert.deepEqual([...encoders], ["prores_ks"]);
+ * assert.equal(encoderFor("prores_proxy").video, "prores_ks");
  * ```
  */
 import type { Platform } from "../platform/types.ts";

@@ -16,8 +16,18 @@
  *
  * @example
  * ```ts
- * const render = createRenderer(platform, { json: false, verbosity: "normal" });
- * await runJobFile(platform, "job.json", { tools, timeoutSeconds: 3600, onEvent: render });
+ * import assert from "node:assert/strict";
+ * import { currentPlatform } from "../platform/current.ts";
+ *
+ * const stderr: string[] = [];
+ * const platform = { ...(await currentPlatform()), writeStderr: (text: string) => void stderr.push(text) };
+ * const render = createRenderer(platform, { json: false, verbosity: "normal" }, { live: false, color: false });
+ * render({
+ *   type: "clip_finished", job_id: "j", index: 0, total: 2, source_path: "/in/clip_a.mov",
+ *   output_path: "/out/clip_a_proxy.mov", status: "COMPLETED", duration_seconds: 12.34,
+ *   failure_reason: null, exit_code: 0, stderr_tail: [],
+ * });
+ * assert.match(stderr.join(""), /^\[1\/2\] COMPLETED clip_a\.mov \(12\.3s\)/);
  * ```
  */
 import type { Platform } from "../platform/types.ts";

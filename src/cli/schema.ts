@@ -37,7 +37,7 @@ Examples:
 
 Exit codes: 0 printed, 2 usage error.
 `,
-  async run(platform, argv) {
+  run(platform, argv) {
     const { values, positionals } = parse("schema", argv, {
       result: { type: "boolean" },
       events: { type: "boolean" },

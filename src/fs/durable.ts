@@ -12,9 +12,10 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { atomicTempName, parseAtomicTempName } from "./durable.ts";
  * const name = atomicTempName("processed_manifest.json", 77);
- * if (parseAtomicTempName(name)?.target !== "processed_manifest.json") throw new Error("round trip");
+ * assert.equal(parseAtomicTempName(name)?.target, "processed_manifest.json");
  * ```
  */
 import type { Platform, System } from "../platform/types.ts";

@@ -28,7 +28,20 @@
  *
  * @example
  * ```ts
- * await expandGlob(platform, "clips/**\/*.mov") // ["/work/clips/A001.MOV", "/work/clips/day2/B001.mov"]
+ * import assert from "node:assert/strict";
+ * import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+ * import { tmpdir } from "node:os";
+ * import { join } from "node:path";
+ * import { currentPlatform } from "../platform/current.ts";
+ *
+ * const work = await mkdtemp(join(tmpdir(), "proxx-example-"));
+ * await mkdir(join(work, "clips/day2"), { recursive: true });
+ * for (const f of ["clips/A001.MOV", "clips/day2/B001.mov", "clips/notes.txt", "clips/._A001.MOV"]) {
+ *   await writeFile(join(work, f), "");
+ * }
+ * const found = await expandGlob(await currentPlatform(), `${work}/clips/**\/*.mov`);
+ * assert.deepEqual(found, [join(work, "clips/A001.MOV"), join(work, "clips/day2/B001.mov")]);
+ * await rm(work, { recursive: true });
  * ```
  */
 import * as path from "node:path";

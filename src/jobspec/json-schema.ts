@@ -14,7 +14,11 @@
  *
  * @example
  * ```ts
- * platform.writeStdout(jobSpecJsonSchemaText());
+ * import assert from "node:assert/strict";
+ * const schema = JSON.parse(jobSpecJsonSchemaText());
+ * assert.equal(schema.title, SCHEMA_TITLE);
+ * assert.equal(schema.additionalProperties, false);
+ * assert.ok(schema.properties.codec.enum.includes("prores_proxy"));
  * ```
  */
 import { z } from "zod";

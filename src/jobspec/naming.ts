@@ -8,7 +8,11 @@
  *
  * @example
  * ```ts
- * resolveName("{source_name}_proxy_{index}", { sourcePath: "/in/clip_a.mov", index: 0, ... }) // "clip_a_proxy_000"
+ * import assert from "node:assert/strict";
+ * const ctx = { sourcePath: "/in/clip_a.mov", index: 0, jobId: "j", codec: "h264", resolution: "half",
+ *   startedAtMs: Date.UTC(2025, 11, 28, 12) };
+ * assert.equal(resolveName("{source_name}_proxy_{index}", ctx), "clip_a_proxy_000");
+ * assert.equal(resolveName("{date}_{source_name}", ctx), "20251228_clip_a");
  * ```
  */
 import * as path from "node:path";
@@ -68,6 +72,7 @@ export function templateProblems(template: string, sourceCount: number): string[
   if (/[/\\]/.test(template)) {
     problems.push("must not contain '/' or '\\': proxies are written directly into output_directory");
   }
+  // deno-lint-ignore no-control-regex -- control characters are what this looks for
   if (/[\0-\x1f]/.test(template)) problems.push("must not contain control characters");
   if (sourceCount > 1 && !template.includes("{index}") && !template.includes("{source_name}")) {
     problems.push(
@@ -88,6 +93,7 @@ export function splitName(filePath: string): { name: string; ext: string } {
 
 /** Token values may not carry separators or control characters into a file name. */
 function sanitize(value: string): string {
+  // deno-lint-ignore no-control-regex -- control characters are what this replaces
   return value.replace(/[/\\\0-\x1f]/g, "_");
 }
 

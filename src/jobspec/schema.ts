@@ -8,9 +8,14 @@
  * (codec/container matrix, proxy profiles, naming) live in `rules.ts`.
  *
  * @example
- * ```json
- * { "sources": ["clip_a.mov"], "output_directory": "out", "codec": "prores_proxy",
- *   "container": "mov", "resolution": "half", "naming_template": "{source_name}_proxy" }
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const spec = JobSpecSchema.parse({
+ *   sources: ["clip_a.mov"], output_directory: "out", codec: "prores_proxy",
+ *   container: ".MOV", resolution: "half", naming_template: "{source_name}_proxy",
+ * });
+ * assert.equal(spec.container, "mov");
+ * assert.equal(JobSpecSchema.safeParse({ ...spec, colour: "red" }).success, false); // unknown field
  * ```
  */
 import { z } from "zod";

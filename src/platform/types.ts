@@ -13,9 +13,17 @@
  *
  * @example
  * ```ts
- * import { currentPlatform } from "./platform/current.ts";
+ * import assert from "node:assert/strict";
+ * import { mkdtemp, rm } from "node:fs/promises";
+ * import { tmpdir } from "node:os";
+ * import { join } from "node:path";
+ * import { currentPlatform } from "./current.ts";
+ *
  * const platform = await currentPlatform();
- * const text = await platform.readText("job.json");
+ * const dir = await mkdtemp(join(tmpdir(), "proxx-example-"));
+ * await platform.writeFileAtomic(join(dir, "job.json"), '{"job_id": "a"}\n');
+ * assert.equal(await platform.readText(join(dir, "job.json")), '{"job_id": "a"}\n');
+ * await rm(dir, { recursive: true });
  * ```
  */
 

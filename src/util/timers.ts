@@ -5,10 +5,10 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { deadline, DeadlineError } from "./timers.ts";
  * const clock = { setTimer: (ms: number, f: () => void) => { const t = setTimeout(f, ms); return () => clearTimeout(t); } };
- * const late = await deadline(clock, new Promise(() => {}), 1).catch((e) => e instanceof DeadlineError);
- * if (late !== true) throw new Error("expected a DeadlineError");
+ * await assert.rejects(deadline(clock, new Promise(() => {}), 1), DeadlineError);
  * ```
  */
 import type { System } from "../platform/types.ts";

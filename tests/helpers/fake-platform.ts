@@ -40,6 +40,8 @@
  * expect(p.text("/w/job.json")).toBe("{}");
  * ```
  */
+// `async` is how the methods below turn a thrown fault into a rejection, as the real adapters do.
+// deno-lint-ignore-file require-await
 import type {
   ChildProcess,
   DirEntry,
@@ -181,6 +183,8 @@ export class FakePlatform implements Platform {
     return new TextDecoder().decode(f.data);
   }
 
+  // Callers read fields of the file's JSON straight into expect(), as they would from JSON.parse.
+  // deno-lint-ignore no-explicit-any
   json(path: string): any {
     return JSON.parse(this.text(path));
   }

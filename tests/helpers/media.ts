@@ -55,8 +55,20 @@ export function makeClip(dir: string, name: string, options: ClipOptions = {}): 
   return out;
 }
 
+/** The fields of ffprobe's `-show_streams` JSON that tests read (ffprobe prints many more). */
+export interface FfprobeStream {
+  codec_type: string;
+  codec_name: string;
+  codec_tag_string: string;
+  profile?: string;
+  pix_fmt?: string;
+  width?: number;
+  height?: number;
+  channels?: number;
+}
+
 /** ffprobe as JSON, for assertions independent of the code under test. */
-export function ffprobeJson(file: string): any {
+export function ffprobeJson(file: string): { streams: FfprobeStream[]; format: Record<string, unknown> } {
   const r = spawnSync("ffprobe", ["-v", "error", "-print_format", "json", "-show_format", "-show_streams", file], {
     encoding: "utf8",
   });

@@ -34,6 +34,16 @@ export function fakeResult(status: JobResult["final_status"], jobId = "job", rea
   };
 }
 
+/** The fields of a fake JobSpec (the convention above); `steps` is read by the engine-like fake in watch-workers. */
+export interface FakeJobSpec {
+  job_id?: string;
+  outcome?: JobResult["final_status"];
+  throw?: string;
+  hang?: boolean;
+  bogus?: boolean;
+  steps?: number;
+}
+
 export interface FakeJobs {
   calls: string[];
   runJob: WatchOptions["runJob"];
@@ -47,7 +57,7 @@ export function fakeJobs(platform: FakePlatform): FakeJobs {
     runJob: async (path, signal) => {
       jobs.calls.push(path);
       await jobs.during?.(path);
-      let spec: any;
+      let spec: FakeJobSpec | null;
       try {
         spec = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(await platform.readFile(path)));
       } catch (error) {

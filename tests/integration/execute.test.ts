@@ -94,15 +94,15 @@ describe("every codec in its allowed containers", () => {
       expect(result.clips[0]!.failure_reason).toBeNull();
       expect(result.final_status).toBe("COMPLETED");
       const probe = ffprobeJson(j.clips[0]!.output_path);
-      const video = probe.streams.find((s: any) => s.codec_type === "video");
+      const video = probe.streams.find((s) => s.codec_type === "video")!;
       expect(video.codec_name).toBe(codecName);
       if (profile) expect(video.profile).toBe(profile);
       if (codec.startsWith("h26") || codec === "hevc") {
         if (container !== "mkv") expect(video.codec_tag_string).toBe(codecName === "hevc" ? "hvc1" : "avc1");
       }
       expect([video.width, video.height]).toEqual(resolution === "same" ? [320, 240] : [160, 120]);
-      const audio = probe.streams.filter((s: any) => s.codec_type === "audio");
-      expect(audio.map((a: any) => a.channels)).toEqual([2, 1]);
+      const audio = probe.streams.filter((s) => s.codec_type === "audio");
+      expect(audio.map((a) => a.channels)).toEqual([2, 1]);
     }, 30_000);
   }
 
@@ -111,7 +111,7 @@ describe("every codec in its allowed containers", () => {
     const result = await executeJob(platform, j, opts());
     expect(result.clips[0]!.failure_reason).toBeNull();
     expect(result.clips[0]!.ffmpeg_command).toContain("36M");
-    const video = ffprobeJson(j.clips[0]!.output_path).streams.find((s: any) => s.codec_type === "video");
+    const video = ffprobeJson(j.clips[0]!.output_path).streams.find((s) => s.codec_type === "video")!;
     expect(video.codec_name).toBe("dnxhd");
     expect([video.width, video.height]).toEqual([1920, 1080]);
   }, 30_000);
@@ -145,7 +145,7 @@ describe("relink facts", () => {
     expect(clip.output_probe?.reel_name).toBe("A001");
     expect(clip.output_probe?.audio.map((a) => [a.channels, a.sample_rate])).toEqual([[2, 48000], [1, 48000]]);
     const probe = ffprobeJson(j.clips[0]!.output_path);
-    expect(probe.streams.some((s: any) => s.codec_tag_string === "tmcd")).toBe(true);
+    expect(probe.streams.some((s) => s.codec_tag_string === "tmcd")).toBe(true);
   });
 
   test("odd half size rounds to even: 318x240 half → 158x120", async () => {

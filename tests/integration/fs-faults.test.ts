@@ -135,7 +135,7 @@ function healthy(watch: string, out: string): void {
 
 function isVerifiedProxy(file: string): boolean {
   const probe = ffprobeJson(file);
-  return probe.streams.some((s: { codec_name: string }) => s.codec_name === "prores") && lstatSync(file).isFile();
+  return probe.streams.some((s) => s.codec_name === "prores") && lstatSync(file).isFile();
 }
 
 /** A copy of the real adapter with some methods replaced. */

@@ -105,7 +105,7 @@ describe("probeSource", () => {
     const withAlpha = await run(alpha, "with-alpha");
     expect(withAlpha.final_status).toBe("COMPLETED");
     expect(withAlpha.clips[0]!.ffmpeg_command).toContain("yuva444p10le");
-    const video = ffprobeJson(join(dir, "with-alpha.mov")).streams.find((s: any) => s.codec_type === "video");
+    const video = ffprobeJson(join(dir, "with-alpha.mov")).streams.find((s) => s.codec_type === "video")!;
     expect(video.pix_fmt).toMatch(/^yuva444p/);
     expect(video.profile).toBe("4444");
 

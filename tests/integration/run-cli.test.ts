@@ -55,7 +55,7 @@ describe("proxx run", () => {
     expect(r.code).toBe(0);
     expect(readdirSync(out).sort()).toEqual(["clip_a_proxy_000.mov", "clip_b_proxy_001.mov", "clip_c_proxy_002.mov"]);
     expect(r.stdout).toContain("Multi-Clip Job: test001\nTotal Clips: 3\nProcessed: 3/3\n");
-    expect(r.stdout).toMatch(/\[1\/3\] COMPLETED clip_a\.mov \(\d+\.\ds\)\n     → .*clip_a_proxy_000\.mov/);
+    expect(r.stdout).toMatch(/\[1\/3\] COMPLETED clip_a\.mov \(\d+\.\ds\)\n {5}→ .*clip_a_proxy_000\.mov/);
     expect(r.stdout).toContain("Result: All clips completed");
   });
 
@@ -64,7 +64,7 @@ describe("proxx run", () => {
     const r = proxx(["run", path]);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(
-      /^\[SUCCESS\] Job test001 \(\d+\.\ds\) → .*clip_a_proxy\.mov\n  Output: .*clip_a_proxy\.mov\n  Duration: \d+\.\ds\n$/,
+      /^\[SUCCESS\] Job test001 \(\d+\.\ds\) → .*clip_a_proxy\.mov\n {2}Output: .*clip_a_proxy\.mov\n {2}Duration: \d+\.\ds\n$/,
     );
   });
 

@@ -72,6 +72,7 @@ function setup(
 /** What a terminal would show: apply `\r` + erase-line, drop colour codes. */
 function screen(raw: string): string[] {
   const lines: string[] = [""];
+  // deno-lint-ignore no-control-regex -- ANSI colour codes start with ESC
   const text = raw.replace(/\x1b\[[0-9;]*m/g, "");
   for (let i = 0; i < text.length; i++) {
     if (text.startsWith("\r\x1b[2K", i)) {
@@ -238,6 +239,7 @@ describe("verbosity", () => {
       });
       expect(p.stderr).toBe("");
       render(finished("FAILED", 1));
+      // deno-lint-ignore no-control-regex -- ANSI colour codes start with ESC
       expect(p.stderr.replace(/\x1b\[[0-9;]*m/g, "")).toBe(
         "[2/2] FAILED clip_a.mov (12.3s): FFmpeg exited with code 1\n",
       );

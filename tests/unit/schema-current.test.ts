@@ -27,6 +27,7 @@ describe("docs/jobspec.schema.json", () => {
 });
 
 describe("generated schema", () => {
+  // deno-lint-ignore no-explicit-any -- a JSON Schema document: the tests below walk into it and assert what they find
   const schema = jobSpecJsonSchema() as any;
 
   test("is a draft 2020-12 object schema with every JobSpec field and no others", () => {

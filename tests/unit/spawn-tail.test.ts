@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { bunPlatform } from "../../src/platform/bun.ts";
+import type { SpawnOptions } from "../../src/platform/types.ts";
 import { LineTail, runFfmpeg } from "../../src/ffmpeg/spawn.ts";
 
 const platform = bunPlatform();
@@ -59,7 +60,7 @@ describe("runFfmpeg", () => {
     const child = { pid: 0 };
     const spy = {
       ...platform,
-      spawn: (c: string, a: string[], o: any) => {
+      spawn: (c: string, a: string[], o?: SpawnOptions) => {
         const p = platform.spawn(c, a, o);
         child.pid = p.pid;
         return p;

@@ -43,7 +43,7 @@ describe("crash points", () => {
   test("interrupted twice: failed with a clear reason, cleanupPartials called, not run", async () => {
     const { platform, jobs, run } = setup({ "a.json": job("a"), ".proxx.inflight.json": await inflight(2) });
     const cleaned: string[] = [];
-    const s = await run({ cleanupPartials: async (r) => void cleaned.push(r.jobspec_path) });
+    const s = await run({ cleanupPartials: (r) => Promise.resolve(void cleaned.push(r.jobspec_path)) });
     expect(jobs.calls).toEqual([]);
     expect(cleaned).toEqual([A]);
     expect(s).toMatchObject({ failed: 1, recovered: 1 });
@@ -218,7 +218,9 @@ describe("FFmpeg left running by a killed runner", () => {
     platform.alivePids.add(4321);
     platform.processTable.set(4321, ["ffmpeg", `file:${TEMP}`]);
     const order: string[] = [];
-    await run({ cleanupPartials: async () => void order.push(`cleanup after ${platform.kills.length} kill(s)`) });
+    await run({
+      cleanupPartials: () => Promise.resolve(void order.push(`cleanup after ${platform.kills.length} kill(s)`)),
+    });
     expect(order).toEqual(["cleanup after 1 kill(s)"]);
   });
 

@@ -32,11 +32,11 @@ function osError(code: string, op: string, path: string): Error {
 function failOn(p: FakePlatform, op: Op, match: (path: string) => boolean, code: string, times = 1): void {
   const real = (p[op] as (...a: unknown[]) => Promise<unknown>).bind(p);
   let left = times;
-  (p as unknown as Record<string, unknown>)[op] = async (...args: unknown[]) => {
+  (p as unknown as Record<string, unknown>)[op] = (...args: unknown[]) => {
     const path = String(args[0]);
     if (left > 0 && match(path)) {
       left--;
-      throw osError(code, op, path);
+      return Promise.reject(osError(code, op, path));
     }
     return real(...args);
   };

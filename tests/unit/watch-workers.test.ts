@@ -11,7 +11,7 @@ import { inflightName, inflightSlotOf } from "../../src/watch/inflight.ts";
 import { ManifestSerializer, serializeManifest } from "../../src/watch/manifest.ts";
 import { OrderedLog } from "../../src/watch/ordered-log.ts";
 import type { FakePlatform } from "../helpers/fake-platform.ts";
-import { fakeResult, job, setup, W } from "../helpers/watch-fixtures.ts";
+import { type FakeJobSpec, fakeResult, job, setup, W } from "../helpers/watch-fixtures.ts";
 
 const enc = (s: string) => new TextEncoder().encode(s);
 
@@ -37,7 +37,7 @@ function engine(platform: FakePlatform) {
         const name = f.slice(W.length + 1);
         if (inflightSlotOf(name) !== null) stats.inflightSeen.add(name);
       }
-      let spec: any;
+      let spec: FakeJobSpec;
       try {
         spec = JSON.parse(platform.text(path));
       } catch {
@@ -199,7 +199,7 @@ describe("crash recovery with several jobs in flight", () => {
       });
       const seen = new Map<string, { slot: number; attempts: number }>();
       const e = engine(platform);
-      const runJob: RunJob = async (path, signal, onEvent) => {
+      const runJob: RunJob = (path, signal, onEvent) => {
         for (const f of platform.filesUnder(W)) {
           const slot = inflightSlotOf(f.slice(W.length + 1));
           if (slot === null) continue;
@@ -235,7 +235,7 @@ describe("crash recovery with several jobs in flight", () => {
     const s = await run({
       runJob: e.runJob,
       maxWorkers: 2,
-      cleanupPartials: async (r) => void cleaned.push(r.jobspec_path),
+      cleanupPartials: (r) => Promise.resolve(void cleaned.push(r.jobspec_path)),
     });
     expect(e.stats.calls).toEqual([]);
     expect(cleaned).toEqual([`${W}/a.json`, `${W}/b.json`]);
@@ -312,7 +312,7 @@ describe("stopping with several jobs running", () => {
     const { platform, run } = setup({ "a.json": job("a", { steps: 1 }), "b.json": job("b", { hang: true }) });
     const e = engine(platform);
     let failed = false;
-    const runJob: RunJob = async (path, signal, onEvent) => {
+    const runJob: RunJob = (path, signal, onEvent) => {
       if (path.endsWith("a.json") && !failed) {
         failed = true;
         platform.failNext("rename"); // a's move fails after its result was written
