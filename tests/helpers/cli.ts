@@ -80,3 +80,14 @@ export function ffmpegWrapper(dir: string, log: string, sleepSeconds = 0): strin
 export function lines(path: string): string[] {
   return existsSync(path) ? readFileSync(path, "utf8").split("\n").filter(Boolean) : [];
 }
+
+/** The pinned deno (scripts/setup puts it in .tools/), else one on PATH; null when there is none. */
+export function findDeno(): string | null {
+  const local = join(REPO, ".tools", "node_modules", ".bin", "deno");
+  if (existsSync(local)) return local;
+  const r = spawnSync("sh", ["-c", "command -v deno"], { encoding: "utf8" });
+  return r.status === 0 && r.stdout.trim() ? r.stdout.trim() : null;
+}
+
+/** CI=true (as .ci/run sets it): checks that may be skipped on a developer's machine must run. */
+export const IN_CI = (process.env.CI ?? "") !== "" && process.env.CI !== "false";

@@ -8,21 +8,13 @@
  * (CI=true), where scripts/setup installs it.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { spawnSync } from "node:child_process";
-import { existsSync, rmSync } from "node:fs";
+import { rmSync } from "node:fs";
 import { join } from "node:path";
-import { MAIN, REPO, tempDir } from "../helpers/cli.ts";
+import { findDeno, IN_CI, MAIN, REPO, tempDir } from "../helpers/cli.ts";
 import { buildTemplate, comparable, type Outcome, runScenario, toolWrappers } from "../helpers/parity.ts";
 
-function findDeno(): string | null {
-  const local = join(REPO, ".tools", "node_modules", ".bin", "deno");
-  if (existsSync(local)) return local;
-  const r = spawnSync("sh", ["-c", "command -v deno"], { encoding: "utf8" });
-  return r.status === 0 && r.stdout.trim() ? r.stdout.trim() : null;
-}
-
 const DENO = findDeno();
-const inCI = (process.env.CI ?? "") !== "" && process.env.CI !== "false";
+const inCI = IN_CI;
 if (!DENO && !inCI) {
   console.warn("deno-parity: skipped, deno is not installed (scripts/setup installs it into .tools/)");
 }

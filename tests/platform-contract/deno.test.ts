@@ -8,20 +8,11 @@
  */
 import { describe, expect, test } from "bun:test";
 import { spawnSync } from "node:child_process";
-import { existsSync } from "node:fs";
-import { join } from "node:path";
-import { REPO } from "../helpers/cli.ts";
+import { findDeno, IN_CI, REPO } from "../helpers/cli.ts";
 import { cases } from "./cases.ts";
 
-function findDeno(): string | null {
-  const local = join(REPO, ".tools", "node_modules", ".bin", "deno");
-  if (existsSync(local)) return local;
-  const r = spawnSync("sh", ["-c", "command -v deno"], { encoding: "utf8" });
-  return r.status === 0 && r.stdout.trim() ? r.stdout.trim() : null;
-}
-
 const DENO = findDeno();
-const inCI = (process.env.CI ?? "") !== "" && process.env.CI !== "false";
+const inCI = IN_CI;
 if (!DENO && !inCI) {
   console.warn("platform contract (Deno): skipped, deno is not installed (scripts/setup installs it)");
 }
