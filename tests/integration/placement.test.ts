@@ -310,3 +310,41 @@ describe("makeFolderBelow: the run-time step (execute.ts makeOutputFolder)", () 
     await expect(makeFolderBelow(platform, base, join(work, "mk3"))).rejects.toThrow("is not inside");
   });
 });
+
+describe("in a watch folder, and without a token", () => {
+  test("a --mirror-to JobSpec dropped with --into is run by `proxx watch --once` like any other", () => {
+    const root = card("cardW", ["Day01/CamA/W001.mov", "Day02/W002.mov"]);
+    mkdirSync(join(work, "mirrorW"));
+    mkdirSync(join(work, "jobsW"));
+    const made = proxx(
+      ["new", "-s", "cardW/**/*.mov", "--mirror-to", "mirrorW", "--codec", "h264", "--job-id", "w", "--into", "jobsW"],
+      { cwd: work },
+    );
+    expect(made.code).toBe(0);
+    const watched = proxx(["watch", "jobsW", "--once", "--settle-seconds", "0", "--quiet"], { cwd: work });
+    expect(watched.code).toBe(0);
+    expect(tree(join(work, "mirrorW"))).toEqual(["Day01/CamA/W001_proxy.mp4", "Day02/W002_proxy.mp4"]);
+    expect(JSON.parse(readFileSync(join(work, "jobsW/w.result.json"), "utf8")).final_status).toBe("COMPLETED");
+    expect(tags(join(work, "mirrorW/Day01/CamA/W001_proxy.mp4")).codec).toBe("h264");
+    expect(tree(root)).toEqual(["Day01/CamA/W001.mov", "Day02/W002.mov"]); // the card is untouched
+  });
+
+  test("no token: validate --json has exactly the keys it had, and the folder must exist as before", () => {
+    mkdirSync(join(work, "flat"));
+    const file = writeJob("flat.json", {
+      sources: [join(work, "cardW/Day02/W002.mov")],
+      output_directory: "flat",
+      naming_template: "{source_name}",
+      ...settings,
+    });
+    const json = JSON.parse(proxx(["validate", file, "--json"]).stdout);
+    expect(Object.keys(json)).toEqual(["file", "valid", "job_id", "errors", "outputs"]);
+    expect(json.outputs).toEqual([join(work, "flat/W002.mov")]);
+    const text = proxx(["validate", file]).stdout;
+    expect(text).not.toContain("output folder(s)");
+    rmSync(join(work, "flat"), { recursive: true });
+    expect(proxx(["validate", file]).stderr).toContain(
+      `output_directory: directory does not exist: ${work}/flat (create it first)`,
+    );
+  });
+});
