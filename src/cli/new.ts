@@ -13,6 +13,9 @@
  * - Without `--job-id` the id is derived from the JobSpec's content (sources and settings,
  *   not `created_at`): the same request gives the same file name, so submitting a job twice
  *   is refused instead of encoding everything twice.
+ * - `--output-directory '{source_dir}/Proxy'` and `--mirror-to DIR` place each proxy by its
+ *   clip's folder (src/jobspec/placement.ts); matched files already inside such a proxy
+ *   folder are left out, so a second run over a card does not make proxies of proxies.
  */
 import * as path from "node:path";
 import type { Platform } from "../platform/types.ts";
@@ -21,7 +24,8 @@ import { CODECS, NAMED_RESOLUTIONS, PROXY_PROFILES } from "../jobspec/schema.ts"
 import { type Codec, codecFacts, type Container, CONTAINERS } from "../ffmpeg/codecs.ts";
 import { checkJobSpecBytes } from "../jobspec/load.ts";
 import { collisionKey } from "../jobspec/naming.ts";
-import { comparePaths, expandGlob } from "../jobspec/glob.ts";
+import { comparePaths, expandGlob, patternBase } from "../jobspec/glob.ts";
+import { deepestCommonFolder, isInside, parsePlacement, placeFolder, type Placement } from "../jobspec/placement.ts";
 import { sha256Hex } from "../util/sha256.ts";
 import { EXIT } from "./exit-codes.ts";
 import { parse } from "./common.ts";
@@ -58,6 +62,7 @@ export const FIELD_FLAGS: Record<string, { flag: string } | { flag: null; reason
   created_at: { flag: "--created-at" },
   sources: { flag: "--sources" },
   output_directory: { flag: "--output-directory" },
+  source_root: { flag: "--source-root" },
   proxy_profile: { flag: "--proxy-profile" },
   codec: { flag: "--codec" },
   container: { flag: "--container" },
@@ -77,6 +82,8 @@ export const FIELD_FLAGS: Record<string, { flag: string } | { flag: null; reason
 const OPTIONS = {
   sources: { type: "string", short: "s", multiple: true },
   "output-directory": { type: "string", short: "o" },
+  "mirror-to": { type: "string" },
+  "source-root": { type: "string" },
   codec: { type: "string" },
   container: { type: "string" },
   resolution: { type: "string" },
@@ -97,7 +104,11 @@ const OPTIONS = {
 export interface NewJobRequest {
   /** Glob patterns or plain paths, relative to the working directory. */
   patterns: string[];
-  outputDirectory: string;
+  /** May hold {source_dir} or {source_rel_dir}; or give mirrorTo instead. */
+  outputDirectory?: string;
+  /** `--mirror-to DIR`: output_directory `DIR/{source_rel_dir}`, with source_root. */
+  mirrorTo?: string;
+  sourceRoot?: string;
   codec?: string;
   container?: string;
   resolution?: string;
@@ -158,10 +169,67 @@ function isoSeconds(epochMs: number): string {
   return new Date(epochMs).toISOString().replace(/\.\d{3}Z$/, "Z");
 }
 
+/**
+ * output_directory as written into the JobSpec: absolute, like every path `new` writes. With
+ * a placement token only the part before it is resolved; the rest stays as typed, because
+ * resolving `{source_rel_dir}/../x` would fold the '..' away and hide it from the checks.
+ */
+export function outputDirectoryText(cwd: string, request: Pick<NewJobRequest, "outputDirectory" | "mirrorTo">): string {
+  if (request.mirrorTo !== undefined) return path.join(path.resolve(cwd, request.mirrorTo), "{source_rel_dir}");
+  const text = request.outputDirectory!;
+  const placement = parsePlacement(text);
+  if (!placement) return path.resolve(cwd, text);
+  const { before } = placement;
+  // {source_dir} is absolute by its value; a token inside a name is left for validation to refuse.
+  if (placement.token === "source_dir" || (before !== "" && !/[/\\]$/.test(before))) return text;
+  return `${path.join(path.resolve(cwd, before || "."), path.sep)}${text.slice(before.length)}`;
+}
+
+/**
+ * Whether `source` lies in a folder this job puts proxies in, for a clip in a folder above
+ * it: `A/Proxy/clip.mov` for `{source_dir}/Proxy`, anything under the mirror for
+ * `--mirror-to` inside the card. A second `new` over the same card must not make proxies of
+ * the proxies. Looks at the folders above the source, not at the other sources, so a proxy
+ * whose original was deleted is still recognised.
+ */
+function inProxyFolder(placement: Placement, source: string, root: string | null, cwd: string): boolean {
+  const dir = path.dirname(source);
+  for (let above = dir;; above = path.dirname(above)) {
+    const placed = placeFolder(placement, path.join(above, "clip"), root, cwd);
+    // A folder that holds its own sources ({source_dir} alone, a mirror onto the card itself) is not a proxy folder.
+    if (!("problem" in placed) && !isInside(placed.folder, above) && isInside(placed.folder, dir)) return true;
+    if (path.dirname(above) === above) return false;
+  }
+}
+
+/** The JobSpecs for a request, and the matched files left out because they are in the job's own proxy folders. */
+export interface BuiltJobSpecs {
+  specs: Record<string, unknown>[];
+  leftOut: string[];
+}
+
 /** The JobSpec objects for a request (one, or one per source), in writing order, keys in a fixed order. */
-export async function buildJobSpecs(platform: Platform, request: NewJobRequest): Promise<Record<string, unknown>[]> {
-  const sources = await expandSources(platform, request.patterns, request.caseSensitive);
-  const outputDirectory = path.resolve(platform.cwd(), request.outputDirectory);
+export async function buildJobSpecs(platform: Platform, request: NewJobRequest): Promise<BuiltJobSpecs> {
+  const cwd = platform.cwd();
+  const matched = await expandSources(platform, request.patterns, request.caseSensitive);
+  const outputDirectory = outputDirectoryText(cwd, request);
+  const placement = parsePlacement(outputDirectory);
+  // {source_rel_dir} is relative to the folder the patterns start in (CARD for 'CARD/**/*.mov'),
+  // written into the JobSpec so that clips added to the card later mirror the same way.
+  let sourceRoot = request.sourceRoot === undefined ? undefined : path.resolve(cwd, request.sourceRoot);
+  if (sourceRoot === undefined && placement?.token === "source_rel_dir") {
+    const bases = await Promise.all(request.patterns.map((p) => patternBase(platform, p)));
+    sourceRoot = deepestCommonFolder(bases) ?? undefined;
+  }
+  const leftOut = placement ? matched.filter((s) => inProxyFolder(placement, s, sourceRoot ?? null, cwd)) : [];
+  const left = new Set(leftOut);
+  const sources = matched.filter((s) => !left.has(s));
+  if (sources.length === 0) {
+    throw new NewJobError(
+      `every matched file (${matched.length}) is in a folder this job puts proxies in, e.g. ${leftOut[0]}`,
+      EXIT.ENVIRONMENT,
+    );
+  }
   const profile = request.proxyProfile;
   const codec = request.codec ?? (profile ? undefined : NEW_DEFAULTS.codec);
   const container = request.container ??
@@ -176,6 +244,7 @@ export async function buildJobSpecs(platform: Platform, request: NewJobRequest):
     dropUndefined({
       sources: clips,
       output_directory: outputDirectory,
+      source_root: sourceRoot,
       proxy_profile: profile,
       codec,
       container,
@@ -200,7 +269,7 @@ export async function buildJobSpecs(platform: Platform, request: NewJobRequest):
       ...body,
     }));
   }
-  return specs;
+  return { specs, leftOut };
 }
 
 function dropUndefined(o: Record<string, unknown>): Record<string, unknown> {
@@ -287,7 +356,7 @@ export async function writeInto(platform: Platform, dir: string, specs: Record<s
 export const newCommand: Command = {
   name: "new",
   summary: "Write a JobSpec from flags and glob patterns (to stdout, or into a watch folder)",
-  help: `Usage: proxx new [--sources] <pattern>... --output-directory <dir> [options]
+  help: `Usage: proxx new [--sources] <pattern>... (--output-directory <dir> | --mirror-to <dir>) [options]
 
 Builds a JobSpec, checks it exactly as 'proxx validate' does, and prints it (JSON) on
 stdout, or writes it into a watch folder with --into. Nothing invalid is ever written.
@@ -301,9 +370,22 @@ patterns starting with '.'. Sources are sorted by full path (Unicode NFC, code-u
 order, not locale) and written as absolute paths, as is the output directory, so the
 JobSpec means the same files wherever it is moved.
 
+Where proxies go: one folder that exists, or per clip with a token in --output-directory:
+'{source_dir}/Proxy' puts each proxy in a Proxy/ folder beside its clip; --mirror-to DIR
+mirrors the tree the patterns start in (CARD for 'CARD/**/*.mov') under DIR, so
+CARD/Day01/CamA/A001.mov gets its proxy in DIR/Day01/CamA/. proxx creates those folders
+when the job runs, only below one that exists (the clip's folder, or DIR), and never
+outside it. Matched files already inside such a proxy folder (an earlier run's proxies)
+are left out, with a note on stderr.
+
 Options (JobSpec field in brackets):
   -s, --sources PATTERN     source clips; repeat for more; also as arguments  [sources]
-  -o, --output-directory DIR  where the proxies go; must exist  [output_directory]
+  -o, --output-directory DIR  where the proxies go: a folder that exists, or with
+                            {source_dir} or {source_rel_dir} (see above)  [output_directory]
+  --mirror-to DIR           mirror the source tree under DIR (an existing folder): sets
+                            output_directory to DIR/{source_rel_dir}, and source_root
+  --source-root DIR         the folder {source_rel_dir} is relative to (default: the folder
+                            the patterns start in)  [source_root]
   --codec CODEC             proxy codec (default ${NEW_DEFAULTS.codec})  [codec]
                             ${CODECS.join(" ")}
   --container EXT           ${CONTAINERS.join(" ")}; default from the codec: ${firstDefault},
@@ -333,6 +415,8 @@ Examples:
   proxx new -s 'dailies/*.mov' -o out --split-per-source --into ./jobs
   proxx new -s 'clip [1].mov' -o out --fps 25 --job-id shoot-day1 --created-at none
   proxx new -s 'fixtures/*.mov' -o "$RUNNER_TEMP/out" --codec h264 --resolution quarter > job.json && proxx run job.json
+  proxx new --sources 'clips/**/*.mov' --output-directory '{source_dir}/Proxy' --naming '{source_name}' > job.json
+  proxx new -s 'card1/**/*.MP4' --mirror-to /mnt/proxies --proxy-profile proxy_h264_low --into ./jobs
 
 A file name starting with '-' goes after '--' or as --sources=-name.mov.
 
@@ -344,7 +428,15 @@ Exit codes: 0 written, 2 usage error, 3 the JobSpec would be invalid (nothing wr
     if (values.help) return (platform.writeStdout(this.help), EXIT.OK);
     const patterns = [...(values.sources ?? []), ...positionals];
     if (patterns.length === 0) throw new UsageError("needs at least one --sources pattern", "new");
-    if (values["output-directory"] === undefined) throw new UsageError("needs --output-directory DIR", "new");
+    if (values["output-directory"] !== undefined && values["mirror-to"] !== undefined) {
+      throw new UsageError(
+        "--mirror-to DIR sets the output directory (DIR/{source_rel_dir}); give it or --output-directory, not both",
+        "new",
+      );
+    }
+    if (values["output-directory"] === undefined && values["mirror-to"] === undefined) {
+      throw new UsageError("needs --output-directory DIR (or --mirror-to DIR)", "new");
+    }
     let fps: number | undefined;
     if (values.fps !== undefined) {
       fps = Number(values.fps);
@@ -355,9 +447,11 @@ Exit codes: 0 written, 2 usage error, 3 the JobSpec would be invalid (nothing wr
     const createdAt = values["created-at"] === "none" ? null : values["created-at"];
 
     try {
-      const specs = await buildJobSpecs(platform, {
+      const { specs, leftOut } = await buildJobSpecs(platform, {
         patterns,
         outputDirectory: values["output-directory"],
+        mirrorTo: values["mirror-to"],
+        sourceRoot: values["source-root"],
         codec: values.codec,
         container: values.container,
         resolution: values.resolution,
@@ -385,6 +479,14 @@ Exit codes: 0 written, 2 usage error, 3 the JobSpec would be invalid (nothing wr
         );
         for (const problem of problems) platform.writeStderr(`  ${problem}\n`);
         return EXIT.INVALID;
+      }
+      if (leftOut.length > 0) {
+        // Said, not silent: the user may wonder why a matched file is not in the JobSpec.
+        platform.writeStderr(
+          `proxx new: left out ${leftOut.length} matched file(s) in folders this job puts proxies in (proxies of proxies), e.g. ${
+            leftOut[0]
+          }\n`,
+        );
       }
       if (into) {
         for (const written of await writeInto(platform, into, specs)) platform.writeStdout(`${written}\n`);

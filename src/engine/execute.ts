@@ -8,8 +8,10 @@
  * replaced only by a complete, verified new one, and a crash or stop never leaves a
  * half-written file under a name an editor would relink to.
  */
+import { dirname } from "node:path";
 import type { Platform } from "../platform/types.ts";
 import type { ResolvedClip, ResolvedJob } from "../jobspec/resolve.ts";
+import { makeFolderBelow } from "../jobspec/placement.ts";
 import type { EventSink, ProxxEvent } from "./events.ts";
 import { type ClipResult, isoUtc, type JobResult, type MediaFacts, roundSeconds } from "./result.ts";
 import {
@@ -205,7 +207,8 @@ async function runClip(
     known.sourceProbe = await probeClipSource(run, tools.ffprobe); // 1
     known.command = buildCommand(run, tools.ffmpeg, known.sourceProbe); // 2
     announce(run, known);
-    await clearTempName(platform, run.partial); // 3
+    await makeOutputFolder(run); // 3
+    await clearTempName(platform, run.partial);
     await recordBeforeSpawn(run);
     const stderrTail = await encodeToTemp(run, known.command, known.sourceProbe);
     const { size, outputProbe } = await verifyTemp(run, tools.ffprobe, known.sourceProbe, stderrTail); // 4
@@ -266,6 +269,22 @@ function announce(run: ClipRun, known: Known): void {
     output_path: run.clip.output_path,
     ffmpeg_command: known.command,
   });
+}
+
+/**
+ * With a placement token in output_directory ({source_dir}, {source_rel_dir}), the clip's
+ * folder is made now, below its base and checked again level by level (the disk may have
+ * changed since validation); so a job that stops early makes no folders for the clips it
+ * did not reach.
+ */
+async function makeOutputFolder(run: ClipRun): Promise<void> {
+  const base = run.clip.create_below;
+  if (base === undefined) return;
+  try {
+    await makeFolderBelow(run.platform, base, dirname(run.clip.output_path));
+  } catch (error) {
+    throw new ClipFailure(`Could not create the output folder: ${(error as Error).message}`);
+  }
 }
 
 /**

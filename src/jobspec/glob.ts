@@ -207,6 +207,21 @@ export async function expandGlob(platform: Platform, pattern: string, options: G
   return [...found].sort(comparePaths);
 }
 
+/**
+ * The folder a pattern starts in (absolute): the plain folders before its first glob segment,
+ * or the folder of the file a literal pattern names. `proxx new --mirror-to` mirrors the
+ * tree below it: `CARD/**\/*.mov` → `CARD`.
+ */
+export async function patternBase(platform: Platform, pattern: string): Promise<string> {
+  const cwd = platform.cwd();
+  const asIs = path.resolve(cwd, pattern);
+  if ((await platform.stat(asIs).catch(() => null))?.isFile) return path.dirname(asIs);
+  const segments = splitPattern(pattern, platform.os === "windows");
+  const magicAt = segments.findIndex((s) => s === "**" || hasMagic(s));
+  const prefix = segments.slice(0, magicAt >= 0 ? magicAt : segments.length - 1);
+  return prefix.length === 0 ? cwd : path.resolve(cwd, prefix.join("/") || "/");
+}
+
 async function listOrEmpty(platform: Platform, dir: string) {
   try {
     return await platform.list(dir);

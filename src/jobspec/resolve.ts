@@ -7,6 +7,10 @@
  * Relative paths resolve against the folder of the JobSpec file, not the working
  * directory: a watch folder run from cron or systemd must mean the same files as a run
  * by hand (the original resolved against the working directory).
+ *
+ * With `{source_dir}` or `{source_rel_dir}` in output_directory each clip's folder is
+ * resolved here too (placement.ts), checked on disk, and listed in `output_folders`; the
+ * folders are created only when the job runs (execute.ts, makeOutputFolder).
  */
 import * as path from "node:path";
 import type { Platform } from "../platform/types.ts";
@@ -14,11 +18,37 @@ import type { ValidationIssue } from "../engine/result.ts";
 import { type JobSpec, resolutionText } from "./schema.ts";
 import type { EffectiveSettings } from "./rules.ts";
 import { collisionKey, resolveName } from "./naming.ts";
+import { comparePaths } from "./glob.ts";
+import {
+  baseWords,
+  checkFolderOnDisk,
+  deepestCommonFolder,
+  type FolderOnDisk,
+  parsePlacement,
+  placeFolder,
+  type Placement,
+  PLACEMENT_TOKENS,
+} from "./placement.ts";
 
 export interface ResolvedClip {
   index: number;
   source_path: string;
   output_path: string;
+  /**
+   * Only when output_directory has a placement token (placement.ts): the existing folder
+   * that the output's folder is created below, right before the encode (makeFolderBelow).
+   * Without a token the output folder must exist, as it always had to.
+   */
+  create_below?: string;
+}
+
+/** A folder a placement token resolved to (`proxx validate` lists them). */
+export interface ResolvedFolder {
+  path: string;
+  /** The existing folder it is created below, and may not leave. */
+  base: string;
+  /** Whether it exists now; null when not looked (`--no-paths`). */
+  exists: boolean | null;
 }
 
 export interface ResolvedJob extends EffectiveSettings {
@@ -26,6 +56,10 @@ export interface ResolvedJob extends EffectiveSettings {
   jobspec_path: string | null;
   clips: ResolvedClip[];
   started_at_ms: number;
+  /** Only with a placement token: every folder the outputs go to, sorted, each once. */
+  output_folders?: ResolvedFolder[];
+  /** Only with {source_rel_dir}: the folder source paths are taken relative to (given or the default). */
+  source_root?: string;
 }
 
 /**
@@ -75,10 +109,36 @@ export async function checkPathsOnDisk(
     else if (stat && !stat.isFile) issues.push({ path: `sources[${i}]`, message: `is not a file: ${source}` });
   }
   if (outputDirectory === null) return issues;
+  const placement = parsePlacement(outputDirectory);
+  if (placement) {
+    // {source_dir}: the base is each source's folder, there when the source is. Otherwise the
+    // folder before the token must exist; the ones below it are made when the job runs.
+    if (placement.token === "source_dir") return issues;
+    const base = path.resolve(baseDir, placement.before || ".");
+    const baseStat = await statOf(base, "output_directory");
+    if (baseStat === null) {
+      issues.push({
+        path: "output_directory",
+        message: `${
+          baseWords(placement.token)
+        } does not exist: ${base} (create it first; proxx creates only the folders below it)`,
+      });
+    } else if (baseStat && !baseStat.isDirectory) {
+      issues.push({ path: "output_directory", message: `${baseWords(placement.token)} is not a directory: ${base}` });
+    }
+    return issues;
+  }
   const outputDir = path.resolve(baseDir, outputDirectory);
   const dirStat = await statOf(outputDir, "output_directory");
   if (dirStat === null) {
-    issues.push({ path: "output_directory", message: `directory does not exist: ${outputDir} (create it first)` });
+    // `{source_name}/x` or a typo of a placement token: say which tokens a folder can have.
+    const tokenLike = /\{[A-Za-z_]+\}/.test(outputDirectory)
+      ? `; the tokens output_directory knows are ${PLACEMENT_TOKENS.map((t) => `{${t}}`).join(" and ")}`
+      : "";
+    issues.push({
+      path: "output_directory",
+      message: `directory does not exist: ${outputDir} (create it first)${tokenLike}`,
+    });
   } else if (dirStat && !dirStat.isDirectory) {
     issues.push({ path: "output_directory", message: `is not a directory: ${outputDir}` });
   }
@@ -98,6 +158,8 @@ export async function resolveJob(
   const issues = ctx.checkPaths
     ? await checkPathsOnDisk(platform, ctx.baseDir, spec.sources, spec.output_directory)
     : [];
+  const placement = parsePlacement(spec.output_directory);
+  const placed = placement ? await placeOutputs(platform, spec, placement, sources, ctx, issues) : null;
 
   const clips: ResolvedClip[] = [];
   const seen = new Map<string, number>();
@@ -113,15 +175,20 @@ export async function resolveJob(
   };
   // Only needed when something already exists at an output name (a proxy can only replace
   // a source that exists), so a job of 40,000 new clips does not pay 40,000 realpath calls.
-  let real: { sourceKeys: Map<string, number>; outputDir: string | null } | null = null;
-  const realPaths = async () => {
-    if (real) return real;
-    const sourceKeys = new Map<string, number>();
+  let realSources: Map<string, number> | null = null;
+  const realSourceKeys = async () => {
+    if (realSources) return realSources;
+    realSources = new Map<string, number>();
     for (const [i, source] of sources.entries()) {
       const r = await realOf(source);
-      if (r && !sourceKeys.has(collisionKey(r))) sourceKeys.set(collisionKey(r), i);
+      if (r && !realSources.has(collisionKey(r))) realSources.set(collisionKey(r), i);
     }
-    return (real = { sourceKeys, outputDir: await realOf(outputDir) });
+    return realSources;
+  };
+  const realFolders = new Map<string, Promise<string | null>>();
+  const realFolder = (dir: string) => {
+    if (!realFolders.has(dir)) realFolders.set(dir, realOf(dir));
+    return realFolders.get(dir)!;
   };
   const existsAt = async (p: string) => {
     // Not looking: assume it may exist, so a name that would replace a source is still caught.
@@ -133,6 +200,8 @@ export async function resolveJob(
     }
   };
   for (const [index, source] of sources.entries()) {
+    const folder = placed ? placed.folders[index] : outputDir;
+    if (folder === null || folder === undefined) continue; // its folder was refused (reported above)
     const name = resolveName(spec.naming_template, {
       sourcePath: source,
       index,
@@ -142,9 +211,9 @@ export async function resolveJob(
       startedAtMs: ctx.startedAtMs,
     });
     const fileName = `${name}.${settings.container}`;
-    const output = path.join(outputDir, fileName);
+    const output = path.join(folder, fileName);
     const where = `sources[${index}]`;
-    if (name === "" || name === "." || name === ".." || path.dirname(output) !== outputDir) {
+    if (name === "" || name === "." || name === ".." || path.dirname(output) !== folder) {
       issues.push({
         path: where,
         message: `naming_template gives the name '${fileName}', which is not a file inside output_directory`,
@@ -168,20 +237,26 @@ export async function resolveJob(
     if (earlier !== undefined) {
       issues.push({
         path: where,
-        message:
-          `output name '${fileName}' collides with the output of sources[${earlier}] (names are compared ignoring case); add {index} or {source_name} to naming_template`,
+        message: placed
+          ? `output '${output}' collides with the output of sources[${earlier}] (paths are compared ignoring case); add {index} or {source_name} to naming_template`
+          : `output name '${fileName}' collides with the output of sources[${earlier}] (names are compared ignoring case); add {index} or {source_name} to naming_template`,
       });
     }
     seen.set(key, index);
     let sourceIndex = sourceKeys.get(key);
     if (sourceIndex === undefined && await existsAt(output)) {
-      const r = await realPaths();
-      sourceIndex = r.outputDir ? r.sourceKeys.get(collisionKey(path.join(r.outputDir, fileName))) : undefined;
+      const realDir = await realFolder(folder);
+      sourceIndex = realDir ? (await realSourceKeys()).get(collisionKey(path.join(realDir, fileName))) : undefined;
     }
     if (sourceIndex !== undefined) {
       issues.push({ path: where, message: `output '${output}' would overwrite sources[${sourceIndex}]` });
     }
-    clips.push({ index, source_path: source, output_path: output });
+    clips.push({
+      index,
+      source_path: source,
+      output_path: output,
+      ...(placed ? { create_below: placed.bases[index]! } : {}),
+    });
   }
 
   if (issues.length > 0) return { job: null, issues };
@@ -193,6 +268,96 @@ export async function resolveJob(
       ...settings,
       clips,
       started_at_ms: ctx.startedAtMs,
+      ...(placed ? { output_folders: placed.list } : {}),
+      ...(placed?.root ? { source_root: placed.root } : {}),
     },
   };
+}
+
+/**
+ * Each clip's output folder from the placement token (null where it was refused, with the
+ * reason added to `issues`): inside its base, and on disk (unless `checkPaths` is off) not
+ * leading out of it through a symbolic link.
+ */
+async function placeOutputs(
+  platform: Platform,
+  spec: JobSpec,
+  placement: Placement,
+  sources: string[],
+  ctx: ResolveContext,
+  issues: ValidationIssue[],
+): Promise<{ folders: (string | null)[]; bases: string[]; list: ResolvedFolder[]; root: string | null }> {
+  let root: string | null = null;
+  if (placement.token === "source_rel_dir") {
+    if (spec.source_root != null) {
+      root = path.resolve(ctx.baseDir, spec.source_root);
+      if (ctx.checkPaths) {
+        const stat = await platform.stat(root).catch(() => undefined);
+        if (stat === null) issues.push({ path: "source_root", message: `directory does not exist: ${root}` });
+        else if (stat && !stat.isDirectory) {
+          issues.push({ path: "source_root", message: `is not a directory: ${root}` });
+        }
+      }
+    } else {
+      root = deepestCommonFolder(sources.map((s) => path.dirname(s)));
+      if (root === null) {
+        issues.push({
+          path: "source_root",
+          message: "no folder contains every source (different drives); set source_root for {source_rel_dir}",
+        });
+      }
+    }
+  }
+
+  const folders: (string | null)[] = [];
+  const bases: string[] = [];
+  const onDisk = new Map<string, Promise<FolderOnDisk>>();
+  const list = new Map<string, ResolvedFolder>();
+  const refused = new Set<string>();
+  for (const [index, source] of sources.entries()) {
+    const where = `sources[${index}]`;
+    const placed = placeFolder(placement, source, root, ctx.baseDir);
+    bases.push(placed.base);
+    if ("problem" in placed) {
+      folders.push(null);
+      if (placed.problem === "outside_root" && root !== null) {
+        issues.push({
+          path: "source_root",
+          message: `does not contain ${where} (${source}); {source_rel_dir} would leave ${root} ('${
+            path.relative(root, path.dirname(source))
+          }'): set source_root to a folder that contains every source`,
+        });
+      } else if (placed.problem === "outside_base") {
+        issues.push({
+          path: "output_directory",
+          message: `for ${where} resolves to ${placed.folder}, outside ${baseWords(placement.token)} ${placed.base}`,
+        });
+      }
+      continue;
+    }
+    const { folder, base } = placed;
+    let exists: boolean | null = null;
+    if (ctx.checkPaths) {
+      if (!onDisk.has(folder)) onDisk.set(folder, checkFolderOnDisk(platform, base, folder));
+      const found = await onDisk.get(folder)!;
+      if (!found.ok) {
+        folders.push(null);
+        // A missing base is reported once by checkPathsOnDisk ({source_rel_dir}) or as a missing source ({source_dir}).
+        if (!found.baseMissing && !refused.has(folder)) {
+          refused.add(folder);
+          issues.push({
+            path: "output_directory",
+            message: `for ${where} resolves to ${folder}, but ${found.message}`,
+          });
+        }
+        continue;
+      }
+      exists = found.exists;
+    }
+    folders.push(folder);
+    if (!list.has(folder)) list.set(folder, { path: folder, base, exists });
+  }
+  // Same order everywhere, as `proxx new` sorts sources (the order clips run in is in `clips`).
+  const sorted = [...list.values()].sort((a, b) => comparePaths(a.path, b.path));
+  return { folders, bases, list: sorted, root };
 }

@@ -1,7 +1,8 @@
 /**
  * Rules that span JobSpec fields: proxy profiles, the codec/container matrix (from the codec
- * table, `src/ffmpeg/codecs.ts`), frame rate, the features that need DaVinci Resolve, and the
- * naming template. Each finding carries the field it is about, so an operator can fix the
+ * table, `src/ffmpeg/codecs.ts`), frame rate, the features that need DaVinci Resolve, the
+ * naming template, and the placement tokens of output_directory with source_root
+ * (placement.ts). Each finding carries the field it is about, so an operator can fix the
  * file in one go.
  */
 import type { ValidationIssue } from "../engine/result.ts";
@@ -15,6 +16,7 @@ import {
   resolutionText,
 } from "./schema.ts";
 import { templateProblems } from "./naming.ts";
+import { parsePlacement, placementProblems } from "./placement.ts";
 import { didYouMean } from "./suggest.ts";
 
 /** Camera RAW needs the vendor SDKs inside DaVinci Resolve; FFmpeg cannot decode it. */
@@ -124,6 +126,14 @@ export function checkRules(
   });
 
   for (const problem of templateProblems(spec.naming_template, spec.sources.length)) add("naming_template", problem);
+
+  // The lenient re-check of a file whose output_directory failed the schema has none.
+  if (typeof spec.output_directory === "string") {
+    for (const problem of placementProblems(spec.output_directory)) add("output_directory", problem);
+    if (spec.source_root != null && parsePlacement(spec.output_directory)?.token !== "source_rel_dir") {
+      add("source_root", "is only used by {source_rel_dir} in output_directory; remove it or use that token");
+    }
+  }
 
   const ok = issues.length === 0 && codec && container && resolution;
   return {

@@ -108,7 +108,13 @@ export const JobSpecSchema = z
     }),
     output_directory: PathString.meta({
       description:
-        "Folder the proxies are written to; must exist. A relative path resolves against the folder of the JobSpec file.",
+        "Folder the proxies are written to. A relative path resolves against the folder of the JobSpec file. Without a token it must exist. With {source_dir} (the source's own folder, first) or {source_rel_dir} (the source's folder relative to source_root), each clip gets its own folder, which proxx creates below the folder that exists (the source's folder, or the part before {source_rel_dir}) and never outside it: no '..' after the token, no symbolic link leading out.",
+      examples: ["proxies", "{source_dir}/Proxy", "/mnt/proxies/{source_rel_dir}"],
+    }),
+    source_root: PathString.optional().meta({
+      description:
+        "For {source_rel_dir} in output_directory: the folder source paths are taken relative to; every source must be inside it. Left out: the deepest folder that contains every source. A relative path resolves against the folder of the JobSpec file.",
+      examples: ["/Volumes/CARD_01"],
     }),
     codec: Codec.optional().meta({ description: "Proxy codec. Required unless proxy_profile sets it." }),
     container: Container.optional().meta({

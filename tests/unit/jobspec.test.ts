@@ -2,6 +2,8 @@
 import { describe, expect, test } from "bun:test";
 import { checkJobSpecBytes, defaultJobId } from "../../src/jobspec/load.ts";
 import type { Platform } from "../../src/platform/types.ts";
+import { FakePlatform } from "../helpers/fake-platform.ts";
+import { deepestCommonFolder, placementProblems } from "../../src/jobspec/placement.ts";
 
 /** Only what validation touches: stat of sources and the output folder. */
 function disk(files: string[], dirs: string[]): Platform {
@@ -347,5 +349,180 @@ describe("paths and names", () => {
       source_path: "/media/a.mov",
       output_path: "/jobs/output/a.mov",
     });
+  });
+});
+
+describe("placement: {source_dir} and {source_rel_dir} in output_directory", () => {
+  const CARD = ["/card/Day01/CamA/A001.mov", "/card/Day01/CamB/B001.mov", "/card/Day02/C001.mov"];
+  const cardDisk = (extra: string[] = []) => {
+    const p = new FakePlatform({ files: Object.fromEntries([...CARD, ...extra].map((f) => [f, "v"])) });
+    p.mkdirSync("/mnt/proxies");
+    return p;
+  };
+  const spec = (fields: Record<string, unknown>) => ({
+    job_id: "card",
+    sources: CARD,
+    codec: "h264",
+    container: "mp4",
+    resolution: "half",
+    naming_template: "{source_name}",
+    ...fields,
+  });
+
+  test("{source_dir}/Proxy: each proxy beside its source; the folders are listed, nothing is created", async () => {
+    const p = cardDisk();
+    const outcome = await check(spec({ output_directory: "{source_dir}/Proxy" }), p);
+    expect(outcome.ok).toBe(true);
+    if (!outcome.ok) return;
+    expect(outcome.job.clips).toEqual([
+      {
+        index: 0,
+        source_path: CARD[0],
+        output_path: "/card/Day01/CamA/Proxy/A001.mp4",
+        create_below: "/card/Day01/CamA",
+      },
+      {
+        index: 1,
+        source_path: CARD[1],
+        output_path: "/card/Day01/CamB/Proxy/B001.mp4",
+        create_below: "/card/Day01/CamB",
+      },
+      { index: 2, source_path: CARD[2], output_path: "/card/Day02/Proxy/C001.mp4", create_below: "/card/Day02" },
+    ]);
+    expect(outcome.job.output_folders).toEqual([
+      { path: "/card/Day01/CamA/Proxy", base: "/card/Day01/CamA", exists: false },
+      { path: "/card/Day01/CamB/Proxy", base: "/card/Day01/CamB", exists: false },
+      { path: "/card/Day02/Proxy", base: "/card/Day02", exists: false },
+    ]);
+    expect(outcome.job.source_root).toBeUndefined();
+    expect(p.exists("/card/Day02/Proxy")).toBe(false);
+  });
+
+  test("{source_rel_dir}: source_root defaults to the deepest folder containing every source", async () => {
+    const outcome = await check(spec({ output_directory: "/mnt/proxies/{source_rel_dir}" }), cardDisk());
+    expect(outcome.ok && outcome.job.clips.map((c) => c.output_path)).toEqual([
+      "/mnt/proxies/Day01/CamA/A001.mp4",
+      "/mnt/proxies/Day01/CamB/B001.mp4",
+      "/mnt/proxies/Day02/C001.mp4",
+    ]);
+    expect(outcome.ok && outcome.job.source_root).toBe("/card");
+    // One source: its own folder is the root, so the proxy goes straight into /mnt/proxies.
+    const one = await check(
+      spec({ sources: [CARD[2]], output_directory: "/mnt/proxies/{source_rel_dir}" }),
+      cardDisk(),
+    );
+    expect(one.ok && one.job.clips[0]!.output_path).toBe("/mnt/proxies/C001.mp4");
+    expect(one.ok && one.job.output_folders).toEqual([{ path: "/mnt/proxies", base: "/mnt/proxies", exists: true }]);
+  });
+
+  test("source_root given, relative to the JobSpec's folder; text after the token is kept", async () => {
+    const p = cardDisk();
+    p.mkdirSync("/jobs");
+    const outcome = await check(
+      spec({
+        source_root: "../card/Day01",
+        sources: CARD.slice(0, 2),
+        output_directory: "/mnt/proxies/{source_rel_dir}/low",
+      }),
+      p,
+    );
+    expect(outcome.ok && outcome.job.clips.map((c) => c.output_path)).toEqual([
+      "/mnt/proxies/CamA/low/A001.mp4",
+      "/mnt/proxies/CamB/low/B001.mp4",
+    ]);
+  });
+
+  test("refused: '..', two tokens, a token inside a name, {source_dir} not first, source_root unused", async () => {
+    const p = cardDisk();
+    expect(await errors(spec({ output_directory: "{source_dir}/../Proxy" }), p)).toEqual([
+      "output_directory: must not contain '..' after {source_dir}: proxies stay inside the source's own folder",
+    ]);
+    expect(await errors(spec({ output_directory: "/mnt/proxies/{source_rel_dir}/x/../../.." }), p)).toEqual([
+      "output_directory: must not contain '..' after {source_rel_dir}: proxies stay inside the folder before {source_rel_dir}",
+    ]);
+    expect(await errors(spec({ output_directory: "{source_dir}/{source_rel_dir}" }), p)).toEqual([
+      "output_directory: uses {source_dir}, {source_rel_dir}: one placement token, once (they are two ways to name the same place)",
+    ]);
+    expect(await errors(spec({ output_directory: "/mnt/proxies/x{source_rel_dir}" }), p)).toEqual([
+      "output_directory: {source_rel_dir} must be a whole folder name, between separators ('/mnt/proxies/x{source_rel_dir}')",
+    ]);
+    expect(await errors(spec({ output_directory: "/mnt/{source_dir}" }), p)).toEqual([
+      'output_directory: {source_dir} must come first: it is the source\'s own folder, an absolute path ("{source_dir}/Proxy")',
+    ]);
+    expect(await errors(spec({ output_directory: "{source_dir}/Proxy", source_root: "/card" }), p)).toEqual([
+      "source_root: is only used by {source_rel_dir} in output_directory; remove it or use that token",
+    ]);
+  });
+
+  test("refused: a source outside source_root, a missing root or base, a file where a folder goes", async () => {
+    const p = cardDisk(["/card/Day01/CamA/Proxy"]);
+    expect(await errors(spec({ source_root: "/card/Day01", output_directory: "/mnt/proxies/{source_rel_dir}" }), p))
+      .toEqual([
+        "source_root: does not contain sources[2] (/card/Day02/C001.mov); {source_rel_dir} would leave /card/Day01 ('../Day02'): set source_root to a folder that contains every source",
+      ]);
+    expect(await errors(spec({ source_root: "/nope", output_directory: "/mnt/proxies/{source_rel_dir}" }), p))
+      .toContain("source_root: directory does not exist: /nope");
+    expect(await errors(spec({ output_directory: "/mnt/none/{source_rel_dir}" }), p)).toEqual([
+      "output_directory: the folder before {source_rel_dir} does not exist: /mnt/none (create it first; proxx creates only the folders below it)",
+    ]);
+    expect(await errors(spec({ output_directory: "{source_dir}/Proxy/low" }), p)).toEqual([
+      "output_directory: for sources[0] resolves to /card/Day01/CamA/Proxy/low, but /card/Day01/CamA/Proxy exists and is not a folder",
+    ]);
+  });
+
+  test("collisions across the resolved folders, and an output equal to its source", async () => {
+    const p = cardDisk(["/card/Day02/c001.mov", "/card/day02/C001.mov"]);
+    expect(
+      await errors(
+        spec({
+          sources: [CARD[2], "/card/Day02/c001.mov", "/card/day02/C001.mov"],
+          output_directory: "{source_dir}/Proxy",
+        }),
+        p,
+      ),
+    ).toEqual([
+      "sources[1]: output '/card/Day02/Proxy/c001.mp4' collides with the output of sources[0] (paths are compared ignoring case); add {index} or {source_name} to naming_template",
+      "sources[2]: output '/card/day02/Proxy/C001.mp4' collides with the output of sources[1] (paths are compared ignoring case); add {index} or {source_name} to naming_template",
+    ]);
+    expect(await errors(spec({ sources: [CARD[2]], container: "mov", output_directory: "{source_dir}" }), p)).toEqual([
+      "sources[0]: output '/card/Day02/C001.mov' would overwrite sources[0]",
+    ]);
+  });
+
+  test("--no-paths: the folders are resolved but not looked at", async () => {
+    const bytes = new TextEncoder().encode(JSON.stringify(spec({ output_directory: "/nowhere/{source_rel_dir}" })));
+    const outcome = await checkJobSpecBytes(new FakePlatform(), bytes, "/jobs/job.json", {
+      startedAtMs: 0,
+      checkPaths: false,
+    });
+    expect(outcome.ok && outcome.job.output_folders!.map((f) => [f.path, f.exists])).toEqual([
+      ["/nowhere/Day01/CamA", null],
+      ["/nowhere/Day01/CamB", null],
+      ["/nowhere/Day02", null],
+    ]);
+  });
+
+  test("without a token nothing changes: braces stay literal, no new keys in the resolved job", async () => {
+    const p = disk(["/media/a.mov"], ["/out/{job_id}"]);
+    const outcome = await check(spec({ sources: ["/media/a.mov"], output_directory: "/out/{job_id}" }), p);
+    expect(outcome.ok && outcome.job.clips).toEqual([
+      { index: 0, source_path: "/media/a.mov", output_path: "/out/{job_id}/a.mp4" },
+    ]);
+    expect(outcome.ok && Object.keys(outcome.job)).not.toContain("output_folders");
+    expect(await errors(spec({ sources: ["/media/a.mov"], output_directory: "/out/{source_folder}" }), p)).toEqual([
+      "output_directory: directory does not exist: /out/{source_folder} (create it first); the tokens output_directory knows are {source_dir} and {source_rel_dir}",
+    ]);
+  });
+
+  test("helpers: deepest common folder; problems of a template", () => {
+    expect(deepestCommonFolder(["/card/Day01/CamA", "/card/Day01/CamB", "/card/Day02"])).toBe("/card");
+    expect(deepestCommonFolder(["/card/Day01", "/card/Day01"])).toBe("/card/Day01");
+    expect(deepestCommonFolder(["/a", "/b"])).toBe("/");
+    expect(deepestCommonFolder(["/card/Day0", "/card/Day01"])).toBe("/card"); // by folder, not by character
+    expect(placementProblems("{source_dir}")).toEqual([]);
+    expect(placementProblems("{source_dir}/..proxy")).toEqual([]); // a name starting with '..' is a name
+    expect(placementProblems("{source_rel_dir}/{source_rel_dir}")).toEqual([
+      "uses {source_rel_dir}, {source_rel_dir}: one placement token, once (a folder cannot be inside itself)",
+    ]);
   });
 });

@@ -437,3 +437,90 @@ describe("proxx new", () => {
     }
   });
 });
+
+describe("proxx new: where proxies go", () => {
+  const card2 = () =>
+    new FakePlatform({
+      files: {
+        "/work/CARD/Day01/CamA/A001.mov": "v",
+        "/work/CARD/Day01/CamB/B001.mov": "v",
+        "/work/CARD/Day02/C001.mov": "v",
+      },
+    });
+
+  test("-o '{source_dir}/Proxy' is written as typed, validated, and needs no existing folder", async () => {
+    const p = card2();
+    const r = await cli(p, "-s", "CARD/**/*.mov", "-o", "{source_dir}/Proxy", "--naming", "{source_name}");
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    const spec = JSON.parse(r.stdout);
+    expect(spec.output_directory).toBe("{source_dir}/Proxy");
+    expect("source_root" in spec).toBe(false);
+    expect(p.exists("/work/CARD/Day02/Proxy")).toBe(false);
+  });
+
+  test("--mirror-to DIR: output_directory DIR/{source_rel_dir}, source_root the folder the patterns start in", async () => {
+    const p = card2();
+    p.mkdirSync("/mnt/proxies");
+    const r = await cli(p, "-s", "CARD/Day01/**/*.mov", "-s", "CARD/Day02/*.mov", "--mirror-to", "/mnt/proxies");
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    const spec = JSON.parse(r.stdout);
+    expect(Object.keys(spec).slice(3, 6)).toEqual(["sources", "output_directory", "source_root"]);
+    expect(spec.output_directory).toBe("/mnt/proxies/{source_rel_dir}");
+    expect(spec.source_root).toBe("/work/CARD");
+    // The issue's tree: a clip alone in its folder still keeps its folder.
+    const one = await cli(p, "-s", "CARD/**/C001.mov", "--mirror-to", "/mnt/proxies", "--created-at", "none");
+    expect(JSON.parse(one.stdout).source_root).toBe("/work/CARD");
+  });
+
+  test("-o with {source_rel_dir}: the part before the token is made absolute, the rest kept; --source-root wins", async () => {
+    const p = card2();
+    p.mkdirSync("/work/proxies");
+    const r = await cli(p, "-s", "CARD/**/*.mov", "-o", "proxies/{source_rel_dir}/low", "--source-root", "CARD/Day01");
+    // C001 is outside CARD/Day01: refused, nothing written.
+    expect(r.code).toBe(3);
+    expect(r.stdout).toBe("");
+    expect(r.stderr).toContain("source_root: does not contain sources[2] (/work/CARD/Day02/C001.mov)");
+    const ok = await cli(p, "-s", "CARD/Day01/**/*.mov", "-o", "proxies/{source_rel_dir}/low");
+    expect(ok.code).toBe(0);
+    expect(JSON.parse(ok.stdout)).toMatchObject({
+      output_directory: "/work/proxies/{source_rel_dir}/low",
+      source_root: "/work/CARD/Day01",
+    });
+    // '..' after the token is not folded away by making the path absolute: it is refused.
+    const dots = await cli(p, "-s", "CARD/**/*.mov", "-o", "proxies/{source_rel_dir}/../..");
+    expect(dots.code).toBe(3);
+    expect(dots.stderr).toContain("output_directory: must not contain '..' after {source_rel_dir}");
+  });
+
+  test("a second run over the card leaves the first run's proxies out, and says so", async () => {
+    const p = card2();
+    p.writeFile("/work/CARD/Day01/CamA/Proxy/A001.mov", "proxy");
+    p.writeFile("/work/CARD/Proxies/Day01/CamB/B001_proxy.mov", "proxy");
+    const beside = await cli(p, "-s", "CARD/**/*.mov", "-o", "{source_dir}/Proxy", "--naming", "{source_name}");
+    expect(beside.code).toBe(0);
+    expect(beside.stderr).toBe(
+      "proxx new: left out 1 matched file(s) in folders this job puts proxies in (proxies of proxies), e.g. /work/CARD/Day01/CamA/Proxy/A001.mov\n",
+    );
+    expect(JSON.parse(beside.stdout).sources).not.toContain("/work/CARD/Day01/CamA/Proxy/A001.mov");
+    // A mirror inside the card: everything under it is an earlier run's output.
+    const mirror = await cli(p, "-s", "CARD/**/*.mov", "--mirror-to", "CARD/Proxies", "--created-at", "none");
+    expect(mirror.code).toBe(0);
+    expect(JSON.parse(mirror.stdout).sources).toEqual([
+      "/work/CARD/Day01/CamA/A001.mov",
+      "/work/CARD/Day01/CamA/Proxy/A001.mov",
+      "/work/CARD/Day01/CamB/B001.mov",
+      "/work/CARD/Day02/C001.mov",
+    ]);
+    expect(mirror.stderr).toContain("left out 1 matched file(s)");
+  });
+
+  test("--mirror-to with --output-directory is a usage error; one of them is needed", async () => {
+    const p = card2();
+    expect((await cli(p, "-s", "CARD/**/*.mov", "-o", "out", "--mirror-to", "m")).code).toBe(2);
+    const none = await cli(p, "-s", "CARD/**/*.mov");
+    expect(none.code).toBe(2);
+    expect(none.stderr).toContain("--output-directory DIR (or --mirror-to DIR)");
+  });
+});
