@@ -8,6 +8,7 @@ import {
   type SourceFacts,
 } from "../../src/ffmpeg/args.ts";
 import { exactFrameRate, frameRateText } from "../../src/ffmpeg/syntax.ts";
+import { parseProbeJson } from "../../src/ffmpeg/probe.ts";
 import { allowsDropFrame, convertTimecode } from "../../src/ffmpeg/timecode.ts";
 import { carriesTimecode, checkDnxhdCombo, codecFacts, CODECS, CONTAINERS } from "../../src/ffmpeg/codecs.ts";
 import { partialPathFor, verifyOutput } from "../../src/engine/execute.ts";
@@ -325,5 +326,23 @@ describe("timecode at another rate", () => {
   test("drop-frame only at multiples of 30000/1001", () => {
     expect([30000 / 1001, 60000 / 1001, 120000 / 1001].every(allowsDropFrame)).toBe(true);
     expect([24000 / 1001, 25, 30, 60].some(allowsDropFrame)).toBe(false);
+  });
+});
+
+describe("the source's duration, first sample to last", () => {
+  const probe = (format_name: string, duration: string, start_time: string) =>
+    parseProbeJson({
+      format: { format_name, duration, start_time },
+      streams: [{ codec_type: "video", width: 160, height: 90, avg_frame_rate: "25/1" }],
+    }).duration_seconds;
+  test("MOV, MP4 and Matroska count their duration from zero: the start offset is taken off", () => {
+    expect(probe("mov,mp4,m4a,3gp,3g2,mj2", "12.000000", "10.000000")).toBe(2);
+    expect(probe("matroska,webm", "12.000000", "9.979000")).toBe(2.021);
+    expect(probe("mov,mp4,m4a,3gp,3g2,mj2", "2.000000", "0.000000")).toBe(2);
+    expect(probe("mov,mp4,m4a,3gp,3g2,mj2", "2.000000", "-0.021333")).toBe(2);
+  });
+  test("MPEG-TS and others already report first to last", () => {
+    expect(probe("mpegts", "2.021333", "11.378667")).toBe(2.021333);
+    expect(probe("mxf", "2.000000", "0.000000")).toBe(2);
   });
 });
