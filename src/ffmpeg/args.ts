@@ -136,7 +136,8 @@ export function audioProblem(plan: { codec: Codec; container: Container }, sourc
  * relinking must not depend on which tags a muxer happens to carry over.
  * `-f`: explicit, since the temp name has no media extension to guess from.
  * Throws, with a message for the operator, for an output the encoder cannot make (a DNxHD
- * size and rate outside Avid's sets, a DNxHR frame under 256x120).
+ * size and rate outside Avid's sets, a DNxHR frame under 256x120, an audio stream with more
+ * channels than the container's audio encoder takes); the clip then fails at stage `probe`.
  */
 export function buildFfmpegArgs(plan: EncodePlan, source: SourceFacts): string[] {
   const refusal = audioProblem(plan, source);
