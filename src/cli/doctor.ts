@@ -4,9 +4,16 @@
  * It answers the questions an operator has before the first job, or after one failed with
  * "FFmpeg not found": which ffmpeg/ffprobe proxx would run (the same lookup `run` and
  * `watch` use), which versions they are, whether that FFmpeg has the encoder proxx uses for
- * each JobSpec codec, and whether the usual folders are writable. Every problem comes with
- * its fix. Exit 0 when proxx can work (a missing encoder only disables that codec), 4 when it
- * cannot (no runnable ffmpeg or ffprobe).
+ * each JobSpec codec and whether it really encodes, and whether the usual folders are
+ * writable. Every problem comes with its fix. Exit 0 when proxx can work (a missing or
+ * failing encoder only disables that codec), 4 when it cannot (no runnable ffmpeg or ffprobe).
+ *
+ * Listed is not usable: `ffmpeg -encoders` lists what the build was compiled with, and an
+ * encoder may still fail to open (nvenc, qsv and vaapi are listed on machines without the
+ * GPU or driver). So each codec gets a one-frame trial encode of a tiny lavfi picture with
+ * the encoder, options and pixel format a job would use, and each container's audio encoder
+ * a few milliseconds of silence; all into FFmpeg's null muxer, in one FFmpeg (one by one
+ * only when that fails, to tell which encoder did).
  *
  * The encoder per codec is not restated here: it is read from the codec table
  * (`src/ffmpeg/codecs.ts`) that the argv builder reads too, so doctor checks exactly what a
@@ -29,7 +36,16 @@
 import type { Platform } from "../platform/types.ts";
 import { deadline, DeadlineError } from "../util/timers.ts";
 import type { Command } from "./command.ts";
-import { type Codec, codecFacts, CODECS, type Container, containerFacts, CONTAINERS } from "../ffmpeg/codecs.ts";
+import {
+  type Codec,
+  codecFacts,
+  CODECS,
+  type Container,
+  containerFacts,
+  CONTAINERS,
+  DNXHD_COMBOS,
+  type VideoOutput,
+} from "../ffmpeg/codecs.ts";
 import { EXIT } from "./exit-codes.ts";
 import { parse, toolsFrom } from "./common.ts";
 import { UsageError } from "./usage-error.ts";
@@ -56,13 +72,25 @@ export interface DoctorReport {
   platform: { runtime: string; os: string; arch: string };
   ffmpeg: ToolReport;
   ffprobe: ToolReport;
-  /** One entry per JobSpec codec: the video encoder proxx asks FFmpeg for, and whether it has it. */
-  codecs: { codec: Codec; encoder: string | null; available: boolean | null }[];
-  /** One entry per container: the audio encoder used when a source has audio. */
-  audio: { container: Container; encoder: string | null; available: boolean | null }[];
+  /**
+   * One entry per JobSpec codec: the video encoder proxx asks FFmpeg for, whether FFmpeg
+   * lists it (`available`), and whether a one-frame trial encode worked (`usable`; `reason`
+   * says why not). null: not known (FFmpeg did not run, or did not list it so no trial ran).
+   */
+  codecs: EncoderCheck<{ codec: Codec }>[];
+  /** One entry per container: the audio encoder used when a source has audio, checked the same way. */
+  audio: EncoderCheck<{ container: Container }>[];
   folders: { name: string; path: string; writable: boolean }[];
   problems: DoctorProblem[];
 }
+
+export type EncoderCheck<T> = T & {
+  encoder: string | null;
+  available: boolean | null;
+  usable: boolean | null;
+  /** Why the trial encode failed (FFmpeg's first error line), or why none ran; null when usable. */
+  reason: string | null;
+};
 
 function argAfter(argv: readonly string[], flag: string): string | null {
   const i = argv.indexOf(flag);
@@ -74,7 +102,11 @@ export function encoderFor(
   codec: Codec,
   container: Container = codecFacts(codec).containers[0]!,
 ): { video: string | null; audio: string | null } {
-  return { video: codecFacts(codec).encoder, audio: argAfter(containerFacts(container).audio, "-c:a") };
+  return { video: codecFacts(codec).encoder, audio: audioEncoderOf(container) };
+}
+
+function audioEncoderOf(container: Container): string | null {
+  return argAfter(containerFacts(container).audio, "-c:a");
 }
 
 /** Encoder names from `ffmpeg -hide_banner -encoders` (lines such as ` V....D libx264  …`). */
@@ -101,6 +133,121 @@ async function capture(platform: Platform, cmd: string, args: string[], timeoutM
   } catch {
     return null;
   }
+}
+
+/**
+ * The frame a codec's trial encodes: tiny, at a size and rate its options accept (DNxHD
+ * only knows Avid's sizes, so it gets the smallest of them at 25 fps).
+ */
+export function trialFrame(codec: Codec): VideoOutput {
+  const small: VideoOutput = {
+    container: codecFacts(codec).defaultContainer,
+    width: 256,
+    height: 144,
+    fps: 25,
+    sourcePixFmt: null,
+  };
+  try {
+    codecFacts(codec).options(small);
+    return small;
+  } catch {
+    const combo = DNXHD_COMBOS.filter((c) => c.fps === 25).sort((x, y) => x.width * x.height - y.width * y.height)[0]!;
+    return { ...small, width: combo.width, height: combo.height };
+  }
+}
+
+/** One trial encode: a lavfi input and the output options that encode it into FFmpeg's null muxer. */
+export interface Trial {
+  input: string;
+  output: string[];
+}
+
+const TRIAL_HEAD = ["-hide_banner", "-nostdin", "-loglevel", "error"];
+
+/** One frame with the codec's encoder, options and pixel format, as a job would ask for them. */
+export function videoTrial(codec: Codec): Trial {
+  const facts = codecFacts(codec);
+  const out = trialFrame(codec);
+  return {
+    input: `color=c=gray:size=${out.width}x${out.height}:rate=25`,
+    output: ["-frames:v", "1", "-c:v", facts.encoder, ...facts.options(out), "-pix_fmt", facts.pixFmt(out)],
+  };
+}
+
+/** 20 ms of stereo silence with the container's audio encoder and options. */
+export function audioTrial(container: Container): Trial {
+  return { input: "anullsrc=r=48000:cl=stereo", output: ["-t", "0.02", ...containerFacts(container).audio] };
+}
+
+/** argv (without the binary) running one trial. */
+export function trialArgs(trial: Trial): string[] {
+  return [...TRIAL_HEAD, "-f", "lavfi", "-i", trial.input, ...trial.output, "-f", "null", "-"];
+}
+
+/**
+ * argv running every trial in one FFmpeg, one output each: one process start instead of a
+ * dozen (each costs 0.1 to 0.2 s). Any failing encoder fails the whole run, and then the
+ * trials run one by one to tell which.
+ */
+export function combinedTrialArgs(trials: Trial[]): string[] {
+  const inputs = [...new Set(trials.map((t) => t.input))];
+  return [
+    ...TRIAL_HEAD,
+    ...inputs.flatMap((input) => ["-f", "lavfi", "-i", input]),
+    ...trials.flatMap((t) => ["-map", String(inputs.indexOf(t.input)), ...t.output, "-f", "null", "-"]),
+  ];
+}
+
+/** A trial that has not finished by then is stuck (a driver waiting on hardware): it counts as failed. */
+const TRIAL_TIMEOUT_MS = 15_000;
+/** Trials at once when they run one by one: each is one small FFmpeg. */
+const TRIAL_CONCURRENCY = 4;
+
+/** FFmpeg's first error line, without the `@ 0x55d…` context pointer that differs between runs. */
+export function trialReason(stderr: string): string {
+  const line = stderr.split(/\r?\n/).map((l) => l.trim()).find((l) => l !== "");
+  if (!line) return "the trial encode failed without a message";
+  const clean = line.replace(/ @ 0x[0-9a-f]+\]/gi, "]");
+  return clean.length > 300 ? `${clean.slice(0, 299)}…` : clean;
+}
+
+async function runTrial(platform: Platform, ffmpeg: string, args: string[]): Promise<string | null> {
+  let stderr = "";
+  try {
+    const child = platform.spawn(ffmpeg, args, { onStderr: (c) => (stderr = (stderr + c).slice(0, 8192)) });
+    const status = await deadline(platform, child.exited, TRIAL_TIMEOUT_MS).catch(async (error) => {
+      if (!(error instanceof DeadlineError)) throw error;
+      child.kill("SIGKILL");
+      await child.exited;
+      return null;
+    });
+    if (status === null) return `the trial encode did not finish within ${TRIAL_TIMEOUT_MS / 1000} s`;
+    return status.code === 0 ? null : trialReason(stderr);
+  } catch (error) {
+    return `the trial encode could not start: ${(error as Error).message}`;
+  }
+}
+
+/**
+ * The failure reason (or null) per trial, keyed by its argv: all in one FFmpeg first; only
+ * when that fails, each alone (a few at a time) so every failure is attributed to its encoder.
+ */
+async function runTrials(platform: Platform, ffmpeg: string, trials: Trial[]): Promise<Map<string, string | null>> {
+  const unique = [...new Map(trials.map((t) => [JSON.stringify(trialArgs(t)), t])).entries()];
+  const results = new Map<string, string | null>();
+  if (unique.length > 1 && (await runTrial(platform, ffmpeg, combinedTrialArgs(unique.map(([, t]) => t)))) === null) {
+    for (const [key] of unique) results.set(key, null);
+    return results;
+  }
+  let next = 0;
+  const worker = async () => {
+    while (next < unique.length) {
+      const [key, trial] = unique[next++]!;
+      results.set(key, await runTrial(platform, ffmpeg, trialArgs(trial)));
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(TRIAL_CONCURRENCY, unique.length) }, worker));
+  return results;
 }
 
 export function installHint(os: string): string {
@@ -154,32 +301,72 @@ export async function diagnose(
     encoders = list === null ? null : parseEncoderList(list);
   }
 
+  const listed = (encoder: string | null) => (encoders && encoder ? encoders.has(encoder) : null);
+  // Trials only for listed encoders: an unlisted one cannot work, and its problem says so.
+  const videoTrials = new Map(CODECS.map((codec) => [codec, videoTrial(codec)]));
+  const audioTrials = new Map(CONTAINERS.map((container) => [container, audioTrial(container)]));
+  const trials = encoders && ffmpeg.path
+    ? await runTrials(platform, ffmpeg.path, [
+      ...CODECS.filter((c) => listed(encoderFor(c).video)).map((c) => videoTrials.get(c)!),
+      ...CONTAINERS.filter((c) => listed(audioEncoderOf(c))).map((c) => audioTrials.get(c)!),
+    ])
+    : null;
+  const check = (encoder: string | null, trial: Trial) => {
+    const available = listed(encoder);
+    const key = JSON.stringify(trialArgs(trial));
+    if (available !== true || !trials?.has(key)) {
+      return {
+        encoder,
+        available,
+        usable: available === false ? false : null,
+        reason: available === false ? "not in this FFmpeg's encoder list" : null,
+      };
+    }
+    const reason = trials.get(key)!;
+    return { encoder, available, usable: reason === null, reason };
+  };
+
   const codecs = CODECS.map((codec) => {
-    const encoder = encoderFor(codec).video;
-    const available = encoders && encoder ? encoders.has(encoder) : null;
-    if (available === false) {
+    const result = { codec, ...check(encoderFor(codec).video, videoTrials.get(codec)!) };
+    const { encoder } = result;
+    if (result.available === false) {
       problems.push({
         problem: `codec ${codec}: this FFmpeg has no ${encoder} encoder, so jobs with codec '${codec}' will fail`,
         fix:
           `use an FFmpeg built with ${encoder} (Debian's ffmpeg package and Homebrew's ffmpeg have it), or pick another codec`,
         fatal: false,
       });
+    } else if (result.usable === false) {
+      problems.push({
+        problem:
+          `codec ${codec}: this FFmpeg lists ${encoder}, but a one-frame trial encode failed (${result.reason}), so jobs with codec '${codec}' will fail`,
+        fix:
+          `use an FFmpeg whose ${encoder} works on this machine (the libraries or drivers it needs installed), or pick another codec`,
+        fatal: false,
+      });
     }
-    return { codec, encoder, available };
+    return result;
   });
 
   const audio = CONTAINERS.map((container) => {
-    const encoder = argAfter(containerFacts(container).audio, "-c:a");
-    const available = encoders && encoder ? encoders.has(encoder) : null;
-    if (available === false) {
+    const result = { container, ...check(audioEncoderOf(container), audioTrials.get(container)!) };
+    const { encoder } = result;
+    if (result.available === false) {
       problems.push({
         problem:
           `container ${container}: this FFmpeg has no ${encoder} audio encoder, so ${container} jobs with audio will fail`,
         fix: `use an FFmpeg built with ${encoder}, or pick another container`,
         fatal: false,
       });
+    } else if (result.usable === false) {
+      problems.push({
+        problem:
+          `container ${container}: this FFmpeg lists the ${encoder} audio encoder, but a trial encode failed (${result.reason}), so ${container} jobs with audio will fail`,
+        fix: `use an FFmpeg whose ${encoder} works on this machine, or pick another container`,
+        fatal: false,
+      });
     }
-    return { container, encoder, available };
+    return result;
   });
 
   const folders = [];
@@ -211,7 +398,10 @@ export async function diagnose(
 }
 
 export function formatReport(r: DoctorReport): string {
-  const mark = (ok: boolean | null) => (ok === null ? "  ?  " : ok ? " ok  " : "MISSING");
+  const mark = (c: { available: boolean | null; usable: boolean | null }) =>
+    c.available === false ? "MISSING" : c.usable === false ? "FAILS" : c.usable === true ? " ok  " : "  ?  ";
+  const why = (c: { usable: boolean | null; available: boolean | null; reason: string | null }) =>
+    c.usable === false && c.available !== false && c.reason ? `  (${c.reason})` : "";
   const lines = [
     `proxx ${r.proxx.version} (commit ${r.proxx.commit}; ${r.platform.runtime}; ${r.platform.os}-${r.platform.arch})`,
     "",
@@ -219,11 +409,11 @@ export function formatReport(r: DoctorReport): string {
     `  ffmpeg   ${r.ffmpeg.path ?? "not found"}${r.ffmpeg.version ? `\n           ${r.ffmpeg.version}` : ""}`,
     `  ffprobe  ${r.ffprobe.path ?? "not found"}${r.ffprobe.version ? `\n           ${r.ffprobe.version}` : ""}`,
     "",
-    "Video encoders (JobSpec codec → FFmpeg encoder):",
-    ...r.codecs.map((c) => `  ${mark(c.available).padEnd(7)} ${c.codec.padEnd(16)} ${c.encoder ?? "-"}`),
+    "Video encoders (JobSpec codec → FFmpeg encoder; ok = a one-frame trial encode worked):",
+    ...r.codecs.map((c) => `  ${mark(c).padEnd(7)} ${c.codec.padEnd(16)} ${c.encoder ?? "-"}${why(c)}`),
     "",
     "Audio encoders (container → FFmpeg encoder, used when a source has audio):",
-    ...r.audio.map((a) => `  ${mark(a.available).padEnd(7)} ${a.container.padEnd(16)} ${a.encoder ?? "-"}`),
+    ...r.audio.map((a) => `  ${mark(a).padEnd(7)} ${a.container.padEnd(16)} ${a.encoder ?? "-"}${why(a)}`),
     "",
     "Folders:",
     ...r.folders.map((f) => `  ${(f.writable ? " ok  " : "NOT WRITABLE").padEnd(7)} ${f.name.padEnd(12)} ${f.path}`),
@@ -252,7 +442,9 @@ export const doctorCommand: Command = {
 Reports which ffmpeg and ffprobe proxx would use (the same lookup as 'run' and 'watch':
 --ffmpeg/--ffprobe, then $PROXX_FFMPEG/$PROXX_FFPROBE, then PATH, then the usual install
 places), their versions, whether that FFmpeg has the encoder proxx uses for each JobSpec
-codec and the audio encoder for each container, whether the temp dir and the current
+codec and the audio encoder for each container and whether each really encodes (a trial
+encode of one tiny frame, or 20 ms of silence, with a job's options: an encoder FFmpeg lists
+may still fail, like nvenc without an NVIDIA driver), whether the temp dir and the current
 directory are writable, and the runtime, OS and CPU. Each problem comes with its fix.
 
 Options:

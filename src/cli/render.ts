@@ -25,7 +25,7 @@
  * render({
  *   type: "clip_finished", job_id: "j", index: 0, total: 2, source_path: "/in/clip_a.mov",
  *   output_path: "/out/clip_a_proxy.mov", status: "COMPLETED", duration_seconds: 12.34,
- *   failure_reason: null, exit_code: 0, stderr_tail: [],
+ *   failure_reason: null, failure_stage: null, exit_code: 0, stderr_tail: [],
  * });
  * assert.match(stderr.join(""), /^\[1\/2\] COMPLETED clip_a\.mov \(12\.3s\)/);
  * ```

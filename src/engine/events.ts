@@ -7,7 +7,7 @@
  * event type and field of it, and nothing else.
  */
 import { z } from "zod";
-import { ClipStatus, FinalStatus } from "./result.ts";
+import { ClipStatus, FailureStage, FinalStatus } from "./result.ts";
 
 const event = <T extends string, S extends z.ZodRawShape>(type: T, shape: S) =>
   z.object({ type: z.literal(type), ...shape });
@@ -52,6 +52,7 @@ export const ProxxEvent = z.discriminatedUnion("type", [
     status: ClipStatus,
     duration_seconds: z.number(),
     failure_reason: z.string().nullable(),
+    failure_stage: FailureStage,
     exit_code: z.number().nullable(),
     stderr_tail: z.array(z.string()),
   }),

@@ -13,18 +13,20 @@ import type { Platform } from "../platform/types.ts";
 import type { ResolvedClip, ResolvedJob } from "../jobspec/resolve.ts";
 import { makeFolderBelow } from "../jobspec/placement.ts";
 import type { EventSink, ProxxEvent } from "./events.ts";
-import { type ClipResult, isoUtc, type JobResult, type MediaFacts, roundSeconds } from "./result.ts";
+import { type ClipResult, type FailureStage, isoUtc, type JobResult, type MediaFacts, roundSeconds } from "./result.ts";
 import {
   buildFfmpegArgs,
   type Codec,
   type Container,
   expectedDimensions,
   keepsSampleRate,
+  outputTimecode,
   type Resolution,
 } from "../ffmpeg/args.ts";
 import { frameRateValue, probeMedia, type ProbeNeeds, probeSource, probeTimeoutMs } from "../ffmpeg/probe.ts";
 import { runFfmpeg } from "../ffmpeg/spawn.ts";
-import { carriesTimecode, codecFacts } from "../ffmpeg/codecs.ts";
+import { codecFacts } from "../ffmpeg/codecs.ts";
+import { frameRateText } from "../ffmpeg/syntax.ts";
 import type { SourceProbes } from "./source-probes.ts";
 
 export type { ResolvedClip, ResolvedJob };
@@ -161,12 +163,16 @@ interface Known {
   announced: boolean;
 }
 
+/** The step that failed, as the result's `failure_stage` reports it (never null here). */
+type Stage = NonNullable<FailureStage>;
+
 /**
- * Thrown by a step: the clip failed for `reason`. runClip's one catch turns it into the
- * clip's result (clipFailed).
+ * Thrown by a step: the clip failed at `stage` for `reason`. runClip's one catch turns it
+ * into the clip's result (clipFailed).
  */
 class ClipFailure {
   constructor(
+    readonly stage: Stage,
     readonly reason: string,
     /** Set once FFmpeg ran: its temp file is removed, its exit code and stderr are kept. */
     readonly ran: {
@@ -225,8 +231,8 @@ async function runClip(
 }
 
 function requireTools(tools: ExecuteOptions["tools"]): { ffmpeg: string; ffprobe: string } {
-  if (!tools.ffmpeg) throw new ClipFailure(FFMPEG_NOT_FOUND);
-  if (!tools.ffprobe) throw new ClipFailure(FFPROBE_NOT_FOUND);
+  if (!tools.ffmpeg) throw new ClipFailure("validate", FFMPEG_NOT_FOUND);
+  if (!tools.ffprobe) throw new ClipFailure("validate", FFPROBE_NOT_FOUND);
   return { ffmpeg: tools.ffmpeg, ffprobe: tools.ffprobe };
 }
 
@@ -238,13 +244,13 @@ async function probeClipSource(run: ClipRun, ffprobe: string): Promise<MediaFact
       ? await options.probes.get(clip.source_path, probeNeeds(job))
       : await probeSource(platform, ffprobe, clip.source_path, probeNeeds(job), probeTimeoutMs(run.timeoutSeconds));
   } catch (error) {
-    throw new ClipFailure(`Could not read the source: ${(error as Error).message}`);
+    throw new ClipFailure("probe", `Could not read the source: ${(error as Error).message}`);
   }
 }
 
 /** The FFmpeg argv (program first), writing the temp name; a source without video fails here. */
 function buildCommand(run: ClipRun, ffmpeg: string, source: MediaFacts): string[] {
-  if (!source.video) throw new ClipFailure("Source has no video stream");
+  if (!source.video) throw new ClipFailure("probe", "Source has no video stream");
   const { job, clip } = run;
   try {
     return [
@@ -253,7 +259,7 @@ function buildCommand(run: ClipRun, ffmpeg: string, source: MediaFacts): string[
       ...buildFfmpegArgs({ ...job, input: clip.source_path, output: run.partial }, source),
     ];
   } catch (error) {
-    throw new ClipFailure((error as Error).message);
+    throw new ClipFailure("probe", (error as Error).message);
   }
 }
 
@@ -308,7 +314,7 @@ async function clearTempName(platform: Platform, partial: string): Promise<void>
   }
   if (!left) return;
   const detail = error ? `: ${(error as Error).message}` : "";
-  throw new ClipFailure(`Could not remove the stale temp file ${partial} before encoding${detail}`);
+  throw new ClipFailure("encode", `Could not remove the stale temp file ${partial} before encoding${detail}`);
 }
 
 /** The watch runner makes the temp path durable first, so a restart after kill -9 can find the FFmpeg. */
@@ -317,7 +323,7 @@ async function recordBeforeSpawn(run: ClipRun): Promise<void> {
   try {
     await run.options.beforeSpawn(run.partial);
   } catch (error) {
-    throw new ClipFailure(`Could not record the FFmpeg run before starting it: ${(error as Error).message}`);
+    throw new ClipFailure("encode", `Could not record the FFmpeg run before starting it: ${(error as Error).message}`);
   }
 }
 
@@ -355,13 +361,19 @@ async function encodeToTemp(run: ClipRun, command: string[], source: MediaFacts)
   const stderrTail = result.stderrTail;
   if (result.interrupted) throw new ClipInterrupted();
   if (result.timedOut) {
-    throw new ClipFailure(`Execution timed out after ${run.timeoutSeconds} seconds`, { exitCode: -1, stderrTail });
+    throw new ClipFailure("encode", `Execution timed out after ${run.timeoutSeconds} seconds`, {
+      exitCode: -1,
+      stderrTail,
+    });
   }
   if (result.exitCode === null) {
-    throw new ClipFailure(`FFmpeg was killed by ${result.signal ?? "a signal"}`, { exitCode: null, stderrTail });
+    throw new ClipFailure("encode", `FFmpeg was killed by ${result.signal ?? "a signal"}`, {
+      exitCode: null,
+      stderrTail,
+    });
   }
   if (result.exitCode !== 0) {
-    throw new ClipFailure(`FFmpeg exited with code ${result.exitCode}`, {
+    throw new ClipFailure("encode", `FFmpeg exited with code ${result.exitCode}`, {
       exitCode: result.exitCode,
       stderrTail,
       explain: true,
@@ -379,14 +391,18 @@ async function verifyTemp(
 ): Promise<{ size: number; outputProbe: MediaFacts }> {
   const stat = await run.platform.stat(run.partial);
   if (!stat || !stat.isFile || stat.size === 0) {
-    throw new ClipFailure("Output file does not exist or has zero size", { exitCode: 0, stderrTail, explain: true });
+    throw new ClipFailure("verify", "Output file does not exist or has zero size", {
+      exitCode: 0,
+      stderrTail,
+      explain: true,
+    });
   }
   let outputProbe: MediaFacts;
   try {
     outputProbe = await probeMedia(run.platform, ffprobe, run.partial, "full", probeTimeoutMs(run.timeoutSeconds));
   } catch (error) {
     // FFmpeg can exit 0 after a failed write (5.1: "Error writing trailer ...: File too large").
-    throw new ClipFailure(`Verification failed: ${(error as Error).message}`, {
+    throw new ClipFailure("verify", `Verification failed: ${(error as Error).message}`, {
       exitCode: 0,
       stderrTail,
       explain: true,
@@ -394,7 +410,12 @@ async function verifyTemp(
   }
   const problem = verifyOutput(source, outputProbe, run.job);
   if (problem) {
-    throw new ClipFailure(`Verification failed: ${problem}`, { exitCode: 0, stderrTail, outputProbe, explain: true });
+    throw new ClipFailure("verify", `Verification failed: ${problem}`, {
+      exitCode: 0,
+      stderrTail,
+      outputProbe,
+      explain: true,
+    });
   }
   return { size: stat.size, outputProbe };
 }
@@ -404,7 +425,7 @@ async function moveIntoPlace(run: ClipRun, stderrTail: string[], outputProbe: Me
   try {
     await run.platform.rename(run.partial, run.clip.output_path);
   } catch (error) {
-    throw new ClipFailure(`Could not move the finished output into place: ${(error as Error).message}`, {
+    throw new ClipFailure("finalize", `Could not move the finished output into place: ${(error as Error).message}`, {
       exitCode: 0,
       stderrTail,
       outputProbe,
@@ -415,11 +436,12 @@ async function moveIntoPlace(run: ClipRun, stderrTail: string[], outputProbe: Me
 /** The one place a failure becomes the clip's result: the temp file removed, the reason kept. */
 async function clipFailed(run: ClipRun, known: Known, failure: ClipFailure): Promise<ClipOutcome> {
   const ran = failure.ran;
-  if (!ran) return finish(run, known, { reason: failure.reason, exitCode: null });
+  if (!ran) return finish(run, known, { reason: failure.reason, stage: failure.stage, exitCode: null });
   await removeTemp(run);
   const why = ran.explain ? await outputProblem(run.platform, run.clip.output_path, run.partial, ran.stderrTail) : "";
   return finish(run, known, {
     reason: failure.reason + why,
+    stage: failure.stage,
     exitCode: ran.exitCode,
     stderrTail: ran.stderrTail,
     outputProbe: ran.outputProbe,
@@ -435,6 +457,8 @@ async function removeTemp(run: ClipRun): Promise<void> {
 /** The clip's result and its clip_finished event (after clip_started, which an early failure has not emitted yet). */
 function finish(run: ClipRun, known: Known, fields: {
   reason: string | null;
+  /** Set with `reason`. */
+  stage?: Stage;
   exitCode: number | null;
   stderrTail?: string[];
   outputProbe?: MediaFacts | null;
@@ -454,6 +478,7 @@ function finish(run: ClipRun, known: Known, fields: {
     output_size_bytes: status === "COMPLETED" ? fields.size ?? 0 : 0,
     ffmpeg_command: known.command,
     failure_reason: fields.reason,
+    failure_stage: fields.reason == null ? null : fields.stage ?? null,
     stderr_tail: fields.stderrTail ?? [],
     source_probe: known.sourceProbe,
     output_probe: fields.outputProbe ?? null,
@@ -471,6 +496,7 @@ function finish(run: ClipRun, known: Known, fields: {
     status,
     duration_seconds: durationSeconds,
     failure_reason: fields.reason,
+    failure_stage: result.failure_stage,
     exit_code: fields.exitCode,
     stderr_tail: result.stderr_tail,
   });
@@ -513,7 +539,8 @@ async function outputProblem(platform: Platform, output: string, partial: string
 /**
  * What an editor needs to relink (proxy-relink.md): the asked-for codec and profile, the
  * expected even frame size, the same duration (within one frame), the same audio streams
- * and channel counts, and the source timecode where the container carries one.
+ * and channel counts, and the source timecode where the container carries one (at the
+ * output rate when `fps_explicit` changes it: outputTimecode).
  * Returns the first problem, or null.
  */
 export function verifyOutput(
@@ -553,10 +580,11 @@ export function verifyOutput(
       return `audio stream ${i + 1}: expected ${want.sample_rate} Hz, got ${got.sample_rate} Hz`;
     }
   }
-  if (
-    source.timecode && carriesTimecode(plan.container) && output.timecode !== source.timecode
-  ) {
-    return `expected timecode ${source.timecode}, got ${output.timecode ?? "none"}`;
+  const timecode = outputTimecode(plan, source);
+  if (timecode && output.timecode !== timecode) {
+    return `expected timecode ${timecode}${
+      timecode === source.timecode ? "" : ` (the source's ${source.timecode} at ${frameRateText(plan.fps!)} fps)`
+    }, got ${output.timecode ?? "none"}`;
   }
   return null;
 }

@@ -12,6 +12,20 @@ export type FinalStatus = z.infer<typeof FinalStatus>;
 
 export const ClipStatus = z.enum(["COMPLETED", "FAILED"]);
 
+/**
+ * The step of a clip that failed, so a script can tell a refused source from an FFmpeg
+ * crash from a proxy that did not match, without parsing `failure_reason`.
+ */
+export const FailureStage = z.enum(["validate", "probe", "encode", "verify", "finalize"]).nullable().meta({
+  description: "Which step failed, null when COMPLETED: " +
+    "validate (the job cannot run here: FFmpeg or ffprobe missing), " +
+    "probe (the source could not be read, or the proxy asked for cannot be made from it: refused before FFmpeg ran), " +
+    "encode (FFmpeg failed, timed out or was killed, or its temp file could not be prepared), " +
+    "verify (FFmpeg finished but ffprobe shows the proxy does not match its source or the JobSpec), " +
+    "finalize (the verified proxy could not be moved into place).",
+});
+export type FailureStage = z.infer<typeof FailureStage>;
+
 /** One finding of validation, addressed by its field path (`sources[2]`). */
 export const ValidationIssue = z.object({
   path: z.string(),
@@ -22,7 +36,10 @@ export type ValidationIssue = z.infer<typeof ValidationIssue>;
 /** Facts ffprobe reported about a file, kept in the result so a relink problem can be seen. */
 export const MediaFacts = z.object({
   format_name: z.string().nullable(),
-  duration_seconds: z.number().nullable(),
+  duration_seconds: z.number().nullable().meta({
+    description:
+      "Length of the media, first sample to last (a start offset, such as a first frame at 10 s, not counted).",
+  }),
   video: z
     .object({
       codec_name: z.string().nullable(),
@@ -56,6 +73,7 @@ export const ClipResult = z.object({
   output_size_bytes: z.number(),
   ffmpeg_command: z.array(z.string()),
   failure_reason: z.string().nullable(),
+  failure_stage: FailureStage,
   stderr_tail: z.array(z.string()),
   source_probe: MediaFacts.nullable(),
   output_probe: MediaFacts.nullable(),

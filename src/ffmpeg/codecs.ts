@@ -55,6 +55,16 @@ export interface ContainerFacts {
    * 48 kHz (hence `-ar 48000`), and Opus runs at 48 kHz; verification knows these two.
    */
   keepsSampleRate: boolean;
+  /**
+   * The audio codec by name, and the most channels one audio stream may have: FFmpeg's
+   * encoder for it refuses more, so the clip is refused before FFmpeg starts (args.ts,
+   * audioProblem). Measured, FFmpeg 5.1: libopus maps at most 8 ("Opus mapping family
+   * undefined for 9 channels" … 16); FFmpeg's AAC takes a list of layouts, the widest 16
+   * channels (hexadecagonal; 22.2 with 24 is refused); PCM was written and read back with
+   * 64 channels in MOV and MXF (64 is also the most FFmpeg's resampler takes, which MXF's
+   * 48 kHz uses).
+   */
+  audioChannels: { audioCodec: string; maxChannels: number };
   /** Carries the source timecode (`-timecode`), so verification checks it. */
   timecode: boolean;
   /** Carries the reel name as video stream metadata (`reel_name`). */
@@ -65,23 +75,43 @@ export interface ContainerFacts {
 
 const PCM = ["-c:a", "pcm_s16le"] as const;
 const AAC = ["-c:a", "aac", "-b:a", "192k"] as const;
+const PCM_CHANNELS = { audioCodec: "PCM", maxChannels: 64 } as const;
+const AAC_CHANNELS = { audioCodec: "AAC", maxChannels: 16 } as const;
 
 const CONTAINER_TABLE = {
-  mov: { muxer: "mov", audio: PCM, keepsSampleRate: true, timecode: true, reelName: true, muxerOptions: [] },
+  mov: {
+    muxer: "mov",
+    audio: PCM,
+    keepsSampleRate: true,
+    audioChannels: PCM_CHANNELS,
+    timecode: true,
+    reelName: true,
+    muxerOptions: [],
+  },
   mp4: {
     muxer: "mp4",
     audio: AAC,
     keepsSampleRate: true,
+    audioChannels: AAC_CHANNELS,
     timecode: false,
     reelName: false,
     // The index at the front, so a proxy plays while it is still being copied.
     muxerOptions: ["-movflags", "+faststart"],
   },
-  mkv: { muxer: "matroska", audio: AAC, keepsSampleRate: true, timecode: false, reelName: false, muxerOptions: [] },
+  mkv: {
+    muxer: "matroska",
+    audio: AAC,
+    keepsSampleRate: true,
+    audioChannels: AAC_CHANNELS,
+    timecode: false,
+    reelName: false,
+    muxerOptions: [],
+  },
   webm: {
     muxer: "webm",
     audio: ["-c:a", "libopus", "-b:a", "128k"],
     keepsSampleRate: false,
+    audioChannels: { audioCodec: "Opus", maxChannels: 8 },
     timecode: false,
     reelName: false,
     muxerOptions: [],
@@ -90,6 +120,7 @@ const CONTAINER_TABLE = {
     muxer: "mxf",
     audio: [...PCM, "-ar", "48000"],
     keepsSampleRate: false,
+    audioChannels: PCM_CHANNELS,
     timecode: true,
     reelName: false,
     muxerOptions: [],

@@ -41,7 +41,11 @@ export function parseProbeJson(json: unknown): MediaFacts {
 
   return {
     format_name: str(format.format_name),
-    duration_seconds: num(format.duration) ?? num(video?.duration),
+    duration_seconds: mediaSeconds(
+      str(format.format_name),
+      num(format.duration) ?? num(video?.duration),
+      num(format.start_time),
+    ),
     video: video
       ? {
         codec_name: str(video.codec_name),
@@ -61,6 +65,26 @@ export function parseProbeJson(json: unknown): MediaFacts {
     timecode: firstTag("timecode"),
     reel_name: firstTag("reel_name"),
   };
+}
+
+/**
+ * Containers whose duration ffprobe reports from time zero, start offset included: a MOV,
+ * MP4 or Matroska file whose first frame is at 10 s and lasts 2 s says 12 s. Elsewhere
+ * (MPEG-TS, MXF, ...) the duration is already first to last sample.
+ */
+const DURATION_FROM_ZERO = /^(mov,mp4|matroska)/;
+
+/**
+ * How long the media lasts, first sample to last: what FFmpeg writes to the proxy, which it
+ * starts at 0 (FFmpeg shifts the input's start time away), and so what verification and the
+ * progress percentage compare against. A negative start (audio priming without an edit list)
+ * is left as reported.
+ */
+function mediaSeconds(formatName: string | null, duration: number | null, start: number | null): number | null {
+  if (duration == null || start == null || start <= 0 || !formatName || !DURATION_FROM_ZERO.test(formatName)) {
+    return duration;
+  }
+  return Math.max(0, Math.round((duration - start) * 1e6) / 1e6);
 }
 
 function usableRate(rate: unknown): string | null {

@@ -7,6 +7,7 @@
  */
 import type { ValidationIssue } from "../engine/result.ts";
 import { carriesTimecode, codecFacts } from "../ffmpeg/codecs.ts";
+import { exactFrameRate } from "../ffmpeg/syntax.ts";
 import type { Codec, Container, JobSpec, Resolution } from "./schema.ts";
 import {
   type EncoderOptions,
@@ -108,9 +109,10 @@ export function checkRules(
   let fps: number | null = null;
   if (spec.fps_mode === "explicit") {
     if (spec.fps_explicit == null) add("fps_explicit", "is required when fps_mode is 'explicit'");
-    else fps = spec.fps_explicit;
+    // 29.97 means 30000/1001 (syntax.ts): written as given, FFmpeg would make it 2997/100.
+    else fps = exactFrameRate(spec.fps_explicit);
     if (fps != null && fps > 255 && container && carriesTimecode(container)) {
-      add("fps_explicit", `${fps} fps is above 255, which ${container} cannot carry with timecode`);
+      add("fps_explicit", `${spec.fps_explicit} fps is above 255, which ${container} cannot carry with timecode`);
     }
   } else if (spec.fps_explicit != null) {
     add("fps_explicit", "is only used with fps_mode 'explicit'; remove it or set fps_mode to 'explicit'");

@@ -133,7 +133,8 @@ export const JobSpecSchema = z
       description: "same-as-source keeps the source frame rate; explicit uses fps_explicit.",
     }),
     fps_explicit: z.number().positive().max(1000).nullable().optional().meta({
-      description: "Output frame rate when fps_mode is explicit.",
+      description:
+        "Output frame rate when fps_mode is explicit. The NTSC rates written as decimals (23.976, 29.97, 59.94, 119.88) mean exactly 24000/1001, 30000/1001, 60000/1001, 120000/1001.",
     }),
     created_at: z
       .string()

@@ -1,9 +1,10 @@
 /** `proxx doctor` as a real process: finds the real FFmpeg, names what is missing, exit 0 / 4. */
 import { afterAll, expect, test } from "bun:test";
+import { spawnSync } from "node:child_process";
 import { chmodSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { proxx, tempDir } from "../helpers/cli.ts";
-import { encoderFor, parseEncoderList } from "../../src/cli/doctor.ts";
+import { encoderFor, formatReport, parseEncoderList } from "../../src/cli/doctor.ts";
 import { CODECS } from "../../src/jobspec/schema.ts";
 
 const dir = tempDir("proxx-doctor-");
@@ -18,7 +19,15 @@ test("with the installed FFmpeg every codec has its encoder and the exit code is
   expect(report.ffprobe.version).toStartWith("ffprobe version");
   expect(report.codecs.map((c: { codec: string }) => c.codec)).toEqual([...CODECS]);
   for (const c of report.codecs) {
-    expect({ codec: c.codec, available: c.available }).toEqual({ codec: c.codec, available: true });
+    expect({ codec: c.codec, available: c.available, usable: c.usable, reason: c.reason }).toEqual({
+      codec: c.codec,
+      available: true,
+      usable: true,
+      reason: null,
+    });
+  }
+  for (const a of report.audio) {
+    expect({ container: a.container, usable: a.usable }).toEqual({ container: a.container, usable: true });
   }
   expect(report.platform.runtime).toStartWith("bun ");
   expect(report.problems).toEqual([]);
@@ -30,6 +39,35 @@ test("the encoders are the ones src/ffmpeg/args.ts puts on the command line", ()
   expect(encoderFor("prores_proxy").video).toMatch(/^prores/);
   expect(encoderFor("vp9", "webm").audio).toBe("libopus");
   for (const codec of CODECS) expect(encoderFor(codec).video).not.toBeNull();
+});
+
+test("an encoder FFmpeg lists but cannot open is reported unusable, with FFmpeg's reason", () => {
+  // The real FFmpeg, asked for h264_nvenc where a job asks for libx264: listed here, and it
+  // fails to open without an NVIDIA driver, like on the machines issue 13 was found on.
+  const nvenc = join(dir, "ffmpeg-nvenc");
+  writeFileSync(
+    nvenc,
+    `#!/bin/bash\nargs=()\nfor a in "$@"; do [ "$a" = libx264 ] && a=h264_nvenc; [ "$a" = veryfast ] && a=fast; args+=("$a"); done\nexec ffmpeg "\${args[@]}"\n`,
+  );
+  chmodSync(nvenc, 0o755);
+  const listed = spawnSync("ffmpeg", ["-hide_banner", "-encoders"], { encoding: "utf8" }).stdout;
+  expect(parseEncoderList(listed).has("h264_nvenc")).toBe(true);
+
+  const r = proxx(["doctor", "--ffmpeg", nvenc, "--json"]);
+  expect(r.code).toBe(0);
+  const report = JSON.parse(r.stdout);
+  const h264 = report.codecs.find((c: { codec: string }) => c.codec === "h264");
+  expect(h264).toMatchObject({ encoder: "libx264", available: true, usable: false });
+  expect(h264.reason).toMatch(/nvenc|cuda|nvidia/i);
+  expect(h264.reason).not.toMatch(/0x[0-9a-f]{6,}/); // no pointer that differs per run
+  const others = report.codecs.filter((c: { codec: string }) => c.codec !== "h264");
+  expect(others.every((c: { usable: boolean }) => c.usable)).toBe(true);
+  const problem = report.problems.find((p: { problem: string }) => p.problem.startsWith("codec h264:"));
+  expect(problem.problem).toContain("one-frame trial encode failed");
+  expect(problem.fatal).toBe(false);
+
+  const text = formatReport(report);
+  expect(text).toMatch(/FAILS\s+h264\s+libx264\s+\(/);
 });
 
 test("a missing ffmpeg is exit 4 with the install command", () => {
@@ -61,6 +99,8 @@ esac
   );
   expect(byCodec.h264).toBe(true);
   expect(byCodec.vp9).toBe(false);
+  const vp9 = report.codecs.find((c: { codec: string }) => c.codec === "vp9");
+  expect(vp9).toMatchObject({ usable: false, reason: "not in this FFmpeg's encoder list" });
   expect(report.problems.some((p: { problem: string; fatal: boolean }) => p.problem.includes("codec vp9") && !p.fatal))
     .toBe(true);
   expect(report.audio.find((a: { container: string }) => a.container === "webm").available).toBe(false);

@@ -1,5 +1,14 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { bunPlatform } from "../../src/platform/bun.ts";
@@ -125,6 +134,7 @@ describe("every codec in its allowed containers", () => {
     expect(result.failure_reason).toBe(
       "DNxHR needs a frame of at least 256x120, this output would be 80x60; use a larger resolution",
     );
+    expect(result.clips[0]!.failure_stage).toBe("probe");
   });
 
   test("dnxhd at an impossible size fails with a hint to dnxhr", async () => {
@@ -176,6 +186,9 @@ describe("failures", () => {
     expect(result.failed_clips).toBe(1);
     expect(result.failure_reason).toBe(result.clips[1]!.failure_reason);
     expect(result.failure_reason).toContain("Could not read the source");
+    expect(result.clips.map((c) => c.failure_stage)).toEqual([null, "probe"]);
+    const finished = events.filter((e) => e.type === "clip_finished");
+    expect(finished.map((e) => e.type === "clip_finished" && e.failure_stage)).toEqual([null, "probe"]);
     expect(existsSync(j.clips[0]!.output_path)).toBe(true);
     expect(existsSync(j.clips[2]!.output_path)).toBe(false);
     expect(events.filter((e) => e.type === "clip_started").length).toBe(2);
@@ -192,6 +205,7 @@ describe("failures", () => {
     );
     expect(result.final_status).toBe("FAILED");
     expect(result.failure_reason).toBe("FFmpeg not found. Install FFmpeg to use headless execution.");
+    expect(result.clips[0]!.failure_stage).toBe("validate");
   });
 
   test("timeout: hanging ffmpeg is stopped, reaped, partial removed", async () => {
@@ -218,6 +232,7 @@ describe("failures", () => {
     expect(Date.now() - t0).toBeLessThan(5000);
     expect(result.failure_reason).toBe("Execution timed out after 0.5 seconds");
     expect(result.clips[0]!.exit_code).toBe(-1);
+    expect(result.clips[0]!.failure_stage).toBe("encode");
     const pid = Number(readFileSync(pidFile, "utf8"));
     expect(platform.isProcessAlive(pid)).toBe(false);
     expect(partials()).toEqual([]);
@@ -256,6 +271,7 @@ describe("failures", () => {
     );
     expect(result.failure_reason).toBe("FFmpeg exited with code 3");
     expect(result.clips[0]!.stderr_tail).toEqual(["boom: Invalid codec parameters"]);
+    expect(result.clips[0]!.failure_stage).toBe("encode");
     const quiet = fakeTool("quiet-ffmpeg", "exit 0");
     result = await executeJob(
       platform,
@@ -263,6 +279,41 @@ describe("failures", () => {
       opts({ tools: { ffmpeg: quiet, ffprobe: tools.ffprobe } }),
     );
     expect(result.failure_reason).toBe("Output file does not exist or has zero size");
+    expect(result.clips[0]!.failure_stage).toBe("verify");
+  });
+
+  test("a proxy FFmpeg made (exit 0) that does not match its source fails at stage verify", async () => {
+    // The real FFmpeg, told to stop after 0.2 s of the 0.5 s source: it exits 0 with a short proxy.
+    const short = fakeTool(
+      "short-ffmpeg",
+      `for a; do set -- "$@" "$a"; [ "$a" = -y ] && set -- "$@" -t 0.2; shift; done\nexec ffmpeg "$@"`,
+    );
+    const events: ProxxEvent[] = [];
+    const j = job([src.b!], { codec: "h264", container: "mp4" });
+    const result = await executeJob(
+      platform,
+      j,
+      opts({ tools: { ffmpeg: short, ffprobe: tools.ffprobe }, onEvent: (e) => events.push(e) }),
+    );
+    const clip = result.clips[0]!;
+    expect(clip.failure_reason).toMatch(/^Verification failed: expected duration 0\.5\d\d s/);
+    expect(clip.exit_code).toBe(0);
+    expect(clip.failure_stage).toBe("verify");
+    expect(clip.output_probe?.duration_seconds).toBeLessThan(0.3);
+    expect(events.find((e) => e.type === "clip_finished")).toMatchObject({ failure_stage: "verify", exit_code: 0 });
+    expect(existsSync(j.clips[0]!.output_path)).toBe(false);
+    expect(partials()).toEqual([]);
+  });
+
+  test("a verified proxy that cannot be moved into place fails at stage finalize", async () => {
+    const j = job([src.b!], { codec: "h264", container: "mp4" });
+    // A non-empty folder where the proxy should go: the rename onto it fails.
+    mkdirSync(j.clips[0]!.output_path);
+    writeFileSync(join(j.clips[0]!.output_path, "keep"), "x");
+    const result = await executeJob(platform, j, opts());
+    expect(result.clips[0]!.failure_reason).toStartWith("Could not move the finished output into place");
+    expect(result.clips[0]!.failure_stage).toBe("finalize");
+    expect(partials()).toEqual([]);
   });
 
   test("existing output is replaced only by a verified new one", async () => {
@@ -275,6 +326,7 @@ describe("failures", () => {
     expect(readFileSync(out, "utf8")).toBe("OLD");
     const ok = await executeJob(platform, j, opts());
     expect(ok.final_status).toBe("COMPLETED");
+    expect(ok.clips[0]!.failure_stage).toBeNull();
     expect(ok.clips[0]!.output_size_bytes).toBeGreaterThan(3);
     expect(ffprobeJson(out).streams[0].codec_name).toBe("h264");
     expect(partials()).toEqual([]);

@@ -1,5 +1,15 @@
 import { describe, expect, test } from "bun:test";
-import { buildFfmpegArgs, type EncodePlan, expectedDimensions, type SourceFacts } from "../../src/ffmpeg/args.ts";
+import {
+  audioProblem,
+  buildFfmpegArgs,
+  type EncodePlan,
+  expectedDimensions,
+  outputTimecode,
+  type SourceFacts,
+} from "../../src/ffmpeg/args.ts";
+import { exactFrameRate, frameRateText } from "../../src/ffmpeg/syntax.ts";
+import { parseProbeJson } from "../../src/ffmpeg/probe.ts";
+import { allowsDropFrame, convertTimecode } from "../../src/ffmpeg/timecode.ts";
 import { carriesTimecode, checkDnxhdCombo, codecFacts, CODECS, CONTAINERS } from "../../src/ffmpeg/codecs.ts";
 import { partialPathFor, verifyOutput } from "../../src/engine/execute.ts";
 import type { MediaFacts } from "../../src/engine/result.ts";
@@ -69,14 +79,58 @@ describe("buildFfmpegArgs", () => {
     const args = buildFfmpegArgs(plan({ codec: "h264", container: "mp4", fps: 24 }), source);
     expect(after(args, "-c:a")).toBe("aac");
     expect(after(args, "-movflags")).toBe("+faststart");
-    expect(after(args, "-r")).toBe("24");
+    expect(args).not.toContain("-r");
+    // Lowering the rate: the fps filter first, so fewer frames are scaled.
+    expect(after(args, "-vf")).toBe("fps=24,scale=trunc(iw/4)*2:trunc(ih/4)*2");
     expect(after(args, "-pix_fmt")).toBe("yuv420p");
     expect(args).not.toContain("-timecode");
     expect(args.slice(-2)).toEqual(["mp4", "file:/out/.clip.mov.proxx-partial"]);
   });
 
-  test("no -r when fps is null", () => {
-    expect(buildFfmpegArgs(plan({}), source)).not.toContain("-r");
+  test("no -r and no fps filter when fps is null", () => {
+    const args = buildFfmpegArgs(plan({}), source);
+    expect(args).not.toContain("-r");
+    expect(after(args, "-vf")).not.toContain("fps=");
+  });
+
+  test("fps_explicit: the fps filter at the exact rational, after the scale when raising the rate", () => {
+    expect(after(buildFfmpegArgs(plan({ fps: 30000 / 1001 }), source), "-vf")).toBe(
+      "scale=trunc(iw/4)*2:trunc(ih/4)*2,fps=30000/1001",
+    );
+    expect(after(buildFfmpegArgs(plan({ fps: 24000 / 1001, resolution: "same" }), source), "-vf")).toBe(
+      "fps=24000/1001",
+    );
+  });
+
+  test("a drop-frame timecode at a rate without drop-frame is converted, not passed through", () => {
+    const ntsc = { ...source, video: { ...source.video!, frame_rate: "30000/1001" }, timecode: "01:00:00;00" };
+    expect(after(buildFfmpegArgs(plan({ fps: 25 }), ntsc), "-timecode")).toBe("01:00:00:00");
+    expect(after(buildFfmpegArgs(plan({ fps: 60000 / 1001 }), ntsc), "-timecode")).toBe("01:00:00;00");
+    expect(after(buildFfmpegArgs(plan({}), ntsc), "-timecode")).toBe("01:00:00;00");
+    expect(outputTimecode({ container: "mxf", fps: 24000 / 1001 }, ntsc)).toBe("01:00:00:00");
+    expect(outputTimecode({ container: "mp4", fps: 25 }, ntsc)).toBeNull();
+  });
+
+  test("more audio channels than the container's encoder takes: refused with the limit and what to use", () => {
+    const streams = (channels: number) => ({
+      ...source,
+      audio: [{ channels: 2, sample_rate: 48000 }, { channels, sample_rate: 48000 }],
+    });
+    expect(audioProblem({ codec: "vp9", container: "webm" }, streams(16))).toBe(
+      "audio stream 2 has 16 channels, but webm audio is Opus, which FFmpeg encodes with at most 8 channels per stream; " +
+        "use container mkv, which keeps all 16 channels",
+    );
+    expect(() => buildFfmpegArgs(plan({ codec: "vp9", container: "webm" }), streams(16))).toThrow(/at most 8 channels/);
+    expect(audioProblem({ codec: "vp9", container: "webm" }, streams(24))).toBe(
+      "audio stream 2 has 24 channels, but webm audio is Opus, which FFmpeg encodes with at most 8 channels per stream; " +
+        "vp9 goes only in webm, mkv; to keep all 24 channels use a codec for mov or mxf",
+    );
+    expect(audioProblem({ codec: "h264", container: "mp4" }, streams(24))).toContain(
+      "mp4 audio is AAC, which FFmpeg encodes with at most 16 channels per stream; use container mov, which keeps all 24 channels",
+    );
+    expect(audioProblem({ codec: "h264", container: "mp4" }, streams(16))).toBeNull();
+    expect(audioProblem({ codec: "prores_proxy", container: "mov" }, streams(64))).toBeNull();
+    expect(audioProblem({ codec: "vp9", container: "webm" }, streams(8))).toBeNull();
   });
 
   test("hevc gets hvc1 in mov/mp4, not in mkv", () => {
@@ -226,5 +280,69 @@ describe("verifyOutput", () => {
       "expected ProRes profile HQ, got Proxy",
     );
     expect(verifyOutput(src, facts(960, 540), { ...p, codec: "h264" })).toBe("expected codec h264, got prores");
+  });
+});
+
+describe("frame rates as written and as FFmpeg is given them", () => {
+  test("the NTSC family written as decimals is the exact rational; other decimals stay", () => {
+    for (const [written, n] of [[23.976, 24000], [29.97, 30000], [59.94, 60000], [119.88, 120000], [23.98, 24000]]) {
+      expect({ written, fps: exactFrameRate(written!) }).toEqual({ written, fps: n! / 1001 });
+      expect(frameRateText(exactFrameRate(written!))).toBe(`${n}/1001`);
+    }
+    expect(exactFrameRate(29.97002997)).toBe(30000 / 1001);
+    for (const plain of [25, 24, 50, 12.5, 29.96, 29.9, 1000]) expect(exactFrameRate(plain)).toBe(plain);
+    expect(frameRateText(12.5)).toBe("25/2");
+    expect(frameRateText(29.96)).toBe("749/25");
+    expect(frameRateText(50)).toBe("50");
+  });
+});
+
+describe("timecode at another rate", () => {
+  test("drop-frame labels keep their clock time; non-drop labels their nominal time", () => {
+    expect(convertTimecode("01:00:00;00", 30000 / 1001, 25)).toBe("01:00:00:00");
+    expect(convertTimecode("10:00:00;00", 30000 / 1001, 25)).toBe("09:59:59:24");
+    expect(convertTimecode("00:10:00;00", 30000 / 1001, 60000 / 1001)).toBe("00:10:00;00");
+    expect(convertTimecode("00:01:00;02", 30000 / 1001, 60000 / 1001)).toBe("00:01:00;04");
+    expect(convertTimecode("01:00:00;00", 30000 / 1001, 24000 / 1001)).toBe("01:00:00:00");
+    expect(convertTimecode("10:00:00:24", 25, 24)).toBe("10:00:00:23");
+    expect(convertTimecode("10:00:00:12", 25, 50)).toBe("10:00:00:24");
+    expect(convertTimecode("01:00:00:00", 30000 / 1001, 25)).toBe("01:00:00:00");
+    expect(convertTimecode("01:00:00:00", 25, null)).toBe("01:00:00:00");
+    expect(convertTimecode("not a timecode", 25, 50)).toBe("not a timecode");
+  });
+
+  test("a drop-frame label round-trips through every frame of a day's first hour", () => {
+    // 29.97 → 59.94 doubles the frame count: any mistake in the drop-frame arithmetic shows.
+    for (let minute = 0; minute < 60; minute++) {
+      for (const f of [0, 2, 29]) {
+        if (minute % 10 !== 0 && f < 2) continue; // frames 0 and 1 do not exist in those minutes
+        const label = `00:${String(minute).padStart(2, "0")}:00;${String(f).padStart(2, "0")}`;
+        const doubled = convertTimecode(label, 30000 / 1001, 60000 / 1001);
+        expect(convertTimecode(doubled, 60000 / 1001, 30000 / 1001)).toBe(label);
+      }
+    }
+  });
+
+  test("drop-frame only at multiples of 30000/1001", () => {
+    expect([30000 / 1001, 60000 / 1001, 120000 / 1001].every(allowsDropFrame)).toBe(true);
+    expect([24000 / 1001, 25, 30, 60].some(allowsDropFrame)).toBe(false);
+  });
+});
+
+describe("the source's duration, first sample to last", () => {
+  const probe = (format_name: string, duration: string, start_time: string) =>
+    parseProbeJson({
+      format: { format_name, duration, start_time },
+      streams: [{ codec_type: "video", width: 160, height: 90, avg_frame_rate: "25/1" }],
+    }).duration_seconds;
+  test("MOV, MP4 and Matroska count their duration from zero: the start offset is taken off", () => {
+    expect(probe("mov,mp4,m4a,3gp,3g2,mj2", "12.000000", "10.000000")).toBe(2);
+    expect(probe("matroska,webm", "12.000000", "9.979000")).toBe(2.021);
+    expect(probe("mov,mp4,m4a,3gp,3g2,mj2", "2.000000", "0.000000")).toBe(2);
+    expect(probe("mov,mp4,m4a,3gp,3g2,mj2", "2.000000", "-0.021333")).toBe(2);
+  });
+  test("MPEG-TS and others already report first to last", () => {
+    expect(probe("mpegts", "2.021333", "11.378667")).toBe(2.021333);
+    expect(probe("mxf", "2.000000", "0.000000")).toBe(2);
   });
 });

@@ -51,6 +51,7 @@ function finished(status: "COMPLETED" | "FAILED", index = 0): ProxxEvent {
     status,
     duration_seconds: 12.34,
     failure_reason: status === "FAILED" ? "FFmpeg exited with code 1" : null,
+    failure_stage: status === "FAILED" ? "encode" : null,
     exit_code: status === "FAILED" ? 1 : 0,
     stderr_tail: status === "FAILED" ? ["Conversion failed!"] : [],
   };

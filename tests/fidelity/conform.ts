@@ -1,0 +1,122 @@
+/**
+ * The contract a proxy is checked against ("What conforms means", issue 13), from ffprobe
+ * facts read here independently of the code under test: frames decoded and counted
+ * (`-count_frames`), not taken from headers.
+ *
+ * `conformance` returns every way the proxy differs from its source, worded like a
+ * verification reason; an empty list means the proxy conforms.
+ */
+import { spawnSync } from "node:child_process";
+
+export interface Facts {
+  video: {
+    /** Decoded frames. */
+    frames: number;
+    width: number;
+    height: number;
+    /** Sample aspect ratio; 1 when not set. */
+    sar: number;
+    /** Displayed aspect ratio: width × sar / height. */
+    dar: number;
+    /** r_frame_rate as ffprobe prints it ("30000/1001"). */
+    rate: string;
+    /** Presentation time of the first frame, seconds. */
+    start: number;
+  };
+  audio: { channels: number; sampleRate: number }[];
+  timecode: string | null;
+}
+
+const ratio = (text: string | undefined): number | null => {
+  if (!text) return null;
+  const [n, d] = text.split(/[:/]/).map(Number);
+  return n && d ? n / d : null;
+};
+
+export function probeFacts(file: string): Facts {
+  const r = spawnSync("ffprobe", [
+    "-v",
+    "error",
+    "-count_frames",
+    "-print_format",
+    "json",
+    "-show_format",
+    "-show_streams",
+    file,
+  ], { encoding: "utf8" });
+  if (r.status !== 0) throw new Error(`ffprobe ${file}: ${r.stderr}`);
+  // deno-lint-ignore no-explicit-any -- ffprobe JSON; the fields read are checked below
+  const json = JSON.parse(r.stdout) as { streams: any[]; format: any };
+  const v = json.streams.find((s) => s.codec_type === "video");
+  if (!v) throw new Error(`${file} has no video stream`);
+  const sar = ratio(v.sample_aspect_ratio) ?? 1;
+  const tags = [...json.streams.map((s) => s.tags), json.format.tags].filter(Boolean);
+  return {
+    video: {
+      frames: Number(v.nb_read_frames),
+      width: v.width,
+      height: v.height,
+      sar,
+      dar: (v.width * sar) / v.height,
+      rate: v.r_frame_rate,
+      start: Number(v.start_time ?? 0),
+    },
+    audio: json.streams.filter((s) => s.codec_type === "audio").map((s) => ({
+      channels: s.channels,
+      sampleRate: Number(s.sample_rate),
+    })),
+    timecode: tags.map((t) => t.timecode).find((t) => typeof t === "string") ?? null,
+  };
+}
+
+export interface ContractPlan {
+  /** null: same as source. Otherwise the exact output rate. */
+  fps: number | null;
+  /** The rational the proxy's r_frame_rate must be ("30000/1001"), when fps is set. */
+  rate?: string;
+  /** The container changes the sample rate (mxf, webm: 48 kHz). */
+  sampleRate?: number;
+  /** The timecode the proxy must carry; undefined: not checked (container carries none). */
+  timecode?: string | null;
+}
+
+/** Every difference between proxy and source that breaks the contract; [] when it conforms. */
+export function conformance(source: Facts, proxy: Facts, plan: ContractPlan): string[] {
+  const problems: string[] = [];
+  const sourceFps = ratio(source.video.rate)!;
+  const seconds = source.video.frames / sourceFps;
+  if (plan.fps == null) {
+    if (proxy.video.frames !== source.video.frames) {
+      problems.push(`${proxy.video.frames} frames, the source has ${source.video.frames}`);
+    }
+    if (proxy.video.rate !== source.video.rate) problems.push(`rate ${proxy.video.rate}, source ${source.video.rate}`);
+  } else {
+    const want = Math.round(seconds * plan.fps);
+    if (Math.abs(proxy.video.frames - want) > 1) {
+      problems.push(
+        `${proxy.video.frames} frames, expected ${want} ± 1 (${seconds.toFixed(3)} s × ${plan.fps.toFixed(3)})`,
+      );
+    }
+    if (plan.rate && proxy.video.rate !== plan.rate) problems.push(`rate ${proxy.video.rate}, expected ${plan.rate}`);
+  }
+  if (proxy.video.width % 2 !== 0 || proxy.video.height % 2 !== 0) {
+    problems.push(`odd size ${proxy.video.width}x${proxy.video.height}`);
+  }
+  if (Math.abs(proxy.video.dar / source.video.dar - 1) > 0.01) {
+    problems.push(`displayed aspect ${proxy.video.dar.toFixed(4)}, the source's is ${source.video.dar.toFixed(4)}`);
+  }
+  if (proxy.audio.length !== source.audio.length) {
+    problems.push(`${proxy.audio.length} audio stream(s), the source has ${source.audio.length}`);
+  }
+  source.audio.forEach((a, i) => {
+    const p = proxy.audio[i];
+    if (!p) return;
+    if (p.channels !== a.channels) problems.push(`audio ${i + 1}: ${p.channels} channel(s), source ${a.channels}`);
+    const rate = plan.sampleRate ?? a.sampleRate;
+    if (p.sampleRate !== rate) problems.push(`audio ${i + 1}: ${p.sampleRate} Hz, expected ${rate}`);
+  });
+  if (plan.timecode !== undefined && proxy.timecode !== plan.timecode) {
+    problems.push(`timecode ${proxy.timecode ?? "none"}, expected ${plan.timecode ?? "none"}`);
+  }
+  return problems;
+}
