@@ -23,6 +23,29 @@ export function baseName(path: string): string {
   return i < 0 ? path : path.slice(i + 1);
 }
 
+/**
+ * `path` relative to `folder` (`job.json`, `a/b/job.json`), or null when it is not inside.
+ * JobSpec paths are built by `joinPath(folder, rel)`, so a prefix test is exact.
+ */
+export function relativeTo(folder: string, path: string): string | null {
+  const prefix = folder.endsWith("/") || folder.endsWith("\\") ? folder : `${folder}/`;
+  return path.startsWith(prefix) && path.length > prefix.length ? path.slice(prefix.length) : null;
+}
+
+/** The folder part of a relative path: `a/b` of `a/b/job.json`, "" for a root name. */
+export function relDirOf(rel: string): string {
+  const i = rel.lastIndexOf("/");
+  return i < 0 ? "" : rel.slice(0, i);
+}
+
+/**
+ * `dir/rel` for a relative folder (`""` is `dir` itself): where a JobSpec of subfolder
+ * `rel` goes in processed/ or failed/, and where it comes back to.
+ */
+export function joinRel(dir: string, rel: string): string {
+  return rel === "" ? dir : joinPath(dir, rel);
+}
+
 /** `job.json` → `job` (the seed names results after the stem). */
 export function stemOf(name: string): string {
   return name.endsWith(".json") ? name.slice(0, -".json".length) : name;
