@@ -32,6 +32,7 @@ import {
   joinPath,
   joinRel,
   MANIFEST_NAME,
+  mirroredFolder,
   PROCESSED_DIR,
   relativeTo,
   relDirOf,
@@ -283,11 +284,9 @@ export async function moveJobSpec(
 ): Promise<string | null> {
   const { platform, folder } = ctx;
   if (!(await platform.lstat(jobspecPath))) return null;
-  const dir = joinRel(
-    joinPath(folder, status === "COMPLETED" ? PROCESSED_DIR : FAILED_DIR),
-    relDirOf(relativeTo(folder, jobspecPath) ?? ""),
-  );
-  await platform.mkdir(dir);
+  const top = joinPath(folder, status === "COMPLETED" ? PROCESSED_DIR : FAILED_DIR);
+  await platform.mkdir(top);
+  const dir = await mirroredFolder(platform, top, relDirOf(relativeTo(folder, jobspecPath) ?? ""), platform.now());
   const name = await clashFreeName(platform, dir, baseName(jobspecPath), platform.now());
   const dest = joinPath(dir, name);
   await platform.rename(jobspecPath, dest);

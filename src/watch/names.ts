@@ -114,6 +114,26 @@ export async function clashFreeName(platform: Platform, dir: string, name: strin
   }
 }
 
+/**
+ * `top/<relDir>` as real folders, made where missing (processed/ or failed/ mirroring a
+ * subfolder). A link or a file already at one of those names is never followed or
+ * replaced: that level gets a clash-free name instead (`a_<stamp>`), so a planted link
+ * cannot carry a JobSpec out of the watch folder and nothing there is lost.
+ */
+export async function mirroredFolder(platform: Platform, top: string, relDir: string, nowMs: number): Promise<string> {
+  let dir = top;
+  for (const part of relDir === "" ? [] : relDir.split("/")) {
+    let next = joinPath(dir, part);
+    const stat = await platform.lstat(next);
+    if (stat && (stat.isSymlink || !stat.isDirectory)) {
+      next = joinPath(dir, await clashFreeName(platform, dir, part, nowMs));
+    }
+    if (!stat || next !== joinPath(dir, part)) await platform.mkdir(next);
+    dir = next;
+  }
+  return dir;
+}
+
 /** Absolute, normalised folder path, so manifest keys are stable whatever the caller typed. */
 export async function absoluteFolder(platform: Platform, folder: string): Promise<string> {
   const path = await platform.realPath(folder);

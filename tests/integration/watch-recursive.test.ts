@@ -182,6 +182,24 @@ describe("watch --recursive on a real tree", () => {
   });
 });
 
+describe("planted links", () => {
+  test("a link planted where a mirrored folder goes is never followed: the JobSpec stays in the watch folder", () => {
+    const { jobs, base } = folder();
+    put(join(jobs, "a", "job.json"), "{ not json"); // invalid: PARTIAL, goes to failed/a/, no FFmpeg needed
+    const outside = join(base, "outside");
+    mkdirSync(outside);
+    mkdirSync(join(jobs, "failed"));
+    symlinkSync(outside, join(jobs, "failed", "a"));
+    const r = watch(jobs, ["--recursive", "--json"]);
+    expect(r.code).toBe(1);
+    expect(readdirSync(outside)).toEqual([]);
+    const moved = ndjson(r.stdout).find((e) => e.type === "job_result").moved_to;
+    expect(moved).toMatch(new RegExp(`^${jobs}/failed/a_\\d{8}T\\d{6}/job\\.json$`));
+    expect(readFileSync(moved, "utf8")).toBe("{ not json");
+    expect(existsSync(join(jobs, "a", "job.result.json"))).toBe(true);
+  });
+});
+
 describe("kill -9 of a job in a subfolder, then a restart", () => {
   const points = [
     { name: "before-result", encodes: 2 },

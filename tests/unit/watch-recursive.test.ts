@@ -56,8 +56,8 @@ describe("a tree with repeated names", () => {
       });
       expect(platform.text(moved)).toBe(TREE[rel as keyof typeof TREE]);
     }
-    const results = events.filter((e) => e.type === "job_result");
-    expect(results.map((e) => [e.result_path, e.moved_to])).toContainEqual([
+    const results = events.flatMap((e) => (e.type === "job_result" ? [[e.result_path, e.moved_to]] : []));
+    expect(results).toContainEqual([
       `${W}/a/x/y/job.result.json`,
       `${W}/processed/a/x/y/job.json`,
     ]);
@@ -102,6 +102,17 @@ describe("a tree with repeated names", () => {
     expect(moved[0]).toBe(`${W}/processed/a/job.json`);
     expect(moved[1]).toMatch(/^\/w\/processed\/a\/job_\d{8}T\d{6}\.json$/);
     expect(platform.text(`${W}/processed/a/job.json`)).toBe(job("old"));
+  });
+});
+
+describe("the mirrored folders", () => {
+  test("a file standing at a mirrored folder's name is left alone: that level gets a clash-free name", async () => {
+    const { platform, run, events } = setup({ "a/b/job.json": job("ab"), "processed/a": "not a folder" });
+    await run({ recursive: true });
+    expect(platform.text(`${W}/processed/a`)).toBe("not a folder");
+    const moved = events.flatMap((e) => (e.type === "job_result" ? [e.moved_to] : []));
+    expect(moved).toEqual([expect.stringMatching(/^\/w\/processed\/a_\d{8}T\d{6}\/b\/job\.json$/)]);
+    expect(platform.text(moved[0]!)).toBe(job("ab"));
   });
 });
 
