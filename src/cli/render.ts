@@ -40,6 +40,8 @@ export interface RenderOptions {
   verbosity: Verbosity;
   /** Width the live line must fit in (a wrapped line cannot be repainted). Default: $COLUMNS, else 80. */
   columns?: number;
+  /** `watch --recursive`: JobSpecs are named by their path below this folder (`a/job.json`), not their file name. */
+  jobspecRoot?: string;
 }
 
 export interface TerminalStyle {
@@ -74,6 +76,7 @@ export function createRenderer(platform: Platform, options: RenderOptions, style
   const verbose = options.verbosity === "verbose";
   const columns = options.columns ?? columnsFromEnv(platform);
   const paint = (code: string, text: string) => (style.color ? `\x1b[${code}m${text}\x1b[0m` : text);
+  const jobName = jobNamer(options.jobspecRoot);
 
   // tty: the live line currently on screen ("" = none), so logs can erase it first.
   let liveLine = "";
@@ -154,16 +157,16 @@ export function createRenderer(platform: Platform, options: RenderOptions, style
         const key = `${event.folder}\0${event.pending}\0${event.settling}\0${event.skipped}`;
         if (quiet || key === lastScan) return;
         lastScan = key;
-        log(watchLine(event)!);
+        log(watchLine(event, jobName)!);
         return;
       }
       case "job_result":
         if (quiet && event.final_status === "COMPLETED") return;
-        log(watchLine(event)!);
+        log(watchLine(event, jobName)!);
         return;
       default: {
         if (quiet) return;
-        const line = watchLine(event);
+        const line = watchLine(event, jobName);
         if (line) log(line);
       }
     }
@@ -250,25 +253,32 @@ function columnsFromEnv(platform: Platform): number {
   return Number.isInteger(n) && n >= 20 ? n : 80;
 }
 
-function watchLine(event: ProxxEvent): string | null {
+/** How a JobSpec is named in the log: its file name, or its path below `root` (`watch --recursive`). */
+function jobNamer(root: string | undefined): (path: string) => string {
+  if (root === undefined) return basename;
+  const prefix = root.endsWith("/") ? root : `${root}/`;
+  return (path) => (path.startsWith(prefix) ? path.slice(prefix.length) : basename(path));
+}
+
+function watchLine(event: ProxxEvent, jobName: (path: string) => string): string | null {
   switch (event.type) {
     case "scan":
       return `scan ${event.folder}: ${event.pending} pending, ${event.settling} settling, ${event.skipped} skipped`;
     case "job_taken":
-      return `job taken: ${basename(event.jobspec_path)}`;
+      return `job taken: ${jobName(event.jobspec_path)}`;
     case "skip":
-      return `skip ${basename(event.jobspec_path)}: ${event.reason}`;
+      return `skip ${jobName(event.jobspec_path)}: ${event.reason}`;
     case "settling":
-      return `waiting for ${basename(event.jobspec_path)} to settle (unchanged for ${event.settle_seconds}s)`;
+      return `waiting for ${jobName(event.jobspec_path)} to settle (unchanged for ${event.settle_seconds}s)`;
     case "job_result":
       return `${event.final_status} ${
-        basename(event.jobspec_path)
+        jobName(event.jobspec_path)
       } → result ${event.result_path}, JobSpec moved to ${event.moved_to}` +
         (event.failure_reason ? `\n  ${event.failure_reason.split("\n").join("\n  ")}` : "");
     case "job_left_pending":
-      return `left pending ${basename(event.jobspec_path)}: ${event.reason}`;
+      return `left pending ${jobName(event.jobspec_path)}: ${event.reason}`;
     case "recovered":
-      return `recovered ${basename(event.jobspec_path)}: ${event.action}`;
+      return `recovered ${jobName(event.jobspec_path)}: ${event.action}`;
     case "stopping":
       return `${event.signal} received: finishing cleanly (send again to exit at once)`;
     case "job_started":

@@ -1,7 +1,10 @@
 /** `proxx status <folder>` and `proxx reset <folder>`: look at and undo a watch folder's bookkeeping. */
 import type { Command } from "./command.ts";
+import type { Platform } from "../platform/types.ts";
 import { folderStatus } from "../watch/status.ts";
 import { resetJobs } from "../watch/reset.ts";
+import { absoluteFolder } from "../watch/names.ts";
+import { hasMirroredTree } from "../watch/tree.ts";
 import { LockHeldError } from "../watch/lock.ts";
 import { EXIT } from "./exit-codes.ts";
 import { numberOption, parse } from "./common.ts";
@@ -16,6 +19,8 @@ Read-only: never writes, never takes the lock. "pending" lists what the next
 'proxx watch' would take, in order.
 
 Options:
+  --recursive          look at the tree 'proxx watch --recursive' works on: JobSpecs in
+                       subfolders, and processed/ and failed/ with their subfolders
   --recent N           how many of the latest results to list (default 10)
   --settle-seconds N   files modified less than N seconds ago count as settling (default 2)
   --json               print the status as one JSON object on stdout
@@ -24,12 +29,14 @@ Options:
 Examples:
   proxx status ./jobs
   proxx status ./jobs --json | jq .pending
+  proxx status ./jobs --recursive      # a folder watched with --recursive
 
 Exit codes: 0 shown, 4 folder missing, 2 usage error.
 `,
   async run(platform, argv) {
     const { values, positionals } = parse("status", argv, {
       json: { type: "boolean" },
+      recursive: { type: "boolean" },
       recent: { type: "string" },
       "settle-seconds": { type: "string" },
       help: { type: "boolean", short: "h" },
@@ -43,7 +50,9 @@ Exit codes: 0 shown, 4 folder missing, 2 usage error.
     const s = await folderStatus(platform, positionals[0]!, {
       recent: numberOption("recent", values.recent, 10, 0),
       settleSeconds: numberOption("settle-seconds", values["settle-seconds"], 2, 0),
+      recursive: Boolean(values.recursive),
     });
+    if (!values.recursive) await hintRecursive(platform, "status", s.folder);
     if (values.json) {
       platform.writeStdout(`${JSON.stringify(s, null, 2)}\n`);
       return EXIT.OK;
@@ -67,6 +76,7 @@ Exit codes: 0 shown, 4 folder missing, 2 usage error.
     if (s.inflight) lines.push(`in flight:  ${s.inflight.jobspec_path} (attempt ${s.inflight.attempts})`);
     for (const p of s.pending) lines.push(`  pending   ${p}`);
     for (const p of s.settling) lines.push(`  settling  ${p}`);
+    for (const f of s.passed_over ?? []) lines.push(`  passed over  ${f.path}: ${f.reason}`);
     if (s.recent.length > 0) lines.push("recent results:");
     for (const r of s.recent) lines.push(`  ${r.time}  ${r.status.padEnd(9)}  ${r.path}`);
     platform.writeStdout(`${lines.join("\n")}\n`);
@@ -83,9 +93,15 @@ Moves the named JobSpecs (or all failed ones, or all) from processed/ and failed
 into the folder root, and removes their result files and manifest entries. Never
 overwrites a file in the root. Refused while a runner holds the folder's lock.
 
+With --recursive (a folder watched with 'proxx watch --recursive'), processed/ and
+failed/ are read with their subfolders and each JobSpec goes back where it came from
+(processed/a/job.json -> a/job.json); a JOB is then a relative path: 'a/job' is
+a/job.json, plain 'job' the root's job.json.
+
 Options:
   --failed     reset every JobSpec in failed/
   --all        reset everything: processed/, failed/, results and manifest entries
+  --recursive  the whole tree, as 'proxx watch --recursive' made it (see above)
   --json       print the actions taken as JSON on stdout
   -h, --help   show this help
 
@@ -93,6 +109,7 @@ Examples:
   proxx reset ./jobs my_job            # my_job.json runs again at the next scan
   proxx reset ./jobs --failed          # retry every failed job
   proxx reset ./jobs --all && proxx watch ./jobs --once
+  proxx reset ./jobs --recursive a/job --failed   # a/job.json and every failed job of the tree
 
 Exit codes: 0 done, 1 something was refused or not found, 5 a runner holds the lock,
 4 folder missing, 2 usage error.
@@ -101,6 +118,7 @@ Exit codes: 0 done, 1 something was refused or not found, 5 a runner holds the l
     const { values, positionals } = parse("reset", argv, {
       failed: { type: "boolean" },
       all: { type: "boolean" },
+      recursive: { type: "boolean" },
       json: { type: "boolean" },
       help: { type: "boolean", short: "h" },
     });
@@ -115,7 +133,13 @@ Exit codes: 0 done, 1 something was refused or not found, 5 a runner holds the l
       return EXIT.ENVIRONMENT;
     }
     try {
-      const actions = await resetJobs(platform, folder, { jobs, failed: values.failed, all: values.all });
+      const actions = await resetJobs(platform, folder, {
+        jobs,
+        failed: values.failed,
+        all: values.all,
+        recursive: values.recursive,
+      });
+      if (!values.recursive) await hintRecursive(platform, "reset", await absoluteFolder(platform, folder));
       if (values.json) platform.writeStdout(`${JSON.stringify(actions, null, 2)}\n`);
       else {
         for (const a of actions) {
@@ -140,3 +164,13 @@ Exit codes: 0 done, 1 something was refused or not found, 5 a runner holds the l
     }
   },
 };
+
+/** Without --recursive, say on stderr when processed/ or failed/ has subfolders (a --recursive runner's), so nothing is left out unnoticed. */
+async function hintRecursive(platform: Platform, command: string, folder: string): Promise<void> {
+  if (await hasMirroredTree(platform, folder)) {
+    platform.writeStderr(
+      `proxx ${command}: note: processed/ or failed/ of ${folder} has subfolders (made by 'proxx watch --recursive'); ` +
+        `they are left out: add --recursive to include them\n`,
+    );
+  }
+}

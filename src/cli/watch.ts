@@ -3,6 +3,7 @@ import type { Command } from "./command.ts";
 import { runWatchFolder } from "../watch/runner.ts";
 import { LockHeldError } from "../watch/lock.ts";
 import { engineJobs } from "../watch/engine-jobs.ts";
+import { absoluteFolder } from "../watch/names.ts";
 import { createRenderer } from "./render.ts";
 import { EXIT, EXIT_CODE_HELP } from "./exit-codes.ts";
 import {
@@ -28,8 +29,16 @@ moves the JobSpec into processed/ (COMPLETED) or failed/ (anything else) and rec
 SHA-256 in processed_manifest.json. A JobSpec is skipped when its result file exists or
 the manifest has the same path and hash. Files are taken only after they stop changing.
 
+With --recursive, JobSpecs in subfolders are taken too, sorted by relative path
+(a.json, a/job.json, b/job.json); each result is written beside its JobSpec and moves
+mirror the subfolder (a/job.json -> processed/a/job.json). Never descended into: hidden
+folders (.*), folders named processed or failed, symbolic links to folders, and a
+subfolder another live runner holds the lock of. Manifest keys stay absolute paths.
+
 Options:
   --once                 one pass over the folder, then exit (cron, CI)
+  --recursive            take JobSpecs in subfolders too (see above; status and reset
+                         take --recursive as well)
   --poll-seconds N       seconds between scans in continuous mode (default 2)
   --settle-seconds N     a file must be unchanged this long before it is taken (default 2; 0 = at once)
   --max-workers N        run up to N jobs at the same time (default 1). Clips within a job
@@ -50,6 +59,7 @@ Examples:
   proxx watch ./jobs                              # poll every 2 s until Ctrl-C / SIGTERM
   proxx watch ./jobs --poll-seconds 30 --json > events.ndjson
   proxx watch ./jobs --once --max-workers 2       # two jobs at a time
+  proxx watch ./jobs --recursive --once           # jobs/Day01/CamA/job.json too
   proxx status ./jobs                             # what is pending, processed and failed
   proxx reset ./jobs --failed                     # move failed jobs back for a retry
 
@@ -64,6 +74,7 @@ ${EXIT_CODE_HELP}
       ...OUTPUT_OPTIONS,
       ...FFMPEG_OPTIONS,
       once: { type: "boolean" },
+      recursive: { type: "boolean" },
       "poll-seconds": { type: "string" },
       "settle-seconds": { type: "string" },
       "max-workers": { type: "string" },
@@ -81,17 +92,23 @@ ${EXIT_CODE_HELP}
         "watch",
       );
     }
-    const render = createRenderer(platform, { json: Boolean(values.json), verbosity: verbosityOf(values) });
     if (!(await platform.stat(folder))?.isDirectory) {
       platform.writeStderr(`proxx watch: folder does not exist or is not a directory: ${folder}\n`);
       return EXIT.ENVIRONMENT;
     }
+    const render = createRenderer(platform, {
+      json: Boolean(values.json),
+      verbosity: verbosityOf(values),
+      // a/job.json and b/job.json: the log names JobSpecs by their path in the tree.
+      ...(values.recursive ? { jobspecRoot: await absoluteFolder(platform, folder) } : {}),
+    });
     const tools = await toolsFrom(platform, values);
     const stop = interruptions(platform, (signal) => render({ type: "stopping", signal }));
     try {
       const summary = await runWatchFolder(platform, {
         folder,
         once: Boolean(values.once),
+        recursive: Boolean(values.recursive),
         pollSeconds,
         settleSeconds,
         maxWorkers,

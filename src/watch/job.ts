@@ -3,7 +3,7 @@
  *
  *   1. mark in-flight (atomic)      — the slot's record (`.proxx.inflight.json` for slot 0)
  *   2. execute                      — the injected RunJob
- *   3. write result (atomic)        — `<stem>.result.json` in the root
+ *   3. write result (atomic)        — `<stem>.result.json` beside the JobSpec
  *   4. move JobSpec                 — rename into processed/ or failed/, never overwriting
  *   5. manifest entry (durable)     — recordInManifest
  *   6. clear in-flight              — remove the slot's record
@@ -30,8 +30,12 @@ import {
   clashFreeName,
   FAILED_DIR,
   joinPath,
+  joinRel,
   MANIFEST_NAME,
+  mirroredFolder,
   PROCESSED_DIR,
+  relativeTo,
+  relDirOf,
   resultNameFor,
   stemOf,
 } from "./names.ts";
@@ -80,8 +84,13 @@ export interface RunnerContext {
   journal?: ManifestJournal;
 }
 
+/**
+ * `<stem>.result.json` beside the JobSpec: in the root for a root JobSpec (the seed), in
+ * its own subfolder for one a `--recursive` runner took (`a/job.json` → `a/job.result.json`).
+ */
 export function resultPathFor(folder: string, jobspecPath: string): string {
-  return joinPath(folder, resultNameFor(baseName(jobspecPath)));
+  const dir = joinRel(folder, relDirOf(relativeTo(folder, jobspecPath) ?? ""));
+  return joinPath(dir, resultNameFor(baseName(jobspecPath)));
 }
 
 /** Result file bytes: the JobResult with `_metadata.jobspec_path` = the original absolute path. */
@@ -263,7 +272,11 @@ async function step<T>(emit: EventSink, jobspecPath: string, what: string, fn: (
   }
 }
 
-/** 4. rename into processed/ (COMPLETED) or failed/ (anything else) under a clash-free name. Null when already gone. */
+/**
+ * 4. rename into processed/ (COMPLETED) or failed/ (anything else) under a clash-free name;
+ * a JobSpec of subfolder `a/b` goes to `processed/a/b/` (created), so the trees mirror the
+ * folder and `reset` knows where it came from. Null when already gone.
+ */
 export async function moveJobSpec(
   ctx: RunnerContext,
   jobspecPath: string,
@@ -271,8 +284,9 @@ export async function moveJobSpec(
 ): Promise<string | null> {
   const { platform, folder } = ctx;
   if (!(await platform.lstat(jobspecPath))) return null;
-  const dir = joinPath(folder, status === "COMPLETED" ? PROCESSED_DIR : FAILED_DIR);
-  await platform.mkdir(dir);
+  const top = joinPath(folder, status === "COMPLETED" ? PROCESSED_DIR : FAILED_DIR);
+  await platform.mkdir(top);
+  const dir = await mirroredFolder(platform, top, relDirOf(relativeTo(folder, jobspecPath) ?? ""), platform.now());
   const name = await clashFreeName(platform, dir, baseName(jobspecPath), platform.now());
   const dest = joinPath(dir, name);
   await platform.rename(jobspecPath, dest);

@@ -23,6 +23,29 @@ export function baseName(path: string): string {
   return i < 0 ? path : path.slice(i + 1);
 }
 
+/**
+ * `path` relative to `folder` (`job.json`, `a/b/job.json`), or null when it is not inside.
+ * JobSpec paths are built by `joinPath(folder, rel)`, so a prefix test is exact.
+ */
+export function relativeTo(folder: string, path: string): string | null {
+  const prefix = folder.endsWith("/") || folder.endsWith("\\") ? folder : `${folder}/`;
+  return path.startsWith(prefix) && path.length > prefix.length ? path.slice(prefix.length) : null;
+}
+
+/** The folder part of a relative path: `a/b` of `a/b/job.json`, "" for a root name. */
+export function relDirOf(rel: string): string {
+  const i = rel.lastIndexOf("/");
+  return i < 0 ? "" : rel.slice(0, i);
+}
+
+/**
+ * `dir/rel` for a relative folder (`""` is `dir` itself): where a JobSpec of subfolder
+ * `rel` goes in processed/ or failed/, and where it comes back to.
+ */
+export function joinRel(dir: string, rel: string): string {
+  return rel === "" ? dir : joinPath(dir, rel);
+}
+
 /** `job.json` → `job` (the seed names results after the stem). */
 export function stemOf(name: string): string {
   return name.endsWith(".json") ? name.slice(0, -".json".length) : name;
@@ -89,6 +112,26 @@ export async function clashFreeName(platform: Platform, dir: string, name: strin
     const candidate = `${base}_${n}${ext}`;
     if (!(await platform.lstat(joinPath(dir, candidate)))) return candidate;
   }
+}
+
+/**
+ * `top/<relDir>` as real folders, made where missing (processed/ or failed/ mirroring a
+ * subfolder). A link or a file already at one of those names is never followed or
+ * replaced: that level gets a clash-free name instead (`a_<stamp>`), so a planted link
+ * cannot carry a JobSpec out of the watch folder and nothing there is lost.
+ */
+export async function mirroredFolder(platform: Platform, top: string, relDir: string, nowMs: number): Promise<string> {
+  let dir = top;
+  for (const part of relDir === "" ? [] : relDir.split("/")) {
+    let next = joinPath(dir, part);
+    const stat = await platform.lstat(next);
+    if (stat && (stat.isSymlink || !stat.isDirectory)) {
+      next = joinPath(dir, await clashFreeName(platform, dir, part, nowMs));
+    }
+    if (!stat || next !== joinPath(dir, part)) await platform.mkdir(next);
+    dir = next;
+  }
+  return dir;
 }
 
 /** Absolute, normalised folder path, so manifest keys are stable whatever the caller typed. */

@@ -17,6 +17,11 @@
  * Without an in-flight record, a JobSpec in the root whose result exists is *skipped*, not
  * moved: that is the seed's skip rule 1, and it is how an operator re-drops a file.
  * Also removes our own orphaned atomic-write temp files (`<name>.tmp-<pid>`).
+ *
+ * Records name the JobSpec by its absolute path, which may be in a subfolder (a
+ * `--recursive` runner's job): its result is beside it and its move goes to
+ * `processed/<rel dir>/` (job.ts), whichever mode this start runs in, so a crash is
+ * finished the same way after a restart with or without `--recursive`.
  */
 import type { DirEntry } from "../platform/types.ts";
 import { parseAtomicTempName } from "../fs/durable.ts";
@@ -33,7 +38,7 @@ import {
 } from "./inflight.ts";
 import { finishJob, moveJobSpec, recordInManifest, resultPathFor, type RunnerContext, runnerFailure } from "./job.ts";
 import { messageOf } from "./manifest.ts";
-import { isResultName, joinPath, MANIFEST_NAME } from "./names.ts";
+import { baseName, isResultName, joinPath, joinRel, MANIFEST_NAME, relativeTo, relDirOf } from "./names.ts";
 
 /**
  * `entries` is a listing of the folder root taken by the caller (the runner reuses it for
@@ -78,6 +83,7 @@ async function recoverOne(ctx: RunnerContext, slot: number, rec: InflightRecord)
   const path = rec.jobspec_path;
   const resultPath = resultPathFor(folder, path);
   await stopOrphanFfmpeg(ctx, rec);
+  await removeOrphanResultTemp(ctx, path, resultPath);
 
   if (await platform.stat(resultPath)) {
     const status = await resultStatus(ctx, resultPath);
@@ -201,6 +207,23 @@ async function resultStatus(ctx: RunnerContext, resultPath: string): Promise<Fin
     if (status.success) return status.data;
   } catch { /* fall through */ }
   return "FAILED";
+}
+
+/**
+ * The result's own `<name>.tmp-<pid>` when the result lives in a subfolder (a root one is
+ * removed with the root's temps below). Only that name: other files there are not ours.
+ */
+async function removeOrphanResultTemp(ctx: RunnerContext, jobspecPath: string, resultPath: string): Promise<void> {
+  const { platform, folder } = ctx;
+  const relDir = relDirOf(relativeTo(folder, jobspecPath) ?? "");
+  const dir = joinRel(folder, relDir);
+  if (relDir === "" || !(await platform.lstat(dir))?.isDirectory) return;
+  const name = baseName(resultPath);
+  for (const entry of await platform.list(dir)) {
+    if (entry.isFile && parseAtomicTempName(entry.name)?.target === name) {
+      await platform.remove(joinPath(dir, entry.name));
+    }
+  }
 }
 
 /** `<our file>.tmp-<pid>` left by a kill -9 inside writeFileAtomic: the target is intact, the temp is garbage. */

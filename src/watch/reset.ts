@@ -14,26 +14,35 @@
  * Selection: `all` = everything in processed/, failed/ and every root JobSpec with a result
  * or manifest entry; `failed` = failed/ only; `jobs` = stems or file names (`job` or
  * `job.json`) looked up in processed/, failed/ and the root. A JobSpec moved under a clash
- * name (`job_20251228T120000.json`) is restored under that name.
+ * name (`job_20251228T120000.json`) is restored under that name. With `recursive` the same
+ * over the tree (tree.ts): `processed/a/job.json` goes back to `a/job.json`, and a JOB is a
+ * relative path (`a/job`; plain `job` is the root's).
  */
 import type { Platform } from "../platform/types.ts";
 import type { EventSink } from "../engine/events.ts";
 import { clearInflight, readAllInflight } from "./inflight.ts";
 import { acquireLock } from "./lock.ts";
 import { foldJournal, withoutEntries, writeManifest } from "./manifest.ts";
+import { resultPathFor } from "./job.ts";
 import {
   absoluteFolder,
   compareNames,
   FAILED_DIR,
-  isCandidateName,
   isResultName,
   joinPath,
+  joinRel,
   PROCESSED_DIR,
-  resultNameFor,
-  stemOf,
+  relDirOf,
 } from "./names.ts";
+import { findCandidates, listJsonTree } from "./tree.ts";
 
 export interface ResetOptions {
+  /**
+   * The tree a `proxx watch --recursive` runner works on: processed/ and failed/ with their
+   * subfolders (each JobSpec goes back to the subfolder it mirrors), JobSpecs and results
+   * in subfolders, and JOB names as relative paths (`a/job`). Default: the root only.
+   */
+  recursive?: boolean;
   /** Stems or file names (`job` or `job.json`). */
   jobs?: string[];
   failed?: boolean;
@@ -68,23 +77,27 @@ export async function resetJobs(platform: Platform, folderArg: string, options: 
 
 async function resetLocked(platform: Platform, folder: string, options: ResetOptions): Promise<ResetAction[]> {
   const actions: ResetAction[] = [];
+  const recursive = Boolean(options.recursive);
   // A journal left by a stopped runner is folded into the file first, so the rewrite below
   // cannot be undone by it (manifest-journal.ts).
   const manifestRead = await foldJournal(platform, folder, options.onEvent);
   const manifest = manifestRead.manifest;
+  // processed/ and failed/ entries by their path relative to that tree (`a/job.json` with
+  // `recursive`): the same relative path under the folder is where each came from.
   const sub = async (dir: string) =>
-    (await listJson(platform, joinPath(folder, dir))).map((n) => ({
-      name: n,
-      from: joinPath(joinPath(folder, dir), n),
-    }));
+    (await (recursive
+      ? listJsonTree(platform, joinPath(folder, dir), isJobSpecName)
+      : listJson(platform, joinPath(folder, dir))))
+      .map((rel) => ({ rel, from: joinPath(joinPath(folder, dir), rel) }));
   const processed = await sub(PROCESSED_DIR);
   const failed = await sub(FAILED_DIR);
-  const root = (await platform.list(folder)).filter((e) => e.isFile && isCandidateName(e.name)).map((e) => e.name).sort(
-    compareNames,
-  );
-  const hasRecord = async (name: string) =>
-    Boolean(manifest.entries[joinPath(folder, name)]) ||
-    Boolean(await platform.stat(joinPath(folder, resultNameFor(name))));
+  const tree = await findCandidates(platform, folder, await platform.list(folder), recursive, {
+    results: Boolean(options.all),
+  });
+  const root = tree.files.map((path) => path.slice(folder.length + 1));
+  const hasRecord = async (rel: string) =>
+    Boolean(manifest.entries[joinPath(folder, rel)]) ||
+    Boolean(await platform.stat(resultPathFor(folder, joinPath(folder, rel))));
 
   // Selection and planning stay linear (8,000 entries are a normal folder): every "already
   // chosen?" question is a Set lookup, never a scan of the list built so far.
@@ -94,37 +107,40 @@ async function resetLocked(platform: Platform, folder: string, options: ResetOpt
     targets.push(t);
     targeted.add(t.root);
   };
-  const add = (name: string, from: string) => push({ from, root: joinPath(folder, name) });
+  const add = (rel: string, from: string) => push({ from, root: joinPath(folder, rel) });
   if (options.all) {
-    for (const f of [...processed, ...failed]) add(f.name, f.from);
-    for (const name of root) if (await hasRecord(name)) add(name, joinPath(folder, name));
+    for (const f of [...processed, ...failed]) add(f.rel, f.from);
+    for (const rel of root) if (await hasRecord(rel)) add(rel, joinPath(folder, rel));
     // Seed: `rm processed_manifest.json; rm *.result.json` — records without a JobSpec too.
     for (const key of Object.keys(manifest.entries).sort(compareNames)) {
       if (key.startsWith(folder + "/") && !targeted.has(key)) push({ from: "", root: key });
     }
-    for (const e of await platform.list(folder)) {
-      if (!e.isFile || !isResultName(e.name)) continue;
-      const key = joinPath(folder, e.name.slice(0, -".result.json".length) + ".json");
+    for (const result of tree.results) {
+      const key = result.slice(0, -".result.json".length) + ".json";
       if (!targeted.has(key)) push({ from: "", root: key });
     }
   } else if (options.failed) {
-    for (const f of failed) add(f.name, f.from);
+    for (const f of failed) add(f.rel, f.from);
   }
-  const byName = new Map<string, string[]>(); // processed/ and failed/ paths by file name, in that order
+  const byRel = new Map<string, string[]>(); // processed/ and failed/ paths by relative path, in that order
   for (const f of [...processed, ...failed]) {
-    const froms = byName.get(f.name);
+    const froms = byRel.get(f.rel);
     if (froms) froms.push(f.from);
-    else byName.set(f.name, [f.from]);
+    else byRel.set(f.rel, [f.from]);
   }
   const inRoot = new Set(root);
   for (const job of options.jobs ?? []) {
-    const name = job.endsWith(".json") ? job : `${job}.json`;
+    const rel = job.endsWith(".json") ? job : `${job}.json`;
+    if (!isInsideRel(rel)) {
+      actions.push({ action: "refused", path: job, reason: "not a path inside the watch folder" });
+      continue;
+    }
     let found = false;
-    for (const from of byName.get(name) ?? []) add(name, from), (found = true);
-    if (inRoot.has(name)) add(name, joinPath(folder, name)), (found = true);
+    for (const from of byRel.get(rel) ?? []) add(rel, from), (found = true);
+    if (inRoot.has(rel)) add(rel, joinPath(folder, rel)), (found = true);
     if (!found) {
       // A result with no JobSpec anywhere still blocks a future drop of that name.
-      if (await hasRecord(name)) add(name, ""), (found = true);
+      if (await hasRecord(rel)) add(rel, ""), (found = true);
       else actions.push({ action: "not_found", job });
     }
   }
@@ -142,6 +158,11 @@ async function resetLocked(platform: Platform, folder: string, options: ResetOpt
       actions.push({ action: "refused", path: t.from, reason: `${t.root} already exists; not overwritten` });
       continue;
     }
+    const blocked = moving ? await subfolderBlocked(platform, folder, t.root) : null;
+    if (blocked) {
+      actions.push({ action: "refused", path: t.from, reason: blocked });
+      continue;
+    }
     plan.push(t);
     if (t.from !== t.root) claimed.add(t.root);
   }
@@ -155,7 +176,7 @@ async function resetLocked(platform: Platform, folder: string, options: ResetOpt
   }
   // 2. result files.
   for (const t of plan) {
-    const result = joinPath(folder, resultNameFor(stemOf(t.root.slice(folder.length + 1)) + ".json"));
+    const result = resultPathFor(folder, t.root);
     if (await platform.stat(result)) {
       await platform.remove(result);
       actions.push({ action: "removed_result", path: result });
@@ -168,6 +189,13 @@ async function resetLocked(platform: Platform, folder: string, options: ResetOpt
       actions.push({ action: "refused", path: t.from, reason: `${t.root} already exists; not overwritten` });
       continue;
     }
+    const blocked = await subfolderBlocked(platform, folder, t.root);
+    if (blocked) {
+      actions.push({ action: "refused", path: t.from, reason: blocked });
+      continue;
+    }
+    const relDir = relDirOf(t.root.slice(folder.length + 1));
+    if (relDir !== "") await platform.mkdir(joinRel(folder, relDir));
     await platform.rename(t.from, t.root);
     actions.push({ action: "moved", from: t.from, to: t.root });
   }
@@ -182,11 +210,39 @@ async function resetLocked(platform: Platform, folder: string, options: ResetOpt
   return actions;
 }
 
+function isJobSpecName(name: string): boolean {
+  return name.endsWith(".json") && !name.startsWith(".") && !isResultName(name);
+}
+
 async function listJson(platform: Platform, dir: string): Promise<string[]> {
   const stat = await platform.stat(dir);
   if (!stat?.isDirectory) return [];
   return (await platform.list(dir))
-    .filter((e) => e.isFile && e.name.endsWith(".json") && !e.name.startsWith(".") && !isResultName(e.name))
+    .filter((e) => e.isFile && isJobSpecName(e.name))
     .map((e) => e.name)
     .sort(compareNames);
+}
+
+/** A JOB argument stays inside the folder: relative, no `..` or empty segments. */
+function isInsideRel(rel: string): boolean {
+  if (rel.startsWith("/") || rel.includes("\\") || /^[A-Za-z]:/.test(rel)) return false;
+  return rel.split("/").every((part) => part !== "" && part !== "." && part !== "..");
+}
+
+/**
+ * A JobSpec going back to subfolder `a/b/` of the folder: each of `a`, `a/b` must be a real
+ * folder or missing (then created before the move, like the runner's moves), never a link
+ * or a file, so the rename cannot land outside the folder. Null when the move may go ahead.
+ */
+async function subfolderBlocked(platform: Platform, folder: string, target: string): Promise<string | null> {
+  const relDir = relDirOf(target.slice(folder.length + 1));
+  if (relDir === "") return null;
+  let dir = folder;
+  for (const part of relDir.split("/")) {
+    dir = joinPath(dir, part);
+    const stat = await platform.lstat(dir);
+    if (!stat) break; // missing from here down: created below
+    if (stat.isSymlink || !stat.isDirectory) return `${dir} is not a folder (a link or a file); not moved`;
+  }
+  return null;
 }

@@ -1,6 +1,7 @@
 /**
- * The watch-folder runner: takes each pending `*.json` JobSpec of a folder root, in name
- * order, runs it and records the outcome (result file, move to processed/ or failed/,
+ * The watch-folder runner: takes each pending `*.json` JobSpec of a folder root (with
+ * `recursive`, of its subfolders too: tree.ts), in name order (relative-path order), runs
+ * it and records the outcome (result file beside it, move to processed/ or failed/,
  * manifest entry); idempotent, crash-safe, one runner per folder (lock.ts). The step
  * order for one job, what a kill -9 after each step leaves and what the next start does
  * with it: docs/crash-safety.md (code: job.ts, recover.ts). The skip rules: classify.ts.
@@ -22,17 +23,9 @@ import { classifyJobSpec, type Verdict } from "./classify.ts";
 import { Mutex } from "./mutex.ts";
 import { OrderedLog } from "./ordered-log.ts";
 import { recover } from "./recover.ts";
-import {
-  absoluteFolder,
-  compareNames,
-  FAILED_DIR,
-  isCandidateName,
-  joinPath,
-  MANIFEST_NAME,
-  PROCESSED_DIR,
-  SYMLINK_SKIP_REASON,
-} from "./names.ts";
+import { absoluteFolder, FAILED_DIR, joinPath, MANIFEST_NAME, PROCESSED_DIR, SYMLINK_SKIP_REASON } from "./names.ts";
 import { SettleTracker } from "./settle.ts";
+import { findCandidates } from "./tree.ts";
 
 export type { RunJob } from "./job.ts";
 
@@ -40,6 +33,12 @@ export interface WatchOptions {
   folder: string;
   /** Single pass (waiting for settling files), then return. */
   once: boolean;
+  /**
+   * Take JobSpecs in subfolders too (tree.ts: which folders are walked), in relative-path
+   * order; each result is written beside its JobSpec and moves mirror the subfolder
+   * (`processed/<rel dir>/`). Default false: the folder root only.
+   */
+  recursive?: boolean;
   /** Seconds between scans in continuous mode. Default 2 (seed). */
   pollSeconds?: number;
   /** Seconds a file's size+mtime must stay unchanged before it is taken. Default 2; 0 = immediately. */
@@ -83,6 +82,7 @@ interface Runner {
   ctx: RunnerContext;
   maxWorkers: number;
   settleSeconds: number;
+  recursive: boolean;
   prefetch?: (jobspecPath: string) => void;
   /**
    * The one stop signal (`ctx.signal` is its signal): aborted by the caller's signal, or
@@ -96,6 +96,8 @@ interface Runner {
   settle: SettleTracker;
   /** path -> "size:mtime:reason" of the last reported skip, so polls do not repeat it. */
   reported: Map<string, string>;
+  /** Subfolder -> reason of the last warning that it was passed over (recursive only), so polls do not repeat it. */
+  passedOver: Map<string, string>;
   /** Every event goes through here: per-job blocks in submission order. */
   log: OrderedLog;
   /** Pending paths of the latest scan not started yet, in name order, and that scan's give-up flag. */
@@ -149,12 +151,14 @@ export async function runWatchFolder(platform: Platform, options: WatchOptions):
       ctx,
       maxWorkers,
       settleSeconds,
+      recursive: Boolean(options.recursive),
       prefetch: options.prefetch,
       stop,
       failure: null,
       hashes: new HashCache(),
       settle: new SettleTracker(settleSeconds * 1000),
       reported: new Map(),
+      passedOver: new Map(),
       log: new OrderedLog(onEvent),
       queue: { paths: [], giveUp: false },
       running: new Map(),
@@ -220,29 +224,21 @@ async function scan(runner: Runner, giveUp: boolean, listing: DirEntry[] | null 
   const out = runner.log.block();
   try {
     const entries = listing ?? (await platform.list(folder));
-    const names = entries
-      .filter((e) => e.isFile && !e.isDirectory && isCandidateName(e.name))
-      .map((e) => e.name)
-      .sort(compareNames);
+    const found = await findCandidates(platform, folder, entries, runner.recursive);
     const pending: string[] = [];
     let settling = 0;
     let skipped = 0;
     runner.settlingWaitMs = null;
+    notePassedOver(runner, found.passedOver, out.emit);
     // Symlinked JobSpecs are never taken (policy: docs/reliability.md), but said so once,
     // rather than silently ignored: the link, not its target, is what would be moved.
-    for (
-      const e of entries.filter((e) => e.isSymlink && isCandidateName(e.name)).sort((a, b) =>
-        compareNames(a.name, b.name)
-      )
-    ) {
-      const path = joinPath(folder, e.name);
+    for (const path of found.links) {
       const verdict = await classify(runner, path, giveUp);
       if (verdict.kind !== "link") continue;
       reportSkip(runner, path, verdict.stat, SYMLINK_SKIP_REASON, out.emit);
       skipped++;
     }
-    for (const name of names) {
-      const path = joinPath(folder, name);
+    for (const path of found.files) {
       if (runner.running.has(path)) continue;
       const verdict = await classify(runner, path, giveUp);
       if (verdict.kind === "pending") pending.push(path);
@@ -379,6 +375,18 @@ function noteSettling(runner: Runner, verdict: { waitMs: number; fresh: boolean 
   runner.settlingWaitMs = runner.settlingWaitMs === null
     ? verdict.waitMs
     : Math.min(runner.settlingWaitMs, verdict.waitMs);
+}
+
+/** Warn once about each subfolder not walked (and again if the reason changes or it comes back). */
+function notePassedOver(runner: Runner, now: { path: string; reason: string }[], emit: EventSink): void {
+  const seen = new Set<string>();
+  for (const { path, reason } of now) {
+    seen.add(path);
+    if (runner.passedOver.get(path) === reason) continue;
+    runner.passedOver.set(path, reason);
+    emit({ type: "warning", message: `subfolder ${path} ${reason}` });
+  }
+  for (const path of [...runner.passedOver.keys()]) if (!seen.has(path)) runner.passedOver.delete(path);
 }
 
 function reportSkip(

@@ -3,6 +3,7 @@
  * lock, and applies the runner's own skip rules (classify.ts), so "pending" means "the
  * next runner would take this". It has one look and none of the runner's sightings, so
  * whether a file has settled is estimated from its mtime (settle.ts, `oneLookSettle`).
+ * With `recursive` it looks at the tree a `proxx watch --recursive` runner walks (tree.ts).
  */
 import type { Platform } from "../platform/types.ts";
 import { HashCache } from "./hash.ts";
@@ -11,15 +12,8 @@ import { type InflightRecord, readAllInflight } from "./inflight.ts";
 import { isLockLive, type LockInfo, readLock } from "./lock.ts";
 import { readManifest } from "./manifest.ts";
 import { oneLookSettle } from "./settle.ts";
-import {
-  absoluteFolder,
-  compareNames,
-  FAILED_DIR,
-  isCandidateName,
-  joinPath,
-  PROCESSED_DIR,
-  SYMLINK_SKIP_REASON,
-} from "./names.ts";
+import { absoluteFolder, compareNames, FAILED_DIR, joinPath, PROCESSED_DIR, SYMLINK_SKIP_REASON } from "./names.ts";
+import { findCandidates, listJsonTree } from "./tree.ts";
 
 export interface FolderStatus {
   folder: string;
@@ -29,7 +23,7 @@ export interface FolderStatus {
   settling: string[];
   /** Root JobSpecs the runner skips, with the seed rule that skips them. */
   skipped: { path: string; reason: string }[];
-  /** `*.json` files in processed/ and failed/. */
+  /** `*.json` files in processed/ and failed/ (with `recursive`, in their subfolders too). */
   processed: number;
   failed: number;
   /** Latest manifest entries, newest first. */
@@ -43,15 +37,19 @@ export interface FolderStatus {
   inflight: InflightRecord | null;
   /** Every in-flight record, in slot order (several with `--max-workers`). */
   inflight_all: InflightRecord[];
+  /** `recursive` only: subfolders a runner would not walk, and why (a live runner of their own, unreadable). */
+  passed_over?: { path: string; reason: string }[];
 }
 
 export async function folderStatus(
   platform: Platform,
   folderArg: string,
-  options: { settleSeconds?: number; recent?: number } = {},
+  options: { settleSeconds?: number; recent?: number; recursive?: boolean } = {},
 ): Promise<FolderStatus> {
   const folder = await absoluteFolder(platform, folderArg);
   const settleMs = (options.settleSeconds ?? 2) * 1000;
+  const recursive = Boolean(options.recursive);
+  const count = (dir: string) => recursive ? countJsonTree(platform, dir) : countJson(platform, dir);
   const manifestRead = await readManifest(platform, folder);
   const entries = manifestRead.manifest.entries;
   const status: FolderStatus = {
@@ -59,8 +57,8 @@ export async function folderStatus(
     pending: [],
     settling: [],
     skipped: [],
-    processed: await countJson(platform, joinPath(folder, PROCESSED_DIR)),
-    failed: await countJson(platform, joinPath(folder, FAILED_DIR)),
+    processed: await count(joinPath(folder, PROCESSED_DIR)),
+    failed: await count(joinPath(folder, FAILED_DIR)),
     recent: Object.entries(entries)
       .map(([path, e]) => ({ path, status: e.result_status, time: e.processed_at }))
       .sort((a, b) => compareNames(b.time, a.time) || compareNames(a.path, b.path))
@@ -87,9 +85,10 @@ export async function folderStatus(
     settle: oneLookSettle(settleMs),
     hashes: new HashCache(),
   };
-  const links = rootEntries.filter((e) => e.isSymlink).map((e) => e.name);
-  for (const name of [...listing, ...links].filter(isCandidateName).sort(compareNames)) {
-    const path = joinPath(folder, name);
+  const found = await findCandidates(platform, folder, rootEntries, recursive);
+  if (recursive) status.passed_over = found.passedOver;
+  // Links are classified too (as `link`: skipped), in the one processing order.
+  for (const path of [...found.files, ...found.links].sort(compareNames)) {
     const verdict = await classifyJobSpec(look, path);
     if (verdict.kind === "pending") status.pending.push(path);
     else if (verdict.kind === "settling") status.settling.push(path);
@@ -97,6 +96,10 @@ export async function folderStatus(
     else if (verdict.kind === "link") status.skipped.push({ path, reason: SYMLINK_SKIP_REASON });
   }
   return status;
+}
+
+async function countJsonTree(platform: Platform, dir: string): Promise<number> {
+  return (await listJsonTree(platform, dir, (name) => name.endsWith(".json"))).length;
 }
 
 async function countJson(platform: Platform, dir: string): Promise<number> {
