@@ -8,6 +8,9 @@ import { EXIT, EXIT_CODE_HELP } from "./exit-codes.ts";
 import {
   FFMPEG_OPTIONS,
   interruptions,
+  NOTIFY_HELP,
+  NOTIFY_OPTIONS,
+  notifyConfigFrom,
   numberOption,
   OUTPUT_OPTIONS,
   parse,
@@ -16,6 +19,7 @@ import {
 } from "./common.ts";
 import { UsageError } from "./usage-error.ts";
 import { VERSION } from "../version.ts";
+import { Notifier } from "../notify/notifier.ts";
 
 export const watchCommand: Command = {
   name: "watch",
@@ -40,6 +44,7 @@ Options:
                          ffprobe gets at most 120)
   --ffmpeg PATH          FFmpeg to use (default: $PROXX_FFMPEG, then PATH, then usual places)
   --ffprobe PATH         ffprobe to use
+${NOTIFY_HELP}
   --json                 print events as NDJSON on stdout (docs/events.md)
   -q, --quiet            print errors only
   -v, --verbose          also print the FFmpeg command lines
@@ -52,10 +57,14 @@ Examples:
   proxx watch ./jobs --once --max-workers 2       # two jobs at a time
   proxx status ./jobs                             # what is pending, processed and failed
   proxx reset ./jobs --failed                     # move failed jobs back for a retry
+  proxx watch ./jobs --on-job-done './notify.sh --channel edit'   # a hook after each job
+  PROXX_WEBHOOK_SECRET=s3cret proxx watch ./jobs --webhook https://example.com/proxx
 
 Stopping: the first SIGINT/SIGTERM stops FFmpeg cleanly, removes its temp output and
 leaves that JobSpec pending; a second one exits at once. Either way the next start
-finishes correctly (docs/crash-safety.md).
+finishes correctly (docs/crash-safety.md). Webhook deliveries are kept in .proxx-outbox/
+until they are done: --once waits for them (about a minute at most), a stop leaves them
+for the next start (docs/hooks-and-webhooks.md).
 
 ${EXIT_CODE_HELP}
 `,
@@ -63,6 +72,7 @@ ${EXIT_CODE_HELP}
     const { values, positionals } = parse("watch", argv, {
       ...OUTPUT_OPTIONS,
       ...FFMPEG_OPTIONS,
+      ...NOTIFY_OPTIONS,
       once: { type: "boolean" },
       "poll-seconds": { type: "string" },
       "settle-seconds": { type: "string" },
@@ -88,6 +98,10 @@ ${EXIT_CODE_HELP}
     }
     const tools = await toolsFrom(platform, values);
     const stop = interruptions(platform, (signal) => render({ type: "stopping", signal }));
+    const notify = await notifyConfigFrom(platform, values, "watch", stop.signal).catch((error) => {
+      stop.dispose();
+      throw error;
+    });
     try {
       const summary = await runWatchFolder(platform, {
         folder,
@@ -98,6 +112,7 @@ ${EXIT_CODE_HELP}
         signal: stop.signal,
         onEvent: render,
         proxxVersion: VERSION,
+        notifier: new Notifier(platform, notify, render),
         ...engineJobs(platform, { tools, timeoutSeconds }),
       });
       const interrupted = stop.exitCode();

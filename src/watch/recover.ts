@@ -81,6 +81,11 @@ async function recoverOne(ctx: RunnerContext, slot: number, rec: InflightRecord)
 
   if (await platform.stat(resultPath)) {
     const status = await resultStatus(ctx, resultPath);
+    // Its notifications may not have been made due before the crash (step 3a): make sure they are.
+    const written = ctx.notifier
+      ? { jobspecPath: path, sha256: rec.sha256, resultPath, resultText: await platform.readText(resultPath) }
+      : null;
+    if (written) await ctx.notifier!.resultWritten(written, ctx.onEvent);
     const movedTo = await moveJobSpec(ctx, path, status);
     await recordInManifest(ctx, path, rec.sha256, status);
     await clearInflight(platform, folder, slot);
@@ -92,6 +97,7 @@ async function recoverOne(ctx: RunnerContext, slot: number, rec: InflightRecord)
         ? `result was written before the crash; moved JobSpec to ${movedTo} and recorded it (not re-run)`
         : `result was written before the crash; recorded it in the manifest (not re-run)`,
     });
+    if (written) await ctx.notifier!.jobDone({ ...written, movedTo }, ctx.onEvent);
     return true;
   }
 
