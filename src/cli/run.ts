@@ -30,7 +30,9 @@ export const runCommand: Command = {
 
 Encodes every source clip of the JobSpec, in order, into a verified proxy. Stops at the
 first failed clip (fail-fast); proxies of clips that completed stay. A summary goes to
-stdout, progress and logs to stderr.
+stdout, progress and logs to stderr. With --on-job-done or --webhook, proxx run then runs
+the hook (without --result it gets a temporary copy of the result) and waits for the
+deliveries (about a minute at most) before it exits, with the job's exit code.
 
 Options:
   --json                 print the result JSON on stdout instead of the summary
@@ -40,8 +42,6 @@ Options:
   --ffmpeg PATH          FFmpeg to use (default: $PROXX_FFMPEG, then PATH, then usual places)
   --ffprobe PATH         ffprobe to use (default: $PROXX_FFPROBE, then PATH, then usual places)
 ${NOTIFY_HELP}
-                         proxx run waits for its deliveries before it exits (about a
-                         minute at most); without --result the hook gets a temporary copy
   -q, --quiet            print errors only
   -v, --verbose          also print the FFmpeg command lines
   -h, --help             show this help

@@ -143,7 +143,6 @@ export class Notifier implements JobNotifier {
   }
 
   async jobDone(result: WrittenResult & { movedTo: string | null }, emit: EventSink): Promise<void> {
-    const facts = factsOf(result.resultText);
     const entries = this.due.get(result.jobspecPath) ?? [];
     this.due.delete(result.jobspecPath);
     for (const entry of entries) {
@@ -152,6 +151,7 @@ export class Notifier implements JobNotifier {
     }
     const hook = this.config.hook;
     if (!hook) return;
+    const facts = factsOf(result.resultText);
     const outcome = await runHook(this.platform, hook, {
       resultPath: result.resultPath,
       // The hook runs after the move: it gets the JobSpec where it is now.
@@ -159,13 +159,9 @@ export class Notifier implements JobNotifier {
       finalStatus: facts.finalStatus,
       jobId: facts.jobId,
     });
-    emit({
-      type: "hook_finished",
-      job_id: facts.jobId,
-      jobspec_path: result.jobspecPath,
-      command: hook.argv,
-      ...outcome,
-    });
+    // A URL with credentials among the hook's arguments (`curl https://user:pw@…`) is not logged in full either.
+    const command = hook.argv.map((arg) => arg.replace(/\b([a-z][a-z0-9+.-]*:\/\/)[^/\s@]+@/gi, "$1***@"));
+    emit({ type: "hook_finished", job_id: facts.jobId, jobspec_path: result.jobspecPath, command, ...outcome });
   }
 
   async close(wait: boolean): Promise<void> {

@@ -251,7 +251,12 @@ async function post(
     controller.abort();
     if (signal.aborted) return { kind: "stopped" };
     if (error instanceof DeadlineError) {
-      return { kind: "error", status: null, retry: true, reason: `no answer within ${timeoutMs / 1000} s` };
+      return {
+        kind: "error",
+        status: null,
+        retry: true,
+        reason: `no answer within ${Math.round(timeoutMs / 100) / 10} s`,
+      };
     }
     return { kind: "error", status: null, retry: true, reason: networkReason(error, target) };
   } finally {

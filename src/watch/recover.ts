@@ -82,9 +82,8 @@ async function recoverOne(ctx: RunnerContext, slot: number, rec: InflightRecord)
   if (await platform.stat(resultPath)) {
     const status = await resultStatus(ctx, resultPath);
     // Its notifications may not have been made due before the crash (step 3a): make sure they are.
-    const written = ctx.notifier
-      ? { jobspecPath: path, sha256: rec.sha256, resultPath, resultText: await platform.readText(resultPath) }
-      : null;
+    const resultText = ctx.notifier ? await platform.readText(resultPath).catch(() => null) : null;
+    const written = resultText === null ? null : { jobspecPath: path, sha256: rec.sha256, resultPath, resultText };
     if (written) await ctx.notifier!.resultWritten(written, ctx.onEvent);
     const movedTo = await moveJobSpec(ctx, path, status);
     await recordInManifest(ctx, path, rec.sha256, status);

@@ -282,6 +282,8 @@ describe("proxx run", () => {
   }, 30_000);
 
   test("bad hook and webhook settings are usage errors before anything runs", async () => {
+    receiver(() => 200);
+    mkdirSync(join(root, "run"), { recursive: true });
     const spec = dropJob(join(root, "run"), "never", false);
     const cases: [string[], RegExp][] = [
       [["--on-job-done", "cp $PROXX_RESULT_PATH /tmp"], /--on-job-done: '\$': variables are not expanded/],

@@ -19,6 +19,8 @@ import {
 } from "../../src/notify/webhook.ts";
 import { Outbox, type OutboxEntry } from "../../src/notify/outbox.ts";
 import type { JobNotifier } from "../../src/watch/job-notifier.ts";
+import type { ProxxEvent } from "../../src/engine/events.ts";
+import { createRenderer } from "../../src/cli/render.ts";
 import { FakePlatform } from "../helpers/fake-platform.ts";
 import { job, setup, W } from "../helpers/watch-fixtures.ts";
 
@@ -61,12 +63,11 @@ function fresh(b: typeof behaviour) {
   behaviour = b;
 }
 
-const options = (platform: FakePlatform, secret: string | null = null) => ({
+const options = (_platform: FakePlatform, secret: string | null = null) => ({
   secret,
   userAgent: "proxx/test",
   policy: DEFAULT_RETRY_POLICY,
   signal: new AbortController().signal,
-  platform,
 });
 
 describe("deliver: the real schedule on the fake clock", () => {
@@ -334,4 +335,52 @@ describe("a JobSpec cannot carry a hook", () => {
       expect(outcome.issues.map((i) => i.message).join("\n")).toContain(`unknown field(s): '${field}'`);
     });
   }
+});
+
+describe("how the text log shows them", () => {
+  const lines = (verbosity: "quiet" | "normal", events: ProxxEvent[]) => {
+    const platform = new FakePlatform();
+    const render = createRenderer(platform, { json: false, verbosity }, { live: false, color: false });
+    events.forEach(render);
+    return platform.stderr.split("\n").filter(Boolean);
+  };
+  const hook = (exit: number | null, timedOut = false): ProxxEvent => ({
+    type: "hook_finished",
+    job_id: "day1",
+    jobspec_path: "/w/day1.json",
+    command: ["./notify.sh", "--to", "edit"],
+    exit_code: exit,
+    signal: exit === null ? "SIGTERM" : null,
+    timed_out: timedOut,
+    duration_seconds: 60.004,
+    output_tail: ["sent"],
+    error: null,
+  });
+  const delivered: ProxxEvent = {
+    type: "webhook_delivered",
+    job_id: "day1",
+    jobspec_path: "/w/day1.json",
+    webhook: "https://hooks.example.com/…",
+    idempotency_key: "k",
+    status: 204,
+    attempts: 3,
+  };
+  const failed: ProxxEvent = { ...delivered, type: "webhook_failed", status: 404, attempts: 1, reason: "HTTP 404" };
+
+  test("normal: exit status and output tail of the hook, each delivery; a failure only through its warning", () => {
+    expect(lines("normal", [hook(0), delivered, failed])).toEqual([
+      "hook ./notify.sh for job day1: exited 0 (60.0s)",
+      "  | sent",
+      "webhook https://hooks.example.com/…: delivered the result of job day1 (HTTP 204, 3 tries)",
+    ]);
+  });
+
+  test("quiet: only a hook that did not exit 0", () => {
+    expect(lines("quiet", [hook(0), delivered, hook(null, true), hook(2)])).toEqual([
+      "hook ./notify.sh for job day1: timed out and was killed (SIGTERM) (60.0s)",
+      "  | sent",
+      "hook ./notify.sh for job day1: exited 2 (60.0s)",
+      "  | sent",
+    ]);
+  });
 });
