@@ -164,6 +164,22 @@ export function createRenderer(platform: Platform, options: RenderOptions, style
         if (quiet && event.final_status === "COMPLETED") return;
         log(watchLine(event, jobName)!);
         return;
+      case "hook_finished": {
+        const ok = event.error === null && !event.timed_out && event.exit_code === 0;
+        if (quiet && ok) return;
+        log(ok ? hookLine(event) : paint("33", hookLine(event)));
+        for (const line of event.output_tail) log(`  | ${line}`);
+        return;
+      }
+      case "webhook_failed":
+        return; // the warning that follows it says it, once
+      case "webhook_delivered":
+        if (quiet) return;
+        log(
+          `webhook ${event.webhook}: delivered the result of job ${event.job_id} ` +
+            `(HTTP ${event.status}, ${event.attempts === 1 ? "1 try" : `${event.attempts} tries`})`,
+        );
+        return;
       default: {
         if (quiet) return;
         const line = watchLine(event, jobName);
@@ -171,6 +187,18 @@ export function createRenderer(platform: Platform, options: RenderOptions, style
       }
     }
   };
+}
+
+/** `hook ./notify.sh for job day1: exited 0 (0.2s)`, or how it failed. */
+function hookLine(e: Extract<ProxxEvent, { type: "hook_finished" }>): string {
+  const how = e.error !== null
+    ? e.error
+    : e.timed_out
+    ? `timed out and was killed (${e.signal ?? "SIGKILL"})`
+    : e.exit_code !== null
+    ? `exited ${e.exit_code}`
+    : `killed by ${e.signal}`;
+  return `hook ${e.command[0]} for job ${e.job_id}: ${how} (${e.duration_seconds.toFixed(1)}s)`;
 }
 
 function clipTag(e: { index: number; total: number }): string {

@@ -9,6 +9,9 @@ import { EXIT, EXIT_CODE_HELP } from "./exit-codes.ts";
 import {
   FFMPEG_OPTIONS,
   interruptions,
+  NOTIFY_HELP,
+  NOTIFY_OPTIONS,
+  notifyConfigFrom,
   numberOption,
   OUTPUT_OPTIONS,
   parse,
@@ -17,6 +20,7 @@ import {
 } from "./common.ts";
 import { UsageError } from "./usage-error.ts";
 import { VERSION } from "../version.ts";
+import { Notifier } from "../notify/notifier.ts";
 
 export const watchCommand: Command = {
   name: "watch",
@@ -49,6 +53,7 @@ Options:
                          ffprobe gets at most 120)
   --ffmpeg PATH          FFmpeg to use (default: $PROXX_FFMPEG, then PATH, then usual places)
   --ffprobe PATH         ffprobe to use
+${NOTIFY_HELP}
   --json                 print events as NDJSON on stdout (docs/events.md)
   -q, --quiet            print errors only
   -v, --verbose          also print the FFmpeg command lines
@@ -62,10 +67,14 @@ Examples:
   proxx watch ./jobs --recursive --once           # jobs/Day01/CamA/job.json too
   proxx status ./jobs                             # what is pending, processed and failed
   proxx reset ./jobs --failed                     # move failed jobs back for a retry
+  proxx watch ./jobs --on-job-done './notify.sh --channel edit'   # a hook after each job
+  PROXX_WEBHOOK_SECRET=s3cret proxx watch ./jobs --webhook https://example.com/proxx
 
 Stopping: the first SIGINT/SIGTERM stops FFmpeg cleanly, removes its temp output and
 leaves that JobSpec pending; a second one exits at once. Either way the next start
-finishes correctly (docs/crash-safety.md).
+finishes correctly (docs/crash-safety.md). Webhook deliveries are kept in .proxx-outbox/
+until they are done: --once waits for them (about a minute at most), a stop leaves them
+for the next start (docs/hooks-and-webhooks.md).
 
 ${EXIT_CODE_HELP}
 `,
@@ -73,6 +82,7 @@ ${EXIT_CODE_HELP}
     const { values, positionals } = parse("watch", argv, {
       ...OUTPUT_OPTIONS,
       ...FFMPEG_OPTIONS,
+      ...NOTIFY_OPTIONS,
       once: { type: "boolean" },
       recursive: { type: "boolean" },
       "poll-seconds": { type: "string" },
@@ -104,6 +114,10 @@ ${EXIT_CODE_HELP}
     });
     const tools = await toolsFrom(platform, values);
     const stop = interruptions(platform, (signal) => render({ type: "stopping", signal }));
+    const notify = await notifyConfigFrom(platform, values, "watch", stop.signal).catch((error) => {
+      stop.dispose();
+      throw error;
+    });
     try {
       const summary = await runWatchFolder(platform, {
         folder,
@@ -115,6 +129,7 @@ ${EXIT_CODE_HELP}
         signal: stop.signal,
         onEvent: render,
         proxxVersion: VERSION,
+        notifier: new Notifier(platform, notify, render),
         ...engineJobs(platform, { tools, timeoutSeconds }),
       });
       const interrupted = stop.exitCode();

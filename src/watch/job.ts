@@ -25,6 +25,7 @@ import { Mutex } from "./mutex.ts";
 import { clearInflight, inflightPath, type InflightRecord, writeInflight } from "./inflight.ts";
 import { type Manifest, messageOf, withEntry, writeManifest } from "./manifest.ts";
 import type { ManifestJournal } from "./manifest-journal.ts";
+import type { JobNotifier } from "./job-notifier.ts";
 import {
   baseName,
   clashFreeName,
@@ -82,6 +83,8 @@ export interface RunnerContext {
   bookkeeping: Mutex;
   /** Where new manifest entries go first (folded into the file every 2 s or when idle); without it each entry rewrites the file. */
   journal?: ManifestJournal;
+  /** Hooks and webhooks (src/notify/): told when a result is written and when the job is recorded. */
+  notifier?: JobNotifier;
 }
 
 /**
@@ -212,13 +215,17 @@ export async function finishJob(
   const resultPath = resultPathFor(folder, jobspecPath);
   failpoint(platform, "before-result");
   // 3. result first: once it exists the job is never executed again (seed skip rule 1).
+  const resultText = resultFileText(result, jobspecPath, platform.now());
   await step(
     emit,
     jobspecPath,
     `write the result file ${resultPath}`,
-    () => platform.writeFileAtomic(resultPath, resultFileText(result, jobspecPath, platform.now())),
+    () => platform.writeFileAtomic(resultPath, resultText),
   );
   failpoint(platform, "after-result");
+  // 3a. notifications due (the webhook outbox), while the in-flight record still says "finish me".
+  const written = { jobspecPath, sha256, resultPath, resultText };
+  await ctx.notifier?.resultWritten(written, emit);
   const movedTo = await ctx.bookkeeping.run(async () => {
     const dir = result.final_status === "COMPLETED" ? PROCESSED_DIR : FAILED_DIR;
     const movedTo = await step(
@@ -252,6 +259,7 @@ export async function finishJob(
     moved_to: movedTo ?? "",
     failure_reason: result.failure_reason,
   });
+  await ctx.notifier?.jobDone({ ...written, movedTo }, emit);
 }
 
 /**

@@ -87,6 +87,10 @@ async function recoverOne(ctx: RunnerContext, slot: number, rec: InflightRecord)
 
   if (await platform.stat(resultPath)) {
     const status = await resultStatus(ctx, resultPath);
+    // Its notifications may not have been made due before the crash (step 3a): make sure they are.
+    const resultText = ctx.notifier ? await platform.readText(resultPath).catch(() => null) : null;
+    const written = resultText === null ? null : { jobspecPath: path, sha256: rec.sha256, resultPath, resultText };
+    if (written) await ctx.notifier!.resultWritten(written, ctx.onEvent);
     const movedTo = await moveJobSpec(ctx, path, status);
     await recordInManifest(ctx, path, rec.sha256, status);
     await clearInflight(platform, folder, slot);
@@ -98,6 +102,7 @@ async function recoverOne(ctx: RunnerContext, slot: number, rec: InflightRecord)
         ? `result was written before the crash; moved JobSpec to ${movedTo} and recorded it (not re-run)`
         : `result was written before the crash; recorded it in the manifest (not re-run)`,
     });
+    if (written) await ctx.notifier!.jobDone({ ...written, movedTo }, ctx.onEvent);
     return true;
   }
 

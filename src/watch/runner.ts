@@ -19,6 +19,7 @@ import { acquireLock } from "./lock.ts";
 import { loadManifestForRun, ManifestSerializer, messageOf, writeManifest } from "./manifest.ts";
 import { JOURNAL_NAME, ManifestJournal } from "./manifest-journal.ts";
 import { type RunJob, type RunnerContext, takeJob } from "./job.ts";
+import type { JobNotifier } from "./job-notifier.ts";
 import { classifyJobSpec, type Verdict } from "./classify.ts";
 import { Mutex } from "./mutex.ts";
 import { OrderedLog } from "./ordered-log.ts";
@@ -59,6 +60,8 @@ export interface WatchOptions {
   prefetch?: (jobspecPath: string) => void;
   /** Stamped into results the runner makes itself (exceptions, poison jobs). */
   proxxVersion?: string;
+  /** Who hears about each finished job (src/notify/: hook, webhooks and their outbox). */
+  notifier?: JobNotifier;
 }
 
 export interface WatchSummary {
@@ -132,6 +135,7 @@ export async function runWatchFolder(platform: Platform, options: WatchOptions):
     retries: new Map(),
     counts: { processed: 0, completed: 0, failed: 0, invalid: 0, skipped: 0, recovered: 0 },
     bookkeeping: new Mutex(),
+    notifier: options.notifier,
   };
   const serializer = new ManifestSerializer();
   ctx.journal = new ManifestJournal(
@@ -144,6 +148,7 @@ export async function runWatchFolder(platform: Platform, options: WatchOptions):
     await platform.mkdir(joinPath(folder, PROCESSED_DIR));
     await platform.mkdir(joinPath(folder, FAILED_DIR));
     ctx.manifest = await loadManifestForRun(platform, folder, onEvent);
+    await options.notifier?.open(folder, onEvent);
     // One listing serves recovery and, when recovery changed nothing, the first scan.
     const entries = await platform.list(folder);
     let listing: DirEntry[] | null = (await recover(ctx, entries)) ? null : entries;
@@ -209,6 +214,8 @@ export async function runWatchFolder(platform: Platform, options: WatchOptions):
     // Leave the manifest file complete. After a bookkeeping failure the journal stays as it
     // is (the next start folds it), rather than risk another write on a failing disk.
     if (stopError === null) await flushJournal(ctx);
+    // --once waits for its deliveries (within their retry budget); a stop leaves them due in the outbox.
+    await options.notifier?.close(options.once && !stop.signal.aborted);
     await lock.release();
   }
   return { ...ctx.counts, interrupted: options.signal.aborted };

@@ -179,6 +179,6 @@ describe("completions", () => {
     expect(complete("new", "--proxy-profile", "proxy_pr")).toBe("proxy_prores_proxy proxy_prores_lt");
     expect(complete("help", "s")).toBe("status schema");
     expect(complete("completions", "")).toBe("bash zsh fish");
-    expect(complete("watch", "--o")).toBe("--once");
+    expect(complete("watch", "--o")).toBe("--once --on-job-done");
   });
 });

@@ -1,0 +1,264 @@
+/**
+ * Who hears about a finished job: the `--on-job-done` hook and the `--webhook` receivers,
+ * for `proxx watch` (through the runner's JobNotifier calls, with the folder's outbox) and
+ * for `proxx run` (`notifyRunResult`, nothing kept on disk).
+ *
+ * For each job: the deliveries are written to the outbox when the result is written; once
+ * the job is recorded they start (each on its own retry schedule, in the background), and
+ * then the hook runs, awaited, bounded by its timeout. Delivery events (`webhook_delivered`,
+ * `webhook_failed` plus a `warning`) come when a delivery ends, so in the log they can fall
+ * after later jobs' events; `hook_finished` is part of its job's events. Nothing here throws
+ * into the runner or changes a job's outcome.
+ */
+import type { Platform } from "../platform/types.ts";
+import type { EventSink } from "../engine/events.ts";
+import type { JobNotifier, WrittenResult } from "../watch/job-notifier.ts";
+import { type HookCommand, runHook } from "./hook.ts";
+import { Outbox, type OutboxEntry } from "./outbox.ts";
+import { deliver, type RetryPolicy, type WebhookTarget } from "./webhook.ts";
+
+export interface NotifyConfig {
+  hook: HookCommand | null;
+  webhooks: WebhookTarget[];
+  secret: string | null;
+  policy: RetryPolicy;
+  userAgent: string;
+  /** The operator's stop (SIGINT/SIGTERM): deliveries stop at once and stay due in the outbox. */
+  signal?: AbortSignal;
+}
+
+/** What the notifications need from a result file's text. */
+interface ResultFacts {
+  jobId: string;
+  finalStatus: string;
+  writtenAt: string;
+}
+
+function factsOf(resultText: string): ResultFacts {
+  try {
+    const r = JSON.parse(resultText);
+    return {
+      jobId: typeof r.job_id === "string" ? r.job_id : "unknown",
+      finalStatus: typeof r.final_status === "string" ? r.final_status : "FAILED",
+      writtenAt: typeof r._metadata?.result_written_at === "string" ? r._metadata.result_written_at : "unknown",
+    };
+  } catch {
+    return { jobId: "unknown", finalStatus: "FAILED", writtenAt: "unknown" };
+  }
+}
+
+/** `Idempotency-Key`: the JobSpec's SHA-256 and the result's written-at, the same on every retry and restart. */
+export function idempotencyKey(sha256: string, resultWrittenAt: string): string {
+  return `${sha256}:${resultWrittenAt}`;
+}
+
+const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
+
+export class Notifier implements JobNotifier {
+  private outbox: Outbox | null = null;
+  private onEvent: EventSink;
+  private readonly stop = new AbortController();
+  /** Deliveries running, by outbox file name (one per job × receiver). */
+  private readonly pending = new Map<string, Promise<void>>();
+  /** Deliveries that ended in this process (so recovery's second call does not send again). */
+  private readonly ended = new Set<string>();
+  /** Written by `resultWritten`, started by `jobDone`, by JobSpec path. */
+  private readonly due = new Map<string, OutboxEntry[]>();
+  private stopped = 0;
+
+  constructor(private readonly platform: Platform, private readonly config: NotifyConfig, onEvent: EventSink) {
+    this.onEvent = onEvent;
+    const signal = config.signal;
+    if (signal?.aborted) this.stop.abort();
+    else signal?.addEventListener("abort", () => this.stop.abort(), { once: true });
+  }
+
+  async open(folder: string, onEvent: EventSink): Promise<void> {
+    this.onEvent = onEvent;
+    this.outbox = new Outbox(this.platform, folder);
+    let entries: OutboxEntry[];
+    try {
+      entries = await this.outbox.list((name, reason) =>
+        onEvent({ type: "warning", message: `removed unreadable outbox entry ${this.outbox!.dir}/${name} (${reason})` })
+      );
+    } catch (error) {
+      onEvent({
+        type: "warning",
+        message: `could not read the webhook outbox ${this.outbox.dir}: ${messageOf(error)}`,
+      });
+      return;
+    }
+    const strangers = new Set<string>();
+    let kept = 0;
+    for (const entry of entries) {
+      const target = this.config.webhooks.find((w) => w.id === entry.webhook_id);
+      if (target) this.start(target, entry);
+      else {
+        kept++;
+        strangers.add(entry.webhook);
+      }
+    }
+    if (kept > 0) {
+      onEvent({
+        type: "warning",
+        message: `${kept} webhook ${kept === 1 ? "delivery" : "deliveries"} in ${this.outbox.dir} ${
+          kept === 1 ? "is" : "are"
+        } for a webhook this run was not given (${
+          [...strangers].sort().join(", ")
+        }); kept until a run with that --webhook sends them (delete the files to drop them)`,
+      });
+    }
+  }
+
+  async resultWritten(result: WrittenResult, emit: EventSink): Promise<void> {
+    if (this.config.webhooks.length === 0) return;
+    const facts = factsOf(result.resultText);
+    const entries = this.config.webhooks.map((w): OutboxEntry => ({
+      version: 1,
+      webhook_id: w.id,
+      webhook: w.display,
+      idempotency_key: idempotencyKey(result.sha256, facts.writtenAt),
+      job_id: facts.jobId,
+      jobspec_path: result.jobspecPath,
+      result_path: result.resultPath,
+      created_at: facts.writtenAt,
+      body: result.resultText,
+    }));
+    for (const entry of entries) {
+      const name = Outbox.nameOf(entry);
+      // Resumed from the outbox at start and already running or done: writing it again would re-send it later.
+      if (this.pending.has(name) || this.ended.has(name)) continue;
+      try {
+        await this.outbox?.put(entry);
+      } catch (error) {
+        emit({
+          type: "warning",
+          message: `could not write the webhook outbox entry ${this.outbox!.pathOf(entry)} (${
+            messageOf(error)
+          }); delivering to ${entry.webhook} anyway, but if proxx is killed before it is done it is not sent again`,
+        });
+      }
+    }
+    this.due.set(result.jobspecPath, entries);
+  }
+
+  async jobDone(result: WrittenResult & { movedTo: string | null }, emit: EventSink): Promise<void> {
+    const entries = this.due.get(result.jobspecPath) ?? [];
+    this.due.delete(result.jobspecPath);
+    for (const entry of entries) {
+      const target = this.config.webhooks.find((w) => w.id === entry.webhook_id);
+      if (target) this.start(target, entry);
+    }
+    const hook = this.config.hook;
+    if (!hook) return;
+    const facts = factsOf(result.resultText);
+    const outcome = await runHook(this.platform, hook, {
+      resultPath: result.resultPath,
+      // The hook runs after the move: it gets the JobSpec where it is now.
+      jobspecPath: result.movedTo ?? result.jobspecPath,
+      finalStatus: facts.finalStatus,
+      jobId: facts.jobId,
+    });
+    // A URL with credentials among the hook's arguments (`curl https://user:pw@…`) is not logged in full either.
+    const command = hook.argv.map((arg) => arg.replace(/\b([a-z][a-z0-9+.-]*:\/\/)[^/\s@]+@/gi, "$1***@"));
+    emit({ type: "hook_finished", job_id: facts.jobId, jobspec_path: result.jobspecPath, command, ...outcome });
+  }
+
+  async close(wait: boolean): Promise<void> {
+    if (!wait) this.stop.abort();
+    while (this.pending.size > 0) await Promise.all([...this.pending.values()]);
+    if (this.stopped > 0) {
+      const n = this.stopped === 1 ? "1 webhook delivery" : `${this.stopped} webhook deliveries`;
+      this.onEvent({
+        type: "warning",
+        message: this.outbox
+          ? `stopped with ${n} not done; ${
+            this.stopped === 1 ? "it stays" : "they stay"
+          } in ${this.outbox.dir} and the next start sends ${this.stopped === 1 ? "it" : "them"}`
+          : `stopped with ${n} not done; ${this.stopped === 1 ? "it is" : "they are"} not sent`,
+      });
+    }
+  }
+
+  /** Send one entry in the background, unless it is already running or ended in this process. */
+  private start(target: WebhookTarget, entry: OutboxEntry): void {
+    const name = Outbox.nameOf(entry);
+    if (this.pending.has(name) || this.ended.has(name)) return;
+    const run = async () => {
+      const outcome = await deliver(this.platform, target, { key: entry.idempotency_key, body: entry.body }, {
+        secret: this.config.secret,
+        userAgent: this.config.userAgent,
+        policy: this.config.policy,
+        signal: this.stop.signal,
+      });
+      if (outcome.kind === "stopped") {
+        this.stopped++;
+        return;
+      }
+      this.ended.add(name);
+      try {
+        await this.outbox?.remove(entry);
+      } catch (error) {
+        this.onEvent({
+          type: "warning",
+          message: `could not remove the delivered outbox entry ${this.outbox!.pathOf(entry)} (${
+            messageOf(error)
+          }); the next start sends it again (same Idempotency-Key)`,
+        });
+      }
+      const common = {
+        job_id: entry.job_id,
+        jobspec_path: entry.jobspec_path,
+        webhook: entry.webhook,
+        idempotency_key: entry.idempotency_key,
+        attempts: outcome.attempts,
+      };
+      if (outcome.kind === "delivered") {
+        this.onEvent({ type: "webhook_delivered", ...common, status: outcome.status });
+        return;
+      }
+      this.onEvent({ type: "webhook_failed", ...common, status: outcome.status, reason: outcome.reason });
+      this.onEvent({
+        type: "warning",
+        message: `webhook ${entry.webhook} did not take the result of job ${entry.job_id}: ${outcome.reason}`,
+      });
+    };
+    const promise = run().catch((error) =>
+      this.onEvent({ type: "warning", message: `webhook ${entry.webhook}: ${messageOf(error)}` })
+    ).finally(() => this.pending.delete(name));
+    this.pending.set(name, promise);
+  }
+}
+
+/**
+ * `proxx run`: the hook and the webhooks for its one job, then wait for the deliveries
+ * (within their retry budget). With no `--result` file the hook gets a temporary copy of
+ * the result, removed when it ends. No outbox: a killed `proxx run` does not send later.
+ */
+export async function notifyRunResult(
+  platform: Platform,
+  notifier: Notifier,
+  job: { jobspecPath: string; sha256: string; resultPath: string | null; resultText: string; hook: boolean },
+  emit: EventSink,
+): Promise<void> {
+  let resultPath = job.resultPath;
+  let temp: string | null = null;
+  if (resultPath === null && job.hook) {
+    temp = `${platform.tempDir()}/proxx-result-${platform.pid}.json`;
+    await platform.writeFileAtomic(temp, job.resultText);
+    resultPath = temp;
+  }
+  try {
+    const written = {
+      jobspecPath: job.jobspecPath,
+      sha256: job.sha256,
+      resultPath: resultPath ?? "",
+      resultText: job.resultText,
+    };
+    await notifier.resultWritten(written, emit);
+    await notifier.jobDone({ ...written, movedTo: null }, emit);
+    await notifier.close(true);
+  } finally {
+    if (temp) await platform.remove(temp).catch(() => {});
+  }
+}
