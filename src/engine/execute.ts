@@ -289,7 +289,7 @@ async function makeOutputFolder(run: ClipRun): Promise<void> {
   try {
     await makeFolderBelow(run.platform, base, dirname(run.clip.output_path));
   } catch (error) {
-    throw new ClipFailure(`Could not create the output folder: ${(error as Error).message}`);
+    throw new ClipFailure("encode", `Could not create the output folder: ${(error as Error).message}`);
   }
 }
 
