@@ -2,9 +2,10 @@
  * `--on-job-done CMD`: one program run after a job's result is written, with the job's
  * facts in its environment. It is told, not asked: whatever it does (exit 1, hang, print
  * 50 MB) is logged and never changes the job's outcome, and it never holds up the next
- * job for longer than its timeout. At the timeout it gets SIGTERM, then SIGKILL after
- * `KILL_GRACE_MS`; proxx waits at most that long again for it to go, so a hook that
- * ignores signals (or a grandchild holding its pipes) cannot hang the runner either.
+ * job for longer than its timeout. At the timeout it gets SIGTERM and the next job goes
+ * on; the hook is given `KILL_GRACE_MS` to go, then SIGKILL, in the background (`gone`),
+ * which proxx waits for only before it exits, so a hook that ignores signals (or a
+ * grandchild holding its pipes) can hang neither the next job nor the runner's exit.
  *
  * Hooks come from the command line only: a JobSpec can never name a program to run
  * (the JobSpec schema is strict, so an `on_job_done` field is refused as unknown).
@@ -38,7 +39,7 @@ export interface HookOutcome {
   error: string | null;
 }
 
-/** Time between SIGTERM and SIGKILL, and the longest wait for a killed hook to be gone. */
+/** Time between SIGTERM and SIGKILL, and the longest wait after SIGKILL for a hook to be gone. */
 export const KILL_GRACE_MS = 2000;
 /** Lines of the hook's output kept for the log. */
 export const HOOK_TAIL_LINES = 20;
@@ -55,7 +56,13 @@ export function hookEnvironment(job: HookJob, platform: Pick<Platform, "env">): 
   return env;
 }
 
-export async function runHook(platform: Platform, hook: HookCommand, job: HookJob): Promise<HookOutcome> {
+/** What a hook did, and (after a timeout) a promise that settles once it is gone. */
+export interface HookRun {
+  outcome: HookOutcome;
+  gone: Promise<void>;
+}
+
+export async function runHook(platform: Platform, hook: HookCommand, job: HookJob): Promise<HookRun> {
   const started = platform.monotonic();
   const tail = new LineTail(HOOK_TAIL_LINES);
   const seconds = () => Math.round(platform.monotonic() - started) / 1000;
@@ -68,33 +75,35 @@ export async function runHook(platform: Platform, hook: HookCommand, job: HookJo
     });
   } catch (error) {
     return {
-      exit_code: null,
-      signal: null,
-      timed_out: false,
-      duration_seconds: seconds(),
-      output_tail: [],
-      error: `could not start ${hook.argv[0]}: ${(error as Error).message}`,
+      outcome: {
+        exit_code: null,
+        signal: null,
+        timed_out: false,
+        duration_seconds: seconds(),
+        output_tail: [],
+        error: `could not start ${hook.argv[0]}: ${(error as Error).message}`,
+      },
+      gone: Promise.resolve(),
     };
   }
-  let status: ExitStatus | null = await within(platform, child.exited, hook.timeoutMs);
-  let timedOut = false;
-  if (status === null) {
-    timedOut = true;
-    child.kill("SIGTERM");
-    status = await within(platform, child.exited, KILL_GRACE_MS);
-    if (status === null) {
-      child.kill("SIGKILL");
-      status = await within(platform, child.exited, KILL_GRACE_MS);
-    }
-  }
-  return {
-    exit_code: status?.code ?? null,
-    signal: status ? status.signal : "SIGKILL",
+  const status = await within(platform, child.exited, hook.timeoutMs);
+  const outcome = (exit: ExitStatus | null, timedOut: boolean): HookOutcome => ({
+    exit_code: exit?.code ?? null,
+    signal: exit ? exit.signal : "SIGTERM",
     timed_out: timedOut,
     duration_seconds: seconds(),
     output_tail: tail.lines(),
     error: null,
-  };
+  });
+  if (status !== null) return { outcome: outcome(status, false), gone: Promise.resolve() };
+  // The timeout is the hook's whole budget: SIGTERM now, SIGKILL later, off the job's path.
+  child.kill("SIGTERM");
+  const gone = within(platform, child.exited, KILL_GRACE_MS).then(async (exit) => {
+    if (exit !== null) return;
+    child.kill("SIGKILL");
+    await within(platform, child.exited, KILL_GRACE_MS);
+  });
+  return { outcome: outcome(null, true), gone };
 }
 
 /** The exit status if the process is gone within `ms`, else null. */

@@ -60,6 +60,7 @@ export class Notifier implements JobNotifier {
   private readonly stop = new AbortController();
   /** Deliveries running, by outbox file name (one per job × receiver). */
   private readonly pending = new Map<string, Promise<void>>();
+  private readonly killedHooks: Promise<void>[] = [];
   /** Deliveries that ended in this process (so recovery's second call does not send again). */
   private readonly ended = new Set<string>();
   /** Written by `resultWritten`, started by `jobDone`, by JobSpec path. */
@@ -152,7 +153,7 @@ export class Notifier implements JobNotifier {
     const hook = this.config.hook;
     if (!hook) return;
     const facts = factsOf(result.resultText);
-    const outcome = await runHook(this.platform, hook, {
+    const { outcome, gone } = await runHook(this.platform, hook, {
       resultPath: result.resultPath,
       // The hook runs after the move: it gets the JobSpec where it is now.
       jobspecPath: result.movedTo ?? result.jobspecPath,
@@ -162,11 +163,14 @@ export class Notifier implements JobNotifier {
     // A URL with credentials among the hook's arguments (`curl https://user:pw@…`) is not logged in full either.
     const command = hook.argv.map((arg) => arg.replace(/\b([a-z][a-z0-9+.-]*:\/\/)[^/\s@]+@/gi, "$1***@"));
     emit({ type: "hook_finished", job_id: facts.jobId, jobspec_path: result.jobspecPath, command, ...outcome });
+    // A hook killed at its timeout is reaped in the background; only the exit waits for it.
+    this.killedHooks.push(gone);
   }
 
   async close(wait: boolean): Promise<void> {
     if (!wait) this.stop.abort();
     while (this.pending.size > 0) await Promise.all([...this.pending.values()]);
+    await Promise.all(this.killedHooks);
     if (this.stopped > 0) {
       const n = this.stopped === 1 ? "1 webhook delivery" : `${this.stopped} webhook deliveries`;
       this.onEvent({

@@ -18,6 +18,7 @@ import {
   signBody,
 } from "../../src/notify/webhook.ts";
 import { Outbox, type OutboxEntry } from "../../src/notify/outbox.ts";
+import { KILL_GRACE_MS, runHook } from "../../src/notify/hook.ts";
 import type { JobNotifier } from "../../src/watch/job-notifier.ts";
 import type { ProxxEvent } from "../../src/engine/events.ts";
 import { createRenderer } from "../../src/cli/render.ts";
@@ -382,5 +383,43 @@ describe("how the text log shows them", () => {
       "hook ./notify.sh for job day1: exited 2 (60.0s)",
       "  | sent",
     ]);
+  });
+});
+
+describe("a hook past its timeout", () => {
+  test("gets SIGTERM at the timeout and the caller goes on; SIGKILL follows in the background", async () => {
+    const p = new FakePlatform();
+    const signals: string[] = [];
+    let exit: (status: { code: number | null; signal: string | null }) => void = () => {};
+    // A hook that ignores SIGTERM and only goes on SIGKILL.
+    p.spawnImpl = () => ({
+      pid: 4242,
+      exited: new Promise((resolve) => (exit = resolve)),
+      writeStdin: () => {},
+      kill: (signal) => {
+        signals.push(signal);
+        if (signal === "SIGKILL") exit({ code: null, signal: "SIGKILL" });
+      },
+    });
+    const job = {
+      resultPath: "/w/j.result.json",
+      jobspecPath: "/w/processed/j.json",
+      finalStatus: "COMPLETED",
+      jobId: "j",
+    };
+    const started = p.now();
+    const running = runHook(p, { argv: ["./stubborn"], timeoutMs: 1000 }, job);
+    p.advance(1000);
+    const { outcome, gone } = await running;
+    // Back to the caller at the timeout itself: the next job is not held up by the grace period.
+    expect(p.now() - started).toBe(1000);
+    expect(signals).toEqual(["SIGTERM"]);
+    expect(outcome).toMatchObject({ timed_out: true, signal: "SIGTERM", exit_code: null });
+    let reaped = false;
+    void gone.then(() => (reaped = true));
+    p.advance(KILL_GRACE_MS);
+    await gone;
+    expect(reaped).toBe(true);
+    expect(signals).toEqual(["SIGTERM", "SIGKILL"]);
   });
 });
