@@ -51,15 +51,20 @@ export function hookEnvironment(job: HookJob, platform: Pick<Platform, "env">): 
     PROXX_FINAL_STATUS: job.finalStatus,
     PROXX_JOB_ID: job.jobId,
   };
-  // The webhook secret is for signatures only: a hook does not inherit it.
+  // The webhook secret is for signatures only, and webhook URLs can carry tokens: a hook inherits neither.
   if (platform.env("PROXX_WEBHOOK_SECRET") !== undefined) env.PROXX_WEBHOOK_SECRET = "";
+  if (platform.env("PROXX_WEBHOOK") !== undefined) env.PROXX_WEBHOOK = "";
   return env;
 }
 
-/** What a hook did, and (after a timeout) a promise that settles once it is gone. */
+/**
+ * What a hook did, and (after a timeout) a promise that settles once it is gone: with null
+ * when SIGTERM was enough, else with what the log should say (SIGKILL was needed, or it
+ * is still there).
+ */
 export interface HookRun {
   outcome: HookOutcome;
-  gone: Promise<void>;
+  gone: Promise<string | null>;
 }
 
 export async function runHook(platform: Platform, hook: HookCommand, job: HookJob): Promise<HookRun> {
@@ -83,7 +88,7 @@ export async function runHook(platform: Platform, hook: HookCommand, job: HookJo
         output_tail: [],
         error: `could not start ${hook.argv[0]}: ${(error as Error).message}`,
       },
-      gone: Promise.resolve(),
+      gone: Promise.resolve(null),
     };
   }
   const status = await within(platform, child.exited, hook.timeoutMs);
@@ -95,13 +100,16 @@ export async function runHook(platform: Platform, hook: HookCommand, job: HookJo
     output_tail: tail.lines(),
     error: null,
   });
-  if (status !== null) return { outcome: outcome(status, false), gone: Promise.resolve() };
+  if (status !== null) return { outcome: outcome(status, false), gone: Promise.resolve(null) };
   // The timeout is the hook's whole budget: SIGTERM now, SIGKILL later, off the job's path.
   child.kill("SIGTERM");
   const gone = within(platform, child.exited, KILL_GRACE_MS).then(async (exit) => {
-    if (exit !== null) return;
+    if (exit !== null) return null;
     child.kill("SIGKILL");
-    await within(platform, child.exited, KILL_GRACE_MS);
+    const killed = await within(platform, child.exited, KILL_GRACE_MS);
+    return killed !== null
+      ? `ignored SIGTERM and was killed with SIGKILL ${KILL_GRACE_MS / 1000} s later`
+      : `(pid ${child.pid}) was still running after SIGKILL`;
   });
   return { outcome: outcome(null, true), gone };
 }

@@ -15,7 +15,7 @@ import type { EventSink } from "../engine/events.ts";
 import type { JobNotifier, WrittenResult } from "../watch/job-notifier.ts";
 import { type HookCommand, runHook } from "./hook.ts";
 import { Outbox, type OutboxEntry } from "./outbox.ts";
-import { deliver, type RetryPolicy, type WebhookTarget } from "./webhook.ts";
+import { deliver, redactUrl, type RetryPolicy, type WebhookTarget } from "./webhook.ts";
 
 export interface NotifyConfig {
   hook: HookCommand | null;
@@ -60,7 +60,7 @@ export class Notifier implements JobNotifier {
   private readonly stop = new AbortController();
   /** Deliveries running, by outbox file name (one per job × receiver). */
   private readonly pending = new Map<string, Promise<void>>();
-  private readonly killedHooks: Promise<void>[] = [];
+  private readonly killedHooks = new Set<Promise<void>>();
   /** Deliveries that ended in this process (so recovery's second call does not send again). */
   private readonly ended = new Set<string>();
   /** Written by `resultWritten`, started by `jobDone`, by JobSpec path. */
@@ -161,16 +161,22 @@ export class Notifier implements JobNotifier {
       jobId: facts.jobId,
     });
     // A URL with credentials among the hook's arguments (`curl https://user:pw@…`) is not logged in full either.
-    const command = hook.argv.map((arg) => arg.replace(/\b([a-z][a-z0-9+.-]*:\/\/)[^/\s@]+@/gi, "$1***@"));
+    const command = hook.argv.map((arg) => (/^https?:\/\//i.test(arg) ? redactUrl(arg) : arg));
     emit({ type: "hook_finished", job_id: facts.jobId, jobspec_path: result.jobspecPath, command, ...outcome });
     // A hook killed at its timeout is reaped in the background; only the exit waits for it.
-    this.killedHooks.push(gone);
+    const reaped = gone.then((left) => {
+      this.killedHooks.delete(reaped);
+      if (left !== null) {
+        this.onEvent({ type: "warning", message: `hook ${hook.argv[0]} for job ${facts.jobId} ${left}` });
+      }
+    });
+    this.killedHooks.add(reaped);
   }
 
   async close(wait: boolean): Promise<void> {
     if (!wait) this.stop.abort();
     while (this.pending.size > 0) await Promise.all([...this.pending.values()]);
-    await Promise.all(this.killedHooks);
+    await Promise.all([...this.killedHooks]);
     if (this.stopped > 0) {
       const n = this.stopped === 1 ? "1 webhook delivery" : `${this.stopped} webhook deliveries`;
       this.onEvent({

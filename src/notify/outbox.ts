@@ -51,8 +51,17 @@ export class Outbox {
   }
 
   async put(entry: OutboxEntry): Promise<void> {
+    await this.refuseLink();
     await this.platform.mkdir(this.dir);
     await this.platform.writeFileAtomic(this.pathOf(entry), `${JSON.stringify(entry, null, 2)}\n`);
+  }
+
+  /** The outbox is the watch folder's own: a link planted at its name is never written through. */
+  private async refuseLink(): Promise<void> {
+    const stat = await this.platform.lstat(this.dir);
+    if (stat && !stat.isDirectory) {
+      throw new Error(`${this.dir} is ${stat.isSymlink ? "a symbolic link" : "not a folder"}: not written through`);
+    }
   }
 
   async remove(entry: OutboxEntry): Promise<void> {
@@ -66,6 +75,7 @@ export class Outbox {
    */
   async list(onBad: (name: string, reason: string) => void): Promise<OutboxEntry[]> {
     const stat = await this.platform.lstat(this.dir);
+    if (stat?.isSymlink) onBad(OUTBOX_DIR, "is a symbolic link: not read through, so nothing in it is resumed");
     if (!stat?.isDirectory) return [];
     const entries: OutboxEntry[] = [];
     const names = (await this.platform.list(this.dir)).filter((e) => e.isFile).map((e) => e.name).sort();
@@ -78,6 +88,10 @@ export class Outbox {
       if (!name.endsWith(".json")) continue;
       try {
         const entry = JSON.parse(await this.platform.readText(path)) as OutboxEntry;
+        if (typeof entry.version === "number" && entry.version > 1) {
+          onBad(name, `written by a newer proxx (entry version ${entry.version}): left as it is`);
+          continue;
+        }
         if (entry.version !== 1 || typeof entry.body !== "string" || typeof entry.webhook_id !== "string") {
           throw new Error("not an outbox entry");
         }

@@ -66,6 +66,10 @@ export function retryPolicyFrom(knob: string | undefined): RetryPolicy {
     if (key === "budget_ms") policy.budgetMs = n;
     if (key === "tries") policy.tries = Math.max(1, Math.floor(n));
   }
+  // A test knob may shorten the schedule, never stretch it past the documented limits.
+  policy.tries = Math.min(policy.tries, DEFAULT_RETRY_POLICY.tries);
+  policy.budgetMs = Math.min(policy.budgetMs, DEFAULT_RETRY_POLICY.budgetMs);
+  policy.requestTimeoutMs = Math.min(policy.requestTimeoutMs, DEFAULT_RETRY_POLICY.requestTimeoutMs);
   return policy;
 }
 
@@ -77,7 +81,7 @@ export interface WebhookTarget {
   authorization: string | null;
   /** What logs and events show (redactUrl). */
   display: string;
-  /** SHA-256 of the URL as given: names this receiver in the outbox without writing the URL down. */
+  /** SHA-256 of the normalised URL: names this receiver in the outbox without writing the URL down. */
   id: string;
 }
 
@@ -105,7 +109,8 @@ export function parseWebhookUrl(raw: string): WebhookTarget {
     url: url.href,
     authorization,
     display: redactUrl(raw),
-    id: createHash("sha256").update(raw).digest("hex"),
+    // Normalised (scheme and host case, default port), so one receiver keeps one id across restarts.
+    id: createHash("sha256").update(new URL(raw).href).digest("hex"),
   };
 }
 

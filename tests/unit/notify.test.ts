@@ -18,7 +18,11 @@ import {
   signBody,
 } from "../../src/notify/webhook.ts";
 import { Outbox, type OutboxEntry } from "../../src/notify/outbox.ts";
-import { KILL_GRACE_MS, runHook } from "../../src/notify/hook.ts";
+import { hookEnvironment, KILL_GRACE_MS, runHook } from "../../src/notify/hook.ts";
+import { currentPlatform } from "../../src/platform/current.ts";
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import type { JobNotifier } from "../../src/watch/job-notifier.ts";
 import type { ProxxEvent } from "../../src/engine/events.ts";
 import { createRenderer } from "../../src/cli/render.ts";
@@ -203,6 +207,21 @@ describe("URLs, signatures, the test knob", () => {
       delaysMs: [20],
       requestTimeoutMs: 500,
     });
+    // It can shorten the schedule, never stretch it past the contract's limits.
+    expect(retryPolicyFrom("tries=50 budget_ms=999999 timeout_ms=999999")).toMatchObject({
+      tries: 5,
+      budgetMs: 60_000,
+      requestTimeoutMs: 10_000,
+    });
+  });
+
+  test("one receiver keeps one id however its scheme and host are written", () => {
+    expect(parseWebhookUrl("HTTPS://Hooks.Example.com:443/in").id).toBe(
+      parseWebhookUrl("https://hooks.example.com/in").id,
+    );
+    expect(parseWebhookUrl("https://hooks.example.com/a").id).not.toBe(
+      parseWebhookUrl("https://hooks.example.com/b").id,
+    );
   });
 });
 
@@ -235,6 +254,54 @@ describe("outbox", () => {
     expect(platform.filesUnder("/w/.proxx-outbox").length).toBe(2);
     await outbox.remove(listed[0]!);
     expect((await outbox.list(() => {})).map((e) => e.job_id)).toEqual(["b"]);
+  });
+
+  test("an entry from a newer proxx is left as it is, not deleted", async () => {
+    const platform = new FakePlatform();
+    platform.mkdirSync("/w");
+    const outbox = new Outbox(platform, "/w");
+    await outbox.put(entry("a", "2025-12-28T12:00:01.000000+00:00"));
+    platform.writeFile("/w/.proxx-outbox/future.json", JSON.stringify({ ...entry("f", "x"), version: 2 }));
+    const bad: string[] = [];
+    expect((await outbox.list((name, reason) => bad.push(`${name}: ${reason}`))).map((e) => e.job_id)).toEqual(["a"]);
+    expect(bad).toEqual(["future.json: written by a newer proxx (entry version 2): left as it is"]);
+    expect(platform.filesUnder("/w/.proxx-outbox").length).toBe(2);
+  });
+
+  test("a link planted at .proxx-outbox is never written or read through", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "proxx-outbox-link-"));
+    try {
+      mkdirSync(join(dir, "elsewhere"));
+      symlinkSync(join(dir, "elsewhere"), join(dir, ".proxx-outbox"));
+      const outbox = new Outbox(await currentPlatform(), dir);
+      await expect(outbox.put(entry("a", "2025-12-28T12:00:01.000000+00:00"))).rejects.toThrow(
+        "is a symbolic link: not written through",
+      );
+      expect(readdirSync(join(dir, "elsewhere"))).toEqual([]);
+      const bad: string[] = [];
+      expect(await outbox.list((name, reason) => bad.push(`${name} ${reason}`))).toEqual([]);
+      expect(bad).toEqual([".proxx-outbox is a symbolic link: not read through, so nothing in it is resumed"]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("what a hook inherits", () => {
+  test("the job's facts; neither the webhook secret nor the webhook URLs", () => {
+    const platform = new FakePlatform({ env: { PROXX_WEBHOOK_SECRET: "s3cret", PROXX_WEBHOOK: "https://x/T/B/tok" } });
+    const env = hookEnvironment(
+      { resultPath: "/w/j.result.json", jobspecPath: "/w/processed/j.json", finalStatus: "FAILED", jobId: "j" },
+      platform,
+    );
+    expect(env).toEqual({
+      PROXX_RESULT_PATH: "/w/j.result.json",
+      PROXX_JOBSPEC_PATH: "/w/processed/j.json",
+      PROXX_FINAL_STATUS: "FAILED",
+      PROXX_JOB_ID: "j",
+      PROXX_WEBHOOK_SECRET: "",
+      PROXX_WEBHOOK: "",
+    });
   });
 });
 
@@ -415,11 +482,9 @@ describe("a hook past its timeout", () => {
     expect(p.now() - started).toBe(1000);
     expect(signals).toEqual(["SIGTERM"]);
     expect(outcome).toMatchObject({ timed_out: true, signal: "SIGTERM", exit_code: null });
-    let reaped = false;
-    void gone.then(() => (reaped = true));
     p.advance(KILL_GRACE_MS);
-    await gone;
-    expect(reaped).toBe(true);
+    // The log is told that SIGTERM was not enough.
+    expect(await gone).toContain("ignored SIGTERM and was killed with SIGKILL");
     expect(signals).toEqual(["SIGTERM", "SIGKILL"]);
   });
 });
