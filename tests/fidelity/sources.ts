@@ -23,6 +23,13 @@ export interface SourceSpec {
   timecode?: string;
   /** Sample aspect ratio ("4/3"); default square. */
   sar?: string;
+  /**
+   * Display rotation in degrees (90, 180, 270), as a phone writes it: a display matrix on
+   * the stored landscape picture. Written by a stream copy with `-metadata:s:v:0 rotate=N`,
+   * which FFmpeg 5.1 turns into the matrix (when encoding it drops the tag; its
+   * `-display_rotation` option arrived in 6.0: 5.1 says "Unrecognized option").
+   */
+  rotation?: number;
   /** One entry per audio stream: its channel count. Default one stereo stream. */
   audio?: number[];
 }
@@ -51,8 +58,17 @@ export function makeSource(dir: string, spec: SourceSpec): string {
   args.push("-c:a", container === "mov" || container === "mxf" ? "pcm_s16le" : container === "ts" ? "mp2" : "aac");
   if (spec.timecode) args.push("-timecode", spec.timecode);
   if (spec.startSeconds) args.push("-output_ts_offset", String(spec.startSeconds));
-  args.push(out);
-  const r = spawnSync("ffmpeg", args, { encoding: "utf8" });
-  if (r.status !== 0) throw new Error(`makeSource ${spec.name} failed: ${r.stderr}`);
+  const encoded = spec.rotation ? join(dir, `${spec.name}.unrotated.${container}`) : out;
+  args.push(encoded);
+  ffmpeg(spec.name, args);
+  if (spec.rotation) {
+    const copy = ["-hide_banner", "-v", "error", "-nostdin", "-y", "-i", encoded, "-map", "0", "-c", "copy"];
+    ffmpeg(spec.name, [...copy, "-metadata:s:v:0", `rotate=${spec.rotation}`, out]);
+  }
   return out;
+}
+
+function ffmpeg(name: string, args: string[]): void {
+  const r = spawnSync("ffmpeg", args, { encoding: "utf8" });
+  if (r.status !== 0) throw new Error(`makeSource ${name} failed: ${r.stderr}`);
 }
