@@ -38,7 +38,12 @@ export function makeSource(dir: string, spec: SourceSpec): string {
   const container = spec.container ?? "mov";
   const out = join(dir, `${spec.name}.${container}`);
   const audio = spec.audio ?? [2];
-  const picture = `testsrc2=size=${spec.size ?? "160x90"}:rate=${spec.fps ?? "25"}${
+  // testsrc2 and 4:2:0 round a size down to even (1921x1081 came out 1920x1080): an odd size
+  // is cropped from the next even one, in RGB, and stored 4:4:4, which keeps it.
+  const [w, h] = (spec.size ?? "160x90").split("x").map(Number) as [number, number];
+  const oddSize = w % 2 === 1 || h % 2 === 1;
+  const size = oddSize ? `${w + (w % 2)}x${h + (h % 2)}` : `${w}x${h}`;
+  const picture = `testsrc2=size=${size}:rate=${spec.fps ?? "25"}${oddSize ? `,format=rgb24,crop=${w}:${h}:0:0` : ""}${
     spec.sar ? `,setsar=${spec.sar}` : ""
   }`;
   const args = ["-hide_banner", "-v", "error", "-nostdin", "-y", "-f", "lavfi", "-i", picture];
@@ -54,7 +59,7 @@ export function makeSource(dir: string, spec: SourceSpec): string {
   args.push("-t", String(spec.seconds ?? 2), "-map", "0:v");
   audio.forEach((_, i) => args.push("-map", `${i + 1}:a`));
   if (container === "mxf") args.push("-c:v", "mpeg2video", "-pix_fmt", "yuv422p", "-q:v", "4");
-  else args.push("-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-g", "12");
+  else args.push("-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", oddSize ? "yuv444p" : "yuv420p", "-g", "12");
   args.push("-c:a", container === "mov" || container === "mxf" ? "pcm_s16le" : container === "ts" ? "mp2" : "aac");
   if (spec.timecode) args.push("-timecode", spec.timecode);
   if (spec.startSeconds) args.push("-output_ts_offset", String(spec.startSeconds));
