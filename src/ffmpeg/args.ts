@@ -134,8 +134,8 @@ export interface OutputPicture {
  * - same/half/quarter: the displayed (upright) size scaled as expectedDimensions says, with
  *   the source's pixel aspect kept exactly. FFmpeg's scale keeps the displayed aspect by
  *   bending the pixel aspect whenever rounding to even changes the shape (1921x1081 came out
- *   1920x1080 at SAR 17289:17296, which editors read as non-square), so then `setsar` sets
- *   the source's back; the picture is at most one pixel off its exact shape.
+ *   1920x1080 at SAR 17289:17296, a pixel aspect no editor offers), so then `setsar` sets
+ *   the source's back; the picture is then within one even step of its exact shape.
  * - A container that cannot carry the pixel aspect (MXF): a non-square source is scaled to
  *   square pixels at its displayed shape, keeping the stored height (no vertical resampling of
  *   fields): 1440x1080 at 4:3, half, is 960x540 at 1:1.
