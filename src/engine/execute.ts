@@ -15,17 +15,22 @@ import { makeFolderBelow } from "../jobspec/placement.ts";
 import type { EventSink, ProxxEvent } from "./events.ts";
 import { type ClipResult, type FailureStage, isoUtc, type JobResult, type MediaFacts, roundSeconds } from "./result.ts";
 import {
+  aspectTolerance,
   buildFfmpegArgs,
   type Codec,
   type Container,
+  displayAspect,
+  displayedPicture,
   expectedDimensions,
   keepsSampleRate,
+  outputPicture,
   outputTimecode,
+  parseRatio,
   type Resolution,
 } from "../ffmpeg/args.ts";
 import { frameRateValue, probeMedia, type ProbeNeeds, probeSource, probeTimeoutMs } from "../ffmpeg/probe.ts";
 import { runFfmpeg } from "../ffmpeg/spawn.ts";
-import { codecFacts } from "../ffmpeg/codecs.ts";
+import { carriesSar, codecFacts } from "../ffmpeg/codecs.ts";
 import { frameRateText } from "../ffmpeg/syntax.ts";
 import type { SourceProbes } from "./source-probes.ts";
 
@@ -538,7 +543,7 @@ async function outputProblem(platform: Platform, output: string, partial: string
 
 /**
  * What an editor needs to relink (proxy-relink.md): the asked-for codec and profile, the
- * expected even frame size, the same duration (within one frame), the same audio streams
+ * expected picture (pictureProblem), the same duration (within one frame), the same audio streams
  * and channel counts, and the source timecode where the container carries one (at the
  * output rate when `fps_explicit` changes it: outputTimecode).
  * Returns the first problem, or null.
@@ -554,10 +559,8 @@ export function verifyOutput(
   const { codecName, profile } = codecFacts(plan.codec).verify;
   if (video.codec_name !== codecName) return `expected codec ${codecName}, got ${video.codec_name ?? "unknown"}`;
   if (profile && video.profile !== profile) return `expected ProRes profile ${profile}, got ${video.profile ?? "none"}`;
-  const dims = expectedDimensions(plan.resolution, source.video.width, source.video.height);
-  if (video.width !== dims.width || video.height !== dims.height) {
-    return `expected ${dims.width}x${dims.height}, got ${video.width}x${video.height}`;
-  }
+  const picture = pictureProblem(source.video, video, plan);
+  if (picture) return picture;
   const fps = plan.fps ?? frameRateValue(source.video.frame_rate) ?? frameRateValue(video.frame_rate);
   if (source.duration_seconds != null && fps) {
     const tolerance = 1 / fps + 0.001;
@@ -585,6 +588,42 @@ export function verifyOutput(
     return `expected timecode ${timecode}${
       timecode === source.timecode ? "" : ` (the source's ${source.timecode} at ${frameRateText(plan.fps!)} fps)`
     }, got ${output.timecode ?? "none"}`;
+  }
+  return null;
+}
+
+/**
+ * The proxy's picture against its source's as the editor sees both (docs/fidelity.md): the
+ * expected even size (outputPicture: upright, so a portrait phone clip gives a portrait
+ * proxy), upright with no rotation left to apply, the displayed aspect of the source within
+ * even rounding, and square pixels wherever they are expected: always in a container that
+ * cannot carry a pixel aspect (MXF), and whenever the source's are square.
+ */
+function pictureProblem(
+  source: NonNullable<MediaFacts["video"]>,
+  output: NonNullable<MediaFacts["video"]>,
+  plan: { container: Container; resolution: Resolution },
+): string | null {
+  const want = outputPicture(plan.resolution, plan.container, source);
+  const rotated = source.rotation ? ` (the source's ${source.width}x${source.height} turned ${source.rotation}°)` : "";
+  if (output.width !== want.width || output.height !== want.height) {
+    return `expected ${want.width}x${want.height}${rotated}, got ${output.width}x${output.height}`;
+  }
+  if (output.rotation) {
+    return `the proxy still carries a display rotation of ${output.rotation}°; it must be stored upright`;
+  }
+  const sar = parseRatio(output.sample_aspect_ratio);
+  const squareWanted = want.sar.num === want.sar.den;
+  if (squareWanted && sar.num !== sar.den) {
+    const why = carriesSar(plan.container) ? "the source's pixels are square" : `${plan.container} cannot carry it`;
+    return `expected square pixels (${why}), got a pixel aspect of ${sar.num}:${sar.den}`;
+  }
+  const shown = displayedPicture(source);
+  const sourceAspect = displayAspect(shown.width, shown.height, shown.sar);
+  const aspect = displayAspect(output.width, output.height, sar);
+  if (Math.abs(aspect / sourceAspect - 1) > aspectTolerance(output.width, output.height)) {
+    return `expected a displayed aspect of ${sourceAspect.toFixed(4)}${rotated}, got ${aspect.toFixed(4)} ` +
+      `(${output.width}x${output.height}, pixel aspect ${sar.num}:${sar.den})`;
   }
   return null;
 }

@@ -50,6 +50,12 @@ export const MediaFacts = z.object({
       pix_fmt: z.string().nullable(),
       frame_rate: z.string().nullable(),
       nb_frames: z.number().nullable(),
+      sample_aspect_ratio: z.string().nullable().optional().meta({
+        description: 'Pixel aspect as ffprobe reports it ("4:3"); null or absent: square.',
+      }),
+      rotation: z.number().optional().meta({
+        description: "Display rotation in degrees, 0, 90, 180 or 270 (the display matrix of a phone clip); absent: 0.",
+      }),
     })
     .nullable(),
   audio: z.array(

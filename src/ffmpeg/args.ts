@@ -7,7 +7,7 @@
  * Scaler: default bicubic. fast_bilinear saves 0.23 s of 3.3 s (7 %) and aliases fine
  * detail; the scaler is not the bottleneck, decode and encode are.
  */
-import { type Codec, codecFacts, type Container, containerFacts, CONTAINERS } from "./codecs.ts";
+import { carriesSar, type Codec, codecFacts, type Container, containerFacts, CONTAINERS } from "./codecs.ts";
 import { fileArg, frameRateText, frameRateValue } from "./syntax.ts";
 import { convertTimecode } from "./timecode.ts";
 import type { EncoderOptions, Resolution } from "../jobspec/schema.ts";
@@ -28,9 +28,21 @@ export interface EncodePlan extends EncoderOptions {
   fps: number | null;
 }
 
+/** The picture facts args needs (a MediaFacts video satisfies it). */
+export interface SourceVideo {
+  width: number;
+  height: number;
+  pix_fmt: string | null;
+  frame_rate: string | null;
+  /** "4:3"; null or absent: square pixels. */
+  sample_aspect_ratio?: string | null;
+  /** Display rotation, degrees in [0, 360) (probe.ts); absent: 0. */
+  rotation?: number;
+}
+
 /** The facts args needs from the probe (a MediaFacts satisfies it). */
 export interface SourceFacts {
-  video: { width: number; height: number; pix_fmt: string | null; frame_rate: string | null } | null;
+  video: SourceVideo | null;
   audio: { channels: number; sample_rate: number }[];
   timecode: string | null;
   reel_name: string | null;
@@ -57,6 +69,129 @@ export function expectedDimensions(
   };
 }
 
+/** A pixel aspect ratio, reduced. */
+export interface Ratio {
+  num: number;
+  den: number;
+}
+
+const SQUARE: Ratio = { num: 1, den: 1 };
+const gcd = (a: number, b: number): number => (b === 0 ? a : gcd(b, a % b));
+const evenRound = (n: number) => Math.max(2, Math.round(n / 2) * 2);
+
+/** "1" or "10/11", as FFmpeg's setsar takes it. */
+const ratioText = (r: Ratio) => (r.den === 1 ? String(r.num) : `${r.num}/${r.den}`);
+
+/** "4:3" or "4/3" reduced; square for null, "0:1" and anything unreadable. */
+export function parseRatio(text: string | null | undefined): Ratio {
+  const m = text ? /^(\d+)[:/](\d+)$/.exec(text) : null;
+  const num = m ? Number(m[1]) : 0;
+  const den = m ? Number(m[2]) : 0;
+  if (!(num > 0 && den > 0)) return SQUARE;
+  const g = gcd(num, den);
+  return { num: num / g, den: den / g };
+}
+
+/**
+ * The picture as FFmpeg's filters get it, which is how the editor sees the source: FFmpeg
+ * turns a rotated phone clip upright before the filters (autorotate), so at 90° and 270°
+ * width and height swap and the pixel aspect inverts (its transpose filter does the same).
+ */
+export function displayedPicture(video: SourceVideo): { width: number; height: number; sar: Ratio } {
+  const sar = parseRatio(video.sample_aspect_ratio);
+  const turned = video.rotation === 90 || video.rotation === 270;
+  return turned
+    ? { width: video.height, height: video.width, sar: { num: sar.den, den: sar.num } }
+    : { width: video.width, height: video.height, sar };
+}
+
+/** Width over height as displayed: the stored size times the pixel aspect. */
+export function displayAspect(width: number, height: number, sar: Ratio): number {
+  return (width * sar.num) / (height * sar.den);
+}
+
+/**
+ * How far a proxy's displayed aspect may be from its source's: one even-rounding step (2
+ * pixels) in each dimension, relative. Sizes are rounded to even (half of 1918 is 958), so a
+ * proxy 1 px off its exact shape conforms; a squeezed or unrotated one (16:9 shown 4:3, 9:16
+ * shown 16:9) is far outside it.
+ */
+export function aspectTolerance(width: number, height: number): number {
+  return 2 / width + 2 / height;
+}
+
+/** The proxy's picture: stored size, pixel aspect, and the scale filter that makes it (null: none). */
+export interface OutputPicture {
+  width: number;
+  height: number;
+  sar: Ratio;
+  filter: string | null;
+}
+
+/**
+ * The proxy's picture for a resolution choice, in the one place args and verification share
+ * (docs/fidelity.md says why each rule):
+ * - same/half/quarter: the displayed (upright) size scaled as expectedDimensions says, with
+ *   the source's pixel aspect kept exactly. FFmpeg's scale keeps the displayed aspect by
+ *   bending the pixel aspect whenever rounding to even changes the shape (1921x1081 came out
+ *   1920x1080 at SAR 17289:17296, a pixel aspect no editor offers), so then `setsar` sets
+ *   the source's back; the picture is then within one even step of its exact shape.
+ * - A container that cannot carry the pixel aspect (MXF): a non-square source is scaled to
+ *   square pixels at its displayed shape, keeping the stored height (no vertical resampling of
+ *   fields): 1440x1080 at 4:3, half, is 960x540 at 1:1.
+ * - WIDTHxHEIGHT is the size the editor sees, in square pixels: the picture fitted inside the
+ *   box, keeping its displayed shape. A source of the box's shape fills it exactly; a 4:3 or
+ *   portrait source is as wide (tall) as the box allows: 9:16 in 1280x720 is 406x720, never
+ *   a portrait picture stretched across a landscape frame.
+ * For an ordinary source (square pixels, upright, even size) the filter is what it always was.
+ */
+export function outputPicture(resolution: Resolution, container: Container, video: SourceVideo): OutputPicture {
+  const src = displayedPicture(video);
+  const aspect = displayAspect(src.width, src.height, src.sar);
+  if (typeof resolution === "object") {
+    const box = expectedDimensions(resolution, src.width, src.height);
+    const { width, height } = fitInBox(box, aspect);
+    // FFmpeg's scale gives square pixels by itself exactly when the shape is unchanged.
+    const squareByScale = src.width * src.sar.num * height === src.height * src.sar.den * width;
+    return { width, height, sar: SQUARE, filter: `scale=${width}:${height}${squareByScale ? "" : ",setsar=1"}` };
+  }
+  const dims = expectedDimensions(resolution, src.width, src.height);
+  const square = src.sar.num === src.sar.den;
+  if (!square && !carriesSar(container)) {
+    const width = evenRound(dims.height * aspect);
+    return { width, height: dims.height, sar: SQUARE, filter: `scale=${width}:${dims.height},setsar=1` };
+  }
+  const scale = scaleFilter(resolution, src.width, src.height);
+  const uniform = dims.width * src.height === dims.height * src.width;
+  const filter = scale == null || uniform ? scale : `${scale},setsar=${ratioText(src.sar)}`;
+  return { ...dims, sar: src.sar, filter };
+}
+
+/**
+ * The largest even size inside the box with the given displayed aspect; the box itself when
+ * it has that shape within even rounding (1280x720 for 1921x1081, 642x360 asked as 641x359).
+ */
+function fitInBox(box: { width: number; height: number }, aspect: number): { width: number; height: number } {
+  const boxAspect = box.width / box.height;
+  if (Math.abs(aspect / boxAspect - 1) <= aspectTolerance(box.width, box.height)) return box;
+  if (aspect >= boxAspect) {
+    return { width: box.width, height: Math.min(box.height, evenRound(box.width / aspect)) };
+  }
+  return { width: Math.min(box.width, evenRound(box.height * aspect)), height: box.height };
+}
+
+/**
+ * Why FFmpeg cannot turn this source upright, or null. Its autorotate handles quarter turns
+ * only; at any other angle it warns and encodes the stored picture, which would display
+ * tilted differently from the source.
+ */
+export function rotationProblem(video: SourceVideo): string | null {
+  const rotation = video.rotation ?? 0;
+  if (rotation % 90 === 0) return null;
+  return `the source's display matrix rotates the picture by ${rotation}°, and FFmpeg turns a picture upright ` +
+    `only by quarter turns (90°, 180°, 270°); rotate the source by a multiple of 90° first`;
+}
+
 function scaleFilter(resolution: Resolution, srcW: number, srcH: number): string | null {
   if (resolution === "same") {
     return srcW % 2 === 0 && srcH % 2 === 0 ? null : "scale=trunc(iw/2)*2:trunc(ih/2)*2";
@@ -75,8 +210,7 @@ function scaleFilter(resolution: Resolution, srcW: number, srcH: number): string
  * has duration × rate frames. It goes first when it lowers the rate, so fewer frames are
  * scaled.
  */
-function videoFilters(plan: EncodePlan, srcW: number, srcH: number, sourceFps: number | null): string[] {
-  const scale = scaleFilter(plan.resolution, srcW, srcH);
+function videoFilters(plan: EncodePlan, scale: string | null, sourceFps: number | null): string[] {
   const filters = scale ? [scale] : [];
   if (plan.fps == null) return filters;
   const fps = `fps=${frameRateText(plan.fps)}`;
@@ -137,14 +271,17 @@ export function audioProblem(plan: { codec: Codec; container: Container }, sourc
  * `-f`: explicit, since the temp name has no media extension to guess from.
  * Throws, with a message for the operator, for an output the encoder cannot make (a DNxHD
  * size and rate outside Avid's sets, a DNxHR frame under 256x120, an audio stream with more
- * channels than the container's audio encoder takes); the clip then fails at stage `probe`.
+ * channels than the container's audio encoder takes, a display rotation FFmpeg cannot undo);
+ * the clip then fails at stage `probe`.
  */
 export function buildFfmpegArgs(plan: EncodePlan, source: SourceFacts): string[] {
   const refusal = audioProblem(plan, source);
   if (refusal) throw new Error(refusal);
-  const srcW = source.video?.width ?? 0;
-  const srcH = source.video?.height ?? 0;
-  const { width, height } = expectedDimensions(plan.resolution, srcW, srcH);
+  const video = source.video ?? { width: 0, height: 0, pix_fmt: null, frame_rate: null };
+  const turn = rotationProblem(video);
+  if (turn) throw new Error(turn);
+  const picture = outputPicture(plan.resolution, plan.container, video);
+  const { width, height } = picture;
   const fps = plan.fps ?? frameRateValue(source.video?.frame_rate);
   const codec = codecFacts(plan.codec);
   const container = containerFacts(plan.container);
@@ -153,7 +290,7 @@ export function buildFfmpegArgs(plan: EncodePlan, source: SourceFacts): string[]
   const args = ["-hide_banner", "-nostats", "-loglevel", "level+warning", "-progress", "pipe:1", "-y"];
   args.push("-i", fileArg(plan.input));
   args.push("-map", "0:v:0", "-map", "0:a?");
-  const filters = videoFilters(plan, srcW, srcH, frameRateValue(source.video?.frame_rate));
+  const filters = videoFilters(plan, picture.filter, frameRateValue(source.video?.frame_rate));
   if (filters.length > 0) args.push("-vf", filters.join(","));
   args.push("-c:v", codec.encoder, ...codec.options(out), "-pix_fmt", codec.pixFmt(out));
   if (source.audio.length > 0) args.push(...container.audio);

@@ -69,6 +69,13 @@ export interface ContainerFacts {
   timecode: boolean;
   /** Carries the reel name as video stream metadata (`reel_name`). */
   reelName: boolean;
+  /**
+   * Carries a non-square sample aspect ratio, so an anamorphic picture can stay anamorphic.
+   * FFmpeg 5.1's MXF muxer writes square pixels for DNxHR whatever the frame says (even with
+   * `-aspect`): 1440x1080 at SAR 4:3 came out 720x540 SAR 1:1, displaying 4:3 instead of
+   * 16:9. There the picture is scaled to square pixels instead (args.ts, outputPicture).
+   */
+  carriesSar: boolean;
   /** Muxer options at the end of the argv. */
   muxerOptions: readonly string[];
 }
@@ -86,6 +93,7 @@ const CONTAINER_TABLE = {
     audioChannels: PCM_CHANNELS,
     timecode: true,
     reelName: true,
+    carriesSar: true,
     muxerOptions: [],
   },
   mp4: {
@@ -95,6 +103,7 @@ const CONTAINER_TABLE = {
     audioChannels: AAC_CHANNELS,
     timecode: false,
     reelName: false,
+    carriesSar: true,
     // The index at the front, so a proxy plays while it is still being copied.
     muxerOptions: ["-movflags", "+faststart"],
   },
@@ -105,6 +114,7 @@ const CONTAINER_TABLE = {
     audioChannels: AAC_CHANNELS,
     timecode: false,
     reelName: false,
+    carriesSar: true,
     muxerOptions: [],
   },
   webm: {
@@ -114,6 +124,7 @@ const CONTAINER_TABLE = {
     audioChannels: { audioCodec: "Opus", maxChannels: 8 },
     timecode: false,
     reelName: false,
+    carriesSar: true,
     muxerOptions: [],
   },
   mxf: {
@@ -123,6 +134,7 @@ const CONTAINER_TABLE = {
     audioChannels: PCM_CHANNELS,
     timecode: true,
     reelName: false,
+    carriesSar: false,
     muxerOptions: [],
   },
 } as const satisfies Record<string, ContainerFacts>;
@@ -141,6 +153,11 @@ export function containerFacts(container: Container): ContainerFacts {
 /** The one timecode rule: the argv sets it, verification checks it, rules.ts limits its frame rate. */
 export function carriesTimecode(container: Container): boolean {
   return CONTAINER_TABLE[container].timecode;
+}
+
+/** Whether the container keeps a non-square pixel aspect (see ContainerFacts.carriesSar). */
+export function carriesSar(container: Container): boolean {
+  return CONTAINER_TABLE[container].carriesSar;
 }
 
 /** The output frame as the encoder sees it. */

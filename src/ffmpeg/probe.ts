@@ -55,6 +55,8 @@ export function parseProbeJson(json: unknown): MediaFacts {
         pix_fmt: str(video.pix_fmt),
         frame_rate: usableRate(video.avg_frame_rate) ?? usableRate(video.r_frame_rate),
         nb_frames: num(video.nb_frames),
+        sample_aspect_ratio: aspectRatio(video.sample_aspect_ratio),
+        rotation: rotationOf(video),
       }
       : null,
     audio: audio.map((s) => ({
@@ -85,6 +87,27 @@ function mediaSeconds(formatName: string | null, duration: number | null, start:
     return duration;
   }
   return Math.max(0, Math.round((duration - start) * 1e6) / 1e6);
+}
+
+/** "4:3" as given; null for a square, unset ("0:1") or unreadable pixel aspect. */
+function aspectRatio(value: unknown): string | null {
+  const m = typeof value === "string" ? /^(\d+):(\d+)$/.exec(value) : null;
+  if (!m || Number(m[1]) === 0 || Number(m[2]) === 0 || m[1] === m[2]) return null;
+  return value as string;
+}
+
+/**
+ * The display rotation in degrees, normalised to [0, 360): a phone clip's display matrix
+ * (side data, as ffprobe prints it: `rotate=90` gives 90, `rotate=270` gives -90, so 270
+ * here), or the older `rotate` tag. FFmpeg turns the picture upright by it when encoding
+ * (autorotate), so a 90 or 270 proxy is stored at the displayed size (args.ts, outputPicture).
+ */
+function rotationOf(video: Json): number {
+  const sideData: Json[] = Array.isArray(video?.side_data_list) ? video.side_data_list : [];
+  const matrix = sideData.find((d) => num(d?.rotation) != null);
+  const degrees = num(matrix?.rotation) ?? num(video?.tags?.rotate) ?? 0;
+  const normalised = Math.round((((degrees % 360) + 360) % 360) * 100) / 100;
+  return normalised === 360 ? 0 : normalised;
 }
 
 function usableRate(rate: unknown): string | null {

@@ -14,9 +14,13 @@ export interface Facts {
     frames: number;
     width: number;
     height: number;
+    /** Sample aspect ratio as ffprobe prints it ("4:3"); "1:1" when not set. */
+    sarText: string;
     /** Sample aspect ratio; 1 when not set. */
     sar: number;
-    /** Displayed aspect ratio: width × sar / height. */
+    /** Display rotation from the display matrix, degrees in [0, 360); 0 when none. */
+    rotation: number;
+    /** Displayed aspect ratio: width × sar / height, turned by the rotation (a portrait phone clip is < 1). */
     dar: number;
     /** r_frame_rate as ffprobe prints it ("30000/1001"). */
     rate: string;
@@ -50,14 +54,20 @@ export function probeFacts(file: string): Facts {
   const v = json.streams.find((s) => s.codec_type === "video");
   if (!v) throw new Error(`${file} has no video stream`);
   const sar = ratio(v.sample_aspect_ratio) ?? 1;
+  // deno-lint-ignore no-explicit-any -- ffprobe JSON
+  const matrix = (v.side_data_list ?? []).find((d: any) => d.rotation != null);
+  const rotation = ((Number(matrix?.rotation ?? 0) % 360) + 360) % 360;
+  const stored = (v.width * sar) / v.height;
   const tags = [...json.streams.map((s) => s.tags), json.format.tags].filter(Boolean);
   return {
     video: {
       frames: Number(v.nb_read_frames),
       width: v.width,
       height: v.height,
+      sarText: ratio(v.sample_aspect_ratio) == null ? "1:1" : v.sample_aspect_ratio,
       sar,
-      dar: (v.width * sar) / v.height,
+      rotation,
+      dar: rotation === 90 || rotation === 270 ? 1 / stored : stored,
       rate: v.r_frame_rate,
       start: Number(v.start_time ?? 0),
     },
@@ -78,6 +88,8 @@ export interface ContractPlan {
   sampleRate?: number;
   /** The timecode the proxy must carry; undefined: not checked (container carries none). */
   timecode?: string | null;
+  /** The proxy must have square pixels (MXF, which cannot carry a SAR; a square source). */
+  squarePixels?: boolean;
 }
 
 /** Every difference between proxy and source that breaks the contract; [] when it conforms. */
@@ -102,7 +114,12 @@ export function conformance(source: Facts, proxy: Facts, plan: ContractPlan): st
   if (proxy.video.width % 2 !== 0 || proxy.video.height % 2 !== 0) {
     problems.push(`odd size ${proxy.video.width}x${proxy.video.height}`);
   }
-  if (Math.abs(proxy.video.dar / source.video.dar - 1) > 0.01) {
+  // Displayed as the source is: upright (a rotation left for the player is not what an editor
+  // gets), and the same shape within rounding to even sizes (2 px in each dimension).
+  if (proxy.video.rotation !== 0) problems.push(`display rotation ${proxy.video.rotation}° left in the proxy`);
+  if (plan.squarePixels && proxy.video.sarText !== "1:1") problems.push(`pixel aspect ${proxy.video.sarText}, not 1:1`);
+  const rounding = Math.max(0.01, 2 / proxy.video.width + 2 / proxy.video.height);
+  if (Math.abs(proxy.video.dar / source.video.dar - 1) > rounding) {
     problems.push(`displayed aspect ${proxy.video.dar.toFixed(4)}, the source's is ${source.video.dar.toFixed(4)}`);
   }
   if (proxy.audio.length !== source.audio.length) {

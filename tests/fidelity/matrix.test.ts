@@ -132,20 +132,24 @@ describe("audio channels", () => {
 });
 
 describe("WIDTHxHEIGHT", () => {
-  // The README said the aspect is not kept; FFmpeg's scale sets non-square pixels instead,
-  // and MOV, MP4 and MKV carry them: a 4:3 picture at 320x180 still displays 4:3.
+  // The size the editor sees, in square pixels: a 4:3 picture fitted in 320x180 is 240x180.
+  // (FFmpeg's scale alone stored 320x180 at SAR 3:4: right in ffprobe's DAR, but shown
+  // squeezed wherever the pixel aspect is ignored, and never in MXF.) docs/fidelity.md.
   for (
     const [codec, container] of [["h264", "mp4"], ["prores_proxy", "mov"], ["h264", "mkv"], ["vp9", "webm"]] as const
   ) {
-    test(`4:3 source at 320x180 in ${container}: the stored size asked for, the displayed aspect kept`, async () => {
-      const source = makeSource(dir, { name: `four_three_${container}`, size: "160x120", seconds: 1 });
-      const run = await runJob(dir, source, { codec, container, resolution: "320x180" });
-      expect(run.result.clips[0]!.status).toBe("COMPLETED");
-      const proxy = probeFacts(run.output);
-      expect([proxy.video.width, proxy.video.height]).toEqual([320, 180]);
-      expect(proxy.video.sar).toBeCloseTo(3 / 4, 4);
-      expect(conformance(probeFacts(source), proxy, { fps: null })).toEqual([]);
-    }, 30_000);
+    test(
+      `4:3 source at 320x180 in ${container}: fitted in the box, square pixels, the displayed aspect kept`,
+      async () => {
+        const source = makeSource(dir, { name: `four_three_${container}`, size: "160x120", seconds: 0.4 });
+        const run = await runJob(dir, source, { codec, container, resolution: "320x180" });
+        expect(run.result.clips[0]!.status).toBe("COMPLETED");
+        const proxy = probeFacts(run.output);
+        expect([proxy.video.width, proxy.video.height, proxy.video.sarText]).toEqual([240, 180, "1:1"]);
+        expect(conformance(probeFacts(source), proxy, { fps: null, squarePixels: true })).toEqual([]);
+      },
+      30_000,
+    );
   }
 });
 

@@ -169,7 +169,8 @@ describe("relink facts", () => {
     const j = job([src.b!], { codec: "h264", container: "mp4", resolution: { width: 201, height: 99 }, fps: 50 });
     const result = await executeJob(platform, j, opts());
     expect(result.clips[0]!.failure_reason).toBeNull();
-    expect(result.clips[0]!.output_probe?.video).toMatchObject({ width: 202, height: 100, frame_rate: "50/1" });
+    // The box is rounded to even (202x100) and the 4:3 picture fitted in it in square pixels (docs/fidelity.md).
+    expect(result.clips[0]!.output_probe?.video).toMatchObject({ width: 134, height: 100, frame_rate: "50/1" });
   });
 });
 

@@ -4,6 +4,7 @@ import {
   buildFfmpegArgs,
   type EncodePlan,
   expectedDimensions,
+  outputPicture,
   outputTimecode,
   type SourceFacts,
 } from "../../src/ffmpeg/args.ts";
@@ -174,9 +175,72 @@ describe("buildFfmpegArgs", () => {
   test("same size: no scale when even, even-rounding scale when odd", () => {
     expect(buildFfmpegArgs(plan({ resolution: "same" }), source)).not.toContain("-vf");
     const odd = { ...source, video: { ...source.video!, width: 1919 } };
-    expect(after(buildFfmpegArgs(plan({ resolution: "same" }), odd), "-vf")).toBe("scale=trunc(iw/2)*2:trunc(ih/2)*2");
+    // Rounding to even changes the shape, so FFmpeg's scale would bend the pixel aspect (1919x1080
+    // came out at SAR 1079:1080): the source's square pixels are set back.
+    expect(after(buildFfmpegArgs(plan({ resolution: "same" }), odd), "-vf")).toBe(
+      "scale=trunc(iw/2)*2:trunc(ih/2)*2,setsar=1",
+    );
     expect(after(buildFfmpegArgs(plan({ resolution: { width: 641, height: 359 } }), source), "-vf")).toBe(
-      "scale=642:360",
+      "scale=642:360,setsar=1",
+    );
+    expect(after(buildFfmpegArgs(plan({ resolution: { width: 1280, height: 720 } }), source), "-vf")).toBe(
+      "scale=1280:720",
+    );
+  });
+
+  test("picture shape: rotation, pixel aspect, containers without SAR, WIDTHxHEIGHT fitted", () => {
+    const video = (v: Partial<NonNullable<SourceFacts["video"]>>) => ({ ...source, video: { ...source.video!, ...v } });
+    const vf = (p: Partial<EncodePlan>, s: SourceFacts) => after(buildFfmpegArgs(plan(p), s), "-vf");
+    // Upright, anamorphic, even halves: the scale keeps SAR 4:3 by itself; argv as before.
+    const hdv = video({ width: 1440, height: 1080, sample_aspect_ratio: "4:3" });
+    expect(vf({}, hdv)).toBe("scale=trunc(iw/4)*2:trunc(ih/4)*2");
+    expect(outputPicture("half", "mov", hdv.video!)).toMatchObject({
+      width: 720,
+      height: 540,
+      sar: { num: 4, den: 3 },
+    });
+    // MXF cannot carry the SAR: square pixels at the displayed shape, the height kept.
+    expect(outputPicture("half", "mxf", hdv.video!)).toEqual({
+      width: 960,
+      height: 540,
+      sar: { num: 1, den: 1 },
+      filter: "scale=960:540,setsar=1",
+    });
+    expect(outputPicture("same", "mxf", video({ width: 720, height: 486, sample_aspect_ratio: "10:11" }).video!))
+      .toMatchObject({ width: 654, height: 486 });
+    expect(outputPicture("same", "mxf", video({ width: 720, height: 576, sample_aspect_ratio: "64:45" }).video!))
+      .toMatchObject({ width: 1024, height: 576 });
+    // So classic DNxHD takes HDV at its displayed 1920x1080.
+    expect(after(buildFfmpegArgs(plan({ codec: "dnxhd", container: "mxf", resolution: "same" }), hdv), "-vf")).toBe(
+      "scale=1920:1080,setsar=1",
+    );
+    // Rounding a non-square picture to even keeps its SAR exactly.
+    expect(outputPicture("half", "mov", video({ width: 720, height: 486, sample_aspect_ratio: "10:11" }).video!))
+      .toEqual({
+        width: 360,
+        height: 242,
+        sar: { num: 10, den: 11 },
+        filter: "scale=trunc(iw/4)*2:trunc(ih/4)*2,setsar=10/11",
+      });
+    // A phone clip shot portrait: FFmpeg turns it upright first, so the proxy is portrait.
+    for (const rotation of [90, 270]) {
+      const phone = video({ width: 1920, height: 1080, rotation });
+      expect(outputPicture("half", "mp4", phone.video!)).toMatchObject({ width: 540, height: 960 });
+      // WIDTHxHEIGHT is what the editor sees: fitted, never stretched across the landscape box.
+      expect(outputPicture({ width: 1280, height: 720 }, "mp4", phone.video!)).toEqual({
+        width: 406,
+        height: 720,
+        sar: { num: 1, den: 1 },
+        // 405 wide exactly; rounded to even, so the square pixels are set, not left to the scale.
+        filter: "scale=406:720,setsar=1",
+      });
+    }
+    expect(outputPicture("half", "mp4", video({ rotation: 180 }).video!)).toMatchObject({ width: 960, height: 540 });
+    // 4:3 into a 16:9 box: as wide as the box allows, square pixels.
+    expect(outputPicture({ width: 1280, height: 720 }, "mov", video({ width: 1440, height: 1080 }).video!))
+      .toMatchObject({ width: 960, height: 720, filter: "scale=960:720" });
+    expect(() => buildFfmpegArgs(plan({}), video({ rotation: 45 }))).toThrow(
+      "the source's display matrix rotates the picture by 45°",
     );
   });
 
@@ -280,6 +344,38 @@ describe("verifyOutput", () => {
       "expected ProRes profile HQ, got Proxy",
     );
     expect(verifyOutput(src, facts(960, 540), { ...p, codec: "h264" })).toBe("expected codec h264, got prores");
+  });
+  test("picture shape: upright size, no rotation left, displayed aspect, square pixels where expected", () => {
+    const v = (w: number, h: number, more: object = {}) => {
+      const f = facts(w, h);
+      return { ...f, video: { ...f.video!, ...more } };
+    };
+    const phone = v(1920, 1080, { rotation: 90 });
+    expect(verifyOutput(phone, v(540, 960), p)).toBeNull();
+    expect(verifyOutput(phone, v(960, 540), p)).toBe(
+      "expected 540x960 (the source's 1920x1080 turned 90°), got 960x540",
+    );
+    expect(verifyOutput(phone, v(540, 960, { rotation: 90 }), p)).toBe(
+      "the proxy still carries a display rotation of 90°; it must be stored upright",
+    );
+    // FFmpeg's scale on an odd size: the right size, the aspect kept by bending the pixels.
+    expect(
+      verifyOutput(v(1921, 1081), v(1920, 1080, { sample_aspect_ratio: "17289:17296" }), { ...p, resolution: "same" }),
+    )
+      .toBe("expected square pixels (the source's pixels are square), got a pixel aspect of 17289:17296");
+    // The MXF muxer drops the SAR: HDV must become square pixels at 16:9.
+    const hdv = v(1440, 1080, { sample_aspect_ratio: "4:3" });
+    const mxf = { ...p, codec: "prores_proxy" as const, container: "mxf" as const };
+    expect(verifyOutput(hdv, v(720, 540), mxf)).toBe("expected 960x540, got 720x540");
+    expect(verifyOutput(hdv, v(960, 540), mxf)).toBeNull();
+    expect(verifyOutput(hdv, v(960, 540, { sample_aspect_ratio: "3:4" }), mxf)).toBe(
+      "expected square pixels (mxf cannot carry it), got a pixel aspect of 3:4",
+    );
+    // MOV keeps it; a lost SAR there is a squeezed picture.
+    expect(verifyOutput(hdv, v(720, 540, { sample_aspect_ratio: "4:3" }), p)).toBeNull();
+    expect(verifyOutput(hdv, v(720, 540), p)).toBe(
+      "expected a displayed aspect of 1.7778, got 1.3333 (720x540, pixel aspect 1:1)",
+    );
   });
 });
 

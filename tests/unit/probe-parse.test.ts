@@ -38,6 +38,8 @@ describe("parseProbeJson", () => {
         pix_fmt: "yuv420p",
         frame_rate: "25/1",
         nb_frames: 250,
+        sample_aspect_ratio: null,
+        rotation: 0,
       },
       audio: [{ codec_name: "pcm_s16le", channels: 2, sample_rate: 48000 }, {
         codec_name: "pcm_s16le",
@@ -47,6 +49,19 @@ describe("parseProbeJson", () => {
       timecode: "01:00:00:00",
       reel_name: "A001",
     });
+  });
+
+  test("pixel aspect and display rotation (a phone clip's display matrix, or the rotate tag)", () => {
+    const video = (v: object) =>
+      parseProbeJson({ streams: [{ codec_type: "video", width: 2, height: 2, ...v }] }).video!;
+    expect(video({ sample_aspect_ratio: "4:3" }).sample_aspect_ratio).toBe("4:3");
+    for (const sar of ["1:1", "0:1", "N/A", undefined]) {
+      expect(video({ sample_aspect_ratio: sar }).sample_aspect_ratio).toBeNull();
+    }
+    const matrix = (rotation: number) => ({ side_data_list: [{ side_data_type: "Display Matrix", rotation }] });
+    expect([90, -90, -180, 180, 0].map((r) => video(matrix(r)).rotation)).toEqual([90, 270, 180, 180, 0]);
+    expect(video({ tags: { rotate: "270" } }).rotation).toBe(270);
+    expect(video({}).rotation).toBe(0);
   });
 
   test("format-level timecode (MXF), then video stream tag", () => {
