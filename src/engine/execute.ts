@@ -28,6 +28,8 @@ import { runFfmpeg } from "../ffmpeg/spawn.ts";
 import { codecFacts } from "../ffmpeg/codecs.ts";
 import { frameRateText } from "../ffmpeg/syntax.ts";
 import type { SourceProbes } from "./source-probes.ts";
+import { colourProblem, droppedHdr10 } from "../ffmpeg/colour.ts";
+import { fieldingProblem } from "../ffmpeg/fielding.ts";
 
 export type { ResolvedClip, ResolvedJob };
 export { expectedDimensions };
@@ -213,6 +215,7 @@ async function runClip(
     known.sourceProbe = await probeClipSource(run, tools.ffprobe); // 1
     known.command = buildCommand(run, tools.ffmpeg, known.sourceProbe); // 2
     announce(run, known);
+    warnDroppedMetadata(run, known.sourceProbe);
     await makeOutputFolder(run); // 3
     await clearTempName(platform, run.partial);
     await recordBeforeSpawn(run);
@@ -261,6 +264,12 @@ function buildCommand(run: ClipRun, ffmpeg: string, source: MediaFacts): string[
   } catch (error) {
     throw new ClipFailure("probe", (error as Error).message);
   }
+}
+
+/** What the proxy leaves out of the source by design, said before it is made (HDR10 metadata: colour.ts). */
+function warnDroppedMetadata(run: ClipRun, source: MediaFacts): void {
+  const dropped = droppedHdr10(run.job, source.video ?? {});
+  if (dropped) run.emit({ type: "warning", message: `${run.clip.source_path}: ${dropped}` });
 }
 
 function announce(run: ClipRun, known: Known): void {
@@ -580,6 +589,9 @@ export function verifyOutput(
       return `audio stream ${i + 1}: expected ${want.sample_rate} Hz, got ${got.sample_rate} Hz`;
     }
   }
+  const picture = fieldingProblem(plan, source.video, video, output.format_name) ??
+    colourProblem(plan, source.video, video);
+  if (picture) return picture;
   const timecode = outputTimecode(plan, source);
   if (timecode && output.timecode !== timecode) {
     return `expected timecode ${timecode}${

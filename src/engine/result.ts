@@ -6,6 +6,7 @@
  * and `proxx schema --result` can check a file against them.
  */
 import { z } from "zod";
+import { PICTURE_FACTS } from "../ffmpeg/picture-facts.ts";
 
 export const FinalStatus = z.enum(["COMPLETED", "FAILED", "PARTIAL", "SKIPPED", "INTERRUPTED"]);
 export type FinalStatus = z.infer<typeof FinalStatus>;
@@ -50,6 +51,7 @@ export const MediaFacts = z.object({
       pix_fmt: z.string().nullable(),
       frame_rate: z.string().nullable(),
       nb_frames: z.number().nullable(),
+      ...PICTURE_FACTS,
     })
     .nullable(),
   audio: z.array(

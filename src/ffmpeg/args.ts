@@ -10,6 +10,9 @@
 import { type Codec, codecFacts, type Container, containerFacts, CONTAINERS } from "./codecs.ts";
 import { fileArg, frameRateText, frameRateValue } from "./syntax.ts";
 import { convertTimecode } from "./timecode.ts";
+import { withHdr10 } from "./colour.ts";
+import { fieldFilters, fieldOptions } from "./fielding.ts";
+import type { PictureFacts } from "./picture-facts.ts";
 import type { EncoderOptions, Resolution } from "../jobspec/schema.ts";
 
 export type { Codec, Container, Resolution };
@@ -30,7 +33,7 @@ export interface EncodePlan extends EncoderOptions {
 
 /** The facts args needs from the probe (a MediaFacts satisfies it). */
 export interface SourceFacts {
-  video: { width: number; height: number; pix_fmt: string | null; frame_rate: string | null } | null;
+  video: { width: number; height: number; pix_fmt: string | null; frame_rate: string | null } & PictureFacts | null;
   audio: { channels: number; sample_rate: number }[];
   timecode: string | null;
   reel_name: string | null;
@@ -153,9 +156,11 @@ export function buildFfmpegArgs(plan: EncodePlan, source: SourceFacts): string[]
   const args = ["-hide_banner", "-nostats", "-loglevel", "level+warning", "-progress", "pipe:1", "-y"];
   args.push("-i", fileArg(plan.input));
   args.push("-map", "0:v:0", "-map", "0:a?");
-  const filters = videoFilters(plan, srcW, srcH, frameRateValue(source.video?.frame_rate));
+  const picture = source.video ?? {};
+  const filters = fieldFilters(plan, picture, videoFilters(plan, srcW, srcH, frameRateValue(source.video?.frame_rate)));
   if (filters.length > 0) args.push("-vf", filters.join(","));
-  args.push("-c:v", codec.encoder, ...codec.options(out), "-pix_fmt", codec.pixFmt(out));
+  args.push("-c:v", codec.encoder, ...withHdr10(plan, picture, codec.options(out)), ...fieldOptions(plan, picture));
+  args.push("-pix_fmt", codec.pixFmt(out));
   if (source.audio.length > 0) args.push(...container.audio);
   const timecode = outputTimecode(plan, source);
   if (timecode) args.push("-timecode", timecode);

@@ -11,6 +11,7 @@ import type { Platform } from "../platform/types.ts";
 import { deadline, DeadlineError } from "../util/timers.ts";
 import type { MediaFacts } from "../engine/result.ts";
 import { fileArg, frameRateValue } from "./syntax.ts";
+import { parsePictureFacts, probeFrameFacts } from "./picture-facts.ts";
 
 export { frameRateValue };
 
@@ -55,6 +56,7 @@ export function parseProbeJson(json: unknown): MediaFacts {
         pix_fmt: str(video.pix_fmt),
         frame_rate: usableRate(video.avg_frame_rate) ?? usableRate(video.r_frame_rate),
         nb_frames: num(video.nb_frames),
+        ...parsePictureFacts(video),
       }
       : null,
     audio: audio.map((s) => ({
@@ -167,7 +169,9 @@ export async function probeMedia(
   } catch {
     throw new Error(`ffprobe printed unreadable JSON for ${file}${lastLine ? `: ${lastLine}` : ""}`);
   }
-  return parseProbeJson(json);
+  const facts = parseProbeJson(json);
+  if (facts.video) facts.video = await probeFrameFacts(platform, ffprobePath, file, facts.video, timeoutMs);
+  return facts;
 }
 
 /** Facts a job needs beyond the headers: only ProRes 4444 asks for the pixel format (alpha). */
