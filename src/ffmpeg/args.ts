@@ -10,7 +10,7 @@
 import { type Codec, codecFacts, type Container, containerFacts, CONTAINERS } from "./codecs.ts";
 import { fileArg, frameRateText, frameRateValue } from "./syntax.ts";
 import { convertTimecode } from "./timecode.ts";
-import { withHdr10 } from "./colour.ts";
+import { colourRefusal, withHdr10 } from "./colour.ts";
 import { fieldFilters, fieldOptions } from "./fielding.ts";
 import type { PictureFacts } from "./picture-facts.ts";
 import type { EncoderOptions, Resolution } from "../jobspec/schema.ts";
@@ -143,7 +143,7 @@ export function audioProblem(plan: { codec: Codec; container: Container }, sourc
  * channels than the container's audio encoder takes); the clip then fails at stage `probe`.
  */
 export function buildFfmpegArgs(plan: EncodePlan, source: SourceFacts): string[] {
-  const refusal = audioProblem(plan, source);
+  const refusal = audioProblem(plan, source) ?? colourRefusal(plan, source.video ?? {});
   if (refusal) throw new Error(refusal);
   const srcW = source.video?.width ?? 0;
   const srcH = source.video?.height ?? 0;

@@ -9,9 +9,10 @@
  *     converts the range to limited, correctly (black: luma 0 in, 16 / 64 in 10 bit out), and
  *     the proxy says "tv" or nothing (which reads as limited). Proxies are limited range;
  *     verification refuses one that claims full range.
- *   - MXF has one label for the BT.601 matrix and one for the 601/709 transfer (SMPTE RP 224):
- *     smpte170m comes back as matrix bt470bg and transfer bt709. The coefficients and the
- *     curve are identical (ITU-T H.273), so these count as equal in MXF, and only there.
+ *   - MXF has fewer labels than tags (SMPTE RP 224; MXF_SAME, MXF_LOST below):
+ *     smpte170m comes back as matrix bt470bg and transfer bt709, identical in meaning (ITU-T
+ *     H.273), so equal in MXF and only there; a tag MXF would turn into another meaning
+ *     (PAL's gamma 2.8 transfer becomes gamma 2.2) is refused before encoding.
  *   - HDR10 mastering display and content light level of an HEVC source are SEI on its frames;
  *     FFmpeg 5.1 does not pass them to an encoder. x265 writes them when given
  *     (`master-display`, `max-cll`): H.265 proxies carry them. Other codecs drop them, with a
@@ -55,11 +56,36 @@ export function droppedHdr10(plan: { codec: Codec }, source: PictureFacts): stri
     `(colour tags are kept); codec h265 carries it`;
 }
 
-/** Tag values MXF stores under one label (SMPTE RP 224), the same in meaning (ITU-T H.273). */
+/**
+ * What FFmpeg 5.1's MXF muxer does to tags it has no label for (SMPTE RP 224), measured by
+ * writing each tag and reading it back. `same`: another name for the same thing (ITU-T H.273
+ * calls them functionally identical), accepted. `lost`: a different meaning or none, so the
+ * clip is refused before encoding (colourRefusal).
+ */
 const MXF_SAME: Record<string, Record<string, string>> = {
-  transfer: { smpte170m: "bt709", bt470bg: "bt709" },
+  transfer: { smpte170m: "bt709", "bt2020-12": "bt2020-10" },
+  primaries: { smpte240m: "smpte170m" },
   matrix: { smpte170m: "bt470bg" },
 };
+const MXF_LOST: Record<string, Record<string, string | null>> = {
+  transfer: { bt470bg: "bt470m", log100: null, "iec61966-2-1": null },
+  primaries: { bt470m: null, film: null },
+  matrix: { fcc: "bt709", bt2020c: "bt709", ictcp: "bt709" },
+};
+
+/** Why the container cannot keep the source's colour tags, or null; refused before FFmpeg runs. */
+export function colourRefusal(plan: { container: Container }, source: PictureFacts): string | null {
+  if (plan.container !== "mxf" || !source.colour) return null;
+  for (const [key, name] of KEYS) {
+    const tag = source.colour[key];
+    if (tag == null || !(tag in (MXF_LOST[key] ?? {}))) continue;
+    const becomes = MXF_LOST[key]![tag];
+    return `the source's ${name} is ${tag}, which FFmpeg's MXF muxer cannot label (it would read back as ${
+      becomes ?? "untagged"
+    }); use container mov, which keeps it`;
+  }
+  return null;
+}
 
 const KEYS = [
   ["primaries", "color_primaries"],

@@ -195,6 +195,42 @@ describe("colour", () => {
     });
   }, 30_000);
 
+  test(
+    "a transfer MXF cannot label (PAL gamma 2.8 became bt470m): refused before FFmpeg, pointing to mov",
+    async () => {
+      const source = join(dir, "pal_gamma28.mov");
+      ffmpeg([
+        ...["-f", "lavfi", "-i", "testsrc2=size=256x192:rate=25", "-t", "1", "-c:v", "libx264", "-preset", "ultrafast"],
+        ...[
+          "-pix_fmt",
+          "yuv420p",
+          "-color_primaries",
+          "bt470bg",
+          "-color_trc",
+          "gamma28",
+          "-colorspace",
+          "bt470bg",
+          source,
+        ],
+      ]);
+      const run = await runJob(dir, source, { codec: "dnxhr", container: "mxf", resolution: "same" });
+      const clip = run.result.clips[0]!;
+      expect([clip.status, clip.failure_stage, clip.failure_reason]).toEqual([
+        "FAILED",
+        "probe",
+        "the source's color_transfer is bt470bg, which FFmpeg's MXF muxer cannot label (it would read back as bt470m); use container mov, which keeps it",
+      ]);
+      const mov = await completed(source, { codec: "dnxhr", container: "mov", resolution: "same" });
+      expect(picture(mov.output).tags).toEqual({
+        primaries: "bt470bg",
+        transfer: "bt470bg",
+        matrix: "bt470bg",
+        range: "tv",
+      });
+    },
+    30_000,
+  );
+
   test("HDR10: H.265 proxies carry mastering display and content light level; ProRes warns it drops them", async () => {
     const source = join(dir, "hdr10.mp4");
     ffmpeg([

@@ -49,6 +49,18 @@ describe("interlaced sources: the argv", () => {
   });
 });
 
+describe("colour tags MXF cannot label", () => {
+  test("refused before FFmpeg runs, naming the tag and the container that keeps it", () => {
+    const pal = source({ colour: { primaries: "bt470bg", transfer: "bt470bg", matrix: "bt470bg", range: null } });
+    expect(() => buildFfmpegArgs(plan("dnxhr", "mxf", "half"), pal)).toThrow(
+      "the source's color_transfer is bt470bg, which FFmpeg's MXF muxer cannot label (it would read back as bt470m); use container mov, which keeps it",
+    );
+    expect(buildFfmpegArgs(plan("dnxhr", "mov", "half"), pal)).toContain("dnxhd");
+    const sd = source({ colour: { primaries: "smpte170m", transfer: "smpte170m", matrix: "smpte170m", range: "tv" } });
+    expect(buildFfmpegArgs(plan("dnxhr", "mxf", "half"), sd)).toContain("dnxhd");
+  });
+});
+
 describe("HDR10", () => {
   test("parsed from ffprobe side data into x265's syntax, joined to the one -x265-params", () => {
     const hdr10 = parseHdr10([
