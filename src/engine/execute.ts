@@ -33,6 +33,8 @@ import { runFfmpeg } from "../ffmpeg/spawn.ts";
 import { carriesSar, codecFacts } from "../ffmpeg/codecs.ts";
 import { frameRateText } from "../ffmpeg/syntax.ts";
 import type { SourceProbes } from "./source-probes.ts";
+import { colourProblem, droppedHdr10 } from "../ffmpeg/colour.ts";
+import { fieldingProblem } from "../ffmpeg/fielding.ts";
 
 export type { ResolvedClip, ResolvedJob };
 export { expectedDimensions };
@@ -218,6 +220,7 @@ async function runClip(
     known.sourceProbe = await probeClipSource(run, tools.ffprobe); // 1
     known.command = buildCommand(run, tools.ffmpeg, known.sourceProbe); // 2
     announce(run, known);
+    warnDroppedMetadata(run, known.sourceProbe);
     await makeOutputFolder(run); // 3
     await clearTempName(platform, run.partial);
     await recordBeforeSpawn(run);
@@ -266,6 +269,12 @@ function buildCommand(run: ClipRun, ffmpeg: string, source: MediaFacts): string[
   } catch (error) {
     throw new ClipFailure("probe", (error as Error).message);
   }
+}
+
+/** What the proxy leaves out of the source by design, said before it is made (HDR10 metadata: colour.ts). */
+function warnDroppedMetadata(run: ClipRun, source: MediaFacts): void {
+  const dropped = droppedHdr10(run.job, source.video ?? {});
+  if (dropped) run.emit({ type: "warning", message: `${run.clip.source_path}: ${dropped}` });
 }
 
 function announce(run: ClipRun, known: Known): void {
@@ -559,8 +568,8 @@ export function verifyOutput(
   const { codecName, profile } = codecFacts(plan.codec).verify;
   if (video.codec_name !== codecName) return `expected codec ${codecName}, got ${video.codec_name ?? "unknown"}`;
   if (profile && video.profile !== profile) return `expected ProRes profile ${profile}, got ${video.profile ?? "none"}`;
-  const picture = pictureProblem(source.video, video, plan);
-  if (picture) return picture;
+  const shape = pictureProblem(source.video, video, plan);
+  if (shape) return shape;
   const fps = plan.fps ?? frameRateValue(source.video.frame_rate) ?? frameRateValue(video.frame_rate);
   if (source.duration_seconds != null && fps) {
     const tolerance = 1 / fps + 0.001;
@@ -583,6 +592,9 @@ export function verifyOutput(
       return `audio stream ${i + 1}: expected ${want.sample_rate} Hz, got ${got.sample_rate} Hz`;
     }
   }
+  const picture = fieldingProblem(plan, source.video, video, output.format_name) ??
+    colourProblem(plan, source.video, video);
+  if (picture) return picture;
   const timecode = outputTimecode(plan, source);
   if (timecode && output.timecode !== timecode) {
     return `expected timecode ${timecode}${

@@ -6,6 +6,7 @@
  * and `proxx schema --result` can check a file against them.
  */
 import { z } from "zod";
+import { PICTURE_FACTS } from "../ffmpeg/picture-facts.ts";
 
 export const FinalStatus = z.enum(["COMPLETED", "FAILED", "PARTIAL", "SKIPPED", "INTERRUPTED"]);
 export type FinalStatus = z.infer<typeof FinalStatus>;
@@ -56,6 +57,7 @@ export const MediaFacts = z.object({
       rotation: z.number().optional().meta({
         description: "Display rotation in degrees, 0, 90, 180 or 270 (the display matrix of a phone clip); absent: 0.",
       }),
+      ...PICTURE_FACTS,
     })
     .nullable(),
   audio: z.array(

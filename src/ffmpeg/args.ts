@@ -10,6 +10,9 @@
 import { carriesSar, type Codec, codecFacts, type Container, containerFacts, CONTAINERS } from "./codecs.ts";
 import { fileArg, frameRateText, frameRateValue } from "./syntax.ts";
 import { convertTimecode } from "./timecode.ts";
+import { colourRefusal, withHdr10 } from "./colour.ts";
+import { fieldFilters, fieldOptions } from "./fielding.ts";
+import type { PictureFacts } from "./picture-facts.ts";
 import type { EncoderOptions, Resolution } from "../jobspec/schema.ts";
 
 export type { Codec, Container, Resolution };
@@ -42,7 +45,7 @@ export interface SourceVideo {
 
 /** The facts args needs from the probe (a MediaFacts satisfies it). */
 export interface SourceFacts {
-  video: SourceVideo | null;
+  video: (SourceVideo & PictureFacts) | null;
   audio: { channels: number; sample_rate: number }[];
   timecode: string | null;
   reel_name: string | null;
@@ -275,7 +278,7 @@ export function audioProblem(plan: { codec: Codec; container: Container }, sourc
  * the clip then fails at stage `probe`.
  */
 export function buildFfmpegArgs(plan: EncodePlan, source: SourceFacts): string[] {
-  const refusal = audioProblem(plan, source);
+  const refusal = audioProblem(plan, source) ?? colourRefusal(plan, source.video ?? {});
   if (refusal) throw new Error(refusal);
   const video = source.video ?? { width: 0, height: 0, pix_fmt: null, frame_rate: null };
   const turn = rotationProblem(video);
@@ -290,9 +293,15 @@ export function buildFfmpegArgs(plan: EncodePlan, source: SourceFacts): string[]
   const args = ["-hide_banner", "-nostats", "-loglevel", "level+warning", "-progress", "pipe:1", "-y"];
   args.push("-i", fileArg(plan.input));
   args.push("-map", "0:v:0", "-map", "0:a?");
-  const filters = videoFilters(plan, picture.filter, frameRateValue(source.video?.frame_rate));
+  const facts: PictureFacts = source.video ?? {};
+  const filters = fieldFilters(
+    plan,
+    facts,
+    videoFilters(plan, picture.filter, frameRateValue(source.video?.frame_rate)),
+  );
   if (filters.length > 0) args.push("-vf", filters.join(","));
-  args.push("-c:v", codec.encoder, ...codec.options(out), "-pix_fmt", codec.pixFmt(out));
+  args.push("-c:v", codec.encoder, ...withHdr10(plan, facts, codec.options(out)), ...fieldOptions(plan, facts));
+  args.push("-pix_fmt", codec.pixFmt(out));
   if (source.audio.length > 0) args.push(...container.audio);
   const timecode = outputTimecode(plan, source);
   if (timecode) args.push("-timecode", timecode);

@@ -11,6 +11,7 @@ import type { Platform } from "../platform/types.ts";
 import { deadline, DeadlineError } from "../util/timers.ts";
 import type { MediaFacts } from "../engine/result.ts";
 import { fileArg, frameRateValue } from "./syntax.ts";
+import { parsePictureFacts, probeFrameFacts } from "./picture-facts.ts";
 
 export { frameRateValue };
 
@@ -57,6 +58,7 @@ export function parseProbeJson(json: unknown): MediaFacts {
         nb_frames: num(video.nb_frames),
         sample_aspect_ratio: aspectRatio(video.sample_aspect_ratio),
         rotation: rotationOf(video),
+        ...parsePictureFacts(video),
       }
       : null,
     audio: audio.map((s) => ({
@@ -190,7 +192,9 @@ export async function probeMedia(
   } catch {
     throw new Error(`ffprobe printed unreadable JSON for ${file}${lastLine ? `: ${lastLine}` : ""}`);
   }
-  return parseProbeJson(json);
+  const facts = parseProbeJson(json);
+  if (facts.video) facts.video = await probeFrameFacts(platform, ffprobePath, file, facts.video, timeoutMs);
+  return facts;
 }
 
 /** Facts a job needs beyond the headers: only ProRes 4444 asks for the pixel format (alpha). */
