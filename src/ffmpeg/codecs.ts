@@ -71,6 +71,12 @@ export interface ContainerFacts {
   reelName: boolean;
   /** Muxer options at the end of the argv. */
   muxerOptions: readonly string[];
+  /**
+   * Whether each frame keeps its own timestamp, so a variable-rate source and a picture
+   * that starts after the audio are carried as they are (args.ts, timingPlan). MXF has one
+   * constant edit rate and starts every track together: false.
+   */
+  keepsVfr: boolean;
 }
 
 const PCM = ["-c:a", "pcm_s16le"] as const;
@@ -87,6 +93,7 @@ const CONTAINER_TABLE = {
     timecode: true,
     reelName: true,
     muxerOptions: [],
+    keepsVfr: true,
   },
   mp4: {
     muxer: "mp4",
@@ -97,6 +104,7 @@ const CONTAINER_TABLE = {
     reelName: false,
     // The index at the front, so a proxy plays while it is still being copied.
     muxerOptions: ["-movflags", "+faststart"],
+    keepsVfr: true,
   },
   mkv: {
     muxer: "matroska",
@@ -106,6 +114,7 @@ const CONTAINER_TABLE = {
     timecode: false,
     reelName: false,
     muxerOptions: [],
+    keepsVfr: true,
   },
   webm: {
     muxer: "webm",
@@ -115,6 +124,7 @@ const CONTAINER_TABLE = {
     timecode: false,
     reelName: false,
     muxerOptions: [],
+    keepsVfr: true,
   },
   mxf: {
     muxer: "mxf",
@@ -124,6 +134,7 @@ const CONTAINER_TABLE = {
     timecode: true,
     reelName: false,
     muxerOptions: [],
+    keepsVfr: false,
   },
 } as const satisfies Record<string, ContainerFacts>;
 
