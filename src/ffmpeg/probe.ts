@@ -59,7 +59,7 @@ export function parseProbeJson(json: unknown): MediaFacts {
         frame_rate: usableRate(video.avg_frame_rate) ?? usableRate(video.r_frame_rate),
         nb_frames: num(video.nb_frames),
         start_seconds: since(videoStart(video, root.packets), fileStart),
-        duration_seconds: streamSeconds(video, videoStart(video, root.packets)),
+        duration_seconds: streamSeconds(video, videoStart(video, root.packets), format.format_name),
         variable_frame_rate: variableRate(video, root.packets),
       }
       : null,
@@ -68,7 +68,7 @@ export function parseProbeJson(json: unknown): MediaFacts {
       channels: num(s.channels) ?? 0,
       sample_rate: num(s.sample_rate) ?? 0,
       start_seconds: since(num(s.start_time), fileStart),
-      duration_seconds: streamSeconds(s, num(s.start_time)),
+      duration_seconds: streamSeconds(s, num(s.start_time), format.format_name),
     })),
     timecode: firstTag("timecode"),
     reel_name: firstTag("reel_name"),
@@ -152,19 +152,21 @@ function since(time: number | null, start: number): number | null {
 }
 
 /**
- * A stream's own length: its header's duration, or from Matroska's per-track DURATION tag
- * ("00:00:02.021000000"), which is when the track ends, so its start is taken off.
+ * A stream's own length. Matroska has none: ffprobe reports the per-track DURATION tag
+ * ("00:00:02.021000000"), which is when the track ends, so its start is taken off; elsewhere
+ * (MOV, MP4, MXF, MPEG-TS) the stream's duration is its length.
  */
 // deno-lint-ignore no-explicit-any
-function streamSeconds(stream: any, start: number | null): number | null {
-  const own = num(stream?.duration);
-  if (own != null) return own;
+function streamSeconds(stream: any, start: number | null, formatName: unknown): number | null {
   const tags = stream?.tags && typeof stream.tags === "object" ? stream.tags : {};
   const text = Object.entries(tags).find(([k]) => k.toUpperCase() === "DURATION")?.[1];
   const m = typeof text === "string" ? /^(\d+):(\d+):(\d+(?:\.\d+)?)$/.exec(text) : null;
-  if (!m) return null;
-  const end = Number(m[1]) * 3600 + Number(m[2]) * 60 + Number(m[3]);
-  return Math.max(0, Math.round((end - (start ?? 0)) * 1e6) / 1e6);
+  const tagged = m ? Number(m[1]) * 3600 + Number(m[2]) * 60 + Number(m[3]) : null;
+  if (typeof formatName === "string" && formatName.startsWith("matroska")) {
+    const end = tagged ?? num(stream?.duration);
+    return end == null ? null : Math.max(0, Math.round((end - (start ?? 0)) * 1e6) / 1e6);
+  }
+  return num(stream?.duration);
 }
 
 function usableRate(rate: unknown): string | null {
