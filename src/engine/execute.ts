@@ -539,7 +539,8 @@ async function outputProblem(platform: Platform, output: string, partial: string
 
 /**
  * What an editor needs to relink (proxy-relink.md): the asked-for codec and profile, the
- * expected even frame size, the same duration (within one frame), the same audio streams
+ * expected even frame size, the same duration (within one frame), the same frames at the
+ * same times where the headers tell (timingProblem), the same audio streams
  * and channel counts, and the source timecode where the container carries one (at the
  * output rate when `fps_explicit` changes it: outputTimecode).
  * Returns the first problem, or null.
