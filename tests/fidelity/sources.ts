@@ -25,6 +25,8 @@ export interface SourceSpec {
   sar?: string;
   /** One entry per audio stream: its channel count. Default one stereo stream. */
   audio?: number[];
+  /** The picture starts this much after the audio (`-itsoffset`), seconds; the audio lasts both. */
+  videoDelaySeconds?: number;
   /** Audio starts this much after the picture (`-itsoffset`), seconds. */
   audioDelaySeconds?: number;
   /** Audio length when it differs from the picture's, seconds. */
@@ -58,7 +60,9 @@ export function makeSource(dir: string, spec: SourceSpec): string {
   const picture = `${pictureGraph(spec)}${
     spec.audioSeconds != null || spec.audioDelaySeconds ? `,trim=duration=${seconds}` : ""
   }`;
-  const args = ["-hide_banner", "-v", "error", "-nostdin", "-y", "-f", "lavfi", "-i", picture];
+  const args = ["-hide_banner", "-v", "error", "-nostdin", "-y"];
+  if (spec.videoDelaySeconds) args.push("-itsoffset", String(spec.videoDelaySeconds));
+  args.push("-f", "lavfi", "-i", spec.videoDelaySeconds ? `${picture},trim=duration=${seconds}` : picture);
   audio.forEach((channels, i) => {
     const layout = channels === 1 ? "mono" : channels === 2 ? "stereo" : `${channels}c`;
     const length = spec.audioSeconds ?? (spec.audioDelaySeconds ? seconds - spec.audioDelaySeconds : null);
@@ -72,7 +76,10 @@ export function makeSource(dir: string, spec: SourceSpec): string {
       },aformat=channel_layouts=${layout}`,
     );
   });
-  const total = Math.max(seconds, (spec.audioDelaySeconds ?? 0) + (spec.audioSeconds ?? 0));
+  const total = Math.max(
+    seconds + (spec.videoDelaySeconds ?? 0),
+    (spec.audioDelaySeconds ?? 0) + (spec.audioSeconds ?? 0),
+  );
   args.push("-t", String(total), "-map", "0:v");
   audio.forEach((_, i) => args.push("-map", `${i + 1}:a`));
   if (container === "mxf") args.push("-c:v", "mpeg2video", "-pix_fmt", "yuv422p", "-q:v", "4");
@@ -81,6 +88,7 @@ export function makeSource(dir: string, spec: SourceSpec): string {
   if (spec.timecode) args.push("-timecode", spec.timecode);
   if (spec.startSeconds) args.push("-output_ts_offset", String(spec.startSeconds));
   if (spec.vfr) args.push("-fps_mode:v", "passthrough", "-enc_time_base:v", "-1");
+  else if (spec.videoDelaySeconds) args.push("-fps_mode:v", "passthrough");
   args.push(out);
   const r = spawnSync("ffmpeg", args, { encoding: "utf8" });
   if (r.status !== 0) throw new Error(`makeSource ${spec.name} failed: ${r.stderr}`);

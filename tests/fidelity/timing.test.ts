@@ -116,6 +116,26 @@ describe("a picture that starts after the audio (FFmpeg's MKV: video at 0.021 s)
   }
 });
 
+describe("a picture that starts 1 s after the audio", () => {
+  // Before: 25 copies of frame 0 filled the first second (75 frames for 50) in MOV, MP4, MXF.
+  test("mov: the 50 frames from 1 s, the audio whole; mxf: refused, saying why", async () => {
+    const source = makeSource(dir, { name: "video_1s_late", container: "mp4", size: "320x180", videoDelaySeconds: 1 });
+    expect(frameTimes(source)[0]).toBe(1);
+    const run = await runJob(dir, source, { codec: "h264", container: "mov", resolution: "same" });
+    expectCompleted(run);
+    const times = frameTimes(run.output);
+    expect(times.length).toBe(50);
+    expect(Math.abs(times[0]! - 1)).toBeLessThanOrEqual(0.001);
+    expect(audioSeconds(run.output)).toBeGreaterThan(2.99);
+    for (const n of [0, 1, 49]) expect(matchingSourceFrame(source, run.output, n)).toBe(n);
+    expectRefused(
+      await runJob(dir, source, { codec: "dnxhr", container: "mxf", resolution: "same" }),
+      "the source's picture starts 1.000 s after its audio; MXF starts every track with the picture, " +
+        "so that audio would be cut; use container mov, which keeps it",
+    );
+  }, 60_000);
+});
+
 describe("variable frame rate", () => {
   // Before: the 54 frames of 1 s at 30 fps + 1 s at 24 fps became 60 at 30 fps (MOV, MP4, MXF).
   for (
