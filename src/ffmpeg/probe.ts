@@ -137,7 +137,9 @@ function videoStart(video: any, packets: unknown): number | null {
 function variableRate(video: any, packets: unknown): boolean {
   const r = frameRateValue(str(video?.r_frame_rate));
   const avg = frameRateValue(str(video?.avg_frame_rate));
-  if (r != null && avg != null && Math.abs(avg / r - 1) > 0.0005) return true;
+  // Field-coded interlaced video (1080i50 in MPEG-TS) says r 50/1, avg 25/1: constant rate.
+  const fieldRate = r != null && avg != null && Math.abs(r / avg - 2) < 0.001;
+  if (r != null && avg != null && !fieldRate && Math.abs(avg / r - 1) > 0.0005) return true;
   // The window ends mid-way through B-frame reordering: its last few times have gaps
   // that later packets fill.
   const pts = videoPackets(video, packets).slice(0, -REORDER_DEPTH);

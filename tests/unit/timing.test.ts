@@ -95,6 +95,8 @@ describe("probe: timing facts", () => {
         .variable_frame_rate,
     ).toBe(false);
     expect(parseProbeJson(mkv(even, "30/1", "27/1")).video!.variable_frame_rate).toBe(true);
+    // Field-coded 1080i50: the field rate and the frame rate, evenly spaced.
+    expect(parseProbeJson(mkv(even, "50/1", "25/1")).video!.variable_frame_rate).toBe(false);
   });
 
   test("times are relative to the file's start, as FFmpeg writes the proxy", () => {
