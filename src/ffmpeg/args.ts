@@ -137,6 +137,20 @@ export function audioProblem(plan: { codec: Codec; container: Container }, sourc
 /** Time differences below this are rounding in the source's timestamps, not an offset. */
 const TIME_EPSILON = 0.0005;
 
+/** What timingPlan adds to the argv, and where the proxy's first frame will be. */
+export interface TimingPlan {
+  /** Video filters that go first. */
+  videoFilters: string[];
+  /** Output options after the filters. */
+  options: string[];
+  /** Per audio stream (by index), its filter chain, or null. */
+  audioFilters: (string | null)[];
+  /** When the proxy's first frame is shown, seconds after the proxy's start (verification). */
+  firstFrameSeconds: number;
+}
+
+const KEEPS_VFR: Container[] = CONTAINERS.filter((c) => containerFacts(c).keepsVfr);
+
 /**
  * How the proxy keeps the source's frames at their times ("same frames at the same times",
  * issue 13). FFmpeg's default for MOV, MP4 and MXF is constant-rate output on a grid that
@@ -158,19 +172,6 @@ const TIME_EPSILON = 0.0005;
  * A constant-rate source whose streams start together gets none of this: its argv is as before.
  * Throws the refusal.
  */
-export interface TimingPlan {
-  /** Video filters that go first. */
-  videoFilters: string[];
-  /** Output options after the filters. */
-  options: string[];
-  /** Per audio stream (by index), its filter chain, or null. */
-  audioFilters: (string | null)[];
-  /** When the proxy's first frame is shown, seconds after the proxy's start (verification). */
-  firstFrameSeconds: number;
-}
-
-const KEEPS_VFR: Container[] = CONTAINERS.filter((c) => containerFacts(c).keepsVfr);
-
 export function timingPlan(
   plan: { codec: Codec; container: Container; fps: number | null },
   source: SourceFacts,
