@@ -116,6 +116,17 @@ describe("a picture that starts after the audio (FFmpeg's MKV: video at 0.021 s)
   }
 });
 
+// A guard more than a defect: 10 ms is under half a frame, so FFmpeg repeated nothing here
+// before either; it runs the MXF path that moves picture and audio back together.
+test("MPEG-TS (picture 10 ms after the audio) to MXF: the same 50 frames, frame n is source frame n", async () => {
+  const source = makeSource(dir, { name: "late_video_ts", container: "ts", size: "320x180" });
+  const run = await runJob(dir, source, { codec: "dnxhr", container: "mxf", resolution: "same" });
+  expectCompleted(run);
+  expect(frameTimes(run.output).length).toBe(probeFacts(source).video.frames);
+  expect(audioSeconds(run.output)).toBeCloseTo(2, 2);
+  for (const n of [0, 1, 49]) expect(matchingSourceFrame(source, run.output, n)).toBe(n);
+}, 60_000);
+
 describe("a picture that starts 1 s after the audio", () => {
   // Before: 25 copies of frame 0 filled the first second (75 frames for 50) in MOV, MP4, MXF.
   test("mov: the 50 frames from 1 s, the audio whole; mxf: refused, saying why", async () => {
