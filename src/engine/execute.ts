@@ -27,10 +27,11 @@ import {
   outputTimecode,
   parseRatio,
   type Resolution,
+  timingPlan,
 } from "../ffmpeg/args.ts";
 import { frameRateValue, probeMedia, type ProbeNeeds, probeSource, probeTimeoutMs } from "../ffmpeg/probe.ts";
 import { runFfmpeg } from "../ffmpeg/spawn.ts";
-import { carriesSar, codecFacts } from "../ffmpeg/codecs.ts";
+import { carriesSar, codecFacts, containerFacts } from "../ffmpeg/codecs.ts";
 import { frameRateText } from "../ffmpeg/syntax.ts";
 import type { SourceProbes } from "./source-probes.ts";
 import { colourProblem, droppedHdr10 } from "../ffmpeg/colour.ts";
@@ -552,7 +553,8 @@ async function outputProblem(platform: Platform, output: string, partial: string
 
 /**
  * What an editor needs to relink (proxy-relink.md): the asked-for codec and profile, the
- * expected picture (pictureProblem), the same duration (within one frame), the same audio streams
+ * expected picture (pictureProblem), the same duration (within one frame), the same frames at
+ * the same times where the headers tell (timingProblem), the same audio streams
  * and channel counts, and the source timecode where the container carries one (at the
  * output rate when `fps_explicit` changes it: outputTimecode).
  * Returns the first problem, or null.
@@ -580,6 +582,8 @@ export function verifyOutput(
       }`;
     }
   }
+  const timing = timingProblem(source, output, plan);
+  if (timing) return timing;
   if (output.audio.length !== source.audio.length) {
     return `expected ${source.audio.length} audio stream(s), got ${output.audio.length}`;
   }
@@ -638,4 +642,49 @@ function pictureProblem(
       `(${output.width}x${output.height}, pixel aspect ${sar.num}:${sar.den})`;
   }
   return null;
+}
+
+/**
+ * "Same frames at the same times", from facts the output probe already has (no extra
+ * ffprobe run; it lists 120 packets' timestamps, not decoded): with the source's rate, the
+ * same number of frames where both files' headers tell it (MOV/MP4 count their frames, MXF
+ * and Matroska give a length that is a whole number of frames), and the first frame where
+ * timingPlan put it, within half a frame (a frame repeated or dropped at the start moves it
+ * by one). Matroska and WebM put the first frame after the audio encoder's priming, so
+ * their start is not compared.
+ */
+function timingProblem(
+  source: MediaFacts,
+  output: MediaFacts,
+  plan: { codec: Codec; container: Container; fps: number | null },
+): string | null {
+  const fps = frameRateValue(source.video?.frame_rate);
+  if (!source.video || !output.video || !fps) return null;
+  if (plan.fps == null) {
+    const want = frameCount(source.video, fps);
+    const got = frameCount(output.video, fps);
+    if (want != null && got != null && want !== got) {
+      return `expected ${want} frames (the source's), got ${got}`;
+    }
+  }
+  if (containerFacts(plan.container).muxer === "matroska" || plan.container === "webm") return null;
+  let expected: number;
+  try {
+    expected = timingPlan(plan, source).firstFrameSeconds;
+  } catch {
+    return null;
+  }
+  const got = output.video.start_seconds;
+  if (got != null && Math.abs(got - expected) > 0.5 / (plan.fps ?? fps)) {
+    return `expected the first frame at ${expected.toFixed(3)} s (the source's), got ${got.toFixed(3)} s`;
+  }
+  return null;
+}
+
+/** Frames in a stream: its header's count, or a length that is a whole number of frames at a constant rate. */
+function frameCount(video: NonNullable<MediaFacts["video"]>, fps: number): number | null {
+  if (video.nb_frames != null && video.nb_frames > 0) return video.nb_frames;
+  if (video.variable_frame_rate || video.duration_seconds == null) return null;
+  const frames = video.duration_seconds * fps;
+  return Math.abs(frames - Math.round(frames)) < 0.1 ? Math.round(frames) : null;
 }

@@ -58,6 +58,15 @@ export const MediaFacts = z.object({
         description: "Display rotation in degrees, 0, 90, 180 or 270 (the display matrix of a phone clip); absent: 0.",
       }),
       ...PICTURE_FACTS,
+      // Timing (issue 13): optional so results written before it still parse.
+      start_seconds: z.number().nullable().optional().meta({
+        description: "When the first frame is shown, seconds after the file's start (its earliest stream).",
+      }),
+      duration_seconds: z.number().nullable().optional(),
+      variable_frame_rate: z.boolean().optional().meta({
+        description: "The frames are not evenly spaced (a phone's variable rate, timing jitter): " +
+          "the headers' average rate differs from the base rate.",
+      }),
     })
     .nullable(),
   audio: z.array(
@@ -65,6 +74,10 @@ export const MediaFacts = z.object({
       codec_name: z.string().nullable(),
       channels: z.number(),
       sample_rate: z.number(),
+      start_seconds: z.number().nullable().optional().meta({
+        description: "When the stream's first sample plays, seconds after the file's start.",
+      }),
+      duration_seconds: z.number().nullable().optional(),
     }),
   ),
   timecode: z.string().nullable(),

@@ -43,10 +43,17 @@ export interface SourceVideo {
   rotation?: number;
 }
 
+/** Timing facts of the source's picture (probe.ts); absent: the first frame at the start, constant rate, length unknown. */
+export interface SourceTiming {
+  start_seconds?: number | null;
+  duration_seconds?: number | null;
+  variable_frame_rate?: boolean;
+}
+
 /** The facts args needs from the probe (a MediaFacts satisfies it). */
 export interface SourceFacts {
-  video: (SourceVideo & PictureFacts) | null;
-  audio: { channels: number; sample_rate: number }[];
+  video: (SourceVideo & PictureFacts & SourceTiming) | null;
+  audio: { channels: number; sample_rate: number; start_seconds?: number | null; duration_seconds?: number | null }[];
   timecode: string | null;
   reel_name: string | null;
 }
@@ -260,6 +267,127 @@ export function audioProblem(plan: { codec: Codec; container: Container }, sourc
     `which FFmpeg encodes with at most ${maxChannels} channels per stream; ${fix}`;
 }
 
+/** Time differences below this are rounding in the source's timestamps, not an offset. */
+const TIME_EPSILON = 0.0005;
+
+/** What timingPlan adds to the argv, and where the proxy's first frame will be. */
+export interface TimingPlan {
+  /** Video filters that go first. */
+  videoFilters: string[];
+  /** Output options after the filters. */
+  options: string[];
+  /** Per audio stream (by index), its filter chain, or null. */
+  audioFilters: (string | null)[];
+  /** When the proxy's first frame is shown, seconds after the proxy's start (verification). */
+  firstFrameSeconds: number;
+}
+
+const KEEPS_VFR: Container[] = CONTAINERS.filter((c) => containerFacts(c).keepsVfr);
+
+/**
+ * How the proxy keeps the source's frames at their times ("same frames at the same times",
+ * issue 13). FFmpeg's default for MOV, MP4 and MXF is constant-rate output on a grid that
+ * starts at 0: it repeats and drops frames to fill that grid, so
+ *  - a first frame after 0 (FFmpeg's MKV and MPEG-TS put video at 0.021 s, after the audio)
+ *    gave a repeated first frame: 51 frames for 50, each one frame late;
+ *  - a variable-rate source (a phone at 30 then 24 fps: 54 frames) gave 60 frames at 30 fps.
+ * So:
+ *  - a first frame within one frame of the start: the picture and every audio stream are
+ *    moved back by the same amount, so the proxy starts with source frame 0 and the sound
+ *    keeps its sync to the sample; the audio before the first picture (21 ms) is dropped.
+ *  - a later first frame, or uneven frame spacing: frames are passed through with their own
+ *    timestamps (`-fps_mode passthrough`; for uneven spacing in the source's own time base,
+ *    so each frame keeps its time to the container's tick). MXF has one edit rate and starts
+ *    every track with the picture: refused, naming the containers that keep them.
+ *  - MXF, whose tracks all end with the shortest: audio that starts after the picture or
+ *    ends before it is padded with silence (FFmpeg cut the file at the audio's end: 1.000 s
+ *    of 2), and audio that runs on more than a frame past the picture is refused.
+ * A constant-rate source whose streams start together gets none of this: its argv is as before.
+ * Throws the refusal.
+ */
+export function timingPlan(
+  plan: { codec: Codec; container: Container; fps: number | null },
+  source: SourceFacts,
+): TimingPlan {
+  const video = source.video;
+  const none: TimingPlan = {
+    videoFilters: [],
+    options: [],
+    audioFilters: source.audio.map(() => null),
+    firstFrameSeconds: 0,
+  };
+  if (!video) return none;
+  const fps = frameRateValue(video.frame_rate);
+  const frame = fps ? 1 / fps : 0;
+  const start = Math.max(0, video.start_seconds ?? 0);
+  const vfr = plan.fps == null && video.variable_frame_rate === true;
+  const lateStart = start > frame + TIME_EPSILON;
+  const mxf = !containerFacts(plan.container).keepsVfr;
+  if (mxf && (vfr || lateStart)) throw new Error(vfrRefusal(plan, vfr, start));
+
+  const timed: TimingPlan = { ...none, audioFilters: [...none.audioFilters] };
+  const shift = start > TIME_EPSILON && !vfr && !lateStart ? start : 0;
+  if (vfr || lateStart) {
+    timed.options.push("-fps_mode:v", "passthrough");
+    if (vfr) timed.options.push("-enc_time_base:v", "-1");
+    timed.firstFrameSeconds = start;
+  } else if (shift > 0) {
+    timed.videoFilters.push("setpts=PTS-STARTPTS");
+  }
+  const videoEnd = video.duration_seconds != null ? start + video.duration_seconds : null;
+  source.audio.forEach((a, i) => {
+    const chain: string[] = [];
+    if (mxf) {
+      const audioStart = a.start_seconds ?? 0;
+      const audioEnd = a.duration_seconds != null ? audioStart + a.duration_seconds : null;
+      if (audioEnd != null && videoEnd != null && audioEnd > videoEnd + frame + TIME_EPSILON) {
+        throw new Error(longAudioRefusal(plan, i, audioEnd - start, videoEnd - start));
+      }
+      // Silence from the first frame (and the audio before it dropped), to the picture's end.
+      if (audioStart > start + TIME_EPSILON || shift > 0) {
+        chain.push(`aresample=async=1:first_pts=${Math.round(start * a.sample_rate)}`);
+      }
+      if (shift > 0) chain.push("asetpts=PTS-STARTPTS");
+      if (audioEnd == null || videoEnd == null || audioEnd < videoEnd - TIME_EPSILON || chain.length > 0) {
+        const length = videoEnd != null ? videoEnd - start : null;
+        if (length != null) chain.push(`apad=whole_dur=${seconds(length)}`);
+      }
+    } else if (shift > 0) {
+      chain.push(`atrim=start=${seconds(shift)}`, `asetpts=PTS-${seconds(shift)}/TB`);
+    }
+    timed.audioFilters[i] = chain.length > 0 ? chain.join(",") : null;
+  });
+  return timed;
+}
+
+function seconds(value: number): string {
+  return String(Math.round(value * 1e6) / 1e6);
+}
+
+function keepingContainers(codec: Codec): string {
+  const here = codecFacts(codec).containers.filter((c) => KEEPS_VFR.includes(c));
+  return here.length > 0
+    ? `use container ${here.join(" or ")}, which keep${here.length === 1 ? "s" : ""} it`
+    : `${codec} goes only in ${codecFacts(codec).containers.join(", ")}; use a codec for ${KEEPS_VFR.join(", ")}`;
+}
+
+function vfrRefusal(plan: { codec: Codec; container: Container }, vfr: boolean, start: number): string {
+  const what = vfr
+    ? "the source has a variable frame rate (its frames are not evenly spaced)"
+    : `the source's picture starts ${start.toFixed(3)} s after its audio`;
+  const why = vfr
+    ? "MXF holds one constant edit rate, so FFmpeg would repeat or drop frames"
+    : "MXF starts every track with the picture, so that audio would be cut";
+  const orConstant = vfr ? ", or set fps_mode explicit with fps_explicit for a constant-rate proxy" : "";
+  return `${what}; ${why}; ${keepingContainers(plan.codec)}${orConstant}`;
+}
+
+function longAudioRefusal(plan: { codec: Codec }, index: number, audioEnd: number, videoEnd: number): string {
+  return `audio stream ${index + 1} lasts ${audioEnd.toFixed(3)} s and the picture ${videoEnd.toFixed(3)} s; ` +
+    `MXF ends every track with the picture, so ${(audioEnd - videoEnd).toFixed(3)} s of audio would be cut; ` +
+    keepingContainers(plan.codec);
+}
+
 /**
  * argv for ffmpeg (without the binary).
  *
@@ -280,6 +408,7 @@ export function audioProblem(plan: { codec: Codec; container: Container }, sourc
 export function buildFfmpegArgs(plan: EncodePlan, source: SourceFacts): string[] {
   const refusal = audioProblem(plan, source) ?? colourRefusal(plan, source.video ?? {});
   if (refusal) throw new Error(refusal);
+  const timing = timingPlan(plan, source);
   const video = source.video ?? { width: 0, height: 0, pix_fmt: null, frame_rate: null };
   const turn = rotationProblem(video);
   if (turn) throw new Error(turn);
@@ -294,12 +423,13 @@ export function buildFfmpegArgs(plan: EncodePlan, source: SourceFacts): string[]
   args.push("-i", fileArg(plan.input));
   args.push("-map", "0:v:0", "-map", "0:a?");
   const facts: PictureFacts = source.video ?? {};
-  const filters = fieldFilters(
-    plan,
-    facts,
-    videoFilters(plan, picture.filter, frameRateValue(source.video?.frame_rate)),
-  );
+  const filters = [
+    ...timing.videoFilters,
+    ...fieldFilters(plan, facts, videoFilters(plan, picture.filter, frameRateValue(source.video?.frame_rate))),
+  ];
   if (filters.length > 0) args.push("-vf", filters.join(","));
+  args.push(...timing.options);
+  timing.audioFilters.forEach((chain, i) => chain && args.push(`-filter:a:${i}`, chain));
   args.push("-c:v", codec.encoder, ...withHdr10(plan, facts, codec.options(out)), ...fieldOptions(plan, facts));
   args.push("-pix_fmt", codec.pixFmt(out));
   if (source.audio.length > 0) args.push(...container.audio);

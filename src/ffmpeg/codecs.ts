@@ -78,6 +78,12 @@ export interface ContainerFacts {
   carriesSar: boolean;
   /** Muxer options at the end of the argv. */
   muxerOptions: readonly string[];
+  /**
+   * Whether each frame keeps its own timestamp, so a variable-rate source and a picture
+   * that starts after the audio are carried as they are (args.ts, timingPlan). MXF has one
+   * constant edit rate and starts every track together: false.
+   */
+  keepsVfr: boolean;
 }
 
 const PCM = ["-c:a", "pcm_s16le"] as const;
@@ -95,6 +101,7 @@ const CONTAINER_TABLE = {
     reelName: true,
     carriesSar: true,
     muxerOptions: [],
+    keepsVfr: true,
   },
   mp4: {
     muxer: "mp4",
@@ -106,6 +113,7 @@ const CONTAINER_TABLE = {
     carriesSar: true,
     // The index at the front, so a proxy plays while it is still being copied.
     muxerOptions: ["-movflags", "+faststart"],
+    keepsVfr: true,
   },
   mkv: {
     muxer: "matroska",
@@ -116,6 +124,7 @@ const CONTAINER_TABLE = {
     reelName: false,
     carriesSar: true,
     muxerOptions: [],
+    keepsVfr: true,
   },
   webm: {
     muxer: "webm",
@@ -126,6 +135,7 @@ const CONTAINER_TABLE = {
     reelName: false,
     carriesSar: true,
     muxerOptions: [],
+    keepsVfr: true,
   },
   mxf: {
     muxer: "mxf",
@@ -136,6 +146,7 @@ const CONTAINER_TABLE = {
     reelName: false,
     carriesSar: false,
     muxerOptions: [],
+    keepsVfr: false,
   },
 } as const satisfies Record<string, ContainerFacts>;
 

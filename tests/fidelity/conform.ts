@@ -137,3 +137,71 @@ export function conformance(source: Facts, proxy: Facts, plan: ContractPlan): st
   }
   return problems;
 }
+
+/**
+ * Every video frame's presentation time, in decoding-output order, seconds after the file's
+ * start (its earliest stream: what FFmpeg starts the proxy from). Decodes the file.
+ */
+export function frameTimes(file: string): number[] {
+  const r = spawnSync("ffprobe", [
+    "-v",
+    "error",
+    "-print_format",
+    "json",
+    "-show_entries",
+    "format=start_time:frame=pts_time",
+    "-select_streams",
+    "v:0",
+    "-show_frames",
+    file,
+  ], { encoding: "utf8", maxBuffer: 64 << 20 });
+  if (r.status !== 0) throw new Error(`ffprobe ${file}: ${r.stderr}`);
+  const json = JSON.parse(r.stdout) as { frames: { pts_time?: string }[]; format: { start_time?: string } };
+  const start = Number(json.format.start_time ?? 0);
+  return json.frames.map((f) => Math.round((Number(f.pts_time) - start) * 1e6) / 1e6);
+}
+
+/** Frame `index` (0-based, in output order) as 80x45 grey bytes, to tell which source frame a proxy frame shows. */
+export function framePixels(file: string, index: number): Uint8Array {
+  const r = spawnSync("ffmpeg", [
+    "-v",
+    "error",
+    "-nostdin",
+    "-i",
+    file,
+    "-vf",
+    `select=eq(n\\,${index}),scale=80:45,format=gray`,
+    "-fps_mode",
+    "passthrough",
+    "-frames:v",
+    "1",
+    "-f",
+    "rawvideo",
+    "pipe:1",
+  ], { maxBuffer: 1 << 20 });
+  if (r.status !== 0 || r.stdout.length !== 80 * 45) throw new Error(`frame ${index} of ${file}: ${r.stderr}`);
+  return new Uint8Array(r.stdout);
+}
+
+function meanDifference(a: Uint8Array, b: Uint8Array): number {
+  let sum = 0;
+  for (let i = 0; i < a.length; i++) sum += Math.abs(a[i]! - b[i]!);
+  return sum / a.length;
+}
+
+/**
+ * Which of the source's frames index-1, index, index+1 the proxy's frame `index` looks most
+ * like (testsrc2 moves every frame), as an index; so "frame n shows source frame n" is `== n`.
+ */
+export function matchingSourceFrame(source: string, proxy: string, index: number): number {
+  const shown = framePixels(proxy, index);
+  const candidates = [index - 1, index, index + 1].filter((i) => i >= 0);
+  const scored = candidates.flatMap((i) => {
+    try {
+      return [{ i, d: meanDifference(shown, framePixels(source, i)) }];
+    } catch {
+      return []; // past the source's last frame
+    }
+  });
+  return scored.reduce((best, c) => (c.d < best.d ? c : best)).i;
+}

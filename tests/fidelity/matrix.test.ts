@@ -165,10 +165,9 @@ describe("sources that start later than zero", () => {
       expect(clip.source_probe!.duration_seconds!).toBeCloseTo(2, 1);
       const source_ = probeFacts(source);
       const proxy = probeFacts(run.output);
-      // Where audio starts before video (MP4, MKV, TS from FFmpeg) the proxy has one frame more
-      // at the start: issue 13 defect 1, not this case's; here the offset is the point.
-      expect(proxy.video.frames - source_.video.frames).toBeLessThanOrEqual(container === "mov" ? 0 : 1);
-      expect(proxy.video.frames).toBeGreaterThanOrEqual(source_.video.frames);
+      // Where audio starts before video (MP4, MKV, TS from FFmpeg) the proxy had one frame more
+      // at the start (issue 13 defect 1; timing.test.ts): the same frames now.
+      expect(proxy.video.frames).toBe(source_.video.frames);
     }, 30_000);
   }
 });

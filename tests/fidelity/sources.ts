@@ -32,37 +32,81 @@ export interface SourceSpec {
   rotation?: number;
   /** One entry per audio stream: its channel count. Default one stereo stream. */
   audio?: number[];
+  /** The picture starts this much after the audio (`-itsoffset`), seconds; the audio lasts both. */
+  videoDelaySeconds?: number;
+  /** Audio starts this much after the picture (`-itsoffset`), seconds. */
+  audioDelaySeconds?: number;
+  /** Audio length when it differs from the picture's, seconds. */
+  audioSeconds?: number;
+  /**
+   * Variable frame rate, kept in the file (`-fps_mode passthrough`): "steps" is 1 s at 30 fps
+   * then 1 s at 24 fps (54 frames, a phone changing rate); "jitter" is 30 fps with every
+   * third frame 10 ms late.
+   */
+  vfr?: "steps" | "jitter";
+}
+
+/** Odd sizes need care: testsrc2 and 4:2:0 round a size down to even (1921x1081 came out 1920x1080). */
+function isOddSize(spec: SourceSpec): boolean {
+  const [w, h] = (spec.size ?? "160x90").split("x").map(Number) as [number, number];
+  return w % 2 === 1 || h % 2 === 1;
+}
+
+function pictureGraph(spec: SourceSpec): string {
+  // An odd size is cropped from the next even one, in RGB, and stored 4:4:4, which keeps it.
+  const [w, h] = (spec.size ?? "160x90").split("x").map(Number) as [number, number];
+  const odd = isOddSize(spec);
+  const size = odd ? `${w + (w % 2)}x${h + (h % 2)}` : `${w}x${h}`;
+  const crop = odd ? `,format=rgb24,crop=${w}:${h}:0:0` : "";
+  const sar = spec.sar ? `,setsar=${spec.sar}` : "";
+  if (spec.vfr === "steps") {
+    return `testsrc2=size=${size}:rate=30:duration=1[a];testsrc2=size=${size}:rate=24:duration=1[b];` +
+      `[a][b]concat=n=2:v=1:a=0${sar}`;
+  }
+  if (spec.vfr === "jitter") {
+    return `testsrc2=size=${size}:rate=30,settb=1/30000,setpts='PTS+if(eq(mod(N,3),1),0.3,0)*(1/30)/TB'${sar}`;
+  }
+  return `testsrc2=size=${size}:rate=${spec.fps ?? "25"}${crop}${sar}`;
 }
 
 export function makeSource(dir: string, spec: SourceSpec): string {
   const container = spec.container ?? "mov";
   const out = join(dir, `${spec.name}.${container}`);
   const audio = spec.audio ?? [2];
-  // testsrc2 and 4:2:0 round a size down to even (1921x1081 came out 1920x1080): an odd size
-  // is cropped from the next even one, in RGB, and stored 4:4:4, which keeps it.
-  const [w, h] = (spec.size ?? "160x90").split("x").map(Number) as [number, number];
-  const oddSize = w % 2 === 1 || h % 2 === 1;
-  const size = oddSize ? `${w + (w % 2)}x${h + (h % 2)}` : `${w}x${h}`;
-  const picture = `testsrc2=size=${size}:rate=${spec.fps ?? "25"}${oddSize ? `,format=rgb24,crop=${w}:${h}:0:0` : ""}${
-    spec.sar ? `,setsar=${spec.sar}` : ""
+  const oddSize = isOddSize(spec);
+  const seconds = spec.seconds ?? 2;
+  const picture = `${pictureGraph(spec)}${
+    spec.audioSeconds != null || spec.audioDelaySeconds ? `,trim=duration=${seconds}` : ""
   }`;
-  const args = ["-hide_banner", "-v", "error", "-nostdin", "-y", "-f", "lavfi", "-i", picture];
+  const args = ["-hide_banner", "-v", "error", "-nostdin", "-y"];
+  if (spec.videoDelaySeconds) args.push("-itsoffset", String(spec.videoDelaySeconds));
+  args.push("-f", "lavfi", "-i", spec.videoDelaySeconds ? `${picture},trim=duration=${seconds}` : picture);
   audio.forEach((channels, i) => {
     const layout = channels === 1 ? "mono" : channels === 2 ? "stereo" : `${channels}c`;
+    const length = spec.audioSeconds ?? (spec.audioDelaySeconds ? seconds - spec.audioDelaySeconds : null);
+    if (spec.audioDelaySeconds) args.push("-itsoffset", String(spec.audioDelaySeconds));
     args.push(
       "-f",
       "lavfi",
       "-i",
-      `sine=frequency=${440 + 110 * i}:sample_rate=48000,aformat=channel_layouts=${layout}`,
+      `sine=frequency=${440 + 110 * i}:sample_rate=48000${
+        length != null ? `:duration=${length}` : ""
+      },aformat=channel_layouts=${layout}`,
     );
   });
-  args.push("-t", String(spec.seconds ?? 2), "-map", "0:v");
+  const total = Math.max(
+    seconds + (spec.videoDelaySeconds ?? 0),
+    (spec.audioDelaySeconds ?? 0) + (spec.audioSeconds ?? 0),
+  );
+  args.push("-t", String(total), "-map", "0:v");
   audio.forEach((_, i) => args.push("-map", `${i + 1}:a`));
   if (container === "mxf") args.push("-c:v", "mpeg2video", "-pix_fmt", "yuv422p", "-q:v", "4");
   else args.push("-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", oddSize ? "yuv444p" : "yuv420p", "-g", "12");
   args.push("-c:a", container === "mov" || container === "mxf" ? "pcm_s16le" : container === "ts" ? "mp2" : "aac");
   if (spec.timecode) args.push("-timecode", spec.timecode);
   if (spec.startSeconds) args.push("-output_ts_offset", String(spec.startSeconds));
+  if (spec.vfr) args.push("-fps_mode:v", "passthrough", "-enc_time_base:v", "-1");
+  else if (spec.videoDelaySeconds) args.push("-fps_mode:v", "passthrough");
   const encoded = spec.rotation ? join(dir, `${spec.name}.unrotated.${container}`) : out;
   args.push(encoded);
   ffmpeg(spec.name, args);

@@ -40,12 +40,15 @@ describe("parseProbeJson", () => {
         nb_frames: 250,
         sample_aspect_ratio: null,
         rotation: 0,
+        // No start times or packets in this JSON: unknown, constant rate.
+        start_seconds: null,
+        duration_seconds: null,
+        variable_frame_rate: false,
       },
-      audio: [{ codec_name: "pcm_s16le", channels: 2, sample_rate: 48000 }, {
-        codec_name: "pcm_s16le",
-        channels: 1,
-        sample_rate: 48000,
-      }],
+      audio: [
+        { codec_name: "pcm_s16le", channels: 2, sample_rate: 48000, start_seconds: null, duration_seconds: null },
+        { codec_name: "pcm_s16le", channels: 1, sample_rate: 48000, start_seconds: null, duration_seconds: null },
+      ],
       timecode: "01:00:00:00",
       reel_name: "A001",
     });
