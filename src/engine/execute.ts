@@ -28,6 +28,8 @@ import { runFfmpeg } from "../ffmpeg/spawn.ts";
 import { codecFacts } from "../ffmpeg/codecs.ts";
 import { frameRateText } from "../ffmpeg/syntax.ts";
 import type { SourceProbes } from "./source-probes.ts";
+import { proxyOrigins } from "./origins.ts";
+import { verifyChannelLayouts } from "../ffmpeg/audio-layouts.ts";
 
 export type { ResolvedClip, ResolvedJob };
 export { expectedDimensions };
@@ -479,6 +481,7 @@ function finish(run: ClipRun, known: Known, fields: {
     ffmpeg_command: known.command,
     failure_reason: fields.reason,
     failure_stage: fields.reason == null ? null : fields.stage ?? null,
+    ...proxyOrigins(job, known.sourceProbe, fields.outputProbe ?? null),
     stderr_tail: fields.stderrTail ?? [],
     source_probe: known.sourceProbe,
     output_probe: fields.outputProbe ?? null,
@@ -539,7 +542,7 @@ async function outputProblem(platform: Platform, output: string, partial: string
 /**
  * What an editor needs to relink (proxy-relink.md): the asked-for codec and profile, the
  * expected even frame size, the same duration (within one frame), the same audio streams
- * and channel counts, and the source timecode where the container carries one (at the
+ * and channel counts (and layouts where the proxy records one: audio-layouts.ts), and the source timecode where the container carries one (at the
  * output rate when `fps_explicit` changes it: outputTimecode).
  * Returns the first problem, or null.
  */
@@ -580,6 +583,8 @@ export function verifyOutput(
       return `audio stream ${i + 1}: expected ${want.sample_rate} Hz, got ${got.sample_rate} Hz`;
     }
   }
+  const layouts = verifyChannelLayouts(source, output);
+  if (layouts) return layouts;
   const timecode = outputTimecode(plan, source);
   if (timecode && output.timecode !== timecode) {
     return `expected timecode ${timecode}${

@@ -10,6 +10,7 @@
 import { type Codec, codecFacts, type Container, containerFacts, CONTAINERS } from "./codecs.ts";
 import { fileArg, frameRateText, frameRateValue } from "./syntax.ts";
 import { convertTimecode } from "./timecode.ts";
+import { audioLayoutProblem } from "./audio-layouts.ts";
 import type { EncoderOptions, Resolution } from "../jobspec/schema.ts";
 
 export type { Codec, Container, Resolution };
@@ -31,7 +32,7 @@ export interface EncodePlan extends EncoderOptions {
 /** The facts args needs from the probe (a MediaFacts satisfies it). */
 export interface SourceFacts {
   video: { width: number; height: number; pix_fmt: string | null; frame_rate: string | null } | null;
-  audio: { channels: number; sample_rate: number }[];
+  audio: { channels: number; sample_rate: number; channel_layout?: string | null }[];
   timecode: string | null;
   reel_name: string | null;
 }
@@ -140,7 +141,7 @@ export function audioProblem(plan: { codec: Codec; container: Container }, sourc
  * channels than the container's audio encoder takes); the clip then fails at stage `probe`.
  */
 export function buildFfmpegArgs(plan: EncodePlan, source: SourceFacts): string[] {
-  const refusal = audioProblem(plan, source);
+  const refusal = audioProblem(plan, source) ?? audioLayoutProblem(plan, source);
   if (refusal) throw new Error(refusal);
   const srcW = source.video?.width ?? 0;
   const srcH = source.video?.height ?? 0;

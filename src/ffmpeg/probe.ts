@@ -61,6 +61,7 @@ export function parseProbeJson(json: unknown): MediaFacts {
       codec_name: str(s.codec_name),
       channels: num(s.channels) ?? 0,
       sample_rate: num(s.sample_rate) ?? 0,
+      channel_layout: str(s.channel_layout),
     })),
     timecode: firstTag("timecode"),
     reel_name: firstTag("reel_name"),

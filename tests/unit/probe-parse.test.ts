@@ -39,10 +39,11 @@ describe("parseProbeJson", () => {
         frame_rate: "25/1",
         nb_frames: 250,
       },
-      audio: [{ codec_name: "pcm_s16le", channels: 2, sample_rate: 48000 }, {
+      audio: [{ codec_name: "pcm_s16le", channels: 2, sample_rate: 48000, channel_layout: null }, {
         codec_name: "pcm_s16le",
         channels: 1,
         sample_rate: 48000,
+        channel_layout: null,
       }],
       timecode: "01:00:00:00",
       reel_name: "A001",
