@@ -23,8 +23,25 @@ export interface SourceSpec {
   timecode?: string;
   /** Sample aspect ratio ("4/3"); default square. */
   sar?: string;
-  /** One entry per audio stream: its channel count. Default one stereo stream. */
-  audio?: number[];
+  /**
+   * One entry per audio stream: its channel count (FFmpeg's default layout for it), a named
+   * layout ("5.1(side)"), or `{ unlabelled: n }` channels with no layout. Default one stereo stream.
+   */
+  audio?: AudioSpec[];
+  /** Audio sample rate. Default 48000. */
+  sampleRate?: number;
+}
+
+export type AudioSpec = number | string | { unlabelled: number };
+
+/** The lavfi source of one audio stream (one sine per channel when unlabelled: aevalsrc leaves the layout unset). */
+function audioSource(spec: AudioSpec, i: number, rate: number): string {
+  if (typeof spec === "object") {
+    const exprs = Array.from({ length: spec.unlabelled }, (_, c) => `sin(${300 + 50 * c}*2*PI*t)`).join("|");
+    return `aevalsrc=exprs=${exprs}:s=${rate}`;
+  }
+  const layout = typeof spec === "string" ? spec : spec === 1 ? "mono" : spec === 2 ? "stereo" : `${spec}c`;
+  return `sine=frequency=${440 + 110 * i}:sample_rate=${rate},aformat=channel_layouts=${layout}`;
 }
 
 export function makeSource(dir: string, spec: SourceSpec): string {
@@ -35,15 +52,7 @@ export function makeSource(dir: string, spec: SourceSpec): string {
     spec.sar ? `,setsar=${spec.sar}` : ""
   }`;
   const args = ["-hide_banner", "-v", "error", "-nostdin", "-y", "-f", "lavfi", "-i", picture];
-  audio.forEach((channels, i) => {
-    const layout = channels === 1 ? "mono" : channels === 2 ? "stereo" : `${channels}c`;
-    args.push(
-      "-f",
-      "lavfi",
-      "-i",
-      `sine=frequency=${440 + 110 * i}:sample_rate=48000,aformat=channel_layouts=${layout}`,
-    );
-  });
+  audio.forEach((a, i) => args.push("-f", "lavfi", "-i", audioSource(a, i, spec.sampleRate ?? 48000)));
   args.push("-t", String(spec.seconds ?? 2), "-map", "0:v");
   audio.forEach((_, i) => args.push("-map", `${i + 1}:a`));
   if (container === "mxf") args.push("-c:v", "mpeg2video", "-pix_fmt", "yuv422p", "-q:v", "4");
