@@ -10,7 +10,7 @@
 import { type Codec, codecFacts, type Container, containerFacts, CONTAINERS } from "./codecs.ts";
 import { fileArg, frameRateText, frameRateValue } from "./syntax.ts";
 import { convertTimecode } from "./timecode.ts";
-import { audioLayoutProblem } from "./audio-layouts.ts";
+import { audioLayoutProblem, keepsStream } from "./audio-layouts.ts";
 import type { EncoderOptions, Resolution } from "../jobspec/schema.ts";
 
 export type { Codec, Container, Resolution };
@@ -110,7 +110,7 @@ export function audioProblem(plan: { codec: Codec; container: Container }, sourc
   const index = source.audio.findIndex((a) => a.channels > maxChannels);
   if (index < 0) return null;
   const channels = source.audio[index]!.channels;
-  const fits = (c: Container) => containerFacts(c).audioChannels.maxChannels >= channels;
+  const fits = (c: Container) => keepsStream(c, source.audio[index]!);
   const here = codecFacts(plan.codec).containers.filter(fits);
   const anywhere = CONTAINERS.filter(fits);
   const fix = here.length > 0

@@ -46,6 +46,12 @@ function acceptsLayout(container: Container, layout: string | null): boolean {
   return layouts === undefined || (layout !== null && layouts.includes(layout));
 }
 
+/** Whether the container's audio encoder takes this stream whole: its channel count and its layout. */
+export function keepsStream(container: Container, stream: AudioStreamFacts): boolean {
+  return containerFacts(container).audioChannels.maxChannels >= stream.channels &&
+    acceptsLayout(container, encoderLayout(stream));
+}
+
 function describeStream(stream: AudioStreamFacts): string {
   if (stream.channel_layout) return `${stream.channels} channels in layout ${stream.channel_layout}`;
   const guess = encoderLayout(stream);
@@ -70,10 +76,8 @@ export function audioLayoutProblem(
   const index = source.audio.findIndex((a) => !acceptsLayout(plan.container, encoderLayout(a)));
   if (index < 0) return null;
   const stream = source.audio[index]!;
-  const layout = encoderLayout(stream);
   const { audioCodec, layouts } = containerFacts(plan.container).audioChannels;
-  const fits = (c: Container) =>
-    acceptsLayout(c, layout) && containerFacts(c).audioChannels.maxChannels >= stream.channels;
+  const fits = (c: Container) => keepsStream(c, stream);
   const here = codecFacts(plan.codec).containers.filter(fits);
   const anywhere = CONTAINERS.filter(fits);
   const fix = here.length > 0

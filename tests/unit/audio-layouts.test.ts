@@ -6,7 +6,7 @@ import {
   timecodeOrigin,
   verifyChannelLayouts,
 } from "../../src/ffmpeg/audio-layouts.ts";
-import { buildFfmpegArgs, type SourceFacts } from "../../src/ffmpeg/args.ts";
+import { audioProblem, buildFfmpegArgs, type SourceFacts } from "../../src/ffmpeg/args.ts";
 import { parseProbeJson } from "../../src/ffmpeg/probe.ts";
 import { proxyOrigins } from "../../src/engine/origins.ts";
 
@@ -127,5 +127,17 @@ describe("verification and the result", () => {
       timecode_origin: null,
       channel_layouts: null,
     });
+  });
+});
+
+describe("the channel-count refusal names only containers that take the layout too", () => {
+  test("12 unlabelled channels into WebM: not mkv (AAC has no 12-channel layout), mov", () => {
+    const twelve = source(stream(12));
+    expect(audioProblem({ codec: "vp9", container: "webm" }, twelve)).toContain(
+      "vp9 goes only in webm, mkv; to keep all 12 channels use a codec for mov or mxf",
+    );
+    expect(audioProblem({ codec: "vp9", container: "webm" }, source(stream(16)))).toContain(
+      "use container mkv, which keeps all 16 channels",
+    );
   });
 });
