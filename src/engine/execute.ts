@@ -542,7 +542,8 @@ async function outputProblem(platform: Platform, output: string, partial: string
 /**
  * What an editor needs to relink (proxy-relink.md): the asked-for codec and profile, the
  * expected even frame size, the same duration (within one frame), the same audio streams
- * and channel counts (and layouts where the proxy records one: audio-layouts.ts), and the source timecode where the container carries one (at the
+ * and channel counts (and layouts where the proxy records one: audio-layouts.ts), and the
+ * source timecode where the container carries one (at the
  * output rate when `fps_explicit` changes it: outputTimecode).
  * Returns the first problem, or null.
  */
