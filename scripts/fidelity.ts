@@ -43,7 +43,8 @@ const pick = <T>(all: readonly T[], list: string | undefined, name: (t: T) => st
 const kinds = pick(SOURCE_KINDS, values.kinds, (k) => k.kind);
 const pairs = pick(allPairs(), values.pairs, pairName);
 const command = ["bun scripts/fidelity.ts", ...process.argv.slice(2)].join(" ");
-const ffmpegVersion = spawnSync("ffmpeg", ["-version"], { encoding: "utf8" }).stdout.split("\n")[0] ?? "ffmpeg";
+const ffmpegVersion = (spawnSync("ffmpeg", ["-version"], { encoding: "utf8" }).stdout.split("\n")[0] ?? "ffmpeg")
+  .split(" Copyright")[0];
 
 const SHORT: Record<Verdict, string> = { conforms: "ok", refused: "refused", failed: "failed", WRONG: "**WRONG**" };
 const cellText = (s: string) => s.replaceAll("|", "\\|").replaceAll("\n", " ");
