@@ -36,6 +36,8 @@ import { frameRateText } from "../ffmpeg/syntax.ts";
 import type { SourceProbes } from "./source-probes.ts";
 import { colourProblem, droppedHdr10 } from "../ffmpeg/colour.ts";
 import { fieldingProblem } from "../ffmpeg/fielding.ts";
+import { proxyOrigins } from "./origins.ts";
+import { verifyChannelLayouts } from "../ffmpeg/audio-layouts.ts";
 
 export type { ResolvedClip, ResolvedJob };
 export { expectedDimensions };
@@ -494,6 +496,7 @@ function finish(run: ClipRun, known: Known, fields: {
     ffmpeg_command: known.command,
     failure_reason: fields.reason,
     failure_stage: fields.reason == null ? null : fields.stage ?? null,
+    ...proxyOrigins(job, known.sourceProbe, fields.outputProbe ?? null),
     stderr_tail: fields.stderrTail ?? [],
     source_probe: known.sourceProbe,
     output_probe: fields.outputProbe ?? null,
@@ -555,7 +558,8 @@ async function outputProblem(platform: Platform, output: string, partial: string
  * What an editor needs to relink (proxy-relink.md): the asked-for codec and profile, the
  * expected picture (pictureProblem), the same duration (within one frame), the same frames at
  * the same times where the headers tell (timingProblem), the same audio streams
- * and channel counts, and the source timecode where the container carries one (at the
+ * and channel counts (and layouts where the proxy records one: audio-layouts.ts), and the
+ * source timecode where the container carries one (at the
  * output rate when `fps_explicit` changes it: outputTimecode).
  * Returns the first problem, or null.
  */
@@ -599,6 +603,8 @@ export function verifyOutput(
   const picture = fieldingProblem(plan, source.video, video, output.format_name) ??
     colourProblem(plan, source.video, video);
   if (picture) return picture;
+  const layouts = verifyChannelLayouts(source, output);
+  if (layouts) return layouts;
   const timecode = outputTimecode(plan, source);
   if (timecode && output.timecode !== timecode) {
     return `expected timecode ${timecode}${

@@ -78,12 +78,36 @@ export const MediaFacts = z.object({
         description: "When the stream's first sample plays, seconds after the file's start.",
       }),
       duration_seconds: z.number().nullable().optional(),
+      channel_layout: z.string().nullable().optional().meta({
+        description: "The stream's channel layout as ffprobe names it (5.1(side)); null when the file records none " +
+          "(MXF never does); absent in results written before proxx read it.",
+      }),
     }),
   ),
   timecode: z.string().nullable(),
   reel_name: z.string().nullable(),
 });
 export type MediaFacts = z.infer<typeof MediaFacts>;
+
+/** Where the proxy's timecode came from, so a forced one is never taken for the source's (audio-layouts.ts). */
+export const TimecodeOrigin = z.enum(["source", "container_default", "none"]).nullable().meta({
+  description:
+    "Where the proxy's timecode came from, null when no proxy was probed (the clip failed before verification): " +
+    "source (the source's timecode, at the output rate when fps_explicit changed it), " +
+    "container_default (the source has none, but the container always writes one: MXF writes 00:00:00:00; " +
+    "it is not the source's), none (the proxy carries no timecode).",
+});
+
+/** Per audio stream, what became of the source's channel layout. */
+export const ChannelLayouts = z.array(z.enum(["kept", "not_carried", "source_unlabelled", "changed"])).nullable()
+  .meta({
+    description: "One entry per proxy audio stream, null when no proxy was probed: " +
+      "kept (the proxy records the source's layout), " +
+      "not_carried (the container records only the channel count: MXF always, AAC in mp4/mkv beyond its " +
+      "channel configurations, such as 5.1(side)), " +
+      "source_unlabelled (the source records no layout either), " +
+      "changed (a different layout: verification fails such a proxy).",
+  });
 
 export const ClipResult = z.object({
   source_path: z.string(),
@@ -95,6 +119,8 @@ export const ClipResult = z.object({
   ffmpeg_command: z.array(z.string()),
   failure_reason: z.string().nullable(),
   failure_stage: FailureStage,
+  timecode_origin: TimecodeOrigin,
+  channel_layouts: ChannelLayouts,
   stderr_tail: z.array(z.string()),
   source_probe: MediaFacts.nullable(),
   output_probe: MediaFacts.nullable(),

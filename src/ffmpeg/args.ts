@@ -13,6 +13,7 @@ import { convertTimecode } from "./timecode.ts";
 import { colourRefusal, withHdr10 } from "./colour.ts";
 import { fieldFilters, fieldOptions } from "./fielding.ts";
 import type { PictureFacts } from "./picture-facts.ts";
+import { audioLayoutProblem, keepsStream } from "./audio-layouts.ts";
 import type { EncoderOptions, Resolution } from "../jobspec/schema.ts";
 
 export type { Codec, Container, Resolution };
@@ -53,7 +54,13 @@ export interface SourceTiming {
 /** The facts args needs from the probe (a MediaFacts satisfies it). */
 export interface SourceFacts {
   video: (SourceVideo & PictureFacts & SourceTiming) | null;
-  audio: { channels: number; sample_rate: number; start_seconds?: number | null; duration_seconds?: number | null }[];
+  audio: {
+    channels: number;
+    sample_rate: number;
+    channel_layout?: string | null;
+    start_seconds?: number | null;
+    duration_seconds?: number | null;
+  }[];
   timecode: string | null;
   reel_name: string | null;
 }
@@ -253,7 +260,7 @@ export function audioProblem(plan: { codec: Codec; container: Container }, sourc
   const index = source.audio.findIndex((a) => a.channels > maxChannels);
   if (index < 0) return null;
   const channels = source.audio[index]!.channels;
-  const fits = (c: Container) => containerFacts(c).audioChannels.maxChannels >= channels;
+  const fits = (c: Container) => keepsStream(c, source.audio[index]!);
   const here = codecFacts(plan.codec).containers.filter(fits);
   const anywhere = CONTAINERS.filter(fits);
   const fix = here.length > 0
@@ -406,7 +413,8 @@ function longAudioRefusal(plan: { codec: Codec }, index: number, audioEnd: numbe
  * the clip then fails at stage `probe`.
  */
 export function buildFfmpegArgs(plan: EncodePlan, source: SourceFacts): string[] {
-  const refusal = audioProblem(plan, source) ?? colourRefusal(plan, source.video ?? {});
+  const refusal = audioProblem(plan, source) ?? audioLayoutProblem(plan, source) ??
+    colourRefusal(plan, source.video ?? {});
   if (refusal) throw new Error(refusal);
   const timing = timingPlan(plan, source);
   const video = source.video ?? { width: 0, height: 0, pix_fmt: null, frame_rate: null };

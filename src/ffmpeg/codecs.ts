@@ -63,8 +63,14 @@ export interface ContainerFacts {
    * channels (hexadecagonal; 22.2 with 24 is refused); PCM was written and read back with
    * 64 channels in MOV and MXF (64 is also the most FFmpeg's resampler takes, which MXF's
    * 48 kHz uses).
+   * `layouts`: the channel layouts (as ffprobe names them) the encoder opens with; absent,
+   * any layout. Measured, FFmpeg 5.1, every named layout and 1–16 unnamed channels: libopus
+   * opens only the Vorbis-order layouts below ("Invalid channel layout 2.1 for specified
+   * mapping family"); AAC refuses downmix, 22.2 and 9–15 channels, for which no named
+   * layout exists ("Unsupported channel layout \"12 channels\""). audio-layouts.ts refuses
+   * the clip before FFmpeg starts.
    */
-  audioChannels: { audioCodec: string; maxChannels: number };
+  audioChannels: { audioCodec: string; maxChannels: number; layouts?: readonly string[] };
   /** Carries the source timecode (`-timecode`), so verification checks it. */
   timecode: boolean;
   /** Carries the reel name as video stream metadata (`reel_name`). */
@@ -89,7 +95,39 @@ export interface ContainerFacts {
 const PCM = ["-c:a", "pcm_s16le"] as const;
 const AAC = ["-c:a", "aac", "-b:a", "192k"] as const;
 const PCM_CHANNELS = { audioCodec: "PCM", maxChannels: 64 } as const;
-const AAC_CHANNELS = { audioCodec: "AAC", maxChannels: 16 } as const;
+/** FFmpeg 5.1's AAC encoder: every named layout of 1–8 channels, and hexadecagonal. */
+const AAC_LAYOUTS = [
+  "mono",
+  "stereo",
+  "2.1",
+  "3.0",
+  "3.0(back)",
+  "4.0",
+  "quad",
+  "quad(side)",
+  "3.1",
+  "5.0",
+  "5.0(side)",
+  "4.1",
+  "5.1",
+  "5.1(side)",
+  "6.0",
+  "6.0(front)",
+  "hexagonal",
+  "6.1",
+  "6.1(back)",
+  "6.1(front)",
+  "7.0",
+  "7.0(front)",
+  "7.1",
+  "7.1(wide)",
+  "7.1(wide-side)",
+  "octagonal",
+  "hexadecagonal",
+] as const;
+const AAC_CHANNELS = { audioCodec: "AAC", maxChannels: 16, layouts: AAC_LAYOUTS } as const;
+/** libopus (mapping family 0 and 1): the Vorbis channel orders only. */
+const OPUS_LAYOUTS = ["mono", "stereo", "3.0", "quad", "5.0", "5.1", "6.1", "7.1"] as const;
 
 const CONTAINER_TABLE = {
   mov: {
@@ -130,7 +168,7 @@ const CONTAINER_TABLE = {
     muxer: "webm",
     audio: ["-c:a", "libopus", "-b:a", "128k"],
     keepsSampleRate: false,
-    audioChannels: { audioCodec: "Opus", maxChannels: 8 },
+    audioChannels: { audioCodec: "Opus", maxChannels: 8, layouts: OPUS_LAYOUTS },
     timecode: false,
     reelName: false,
     carriesSar: true,

@@ -73,6 +73,7 @@ export function parseProbeJson(json: unknown): MediaFacts {
       sample_rate: num(s.sample_rate) ?? 0,
       start_seconds: since(num(s.start_time), fileStart),
       duration_seconds: streamSeconds(s, num(s.start_time), format.format_name),
+      channel_layout: str(s.channel_layout),
     })),
     timecode: firstTag("timecode"),
     reel_name: firstTag("reel_name"),

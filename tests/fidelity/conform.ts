@@ -27,7 +27,8 @@ export interface Facts {
     /** Presentation time of the first frame, seconds. */
     start: number;
   };
-  audio: { channels: number; sampleRate: number }[];
+  /** `layout`: ffprobe's channel_layout, null when the file records none ("unknown"). */
+  audio: { channels: number; sampleRate: number; layout: string | null }[];
   timecode: string | null;
 }
 
@@ -74,6 +75,7 @@ export function probeFacts(file: string): Facts {
     audio: json.streams.filter((s) => s.codec_type === "audio").map((s) => ({
       channels: s.channels,
       sampleRate: Number(s.sample_rate),
+      layout: s.channel_layout && s.channel_layout !== "unknown" ? s.channel_layout : null,
     })),
     timecode: tags.map((t) => t.timecode).find((t) => typeof t === "string") ?? null,
   };
@@ -131,6 +133,10 @@ export function conformance(source: Facts, proxy: Facts, plan: ContractPlan): st
     if (p.channels !== a.channels) problems.push(`audio ${i + 1}: ${p.channels} channel(s), source ${a.channels}`);
     const rate = plan.sampleRate ?? a.sampleRate;
     if (p.sampleRate !== rate) problems.push(`audio ${i + 1}: ${p.sampleRate} Hz, expected ${rate}`);
+    // A layout the proxy records must be the source's; one it does not record is the container's limit.
+    if (p.layout && a.layout && p.layout !== a.layout) {
+      problems.push(`audio ${i + 1}: layout ${p.layout}, source ${a.layout}`);
+    }
   });
   if (plan.timecode !== undefined && proxy.timecode !== plan.timecode) {
     problems.push(`timecode ${proxy.timecode ?? "none"}, expected ${plan.timecode ?? "none"}`);

@@ -30,8 +30,13 @@ export interface SourceSpec {
    * `-display_rotation` option arrived in 6.0: 5.1 says "Unrecognized option").
    */
   rotation?: number;
-  /** One entry per audio stream: its channel count. Default one stereo stream. */
-  audio?: number[];
+  /**
+   * One entry per audio stream: its channel count (FFmpeg's default layout for it), a named
+   * layout ("5.1(side)"), or `{ unlabelled: n }` channels with no layout. Default one stereo stream.
+   */
+  audio?: AudioSpec[];
+  /** Audio sample rate. Default 48000. */
+  sampleRate?: number;
   /** The picture starts this much after the audio (`-itsoffset`), seconds; the audio lasts both. */
   videoDelaySeconds?: number;
   /** Audio starts this much after the picture (`-itsoffset`), seconds. */
@@ -69,6 +74,20 @@ function pictureGraph(spec: SourceSpec): string {
   return `testsrc2=size=${size}:rate=${spec.fps ?? "25"}${crop}${sar}`;
 }
 
+export type AudioSpec = number | string | { unlabelled: number };
+
+/** The lavfi source of one audio stream (one sine per channel when unlabelled: aevalsrc leaves the layout unset). */
+function audioSource(spec: AudioSpec, i: number, rate: number, seconds: number | null): string {
+  if (typeof spec === "object") {
+    const exprs = Array.from({ length: spec.unlabelled }, (_, c) => `sin(${300 + 50 * c}*2*PI*t)`).join("|");
+    return `aevalsrc=exprs=${exprs}:s=${rate}${seconds != null ? `:d=${seconds}` : ""}`;
+  }
+  const layout = typeof spec === "string" ? spec : spec === 1 ? "mono" : spec === 2 ? "stereo" : `${spec}c`;
+  return `sine=frequency=${440 + 110 * i}:sample_rate=${rate}${
+    seconds != null ? `:duration=${seconds}` : ""
+  },aformat=channel_layouts=${layout}`;
+}
+
 export function makeSource(dir: string, spec: SourceSpec): string {
   const container = spec.container ?? "mov";
   const out = join(dir, `${spec.name}.${container}`);
@@ -81,18 +100,10 @@ export function makeSource(dir: string, spec: SourceSpec): string {
   const args = ["-hide_banner", "-v", "error", "-nostdin", "-y"];
   if (spec.videoDelaySeconds) args.push("-itsoffset", String(spec.videoDelaySeconds));
   args.push("-f", "lavfi", "-i", spec.videoDelaySeconds ? `${picture},trim=duration=${seconds}` : picture);
-  audio.forEach((channels, i) => {
-    const layout = channels === 1 ? "mono" : channels === 2 ? "stereo" : `${channels}c`;
+  audio.forEach((a, i) => {
     const length = spec.audioSeconds ?? (spec.audioDelaySeconds ? seconds - spec.audioDelaySeconds : null);
     if (spec.audioDelaySeconds) args.push("-itsoffset", String(spec.audioDelaySeconds));
-    args.push(
-      "-f",
-      "lavfi",
-      "-i",
-      `sine=frequency=${440 + 110 * i}:sample_rate=48000${
-        length != null ? `:duration=${length}` : ""
-      },aformat=channel_layouts=${layout}`,
-    );
+    args.push("-f", "lavfi", "-i", audioSource(a, i, spec.sampleRate ?? 48000, length));
   });
   const total = Math.max(
     seconds + (spec.videoDelaySeconds ?? 0),
