@@ -579,8 +579,12 @@ export function verifyOutput(
   const fps = plan.fps ?? frameRateValue(source.video.frame_rate) ?? frameRateValue(video.frame_rate);
   if (source.duration_seconds != null && fps) {
     const tolerance = 1 / fps + 0.001;
+    const near = (a: number | null | undefined, b: number | null | undefined) =>
+      a != null && b != null && Math.abs(a - b) <= tolerance;
     const got = output.duration_seconds;
-    if (got == null || Math.abs(got - source.duration_seconds) > tolerance) {
+    // The files' lengths, or else the pictures' own: an audio encoder's priming (AAC in
+    // Matroska runs ~21 ms past the picture) is more than the one frame allowed at 59.94 fps.
+    if (!near(got, source.duration_seconds) && !near(video.duration_seconds, source.video.duration_seconds)) {
       return `expected duration ${source.duration_seconds.toFixed(3)} s (±${tolerance.toFixed(3)}), got ${
         got == null ? "unknown" : `${got.toFixed(3)} s`
       }`;

@@ -92,6 +92,21 @@ export interface ContractPlan {
   timecode?: string | null;
   /** The proxy must have square pixels (MXF, which cannot carry a SAR; a square source). */
   squarePixels?: boolean;
+  /** The proxy's container ("mkv"): Matroska and WebM hold times to the millisecond, not rates. */
+  container?: string;
+}
+
+/**
+ * The same rate: exactly, except where the container keeps millisecond timestamps and no
+ * rate (Matroska, WebM): ffprobe then derives the rate from them (59.94 in WebM reads
+ * 19001/317), and the frames' times within a millisecond are what such a file can hold.
+ */
+function sameRate(proxy: string, source: string, container: string | undefined): boolean {
+  if (proxy === source) return true;
+  if (container !== "mkv" && container !== "webm") return false;
+  const p = ratio(proxy);
+  const s = ratio(source);
+  return p != null && s != null && Math.abs(p / s - 1) < 1e-4;
 }
 
 /** Every difference between proxy and source that breaks the contract; [] when it conforms. */
@@ -103,7 +118,9 @@ export function conformance(source: Facts, proxy: Facts, plan: ContractPlan): st
     if (proxy.video.frames !== source.video.frames) {
       problems.push(`${proxy.video.frames} frames, the source has ${source.video.frames}`);
     }
-    if (proxy.video.rate !== source.video.rate) problems.push(`rate ${proxy.video.rate}, source ${source.video.rate}`);
+    if (!sameRate(proxy.video.rate, source.video.rate, plan.container)) {
+      problems.push(`rate ${proxy.video.rate}, source ${source.video.rate}`);
+    }
   } else {
     const want = Math.round(seconds * plan.fps);
     if (Math.abs(proxy.video.frames - want) > 1) {

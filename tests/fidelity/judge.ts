@@ -79,6 +79,7 @@ export function contractPlan(source: Facts, pair: Pair): ContractPlan {
   const facts = containerFacts(pair.container);
   return {
     fps: null,
+    container: pair.container,
     sampleRate: facts.keepsSampleRate ? undefined : 48000,
     // MXF writes 00:00:00:00 for a source without one: not checked here, timecode_origin must say so.
     timecode: !facts.timecode ? undefined : source.timecode ?? (pair.container === "mxf" ? undefined : null),

@@ -171,3 +171,19 @@ describe("sources that start later than zero", () => {
     }, 30_000);
   }
 });
+
+describe("59.94 fps in Matroska and WebM", () => {
+  test("h264/mkv completes (AAC priming runs past the picture by more than a frame) and vp9/webm keeps the frames", async () => {
+    const source = makeSource(dir, { name: "r5994", fps: "60000/1001", seconds: 1 });
+    const same = { resolution: "same" };
+    expect(
+      await conformsProblems(source, { ...same, codec: "h264", container: "mkv" }, { fps: null, container: "mkv" }),
+    )
+      .toEqual([]);
+    // WebM keeps millisecond times, no rate: ffprobe reads 19001/317, within a millisecond of 60000/1001.
+    expect(
+      await conformsProblems(source, { ...same, codec: "vp9", container: "webm" }, { fps: null, container: "webm" }),
+    )
+      .toEqual([]);
+  });
+});
