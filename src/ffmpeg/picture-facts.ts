@@ -11,8 +11,7 @@
  */
 import { z } from "zod";
 import type { Platform } from "../platform/types.ts";
-import { deadline } from "../util/timers.ts";
-import { fileArg } from "./syntax.ts";
+import { ffprobeJson } from "./ffprobe-json.ts";
 
 export const Fields = z.enum(["progressive", "tff", "bff"]);
 export type Fields = z.infer<typeof Fields>;
@@ -137,8 +136,6 @@ export function needsFrameProbe(facts: PictureFacts): boolean {
 }
 
 /** Keep only the end of ffprobe's stderr. */
-const STDERR_KEEP = 4096;
-
 /**
  * Read the first video frame of `file` and fold what it says into `facts`: whether it is
  * interlaced and which field comes first, and HDR10 side data. A frame that cannot be read
@@ -152,35 +149,25 @@ export async function probeFrameFacts<T extends PictureFacts>(
   timeoutMs: number,
 ): Promise<T> {
   if (!needsFrameProbe(facts)) return facts;
-  let stdout = "";
-  let stderr = "";
-  const child = platform.spawn(ffprobePath, [
-    "-v",
-    "error",
-    "-select_streams",
-    "v:0",
-    "-read_intervals",
-    "%+#1",
-    "-show_entries",
-    "frame=interlaced_frame,top_field_first:frame_side_data",
-    "-print_format",
-    "json",
-    fileArg(file),
-  ], {
-    onStdout: (c) => (stdout += c),
-    onStderr: (c) => (stderr = (stderr + c).slice(-STDERR_KEEP)),
-  });
-  const status = await deadline(platform, child.exited, timeoutMs).catch(async () => {
-    child.kill("SIGKILL");
-    await child.exited;
-    return null;
-  });
-  if (!status || status.code !== 0) return facts;
   let frame: Json;
   try {
-    frame = (JSON.parse(stdout) as Json)?.frames?.[0];
+    const json = await ffprobeJson(
+      platform,
+      ffprobePath,
+      [
+        "-select_streams",
+        "v:0",
+        "-read_intervals",
+        "%+#1",
+        "-show_entries",
+        "frame=interlaced_frame,top_field_first:frame_side_data",
+      ],
+      file,
+      timeoutMs,
+    );
+    frame = (json as Json)?.frames?.[0];
   } catch {
-    return facts;
+    return facts; // the main probe already succeeded: the header facts stand
   }
   if (!frame) return facts;
   const out: T = { ...facts };

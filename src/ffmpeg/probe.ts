@@ -8,10 +8,10 @@
  * in that order, so a MOV source's real tmcd track wins over a stale format tag.
  */
 import type { Platform } from "../platform/types.ts";
-import { deadline, DeadlineError } from "../util/timers.ts";
 import type { MediaFacts } from "../engine/result.ts";
-import { fileArg, frameRateValue } from "./syntax.ts";
+import { frameRateValue } from "./syntax.ts";
 import { parsePictureFacts, probeFrameFacts } from "./picture-facts.ts";
+import { ffprobeJson, ProbeTimeoutError } from "./ffprobe-json.ts";
 
 export { frameRateValue };
 
@@ -212,9 +212,6 @@ function num(v: unknown): number | null {
   return Number.isFinite(n) ? n : null;
 }
 
-/** Keep only the end of ffprobe's stderr: its last line is the useful one, and memory stays bounded. */
-const STDERR_KEEP = 8192;
-
 /**
  * How much ffprobe decodes. "full" lets it decode a picture, which is the only way to learn
  * some facts (H.264's pix_fmt, the size in MPEG-TS). "headers" passes `-skip_frame:v all`:
@@ -231,8 +228,7 @@ export type ProbeDepth = "full" | "headers";
  */
 export const PROBE_TIMEOUT_MS = 120_000;
 
-/** A probe killed at its time limit: the source is stuck, so no second probe is tried. */
-export class ProbeTimeoutError extends Error {}
+export { ProbeTimeoutError };
 
 export function probeTimeoutMs(clipTimeoutSeconds: number): number {
   return clipTimeoutSeconds > 0 ? Math.min(PROBE_TIMEOUT_MS, clipTimeoutSeconds * 1000) : PROBE_TIMEOUT_MS;
@@ -246,43 +242,22 @@ export async function probeMedia(
   depth: ProbeDepth = "full",
   timeoutMs: number = PROBE_TIMEOUT_MS,
 ): Promise<MediaFacts> {
-  let stdout = "";
-  let stderr = "";
-  const child = platform.spawn(ffprobePath, [
-    "-v",
-    "error",
-    "-print_format",
-    "json",
-    "-show_format",
-    "-show_streams",
-    // A few packets' timestamps (not decoded): the first frame's time and the frame spacing.
-    "-show_entries",
-    "packet=stream_index,pts",
-    "-read_intervals",
-    `%+#${PROBE_PACKETS}`,
-    ...(depth === "headers" ? ["-skip_frame:v", "all"] : []),
-    fileArg(file),
-  ], {
-    onStdout: (c) => (stdout += c),
-    onStderr: (c) => (stderr = (stderr + c).slice(-STDERR_KEEP)),
-  });
-  const status = await deadline(platform, child.exited, timeoutMs).catch(async (error) => {
-    if (!(error instanceof DeadlineError)) throw error;
-    child.kill("SIGKILL");
-    await child.exited;
-    throw new ProbeTimeoutError(`ffprobe did not answer within ${Math.round(timeoutMs / 100) / 10} s on ${file}`);
-  });
-  const lastLine = stderr.split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== "").pop();
-  if (status.code !== 0) {
-    const how = status.code === null ? `was killed by ${status.signal}` : `exited with code ${status.code}`;
-    throw new Error(`ffprobe ${how} on ${file}${lastLine ? `: ${lastLine}` : ""}`);
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(stdout);
-  } catch {
-    throw new Error(`ffprobe printed unreadable JSON for ${file}${lastLine ? `: ${lastLine}` : ""}`);
-  }
+  const json = await ffprobeJson(
+    platform,
+    ffprobePath,
+    [
+      "-show_format",
+      "-show_streams",
+      // A few packets' timestamps (not decoded): the first frame's time and the frame spacing.
+      "-show_entries",
+      "packet=stream_index,pts",
+      "-read_intervals",
+      `%+#${PROBE_PACKETS}`,
+      ...(depth === "headers" ? ["-skip_frame:v", "all"] : []),
+    ],
+    file,
+    timeoutMs,
+  );
   const facts = parseProbeJson(json);
   if (facts.video) facts.video = await probeFrameFacts(platform, ffprobePath, file, facts.video, timeoutMs);
   return facts;
