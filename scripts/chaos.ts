@@ -29,6 +29,13 @@
  * FAILED result is allowed only for a job that the harness saw in the in-flight record
  * with attempts ≥ 2 after a kill.
  *
+ * Shard mode (`--mode shards`, issue 14): every run is 3 runners of one folder at once
+ * (`--shard 1/3`, `2/3`, `3/3`), and any of them may be `kill -9`ed (each gets its own
+ * seeded kill plan). The same invariants hold for the whole folder after every round, plus:
+ * each runner starts FFmpeg only for JobSpecs of its own shard (the wrapper logs its parent).
+ * Temp files of a killed shard are cleaned by that shard's next start, so they are checked at
+ * the end only.
+ *
  * Exported `runChaos` is also the CI mode (tests/integration/chaos.test.ts).
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
@@ -46,6 +53,7 @@ import {
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
+import { shardOf } from "../src/shard/assign.ts";
 
 const ROOT = dirname(import.meta.dir);
 const MAIN = join(ROOT, "src", "main.ts");
@@ -62,6 +70,8 @@ export interface ChaosOptions {
    * `--max-workers N` for `proxx watch`; null = not passed (one worker).
    */
   maxWorkers?: number | null;
+  /** Shard mode: this many runners of the folder at once (`--shard i/N`); null/absent = one unsharded runner. */
+  shards?: number | null;
   /** Keep the sandbox for inspection. */
   keep?: boolean;
   log?: (line: string) => void;
@@ -88,6 +98,7 @@ export interface ChaosReport {
   reencodedAfterResult: number;
   seconds: number;
   maxWorkers: number | null;
+  shards: number | null;
 }
 
 type Kind = "valid" | "multi" | "invalid" | "failing" | "failing-multi";
@@ -287,6 +298,8 @@ function makeJobs(count: number, rand: () => number): JobDef[] {
 
 interface RunOutcome {
   pid: number;
+  /** Shard mode: this runner's shard (1-based). */
+  shard: number | null;
   mode: "once" | "continuous";
   strategy: string;
   killed: boolean;
@@ -295,6 +308,17 @@ interface RunOutcome {
   signal: string | null;
   events: { type: string; [k: string]: unknown }[];
   stderrTail: string;
+}
+
+/** How one runner of a run is started and when it is killed. */
+interface Plan {
+  mode: RunOutcome["mode"];
+  strategy: string;
+  delayMs: number;
+  eventTarget: number;
+  failpoint: string | null;
+  runNo: number;
+  shard: number | null;
 }
 
 interface InflightSeen {
@@ -308,6 +332,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   const started = Date.now();
   const maxMs = (options.maxSeconds ?? Infinity) * 1000;
   const maxWorkers = options.maxWorkers ?? null;
+  const shards = options.shards && options.shards > 1 ? options.shards : null;
   const realFfmpeg = which("ffmpeg");
   const ffprobe = which("ffprobe");
 
@@ -319,11 +344,11 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   for (const d of [media, out, jobsDir]) mkdirSync(d);
   makeMedia(media, realFfmpeg);
   writeFileSync(ffLog, "");
-  // The wrapper: `<ns clock> <pid> <last argument = output>` per invocation, then the real FFmpeg (exec: same pid).
+  // The wrapper: `<ns clock> <pid> <runner pid> <last argument = output>` per invocation, then the real FFmpeg (exec: same pid).
   const wrapper = join(sandbox, "ffmpeg-logged");
   writeFileSync(
     wrapper,
-    `#!/bin/sh\nfor a; do last=$a; done\nprintf '%s %s %s\\n' "$(date +%s%N)" "$$" "$last" >> '${ffLog}'\nexec '${realFfmpeg}' "$@"\n`,
+    `#!/bin/sh\nfor a; do last=$a; done\nprintf '%s %s %s %s\\n' "$(date +%s%N)" "$$" "$PPID" "$last" >> '${ffLog}'\nexec '${realFfmpeg}' "$@"\n`,
   );
   chmodSync(wrapper, 0o755);
 
@@ -351,6 +376,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     reencodedAfterResult: 0,
     seconds: 0,
     maxWorkers,
+    shards,
   };
   const violate = (run: number, message: string) => {
     if (report.violations.length < 200) report.violations.push(`run ${run}: ${message}`);
@@ -364,7 +390,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   log(
     `chaos: seed ${options.seed}, ${jobs.length} JobSpecs, ${options.iterations} kills${
       maxWorkers ? `, --max-workers ${maxWorkers}` : ""
-    }` +
+    }${shards ? `, ${shards} shards at once` : ""}` +
       `${failpoints.length ? `, failpoints: ${failpoints.join(" ")}` : ""}; sandbox ${sandbox}`,
   );
 
@@ -384,42 +410,56 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       break;
     }
     const resultsBefore = new Set(jobs.filter(hasResult).map((j) => j.name));
-    const mode: RunOutcome["mode"] = rand() < 0.5 ? "once" : "continuous";
-    let strategy = "none";
-    let delayMs = 0;
-    let eventTarget = 0;
-    let failpoint: string | null = null;
-    if (killing) {
-      const pick = rand();
-      if (failpoints.length && pick < 0.2) {
-        strategy = "failpoint";
-        failpoint = failpoints[Math.floor(rand() * failpoints.length)]!;
-      } else if (pick < 0.6) {
-        strategy = "time";
-        delayMs = Math.floor(rand() * 1500);
-      } else {
-        strategy = "event";
-        eventTarget = 1 + Math.floor(rand() * 30);
-        delayMs = Math.floor(rand() * 3);
+    // One runner, or (shard mode) one per shard at once, each with its own seeded kill plan.
+    const plans = (shards ? Array.from({ length: shards }, (_, i) => i + 1) : [null]).map((shard) => {
+      const plan: Plan = {
+        mode: rand() < 0.5 ? "once" : "continuous",
+        strategy: "none",
+        delayMs: 0,
+        eventTarget: 0,
+        failpoint: null,
+        runNo,
+        shard,
+      };
+      // Shard mode: any runner of the round may be killed, not necessarily all of them.
+      if (killing && (shard === null || rand() < 0.6)) {
+        const pick = rand();
+        if (failpoints.length && pick < 0.2) {
+          plan.strategy = "failpoint";
+          plan.failpoint = failpoints[Math.floor(rand() * failpoints.length)]!;
+        } else if (pick < 0.6) {
+          plan.strategy = "time";
+          plan.delayMs = Math.floor(rand() * 1500);
+        } else {
+          plan.strategy = "event";
+          plan.eventTarget = 1 + Math.floor(rand() * 30);
+          plan.delayMs = Math.floor(rand() * 3);
+        }
       }
-    }
-    const outcome = await runOnce({ mode, strategy, delayMs, eventTarget, failpoint, runNo });
+      return plan;
+    });
+    const outcomes = await Promise.all(plans.map((p) => runOnce(p)));
     report.runs++;
-    if (outcome.killed) {
-      report.kills++;
-      const key = failpoint ? `failpoint:${failpoint}` : strategy;
-      report.killsByStrategy[key] = (report.killsByStrategy[key] ?? 0) + 1;
-    } else if (outcome.graceful) report.gracefulStops++;
-    else report.cleanExits++;
+    for (const [i, outcome] of outcomes.entries()) {
+      const plan = plans[i]!;
+      if (outcome.killed) {
+        report.kills++;
+        const key = plan.failpoint ? `failpoint:${plan.failpoint}` : plan.strategy;
+        report.killsByStrategy[key] = (report.killsByStrategy[key] ?? 0) + 1;
+      } else if (outcome.graceful) report.gracefulStops++;
+      else report.cleanExits++;
+    }
+    const byPid = new Map(outcomes.map((o) => [o.pid, o]));
 
     // Encodes started during this run (wrapper log).
     const text = readFileSync(ffLog, "utf8");
     const fresh = text.slice(logOffset).split("\n").filter((l) => l.trim() !== "");
     logOffset = text.length;
     for (const line of fresh) {
-      const [ns, pidText, ...rest] = line.split(" ");
+      const [ns, pidText, parentText, ...rest] = line.split(" ");
       const arg = rest.join(" ");
       const pid = Number(pidText);
+      const runner = byPid.get(Number(parentText));
       ffmpegPids.add(pid);
       report.encodes++;
       const m = /\/\.([^/]+)\.proxx-partial$/.exec(arg);
@@ -429,6 +469,9 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
         continue;
       }
       encodesPerJob.set(job.name, (encodesPerJob.get(job.name) ?? 0) + 1);
+      if (shards && runner?.shard != null && shardOf(job.name, shards) !== runner.shard) {
+        violate(runNo, `${job.name} (shard ${shardOf(job.name, shards)}/${shards}) encoded by shard ${runner.shard}`);
+      }
       if (resultsBefore.has(job.name)) {
         report.reencodedAfterResult++;
         violate(runNo, `${job.name}: encoded again (${m![1]}) although its result existed when the run started`);
@@ -439,28 +482,29 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
           violate(runNo, `${job.name}: FFmpeg started (${m![1]}) after its result file was written`);
         }
       }
-      if (outcome.killed && isAlive(pid)) report.orphanFfmpegSeen++;
+      if (runner?.killed && isAlive(pid)) report.orphanFfmpegSeen++;
     }
-    checkState(runNo, outcome, false);
+    checkState(runNo, outcomes, false);
     const counts = jobs.reduce((n, j) => n + (hasResult(j) ? 1 : 0), 0);
+    const describe = (outcome: RunOutcome, plan: Plan) =>
+      outcome.killed
+        ? `KILLED (${
+          plan.failpoint
+            ? `failpoint ${plan.failpoint}`
+            : plan.strategy === "time"
+            ? `after ${plan.delayMs} ms`
+            : `after event #${plan.eventTarget}`
+        })`
+        : outcome.graceful
+        ? "stopped (SIGTERM, folder done)"
+        : `exited ${outcome.code}`;
+    const what = shards
+      ? outcomes.map((o, i) => `${o.shard}/${shards} ${o.mode} ${describe(o, plans[i]!)}`).join("; ")
+      : `${outcomes[0]!.mode.padEnd(10)} ${describe(outcomes[0]!, plans[0]!)}`.padEnd(62);
     log(
-      `run ${String(runNo).padStart(3)} ${outcome.mode.padEnd(10)} ${
-        outcome.killed
-          ? `KILLED (${
-            failpoint
-              ? `failpoint ${failpoint}`
-              : strategy === "time"
-              ? `after ${delayMs} ms`
-              : `after event #${eventTarget}`
-          })`
-          : outcome.graceful
-          ? "stopped (SIGTERM, folder done)"
-          : `exited ${outcome.code}`
-      }`
-        .padEnd(62) +
-        ` events ${
-          String(outcome.events.length).padStart(3)
-        }, encodes ${fresh.length}, results ${counts}/${jobs.length}`,
+      `run ${String(runNo).padStart(3)} ${what} events ${
+        String(outcomes.reduce((n, o) => n + o.events.length, 0)).padStart(3)
+      }, encodes ${fresh.length}, results ${counts}/${jobs.length}`,
     );
   }
 
@@ -489,20 +533,15 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   // ---------------------------------------------------------------------------------------
 
   function folderDone(): boolean {
-    return jobs.every((j) => !existsSync(rootPath(j))) && inflightRecords().length === 0 &&
-      (existsSync(join(jobsDir, ".proxx.lock")) === false);
+    return jobs.every((j) => !existsSync(rootPath(j))) && inflightRecords().length === 0 && locks().length === 0;
   }
 
-  function runOnce(
-    p: {
-      mode: RunOutcome["mode"];
-      strategy: string;
-      delayMs: number;
-      eventTarget: number;
-      failpoint: string | null;
-      runNo: number;
-    },
-  ): Promise<RunOutcome> {
+  /** Runner locks in the folder: `.proxx.lock` (whole folder) and `.proxx.lock.<I>of<N>` (a shard). */
+  function locks(): string[] {
+    return readdirSync(jobsDir).filter((n) => /^\.proxx\.lock(\.\d+of\d+)?$/.test(n));
+  }
+
+  function runOnce(p: Plan): Promise<RunOutcome> {
     const args = [
       MAIN,
       "watch",
@@ -519,12 +558,14 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     ];
     if (p.mode === "once") args.push("--once");
     if (maxWorkers) args.push("--max-workers", String(maxWorkers));
+    if (p.shard !== null) args.push("--shard", `${p.shard}/${shards}`);
     const env = { ...process.env };
     delete env.PROXX_FAILPOINT;
     if (p.failpoint) env.PROXX_FAILPOINT = p.failpoint;
     const child: ChildProcess = spawn(process.execPath, args, { env, stdio: ["ignore", "pipe", "pipe"] });
     const outcome: RunOutcome = {
       pid: child.pid ?? -1,
+      shard: p.shard,
       mode: p.mode,
       strategy: p.strategy,
       killed: false,
@@ -602,8 +643,10 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
             );
           }
           if (p.mode === "once" && !outcome.graceful && !p.failpoint) {
-            // --once ended on its own: nothing may be left pending.
-            const pending = jobs.filter((j) => existsSync(rootPath(j)) && !hasResult(j));
+            // --once ended on its own: nothing (of its shard) may be left pending.
+            const pending = jobs.filter((j) =>
+              existsSync(rootPath(j)) && !hasResult(j) && (p.shard === null || shardOf(j.name, shards!) === p.shard)
+            );
             if (pending.length) {
               violate(
                 p.runNo,
@@ -633,7 +676,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     return found;
   }
 
-  function checkState(runNo: number, last: RunOutcome | null, final: boolean): void {
+  /** `round`: the runners of the run just ended (one, or one per shard); null for the final check. */
+  function checkState(runNo: number, round: RunOutcome[] | null, final: boolean): void {
     const rootNames = new Set(readdirSync(jobsDir));
     // A runner killed in its first milliseconds may not have made processed/ and failed/ yet.
     const listed = (dir: string) => (existsSync(dir) ? readdirSync(dir) : []);
@@ -763,7 +807,10 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     // Temp files.
     // Recovery (which removes orphan temps) comes before the first scan; warnings about a
     // stale lock or the manifest come before recovery, so only a scan proves it ran.
-    const reachedRecovery = last === null || !last.killed || last.events.some((e) => e.type === "scan");
+    // Shard mode: a killed shard's temps are its own next start's to clean; checked at the end.
+    const last = round?.length === 1 ? round[0]! : null;
+    const reachedRecovery = round === null || (last !== null &&
+      (!last.killed || last.events.some((e) => e.type === "scan")));
     for (const name of rootNames) {
       const m = /\.tmp-(\d+)$/.exec(name);
       if (!m) continue;
@@ -774,7 +821,9 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       if (!name.endsWith(".proxx-partial")) continue;
       const owner = byOutput.get(name.replace(/^\./, "").replace(/\.proxx-partial$/, ""));
       const ownerInFlight = owner && inflightJobs.has(rootPath(owner));
-      if (final || !ownerInFlight || (last && !last.killed)) {
+      // Its runner (the owner's shard's) ended without being killed: it must have cleaned up.
+      const ownerRunner = round?.find((o) => o.shard === null || (owner && shardOf(owner.name, shards!) === o.shard));
+      if (final || !ownerInFlight || (ownerRunner && !ownerRunner.killed)) {
         violate(
           runNo,
           `partial output ${name} left (owner ${owner?.name ?? "?"}${
@@ -784,7 +833,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       }
     }
     if (final) {
-      if (existsSync(join(jobsDir, ".proxx.lock"))) violate(runNo, ".proxx.lock left after a clean stop");
+      for (const lock of locks()) violate(runNo, `${lock} left after a clean stop`);
       if (records.length) violate(runNo, `in-flight record left: ${records.map((r) => r.path).join(", ")}`);
       report.statuses = statuses;
       report.lost = lost;
@@ -830,7 +879,7 @@ async function waitForPids(pids: Set<number>, ms: number): Promise<void> {
   }
 }
 
-function parseCli(argv: string[]): ChaosOptions {
+function parseCli(argv: string[]): ChaosOptions & { mode: string } {
   const { values: v } = parseArgs({
     args: argv,
     options: {
@@ -839,18 +888,26 @@ function parseCli(argv: string[]): ChaosOptions {
       "max-seconds": { type: "string" },
       jobs: { type: "string" },
       "max-workers": { type: "string" },
+      mode: { type: "string" },
+      shards: { type: "string" },
       keep: { type: "boolean" },
       help: { type: "boolean", short: "h" },
     },
   });
   if (v.help) {
     console.log(
-      `Usage: bun scripts/chaos.ts [--iterations N] [--seed N] [--max-seconds N] [--jobs N] [--max-workers N] [--keep]
+      `Usage: bun scripts/chaos.ts [--mode ${Object.keys(MODES).join("|")}] [--iterations N] [--seed N]
+         [--max-seconds N] [--jobs N] [--max-workers N] [--shards N] [--keep]
 
 Kills 'proxx watch' N times (default 500) at random moments over folders of JobSpecs (a
 fresh folder every 15 kills) and checks after every run that nothing is lost and nothing
-runs twice. Exit 0 when every invariant held, 1 otherwise. A second round (half the
-kills) runs with --max-workers 2, unless --max-workers is given.`,
+runs twice. Exit 0 when every invariant held, 1 otherwise.
+Modes:
+${Object.entries(MODES).map(([name, m]) => `  ${name.padEnd(8)} ${m.about}`).join("\n")}
+
+Examples:
+  bun scripts/chaos.ts --iterations 100 --seed 7
+  bun scripts/chaos.ts --mode shards --iterations 60`,
     );
     process.exit(0);
   }
@@ -861,7 +918,9 @@ kills) runs with --max-workers 2, unless --max-workers is given.`,
     maxSeconds: num(v["max-seconds"]),
     jobs: num(v.jobs),
     maxWorkers: num(v["max-workers"]),
+    shards: num(v.shards),
     keep: v.keep,
+    mode: v.mode ?? "single",
   };
 }
 
@@ -899,17 +958,42 @@ function totals(label: string, reports: ChaosReport[]): string {
     `violations ${sum((r) => r.violations.length)}, ${Math.round(sum((r) => r.seconds))} s`;
 }
 
+/** A way to run chaos: its help line and what it runs; `--mode <name>` picks one (default single). */
+interface Mode {
+  about: string;
+  run(opts: ChaosOptions): Promise<{ lines: string[]; reports: ChaosReport[] }>;
+}
+
+const MODES: Record<string, Mode> = {
+  single: {
+    about: "one runner at a time; then again with --max-workers 2 (half the kills) unless --max-workers is given",
+    async run(opts) {
+      const one = await soak(opts, opts.iterations, opts.maxWorkers ?? null);
+      const lines = [totals(opts.maxWorkers ? ` (--max-workers ${opts.maxWorkers})` : "", one)];
+      if (opts.maxWorkers != null) return { lines, reports: one };
+      const two = await soak(opts, Math.max(1, Math.floor(opts.iterations / 2)), 2);
+      lines.push(totals(" (--max-workers 2)", two));
+      return { lines, reports: [...one, ...two] };
+    },
+  },
+  shards: {
+    about: "--shards N (default 3) runners of one folder at once (--shard i/N), any of them killed",
+    async run(opts) {
+      const shards = opts.shards ?? 3;
+      const reports = await soak({ ...opts, shards }, opts.iterations, opts.maxWorkers ?? null);
+      return { lines: [totals(` (${shards} shards at once)`, reports)], reports };
+    },
+  },
+};
+
 if (import.meta.main) {
   const opts = parseCli(process.argv.slice(2));
-  const one = await soak(opts, opts.iterations, opts.maxWorkers ?? null);
-  const lines = [totals(opts.maxWorkers ? ` (--max-workers ${opts.maxWorkers})` : "", one)];
-  let all = one;
-  // Unless one --max-workers was asked for, the same chaos runs again with two workers.
-  if (opts.maxWorkers == null) {
-    const two = await soak(opts, Math.max(1, Math.floor(opts.iterations / 2)), 2);
-    lines.push(totals(" (--max-workers 2)", two));
-    all = [...one, ...two];
+  const mode = MODES[opts.mode];
+  if (!mode) {
+    console.error(`chaos: unknown --mode ${opts.mode}; modes: ${Object.keys(MODES).join(", ")}`);
+    process.exit(2);
   }
+  const { lines, reports: all } = await mode.run(opts);
   for (const line of lines) console.log(line);
   const bad = all.reduce((n, r) => n + r.violations.length, 0);
   console.log(`chaos: ${bad === 0 ? "OK: every invariant held" : `FAILED: ${bad} violation(s)`} (seed ${opts.seed})`);

@@ -6,7 +6,7 @@
  * violation fails the test with the seed to replay it:
  *   PROXX_CHAOS_SEED=<seed> bun test tests/integration/chaos.test.ts
  *   bun scripts/chaos.ts --seed <seed> --iterations 20 --keep
- * The soak mode is `bun scripts/chaos.ts --iterations 500`.
+ * The soak mode is `bun scripts/chaos.ts --iterations 500`; across shards `--mode shards`.
  */
 import { expect, test } from "bun:test";
 import { runChaos } from "../../scripts/chaos.ts";
@@ -37,4 +37,14 @@ test(`chaos with --max-workers 2: 10 kills (seed ${seed + 1})`, async () => {
   expect(report.lost).toBe(0);
   expect(report.reencodedAfterResult).toBe(0);
   expect(report.kills).toBeGreaterThanOrEqual(5);
+}, 150_000);
+
+test(`chaos across shards: 3 runners of one folder at once, 8 kills of any of them (seed ${seed + 2})`, async () => {
+  const report = await runChaos({ iterations: 8, seed: seed + 2, maxSeconds: 60, shards: 3, jobs: 18, log });
+  if (report.violations.length) console.log(lines.join("\n"));
+  expect(report.violations).toEqual([]);
+  expect(report.lost).toBe(0);
+  expect(report.reencodedAfterResult).toBe(0);
+  expect(report.kills).toBeGreaterThanOrEqual(4);
+  expect(Object.values(report.statuses).reduce((a, b) => a + b, 0)).toBe(18);
 }, 150_000);

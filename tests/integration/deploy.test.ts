@@ -105,7 +105,11 @@ const LAUNCHES: Record<string, () => Launch> = {
       file,
       copies: range(size).map((i) => ({
         argv: def.containerProperties.command,
-        env: { AWS_BATCH_JOB_ARRAY_INDEX: String(i), AWS_BATCH_JOB_ARRAY_SIZE: String(size), AWS_BATCH_JOB_ATTEMPT: "1" },
+        env: {
+          AWS_BATCH_JOB_ARRAY_INDEX: String(i),
+          AWS_BATCH_JOB_ARRAY_SIZE: String(size),
+          AWS_BATCH_JOB_ATTEMPT: "1",
+        },
       })),
     };
   },
@@ -136,7 +140,8 @@ const LAUNCHES: Record<string, () => Launch> = {
   "GitHub Actions matrix": () => {
     const file = "github-actions/proxies.yml";
     const text = read(file);
-    const list = (name: string) => JSON.parse(one(text, new RegExp(`^\\s+${name}: (\\[.*\\])$`, "m"), name)) as number[];
+    const list = (name: string) =>
+      JSON.parse(one(text, new RegExp(`^\\s+${name}: (\\[.*\\])$`, "m"), name)) as number[];
     const [total] = list("shardTotal");
     const run = one(text, /^\s+run: (.+)$/m, "run");
     const env = Object.fromEntries([...text.matchAll(/^\s+(PROXX_\w+): (\S+)$/gm)].map((m) => [m[1]!, m[2]!]));
@@ -205,7 +210,11 @@ describe("deploy/: each engine's exact command, N copies at once on one folder",
       const base: Record<string, string> = {};
       // Only the variables of the engine under test: a CI machine's own (CI_NODE_INDEX, …) must not leak in.
       for (const [k, v] of Object.entries(process.env)) {
-        if (v !== undefined && !/^(SLURM_|JOB_COMPLETION_INDEX|AWS_BATCH_|CI_NODE_|GITLAB_CI|CIRCLE_|BUILDKITE|SYSTEM_|NOMAD_|CLOUD_RUN_|BATCH_TASK_)/.test(k)) base[k] = v;
+        if (
+          v !== undefined &&
+          !/^(SLURM_|JOB_COMPLETION_INDEX|AWS_BATCH_|CI_NODE_|GITLAB_CI|CIRCLE_|BUILDKITE|SYSTEM_|NOMAD_|CLOUD_RUN_|BATCH_TASK_)/
+            .test(k)
+        ) base[k] = v;
       }
       const results = await Promise.all(l.copies.map((c, i) =>
         run(c.argv.map(mapped), {
