@@ -283,7 +283,7 @@ export class ShardJournal extends ManifestJournal {
     private readonly shard: { index: number; total: number },
     private readonly foldUnderLock: FoldUnderLock,
   ) {
-    super(p, dir, async () => new Uint8Array());
+    super(p, dir, () => Promise.resolve(new Uint8Array()));
     this.last = p.monotonic();
   }
 
