@@ -290,6 +290,8 @@ function jobNamer(root: string | undefined): (path: string) => string {
 
 function watchLine(event: ProxxEvent, jobName: (path: string) => string): string | null {
   switch (event.type) {
+    case "shard":
+      return `shard ${event.index}/${event.total} of ${event.folder} (from ${event.source})`;
     case "scan":
       return `scan ${event.folder}: ${event.pending} pending, ${event.settling} settling, ${event.skipped} skipped`;
     case "job_taken":

@@ -20,6 +20,7 @@ import {
 } from "./common.ts";
 import { UsageError } from "./usage-error.ts";
 import { VERSION } from "../version.ts";
+import { parseShard, ShardSpecError } from "../shard/spec.ts";
 import { Notifier } from "../notify/notifier.ts";
 
 export const watchCommand: Command = {
@@ -41,6 +42,13 @@ subfolder another live runner holds the lock of. Manifest keys stay absolute pat
 
 Options:
   --once                 one pass over the folder, then exit (cron, CI)
+  --shard I/N            take only shard I of N (1-based: 1/3, 2/3, 3/3) of the folder's
+                         JobSpecs, by a hash of each name; shards of one folder run at the
+                         same time, on one host or many (NFS), each under its own lock.
+                         'auto': index and total from the job engine (Slurm array, AWS
+                         Batch, Cloud Run, GitLab/CircleCI/Buildkite/Azure parallel jobs);
+                         'auto/N': index from the engine, total N (Kubernetes Indexed Job,
+                         Nomad). 'proxx shard-of NAME --shards N' says where a name goes
   --recursive            take JobSpecs in subfolders too (see above; status and reset
                          take --recursive as well)
   --poll-seconds N       seconds between scans in continuous mode (default 2)
@@ -65,6 +73,8 @@ Examples:
   proxx watch ./jobs --poll-seconds 30 --json > events.ndjson
   proxx watch ./jobs --once --max-workers 2       # two jobs at a time
   proxx watch ./jobs --recursive --once           # jobs/Day01/CamA/job.json too
+  proxx watch /mnt/nfs/jobs --once --shard 2/3    # one of three machines
+  proxx watch /mnt/nfs/jobs --once --shard auto   # a Slurm / AWS Batch array task
   proxx status ./jobs                             # what is pending, processed and failed
   proxx reset ./jobs --failed                     # move failed jobs back for a retry
   proxx watch ./jobs --on-job-done './notify.sh --channel edit'   # a hook after each job
@@ -88,6 +98,7 @@ ${EXIT_CODE_HELP}
       "poll-seconds": { type: "string" },
       "settle-seconds": { type: "string" },
       "max-workers": { type: "string" },
+      shard: { type: "string" },
     });
     if (values.help) return (platform.writeStdout(this.help), EXIT.OK);
     if (positionals.length !== 1) throw new UsageError("expects exactly one folder", "watch");
@@ -101,6 +112,15 @@ ${EXIT_CODE_HELP}
         `--max-workers must be a whole number from 1 to 64, got '${values["max-workers"]}'`,
         "watch",
       );
+    }
+    let shard = null;
+    if (values.shard !== undefined) {
+      try {
+        shard = parseShard(values.shard, (name) => platform.env(name));
+      } catch (error) {
+        if (error instanceof ShardSpecError) throw new UsageError(error.message, "watch");
+        throw error;
+      }
     }
     if (!(await platform.stat(folder))?.isDirectory) {
       platform.writeStderr(`proxx watch: folder does not exist or is not a directory: ${folder}\n`);
@@ -130,6 +150,7 @@ ${EXIT_CODE_HELP}
         onEvent: render,
         proxxVersion: VERSION,
         notifier: new Notifier(platform, notify, render),
+        shard,
         ...engineJobs(platform, { tools, timeoutSeconds }),
       });
       const interrupted = stop.exitCode();
@@ -138,7 +159,9 @@ ${EXIT_CODE_HELP}
     } catch (error) {
       if (error instanceof LockHeldError) {
         platform.writeStderr(
-          `proxx watch: ${error.message}\nOnly one runner may work on a folder; stop the other one first.\n`,
+          `proxx watch: ${error.message}\n${
+            shard ? "Only one runner may work on a shard" : "Only one runner may work on a folder"
+          }; stop the other one first.\n`,
         );
         return EXIT.LOCKED;
       }

@@ -66,6 +66,14 @@ export const ProxxEvent = z.discriminatedUnion("type", [
     duration_seconds: z.number(),
   }),
   // watch-folder runner
+  event("shard", {
+    folder: z.string(),
+    index: z.number().meta({ description: "1-based shard of this runner (`--shard I/N`)." }),
+    total: z.number(),
+    source: z.string().meta({
+      description: "Where index and total came from: the flag, or the job engine and its environment variables.",
+    }),
+  }),
   event("scan", { folder: z.string(), pending: z.number(), settling: z.number(), skipped: z.number() }),
   event("job_taken", { jobspec_path: z.string() }),
   event("skip", { jobspec_path: z.string(), reason: z.string() }),

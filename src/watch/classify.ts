@@ -4,7 +4,7 @@
  * every scan and again right before it takes a job; `proxx status` asks the same, so its
  * "pending" is what a runner would take.
  *
- * In order: not a regular file (gone; a symlink is never taken) → a result file exists
+ * In order: another shard's name (`--shard`) → not a regular file (gone; a symlink is never taken) → a result file exists
  * (seed rule 1, first: the result file always wins) → still changing (settle.ts) →
  * unreadable (left in place) → same path and SHA-256 in the manifest (seed rule 2).
  */
@@ -13,9 +13,13 @@ import type { HashCache } from "./hash.ts";
 import { resultPathFor } from "./job.ts";
 import { type Manifest, messageOf } from "./manifest.ts";
 import type { SettleJudge } from "./settle.ts";
+import { relativeTo } from "./names.ts";
+import { ownsName } from "../shard/assign.ts";
 
 export type Verdict =
   | { kind: "gone" }
+  /** Another shard's JobSpec (`--shard I/N`): neither taken nor reported. */
+  | { kind: "other-shard" }
   /** A symlink at the JobSpec's name: never taken (SYMLINK_SKIP_REASON, docs/reliability.md). */
   | { kind: "link"; stat: FileStat }
   | { kind: "skip"; reason: string; stat: FileStat }
@@ -31,10 +35,14 @@ export interface Look {
   hashes: HashCache;
   /** `--once` after its settle timeout: a file still changing is skipped, not waited for. */
   giveUp?: boolean;
+  /** `--shard I/N`: only the JobSpecs this shard owns (src/shard/assign.ts) are looked at. */
+  shard?: { index: number; total: number } | null;
 }
 
 export async function classifyJobSpec(look: Look, path: string): Promise<Verdict> {
   const { platform } = look;
+  // First, and by name alone: another shard's files are not even stat'ed.
+  if (look.shard && !ownsName(look.shard, relativeTo(look.folder, path) ?? path)) return { kind: "other-shard" };
   // lstat: a JobSpec swapped for a symlink is not taken either.
   const stat = await platform.lstat(path);
   if (stat?.isSymlink) return { kind: "link", stat };

@@ -12,10 +12,17 @@
  * in the same format as ever, and the files are independent: no shared file is rewritten
  * by two jobs. Recovery reads every slot file it finds, whatever `--max-workers` the
  * crashed runner had. Hidden names: never taken as JobSpecs.
+ *
+ * A runner of shard I/N names its records `.proxx.inflight.<I>of<N>.json` and
+ * `.proxx.inflight.<I>of<N>-<k>.json`: shards of one folder run at once, each recovers only
+ * its own records, and no two shards write the same record file.
  */
 import { z } from "zod";
 import type { Platform } from "../platform/types.ts";
 import { INFLIGHT_NAME, joinPath } from "./names.ts";
+
+/** A runner's record namespace: a shard runner's records carry its shard (`--shard I/N`). */
+export type RecordShard = { index: number; total: number } | null | undefined;
 
 /** A job interrupted this many times (kill -9 mid-run) is failed instead of retried. */
 export const MAX_ATTEMPTS = 2;
@@ -33,22 +40,35 @@ export const InflightRecord = z.object({
 });
 export type InflightRecord = z.infer<typeof InflightRecord>;
 
-/** `.proxx.inflight.json` for slot 0, `.proxx.inflight-<k>.json` for slot k. */
-export function inflightName(slot = 0): string {
+/** `.proxx.inflight.json` for slot 0, `.proxx.inflight-<k>.json` for slot k (with a shard: `.proxx.inflight.<I>of<N>[-<k>].json`). */
+export function inflightName(slot = 0, shard?: RecordShard): string {
+  if (shard) return `.proxx.inflight.${shard.index}of${shard.total}${slot === 0 ? "" : `-${slot}`}.json`;
   return slot === 0 ? INFLIGHT_NAME : `.proxx.inflight-${slot}.json`;
 }
 
 const SLOT_NAME = /^\.proxx\.inflight(?:-([1-9][0-9]{0,5}))?\.json$/;
+const SHARD_SLOT_NAME = /^\.proxx\.inflight\.([1-9][0-9]*)of([1-9][0-9]*)(?:-([1-9][0-9]{0,5}))?\.json$/;
 
-/** The slot of an in-flight record file name, or null when `name` is not one. */
+/** The slot of an unsharded runner's in-flight record file name, or null when `name` is not one. */
 export function inflightSlotOf(name: string): number | null {
   const m = SLOT_NAME.exec(name);
   if (!m) return null;
   return m[1] === undefined ? 0 : Number(m[1]);
 }
 
-export function inflightPath(folder: string, slot = 0): string {
-  return joinPath(folder, inflightName(slot));
+/** Slot and shard of any runner's record file name (null: not a record). */
+export function parseInflightName(
+  name: string,
+): { slot: number; shard: { index: number; total: number } | null } | null {
+  const slot = inflightSlotOf(name);
+  if (slot !== null) return { slot, shard: null };
+  const m = SHARD_SLOT_NAME.exec(name);
+  if (!m) return null;
+  return { slot: m[3] === undefined ? 0 : Number(m[3]), shard: { index: Number(m[1]), total: Number(m[2]) } };
+}
+
+export function inflightPath(folder: string, slot = 0, shard?: RecordShard): string {
+  return joinPath(folder, inflightName(slot, shard));
 }
 
 export type InflightRead = { kind: "none" } | { kind: "ok"; record: InflightRecord } | {
@@ -57,8 +77,13 @@ export type InflightRead = { kind: "none" } | { kind: "ok"; record: InflightReco
 };
 
 /** The record of one slot, or none. An unparseable record (cannot happen with atomic writes) is reported as `corrupt`. */
-export async function readInflight(platform: Platform, folder: string, slot = 0): Promise<InflightRead> {
-  const path = inflightPath(folder, slot);
+export async function readInflight(
+  platform: Platform,
+  folder: string,
+  slot = 0,
+  shard?: RecordShard,
+): Promise<InflightRead> {
+  const path = inflightPath(folder, slot, shard);
   if (!(await platform.stat(path))) return { kind: "none" };
   try {
     const parsed = InflightRecord.safeParse(JSON.parse(await platform.readText(path)));
@@ -72,18 +97,33 @@ export async function readInflight(platform: Platform, folder: string, slot = 0)
 /**
  * Every slot's record, in slot order. `names` is a listing of the folder root when the
  * caller already has one (saves a second listing of a folder with 10,000 result files).
+ * `scope`: whose records: an unsharded runner's (default), one shard's, or `"all"`
+ * (status; an unsharded start, which holds the whole folder), the unsharded ones first.
  */
 export async function readAllInflight(
   platform: Platform,
   folder: string,
   names?: string[],
-): Promise<{ slot: number; read: Exclude<InflightRead, { kind: "none" }> }[]> {
+  scope: RecordShard | "all" = null,
+): Promise<
+  { slot: number; shard: { index: number; total: number } | null; read: Exclude<InflightRead, { kind: "none" }> }[]
+> {
   const listed = names ?? (await platform.list(folder)).filter((e) => e.isFile).map((e) => e.name);
-  const slots = listed.map(inflightSlotOf).filter((s): s is number => s !== null).sort((a, b) => a - b);
-  const out: { slot: number; read: Exclude<InflightRead, { kind: "none" }> }[] = [];
-  for (const slot of slots) {
-    const read = await readInflight(platform, folder, slot);
-    if (read.kind !== "none") out.push({ slot, read });
+  const wanted = (shard: { index: number; total: number } | null) =>
+    scope === "all" ||
+    (shard === null ? !scope : !!scope && scope.index === shard.index && scope.total === shard.total);
+  const found = listed.map(parseInflightName).filter((p): p is NonNullable<typeof p> => p !== null && wanted(p.shard));
+  const key = (p: (typeof found)[number]) =>
+    p.shard ? `1:${String(p.shard.total).padStart(6, "0")}:${String(p.shard.index).padStart(6, "0")}` : "0";
+  found.sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : a.slot - b.slot));
+  const out: {
+    slot: number;
+    shard: { index: number; total: number } | null;
+    read: Exclude<InflightRead, { kind: "none" }>;
+  }[] = [];
+  for (const { slot, shard } of found) {
+    const read = await readInflight(platform, folder, slot, shard);
+    if (read.kind !== "none") out.push({ slot, shard, read });
   }
   return out;
 }
@@ -93,10 +133,11 @@ export async function writeInflight(
   folder: string,
   record: InflightRecord,
   slot = 0,
+  shard?: RecordShard,
 ): Promise<void> {
-  await platform.writeFileAtomic(inflightPath(folder, slot), JSON.stringify(record, null, 2) + "\n");
+  await platform.writeFileAtomic(inflightPath(folder, slot, shard), JSON.stringify(record, null, 2) + "\n");
 }
 
-export async function clearInflight(platform: Platform, folder: string, slot = 0): Promise<void> {
-  await platform.remove(inflightPath(folder, slot));
+export async function clearInflight(platform: Platform, folder: string, slot = 0, shard?: RecordShard): Promise<void> {
+  await platform.remove(inflightPath(folder, slot, shard));
 }

@@ -26,6 +26,7 @@ import { clearInflight, inflightPath, type InflightRecord, writeInflight } from 
 import { type Manifest, messageOf, withEntry, writeManifest } from "./manifest.ts";
 import type { ManifestJournal } from "./manifest-journal.ts";
 import type { JobNotifier } from "./job-notifier.ts";
+import type { ShardSpec } from "../shard/spec.ts";
 import {
   baseName,
   clashFreeName,
@@ -85,6 +86,8 @@ export interface RunnerContext {
   journal?: ManifestJournal;
   /** Hooks and webhooks (src/notify/): told when a result is written and when the job is recorded. */
   notifier?: JobNotifier;
+  /** `--shard I/N`: this runner's share; its in-flight records and journal carry it (null: the whole folder). */
+  shard?: ShardSpec | null;
 }
 
 /**
@@ -134,7 +137,7 @@ export async function takeJob(
     emit,
     jobspecPath,
     `write the in-flight record in ${folder}`,
-    () => writeInflight(platform, folder, record, slot),
+    () => writeInflight(platform, folder, record, slot, ctx.shard),
   );
   emit({ type: "job_taken", jobspec_path: jobspecPath });
 
@@ -145,7 +148,7 @@ export async function takeJob(
   // it. Writes are chained, so none lands after the record is cleared.
   let recordWrites = Promise.resolve();
   const rewriteRecord = (fields: Partial<InflightRecord>): Promise<void> => {
-    const written = recordWrites.then(() => writeInflight(platform, folder, { ...record, ...fields }, slot));
+    const written = recordWrites.then(() => writeInflight(platform, folder, { ...record, ...fields }, slot, ctx.shard));
     recordWrites = written.catch(() => {});
     return written;
   };
@@ -155,7 +158,7 @@ export async function takeJob(
       void rewriteRecord({ ffmpeg_pid: pid, ffmpeg_temp_path: tempPath }).catch((error) =>
         emit({
           type: "warning",
-          message: `could not note FFmpeg's pid in ${inflightPath(folder, slot)}: ${messageOf(error)}`,
+          message: `could not note FFmpeg's pid in ${inflightPath(folder, slot, ctx.shard)}: ${messageOf(error)}`,
         })
       ),
   };
@@ -182,7 +185,7 @@ export async function takeJob(
       // Graceful stop: no result, no manifest entry, JobSpec stays pending. The in-flight
       // record is cleared because a requested stop is not a crash and must not count
       // towards the two-interruption poison limit.
-      await clearInflight(platform, folder, slot);
+      await clearInflight(platform, folder, slot, ctx.shard);
       emit({
         type: "job_left_pending",
         jobspec_path: jobspecPath,
@@ -248,7 +251,7 @@ export async function finishJob(
     emit,
     jobspecPath,
     `remove the in-flight record in ${folder}`,
-    () => clearInflight(platform, folder, slot),
+    () => clearInflight(platform, folder, slot, ctx.shard),
   );
   count(ctx, result.final_status);
   emit({

@@ -1,27 +1,52 @@
 /**
- * One runner per folder: `.proxx.lock` created with O_EXCL (`platform.createExclusive`),
- * holding `{"pid","host","started_at"}`. The seed had no lock, so two runners could take the
- * same JobSpec; with the lock a second runner gets `LockHeldError` (CLI exit code 5).
+ * Runner locks, made only of primitives that are safe on NFSv3/v4 and SMB: exclusive create
+ * (O_EXCL), atomic rename, hard link (no flock/fcntl, no shared append file).
  *
- * Stale locks (kill -9 of the holder) are taken over when the holder is on this host and
- * its pid is not alive. A lock held by another host is never taken over: we cannot check
- * its pid. A lock whose content does not parse (a holder killed between the O_EXCL create
- * and the write) is re-read once after a short pause and then treated as stale.
- * Pid reuse: a holder with *our* pid that this process did not take is stale too (runners
- * in containers are often pid 1 on every start).
+ * - An unsharded runner holds `.proxx.lock` (the whole folder); a runner of shard I/N holds
+ *   `.proxx.lock.<I>of<N>`. A second runner of the same lock gets `LockHeldError` (exit 5).
+ *   After taking its own lock a runner looks at the others and gives its lock back when one
+ *   conflicts: the whole-folder lock conflicts with every shard lock and the other way round,
+ *   and shards of different totals (1/3 beside 2/4) conflict, because their shares overlap.
+ *   Take-then-look on both sides means two starters racing see at least one of each other
+ *   (both may refuse; never both run).
+ * - Content `{"pid","host","started_at","lease_seconds","renewals","shard"?}`. The holder
+ *   renews the lease: every lease/6 it checks the file is still its own (else it has lost the
+ *   lock and stops: `lost`) and rewrites it atomically with `renewals` + 1.
+ * - Takeover of a stale lock. Same host: the holder's pid is dead (or is our own pid and we
+ *   did not take it: pid reuse in containers), judged at once. Another host: its pid cannot
+ *   be checked, so the taker watches the file for one whole lease (the holder's
+ *   `lease_seconds`) on its *own* monotonic clock: any change is a renewal (live, exit 5);
+ *   no change for a whole lease means the holder stopped renewing (stale). Clocks of two
+ *   hosts are never compared. A file that does not parse (a holder killed between create and
+ *   write) is re-read after a short pause and then stale.
+ * - Two challengers at once: the taker renames the stale file to a name of its own
+ *   (`<lock>.takeover-<host>-<pid>`; rename is atomic, so one rename wins), checks the bytes
+ *   it moved are the ones it judged stale (if not, it moved a newer live lock and links it
+ *   back), removes them and goes back to exclusive create, where again only one wins.
+ *
+ * `PROXX_LOCK_LEASE_SECONDS` (default 60) sets the lease: a test knob, and for sites whose
+ * runners may stall longer (a lease shorter than a stall lets another host take over).
  */
 import { z } from "zod";
 import type { Platform } from "../platform/types.ts";
 import type { EventSink } from "../engine/events.ts";
 import { isoUtc } from "../engine/result.ts";
 import { joinPath, LOCK_NAME } from "./names.ts";
+import { shardLabel, type ShardSpec, shardTag } from "../shard/spec.ts";
 
 export const LockInfo = z.object({
   pid: z.number().int(),
   host: z.string(),
   started_at: z.string(),
+  /** The holder renews at least every lease/6 (absent in locks of older versions: the taker's lease is used). */
+  lease_seconds: z.number().positive().optional(),
+  renewals: z.number().int().optional(),
+  /** `I/N` for a shard's lock; absent for the whole folder. */
+  shard: z.string().optional(),
 });
 export type LockInfo = z.infer<typeof LockInfo>;
+
+export const DEFAULT_LEASE_SECONDS = 60;
 
 export class LockHeldError extends Error {
   override readonly name = "LockHeldError";
@@ -29,11 +54,13 @@ export class LockHeldError extends Error {
     readonly folder: string,
     /** The holder, or null when the lock file exists but could not be read. */
     readonly holder: LockInfo | null,
+    message?: string,
   ) {
     super(
-      holder
-        ? `watch folder ${folder} is locked by pid ${holder.pid} on ${holder.host} (since ${holder.started_at})`
-        : `watch folder ${folder} is locked (${LOCK_NAME} exists but is unreadable)`,
+      message ??
+        (holder
+          ? `watch folder ${folder} is locked by pid ${holder.pid} on ${holder.host} (since ${holder.started_at})`
+          : `watch folder ${folder} is locked (${LOCK_NAME} exists but is unreadable)`),
     );
   }
 }
@@ -41,30 +68,78 @@ export class LockHeldError extends Error {
 export interface HeldLock {
   info: LockInfo;
   path: string;
+  /** Aborted when a renewal finds the lock is no longer ours (taken over after a stall): stop taking jobs. */
+  lost: AbortSignal;
   /** Remove the lock if it is still ours. Idempotent. */
   release(): Promise<void>;
 }
 
-/** Locks taken by this process, per platform: tells "our pid, but not our lock" apart. */
+/** Lock paths taken by this process, per platform: tells "our pid, but not our lock" apart. */
 const heldByUs = new WeakMap<Platform, Set<string>>();
 
-export function lockPath(folder: string): string {
-  return joinPath(folder, LOCK_NAME);
+/** `.proxx.lock`, or `.proxx.lock.<I>of<N>` for a shard. */
+export function lockName(shard?: Pick<ShardSpec, "index" | "total"> | null): string {
+  return shard ? `${LOCK_NAME}.${shardTag(shard)}` : LOCK_NAME;
 }
 
-/** Current holder, or null when there is no lock (or it does not parse). For `status` / `reset`. */
-export async function readLock(platform: Platform, folder: string): Promise<LockInfo | null> {
-  return (await readLockRaw(platform, folder)).info;
+export function lockPath(folder: string, shard?: Pick<ShardSpec, "index" | "total"> | null): string {
+  return joinPath(folder, lockName(shard));
 }
 
-async function readLockRaw(
+const SHARD_LOCK = /^\.proxx\.lock\.([1-9][0-9]*)of([1-9][0-9]*)$/;
+
+/** The shard of a lock file name: null for `.proxx.lock`, undefined for a name that is no lock. */
+export function shardOfLockName(name: string): { index: number; total: number } | null | undefined {
+  if (name === LOCK_NAME) return null;
+  const m = SHARD_LOCK.exec(name);
+  return m ? { index: Number(m[1]), total: Number(m[2]) } : undefined;
+}
+
+/** The lease this process uses: `PROXX_LOCK_LEASE_SECONDS`, default 60. */
+export function leaseSeconds(platform: Platform): number {
+  const raw = platform.env("PROXX_LOCK_LEASE_SECONDS");
+  const n = raw === undefined ? NaN : Number(raw);
+  return Number.isFinite(n) && n > 0 ? n : DEFAULT_LEASE_SECONDS;
+}
+
+/** Current holder of the whole-folder lock (or of `shard`'s), or null. For `status` / `reset`. */
+export async function readLock(
   platform: Platform,
   folder: string,
-): Promise<{ exists: boolean; text: string; info: LockInfo | null }> {
+  shard?: Pick<ShardSpec, "index" | "total"> | null,
+): Promise<LockInfo | null> {
+  return (await readRaw(platform, lockPath(folder, shard))).info;
+}
+
+/** Every lock in the folder root (whole folder and shards), by file name. */
+export async function readLocks(
+  platform: Platform,
+  folder: string,
+): Promise<{ name: string; shard: string | null; info: LockInfo | null }[]> {
+  const out: { name: string; shard: string | null; info: LockInfo | null }[] = [];
+  for (const e of await platform.list(folder)) {
+    const shard = shardOfLockName(e.name);
+    if (shard === undefined || !e.isFile) continue;
+    out.push({
+      name: e.name,
+      shard: shard ? shardLabel(shard) : null,
+      info: (await readRaw(platform, joinPath(folder, e.name))).info,
+    });
+  }
+  return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+
+interface Raw {
+  exists: boolean;
+  text: string;
+  info: LockInfo | null;
+}
+
+async function readRaw(platform: Platform, path: string): Promise<Raw> {
   let text: string;
   try {
-    if (!(await platform.stat(lockPath(folder)))) return { exists: false, text: "", info: null };
-    text = await platform.readText(lockPath(folder));
+    if (!(await platform.lstat(path))) return { exists: false, text: "", info: null };
+    text = await platform.readText(path);
   } catch {
     return { exists: false, text: "", info: null };
   }
@@ -76,61 +151,322 @@ async function readLockRaw(
   }
 }
 
-/** Whether `holder` is a live runner (this host and pid alive, and not a reused pid of ours). */
-export function isLockLive(platform: Platform, folder: string, holder: LockInfo): boolean {
+/**
+ * Whether `holder` looks live at one look (this host: pid alive and not a reused pid of
+ * ours; another host: assumed live, only watching its renewals can tell). `path` is the
+ * lock file (or the folder, for the whole-folder lock).
+ */
+export function isLockLive(platform: Platform, pathOrFolder: string, holder: LockInfo): boolean {
   if (holder.host !== platform.hostname()) return true;
-  if (holder.pid === platform.pid) return heldByUs.get(platform)?.has(folder) ?? false;
+  const path = shardOfLockName(baseOf(pathOrFolder)) === undefined ? lockPath(pathOrFolder) : pathOrFolder;
+  if (holder.pid === platform.pid) return heldByUs.get(platform)?.has(path) ?? false;
   return platform.isProcessAlive(holder.pid);
 }
 
-/** Take the folder lock or throw `LockHeldError`. */
+function baseOf(path: string): string {
+  const i = Math.max(path.lastIndexOf("/"), path.lastIndexOf("\\"));
+  return i < 0 ? path : path.slice(i + 1);
+}
+
+type Judgement = { kind: "gone" } | { kind: "live"; info: LockInfo | null } | { kind: "stale"; raw: Raw };
+
+/**
+ * Live or stale, by the takeover rule above. For another host's lock this waits until a
+ * renewal is seen (live) or a whole lease passed without one (stale).
+ */
+async function judge(
+  platform: Platform,
+  path: string,
+  onEvent: EventSink,
+  signal?: AbortSignal,
+): Promise<Judgement> {
+  let raw = await readRaw(platform, path);
+  if (!raw.exists) return { kind: "gone" };
+  if (!raw.info) {
+    await platform.sleep(250, signal); // the holder may be between O_EXCL create and write
+    const again = await readRaw(platform, path);
+    if (!again.exists) return { kind: "gone" };
+    if (again.text !== raw.text) {
+      return again.info ? judge(platform, path, onEvent, signal) : { kind: "live", info: null };
+    }
+    return { kind: "stale", raw };
+  }
+  const info = raw.info;
+  if (info.host === platform.hostname()) {
+    return isLockLive(platform, path, info) ? { kind: "live", info } : { kind: "stale", raw };
+  }
+  // Another host: watch for a renewal for one whole lease, on our own clock.
+  const leaseMs = (info.lease_seconds ?? leaseSeconds(platform)) * 1000;
+  const start = platform.monotonic();
+  const step = Math.max(20, Math.min(1000, leaseMs / 12));
+  onEvent({
+    type: "warning",
+    message: `${baseOf(path)} is held by pid ${info.pid} on ${info.host}: watching up to ${
+      Math.round(leaseMs / 100) / 10
+    } s for its lease renewal before taking it over`,
+  });
+  while (platform.monotonic() - start < leaseMs) {
+    if (signal?.aborted) return { kind: "live", info };
+    await platform.sleep(Math.min(step, Math.max(1, leaseMs - (platform.monotonic() - start))), signal);
+    const now = await readRaw(platform, path);
+    if (!now.exists) return { kind: "gone" };
+    if (now.text !== raw.text) return { kind: "live", info: now.info ?? info };
+    raw = now;
+  }
+  return { kind: "stale", raw };
+}
+
+/**
+ * Remove a lock judged stale, so that of two challengers only one removes it: rename it to a
+ * name of our own (atomic), check it is what we judged, else put it back.
+ */
+async function takeOver(platform: Platform, path: string, stale: Raw): Promise<boolean> {
+  const tomb = `${path}.takeover-${platform.hostname()}-${platform.pid}`;
+  try {
+    await platform.rename(path, tomb);
+  } catch {
+    return false; // gone: somebody else took it over (or it was released)
+  }
+  let moved = "";
+  try {
+    moved = await platform.readText(tomb);
+  } catch { /* treat as not ours to remove */ }
+  if (moved !== stale.text) {
+    // We moved a newer lock (another challenger's, just created): put it back unless a third took the name.
+    await platform.link(tomb, path).catch(() => {});
+    await platform.remove(tomb);
+    return false;
+  }
+  await platform.remove(tomb);
+  return true;
+}
+
+function describe(info: LockInfo | null, name: string): string {
+  return info ? `pid ${info.pid} on ${info.host} (since ${info.started_at})` : `${name} (unreadable)`;
+}
+
+/** Take `path` by exclusive create, taking over a stale holder; throws `LockHeldError` when it is live. */
+async function takeFile(
+  platform: Platform,
+  folder: string,
+  path: string,
+  text: string,
+  onEvent: EventSink,
+  signal?: AbortSignal,
+): Promise<void> {
+  for (let attempt = 0; attempt < 5; attempt++) {
+    if (await platform.createExclusive(path, text)) return;
+    const j = await judge(platform, path, onEvent, signal);
+    if (j.kind === "gone") continue;
+    if (j.kind === "live") {
+      throw new LockHeldError(
+        folder,
+        j.info,
+        baseOf(path) === LOCK_NAME
+          ? undefined
+          : `${baseOf(path)} in ${folder} is held by ${describe(j.info, baseOf(path))}`,
+      );
+    }
+    if (await takeOver(platform, path, j.raw)) {
+      onEvent({
+        type: "warning",
+        message: j.raw.info
+          ? `took over stale lock of pid ${j.raw.info.pid} on ${j.raw.info.host} (since ${j.raw.info.started_at}): ${
+            j.raw.info.host === platform.hostname() ? "process is gone" : "its lease was not renewed"
+          } (${baseOf(path)})`
+          : `took over unreadable lock file ${baseOf(path)}`,
+      });
+    }
+  }
+  throw new LockHeldError(folder, (await readRaw(platform, path)).info);
+}
+
+/** Whether a lock named `name` conflicts with ours (`shard` null: the whole folder). */
+function conflicts(ours: { index: number; total: number } | null, theirs: { index: number; total: number } | null) {
+  if (ours === null || theirs === null) return true;
+  return ours.total !== theirs.total; // same total, other index: disjoint shares
+}
+
+function conflictMessage(folder: string, ours: ShardSpec | null, name: string, info: LockInfo | null): string {
+  const theirs = shardOfLockName(name);
+  const who = describe(info, name);
+  if (ours === null) {
+    return `watch folder ${folder} has a live shard runner (shard ${
+      theirs ? shardLabel(theirs) : "?"
+    }, ${who}): an unsharded runner would take its JobSpecs too; stop the shards first`;
+  }
+  if (theirs === null) {
+    return `watch folder ${folder} is locked by an unsharded runner (${who}), which takes every JobSpec: shard ${
+      shardLabel(ours)
+    } cannot run beside it`;
+  }
+  return `shard ${shardLabel(ours)} cannot run beside shard ${
+    theirs ? shardLabel(theirs) : "?"
+  } of ${folder} (${who}): shards of different totals overlap; run every shard with the same N`;
+}
+
+/** Take the folder lock (or shard `shard`'s) or throw `LockHeldError`. */
 export async function acquireLock(
   platform: Platform,
   folder: string,
   onEvent: EventSink = () => {},
+  options: { shard?: ShardSpec | null; signal?: AbortSignal } = {},
 ): Promise<HeldLock> {
-  const path = lockPath(folder);
-  const info: LockInfo = { pid: platform.pid, host: platform.hostname(), started_at: isoUtc(platform.now()) };
+  const shard = options.shard ?? null;
+  const path = lockPath(folder, shard);
+  const lease = leaseSeconds(platform);
+  const info: LockInfo = {
+    pid: platform.pid,
+    host: platform.hostname(),
+    started_at: isoUtc(platform.now()),
+    lease_seconds: lease,
+    renewals: 0,
+    ...(shard ? { shard: shardLabel(shard) } : {}),
+  };
   const text = JSON.stringify(info, null, 2) + "\n";
-  for (let attempt = 0; attempt < 3; attempt++) {
-    if (await platform.createExclusive(path, text)) return held(platform, folder, info, text);
-    let current = await readLockRaw(platform, folder);
-    if (!current.exists) continue; // released in between: try again
-    if (!current.info) {
-      await platform.sleep(250); // the holder may be between O_EXCL create and write
-      current = await readLockRaw(platform, folder);
-      if (!current.exists) continue;
+  await takeFile(platform, folder, path, text, onEvent, options.signal);
+  const lock = held(platform, path, info, text, lease, onEvent);
+  try {
+    // Ours now; any conflicting lock taken before ours (or at the same moment) wins over us.
+    for (const e of await platform.list(folder)) {
+      const theirs = shardOfLockName(e.name);
+      if (theirs === undefined || e.name === baseOf(path)) continue;
+      if (!conflicts(shard, theirs)) continue;
+      const other = joinPath(folder, e.name);
+      const j = await judge(platform, other, onEvent, options.signal);
+      if (j.kind === "live") throw new LockHeldError(folder, j.info, conflictMessage(folder, shard, e.name, j.info));
+      if (j.kind === "stale" && (await takeOver(platform, other, j.raw))) {
+        onEvent({ type: "warning", message: `removed stale lock ${e.name} (${describe(j.raw.info, e.name)})` });
+      }
     }
-    if (current.info && isLockLive(platform, folder, current.info)) throw new LockHeldError(folder, current.info);
-    // Stale. Re-read right before removing so we only remove what we judged stale
-    // (narrows the race with another runner taking over at the same moment).
-    const again = await readLockRaw(platform, folder);
-    if (again.exists && again.text !== current.text) continue;
-    await platform.remove(path);
-    onEvent({
-      type: "warning",
-      message: current.info
-        ? `took over stale lock of pid ${current.info.pid} on ${current.info.host} (since ${current.info.started_at}): process is gone`
-        : `took over unreadable lock file ${LOCK_NAME}`,
-    });
+  } catch (error) {
+    await lock.release();
+    throw error;
   }
-  throw new LockHeldError(folder, await readLock(platform, folder));
+  return lock;
 }
 
-function held(platform: Platform, folder: string, info: LockInfo, text: string): HeldLock {
+function held(
+  platform: Platform,
+  path: string,
+  info: LockInfo,
+  text: string,
+  lease: number,
+  onEvent: EventSink,
+): HeldLock {
   let set = heldByUs.get(platform);
   if (!set) heldByUs.set(platform, set = new Set());
-  set.add(folder);
+  set.add(path);
   let released = false;
+  let current = text;
+  let renewals = 0;
+  let renewing: Promise<void> = Promise.resolve();
+  const lost = new AbortController();
+  const intervalMs = Math.max(50, (lease * 1000) / 6);
+  let cancel: () => void = () => {};
+  const schedule = () => {
+    cancel = platform.setTimer(intervalMs, () => {
+      renewing = renew().then(() => {
+        if (!released && !lost.signal.aborted) schedule();
+      });
+    });
+  };
+  const renew = async () => {
+    if (released) return;
+    try {
+      const now = await readRaw(platform, path);
+      if (released) return;
+      if (now.text !== current) {
+        lost.abort();
+        onEvent({
+          type: "warning",
+          message: `lost ${baseOf(path)}: ${
+            now.exists ? `now held by ${describe(now.info, baseOf(path))}` : "it was removed"
+          }; taking no more jobs`,
+        });
+        return;
+      }
+      const next = JSON.stringify({ ...info, renewals: ++renewals }, null, 2) + "\n";
+      await platform.writeFileAtomic(path, next);
+      current = next;
+    } catch (error) {
+      // A failed renewal is retried at the next interval; a lease is several intervals long.
+      onEvent({
+        type: "warning",
+        message: `could not renew ${baseOf(path)}: ${error instanceof Error ? error.message : String(error)}`,
+      });
+    }
+  };
+  schedule();
   return {
     info,
-    path: lockPath(folder),
+    path,
+    lost: lost.signal,
     async release() {
       if (released) return;
       released = true;
-      set!.delete(folder);
-      const current = await readLockRaw(platform, folder);
-      if (current.exists && current.text === text) await platform.remove(lockPath(folder));
+      cancel();
+      await renewing;
+      set!.delete(path);
+      const now = await readRaw(platform, path);
+      if (now.exists && now.text === current) await platform.remove(path);
     },
   };
+}
+
+/**
+ * The manifest fold's short exclusive lock (`.proxx.manifest.lock`): waits while another
+ * runner folds (milliseconds), takes over a stale one by the same rule as runner locks.
+ * Returns the release function.
+ */
+export async function acquireFoldLock(
+  platform: Platform,
+  folder: string,
+  onEvent: EventSink = () => {},
+): Promise<() => Promise<void>> {
+  const path = joinPath(folder, FOLD_LOCK_NAME);
+  const info: LockInfo = {
+    pid: platform.pid,
+    host: platform.hostname(),
+    started_at: isoUtc(platform.now()),
+    lease_seconds: leaseSeconds(platform),
+  };
+  const text = JSON.stringify(info) + "\n";
+  const start = platform.monotonic();
+  let wait = 5;
+  for (;;) {
+    if (await platform.createExclusive(path, text)) break;
+    const raw = await readRaw(platform, path);
+    if (!raw.exists) continue;
+    if (raw.info && raw.info.host === platform.hostname() && isLockLive(platform, path, raw.info)) {
+      // A live folder on this host: it holds the lock for one fold.
+      await platform.sleep(wait);
+      wait = Math.min(100, wait * 2);
+    } else {
+      const j = await judge(platform, path, () => {}, undefined);
+      if (j.kind === "stale" && (await takeOver(platform, path, j.raw))) {
+        onEvent({
+          type: "warning",
+          message: `took over stale ${FOLD_LOCK_NAME} (${describe(j.raw.info, FOLD_LOCK_NAME)})`,
+        });
+      }
+    }
+    if (platform.monotonic() - start > 10 * leaseSeconds(platform) * 1000) {
+      throw new Error(`could not take ${path} for ${Math.round((platform.monotonic() - start) / 1000)} s`);
+    }
+  }
+  set(platform).add(path);
+  return async () => {
+    set(platform).delete(path);
+    const now = await readRaw(platform, path);
+    if (now.exists && now.text === text) await platform.remove(path);
+  };
+}
+
+export const FOLD_LOCK_NAME = ".proxx.manifest.lock";
+
+function set(platform: Platform): Set<string> {
+  let s = heldByUs.get(platform);
+  if (!s) heldByUs.set(platform, s = new Set());
+  return s;
 }

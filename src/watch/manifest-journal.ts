@@ -23,7 +23,8 @@
  */
 import type { Platform } from "../platform/types.ts";
 import { sha256Hex } from "../util/sha256.ts";
-import type { Manifest, ManifestEntry } from "./manifest.ts";
+import { foldShard, type Manifest, type ManifestEntry, type ManifestSerializer, writeManifest } from "./manifest.ts";
+import type { EventSink } from "../engine/events.ts";
 import { joinPath, MANIFEST_NAME } from "./names.ts";
 
 export const JOURNAL_NAME = ".proxx.manifest-journal";
@@ -43,6 +44,8 @@ export interface JournalApplied {
   skipped: number;
   /** The journal belonged to an older manifest (a fold finished but its removal did not). */
   stale: boolean;
+  /** Shard journal files applied (readManifest): a whole-folder fold removes them. */
+  shardFiles?: string[];
 }
 
 /**
@@ -150,4 +153,187 @@ function isEntry(v: unknown): v is ManifestEntry {
   const e = v as Record<string, unknown>;
   return typeof e.sha256 === "string" && /^[0-9a-f]{64}$/.test(e.sha256) &&
     typeof e.processed_at === "string" && typeof e.result_status === "string";
+}
+
+// ---------------------------------------------------------------------------------------
+// Shards: one journal per shard, folded under an exclusive lock (docs/crash-safety.md,
+// "Several runners on one folder").
+//
+// A runner of shard I/N appends to `.proxx.manifest-journal.<I>of<N>` (no append file is
+// shared, so O_APPEND's lack of atomicity over NFS does not matter). Its fold, under
+// `.proxx.manifest.lock` (O_EXCL): read and parse the manifest (the other shards' folds),
+// apply this journal (and the unsharded journal a stopped unsharded runner left, when it
+// still applies to these bytes), rename the journal to `….folding-<sha256 of the bytes about
+// to be written>`, write the manifest atomically, remove the folding file, release the lock.
+// Readers apply every shard journal, and a folding file unless the manifest's hash is its
+// own (the fold finished, its removal did not); applying one twice changes nothing, since
+// shards own disjoint JobSpecs and an entry is the same both times.
+
+const SHARD_JOURNAL = /^\.proxx\.manifest-journal\.([1-9][0-9]*)of([1-9][0-9]*)(?:\.folding-([0-9a-f]{64}))?$/;
+
+export function shardJournalName(shard: { index: number; total: number }): string {
+  return `${JOURNAL_NAME}.${shard.index}of${shard.total}`;
+}
+
+/** A shard journal file (or its folding rename) of the folder root. */
+export interface ShardJournalFile {
+  name: string;
+  shard: { index: number; total: number };
+  /** The manifest hash a folding file was renamed for; null for a live journal. */
+  folding: string | null;
+}
+
+export function parseShardJournalName(name: string): ShardJournalFile | null {
+  const m = SHARD_JOURNAL.exec(name);
+  return m ? { name, shard: { index: Number(m[1]), total: Number(m[2]) }, folding: m[3] ?? null } : null;
+}
+
+export async function listShardJournals(platform: Platform, folder: string): Promise<ShardJournalFile[]> {
+  const out: ShardJournalFile[] = [];
+  for (const e of await platform.list(folder)) {
+    const j = e.isFile ? parseShardJournalName(e.name) : null;
+    if (j) out.push(j);
+  }
+  return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+
+/** The entries of journal files read now (read before the manifest: an entry a fold moves in between is in one or the other). */
+export interface ShardJournalRead {
+  file: ShardJournalFile;
+  entries: [string, ManifestEntry][];
+  skipped: number;
+}
+
+export async function readShardJournals(
+  platform: Platform,
+  folder: string,
+  only?: { index: number; total: number } | null,
+): Promise<ShardJournalRead[]> {
+  const out: ShardJournalRead[] = [];
+  for (const file of await listShardJournals(platform, folder)) {
+    if (only && (file.shard.index !== only.index || file.shard.total !== only.total)) continue;
+    let text: string;
+    try {
+      text = await platform.readText(joinPath(folder, file.name));
+    } catch {
+      continue; // folded and removed meanwhile: its entries are in the manifest now
+    }
+    const entries: [string, ManifestEntry][] = [];
+    let skipped = 0;
+    for (const line of text.split("\n")) {
+      if (line.trim() === "") continue;
+      const item = parseLine(line);
+      if (item && "journal" in item) continue; // header
+      const entry = item?.entry;
+      if (typeof item?.path !== "string" || !isEntry(entry)) {
+        skipped++;
+        continue;
+      }
+      entries.push([item.path, {
+        sha256: entry.sha256,
+        processed_at: entry.processed_at,
+        result_status: entry.result_status,
+      }]);
+    }
+    out.push({ file, entries, skipped });
+  }
+  return out;
+}
+
+/** `manifest` with the shard journals applied; a folding file whose hash is `manifestSha` is done and skipped. */
+export function applyShardJournals(
+  manifest: Manifest,
+  reads: ShardJournalRead[],
+  manifestSha: string | null,
+): { manifest: Manifest; applied: number; skipped: number } {
+  if (reads.length === 0) return { manifest, applied: 0, skipped: 0 };
+  const entries = { ...manifest.entries };
+  let applied = 0;
+  let skipped = 0;
+  for (const r of reads) {
+    if (r.file.folding !== null && r.file.folding === manifestSha) continue;
+    for (const [path, entry] of r.entries) {
+      entries[path] = entry;
+      applied++;
+    }
+    skipped += r.skipped;
+  }
+  return { manifest: { version: 1, entries }, applied, skipped };
+}
+
+/**
+ * What a shard's fold does with the manifest file, given by manifest.ts (which owns reading,
+ * corrupt handling and writing): under the fold lock, `merge` gets the manifest as on disk
+ * (with the unsharded journal applied when it still applies) and returns the manifest to
+ * write; `foldUnderLock` does the lock, the folding rename and the atomic write.
+ */
+export type FoldUnderLock = (
+  shard: { index: number; total: number },
+  add: (onDisk: Manifest) => Manifest,
+) => Promise<Manifest>;
+
+/** A shard runner's journal: the same interface as `ManifestJournal`, folded under the fold lock. */
+export class ShardJournal extends ManifestJournal {
+  private readonly pendingEntries = new Map<string, ManifestEntry>();
+  private last: number;
+
+  constructor(
+    private readonly p: Platform,
+    private readonly dir: string,
+    private readonly shard: { index: number; total: number },
+    private readonly foldUnderLock: FoldUnderLock,
+  ) {
+    super(p, dir, () => Promise.resolve(new Uint8Array()));
+    this.last = p.monotonic();
+  }
+
+  override get unfolded(): number {
+    return this.pendingEntries.size;
+  }
+
+  override async record(manifest: Manifest, path: string, entry: ManifestEntry): Promise<void> {
+    const file = joinPath(this.dir, shardJournalName(this.shard));
+    let text = JSON.stringify({ path, entry }) + "\n";
+    if (this.pendingEntries.size === 0) {
+      await this.p.remove(file);
+      text = JSON.stringify({ journal: 2, shard: `${this.shard.index}/${this.shard.total}` }) + "\n" + text;
+    }
+    await this.p.appendFileDurable(file, text);
+    this.pendingEntries.set(path, entry);
+    if (this.p.monotonic() - this.last >= FLUSH_INTERVAL_MS) await this.flush(manifest);
+  }
+
+  override async flush(_manifest: Manifest): Promise<void> {
+    if (this.pendingEntries.size === 0) return;
+    const pending = [...this.pendingEntries];
+    await this.foldUnderLock(this.shard, (onDisk) => {
+      const entries = { ...onDisk.entries };
+      for (const [path, entry] of pending) entries[path] = entry;
+      return { version: 1, entries };
+    });
+    this.pendingEntries.clear();
+    this.last = this.p.monotonic();
+  }
+}
+
+/**
+ * The runner's journal: the unsharded one (one writer, the `.proxx.lock` holder), or a
+ * shard's, folded under the fold lock.
+ */
+export function journalFor(
+  platform: Platform,
+  folder: string,
+  shard: { index: number; total: number } | null,
+  serializer: ManifestSerializer,
+  onEvent: EventSink,
+): ManifestJournal {
+  if (!shard) {
+    return new ManifestJournal(platform, folder, (manifest) => writeManifest(platform, folder, manifest, serializer));
+  }
+  return new ShardJournal(
+    platform,
+    folder,
+    shard,
+    (s, add) => foldShard(platform, folder, s, add, onEvent, serializer),
+  );
 }

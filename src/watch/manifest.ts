@@ -14,7 +14,17 @@ import { z } from "zod";
 import type { Platform } from "../platform/types.ts";
 import type { EventSink } from "../engine/events.ts";
 import { clashFreeName, joinPath, MANIFEST_NAME, utcStamp } from "./names.ts";
-import { applyJournal, JOURNAL_NAME, type JournalApplied, journalPath } from "./manifest-journal.ts";
+import {
+  applyJournal,
+  applyShardJournals,
+  JOURNAL_NAME,
+  type JournalApplied,
+  journalPath,
+  readShardJournals,
+  shardJournalName,
+} from "./manifest-journal.ts";
+import { acquireFoldLock } from "./lock.ts";
+import { sha256Hex } from "../util/sha256.ts";
 
 export const ManifestEntry = z.object({
   sha256: z.string().regex(/^[0-9a-f]{64}$/),
@@ -50,12 +60,28 @@ export function manifestPath(folder: string): string {
  * (missing / corrupt are states, not errors).
  */
 export async function readManifest(platform: Platform, folder: string): Promise<ManifestRead> {
+  // Shard journals first: an entry a shard folds meanwhile is then in the journal read or in the file read.
+  const shards = await readShardJournals(platform, folder);
   const read = await readManifestFile(platform, folder);
   if (read.kind === "corrupt") return read;
-  const journal = await applyJournal(platform, folder, read.manifest, read.kind === "ok" ? read.bytes : null);
-  return journal
-    ? { kind: read.kind, manifest: journal.manifest, journal }
-    : { kind: read.kind, manifest: read.manifest };
+  const bytes = read.kind === "ok" ? read.bytes : null;
+  const journal = await applyJournal(platform, folder, read.manifest, bytes);
+  const base = journal ? journal.manifest : read.manifest;
+  if (shards.length === 0) {
+    return journal ? { kind: read.kind, manifest: base, journal } : { kind: read.kind, manifest: base };
+  }
+  const applied = applyShardJournals(base, shards, bytes ? await sha256Hex(bytes) : null);
+  return {
+    kind: read.kind,
+    manifest: applied.manifest,
+    journal: {
+      manifest: applied.manifest,
+      applied: (journal?.applied ?? 0) + applied.applied,
+      skipped: (journal?.skipped ?? 0) + applied.skipped,
+      stale: journal?.stale ?? false,
+      shardFiles: shards.map((r) => r.file.name),
+    },
+  };
 }
 
 /**
@@ -69,6 +95,8 @@ export async function foldJournal(platform: Platform, folder: string, onEvent?: 
   const { applied, skipped, stale } = read.journal;
   if (applied > 0) await writeManifest(platform, folder, read.manifest);
   await platform.remove(journalPath(folder));
+  // The caller holds the whole folder: every shard's journal is folded in now.
+  for (const name of read.journal.shardFiles ?? []) await platform.remove(joinPath(folder, name));
   if (skipped > 0) {
     onEvent?.({
       type: "warning",
@@ -168,38 +196,18 @@ export async function loadManifestForRun(
   platform: Platform,
   folder: string,
   onEvent: EventSink,
+  shard?: { index: number; total: number } | null,
 ): Promise<Manifest> {
+  if (shard) {
+    // Fold what a crashed run of this shard left (and an unsharded runner's journal) under the fold lock.
+    await foldShard(platform, folder, shard, null, onEvent);
+    return (await readManifest(platform, folder)).manifest;
+  }
   const read = await foldJournal(platform, folder, onEvent);
   if (read.kind !== "corrupt") return read.manifest;
-  const copyName = await clashFreeName(
-    platform,
-    folder,
-    `${MANIFEST_NAME}.corrupt-${utcStamp(platform.now())}`,
-    platform.now(),
-  );
-  let copied = "";
-  try {
-    if (read.link) {
-      // The link itself is moved aside (kept for the operator); its target is never read.
-      await platform.rename(manifestPath(folder), joinPath(folder, copyName));
-      onEvent({
-        type: "warning",
-        message:
-          `${MANIFEST_NAME} ${read.reason}: moved the link to ${copyName}; continuing with an empty manifest (result files still prevent re-runs)`,
-      });
-      return read.manifest;
-    }
-    await platform.writeFileAtomic(joinPath(folder, copyName), await platform.readFile(manifestPath(folder)));
-  } catch (error) {
-    onEvent({
-      type: "warning",
-      message:
-        `corrupt ${MANIFEST_NAME} (${read.reason}) could not be copied aside to ${copyName} (${messageOf(error)}); ` +
-        `not starting, so that it is not replaced: free space or move it away, then start again`,
-    });
-    throw error;
-  }
-  copied = `; copied to ${copyName}`;
+  const copyName = await setAsideCorrupt(platform, folder, read, onEvent);
+  if (copyName === null) return read.manifest;
+  let copied = `; copied to ${copyName}`;
   try {
     // Replace it only once the copy exists, so later starts see a healthy (empty) manifest.
     await writeManifest(platform, folder, read.manifest);
@@ -212,6 +220,95 @@ export async function loadManifestForRun(
       `corrupt ${MANIFEST_NAME} (${read.reason})${copied}; continuing with an empty manifest (result files still prevent re-runs)`,
   });
   return read.manifest;
+}
+
+/**
+ * A shard's fold (manifest-journal.ts, "Shards"): under `.proxx.manifest-journal`'s fold
+ * lock, the manifest as on disk + the unsharded journal when it still applies + this shard's
+ * journal files + `add` (the entries in memory), written atomically after renaming this
+ * shard's journal to its folding name. `add` null: only fold leftovers (a start), and write
+ * nothing when there are none. A corrupt manifest is set aside first, as at an unsharded start.
+ */
+export async function foldShard(
+  platform: Platform,
+  folder: string,
+  shard: { index: number; total: number },
+  add: ((onDisk: Manifest) => Manifest) | null,
+  onEvent: EventSink = () => {},
+  serializer?: ManifestSerializer,
+): Promise<Manifest> {
+  const release = await acquireFoldLock(platform, folder, onEvent);
+  try {
+    const own = await readShardJournals(platform, folder, shard);
+    const file = await readManifestFile(platform, folder);
+    let base = file.manifest;
+    let bytes: Uint8Array | null = file.kind === "ok" ? file.bytes : null;
+    if (file.kind === "corrupt") {
+      const copyName = await setAsideCorrupt(platform, folder, file, onEvent);
+      if (copyName !== null) {
+        onEvent({
+          type: "warning",
+          message:
+            `corrupt ${MANIFEST_NAME} (${file.reason}); copied to ${copyName}; continuing with this shard's entries (result files still prevent re-runs)`,
+        });
+      }
+      bytes = null;
+    }
+    const legacy = file.kind === "corrupt" ? null : await applyJournal(platform, folder, base, bytes);
+    if (legacy && !legacy.stale) base = legacy.manifest;
+    if (add === null && own.length === 0 && !legacy && file.kind !== "corrupt") return base;
+    base = applyShardJournals(base, own, bytes ? await sha256Hex(bytes) : null).manifest;
+    const next = add ? add(base) : base;
+    const text = new TextEncoder().encode(serializer ? serializer.serialize(next) : serializeManifest(next));
+    const sha = await sha256Hex(text);
+    const live = joinPath(folder, shardJournalName(shard));
+    const folding = `${live}.folding-${sha}`;
+    if (own.some((r) => r.file.folding === null)) await platform.rename(live, folding);
+    await platform.writeFileAtomic(manifestPath(folder), text);
+    for (const r of own) if (r.file.folding !== null) await platform.remove(joinPath(folder, r.file.name));
+    await platform.remove(folding);
+    if (legacy) await platform.remove(journalPath(folder));
+    return next;
+  } finally {
+    await release();
+  }
+}
+
+/** Copy a corrupt manifest aside and return the copy's name; null when it was a link, moved aside (nothing to replace). Throws when the copy fails. */
+async function setAsideCorrupt(
+  platform: Platform,
+  folder: string,
+  read: Extract<ManifestRead, { kind: "corrupt" }>,
+  onEvent: EventSink,
+): Promise<string | null> {
+  const copyName = await clashFreeName(
+    platform,
+    folder,
+    `${MANIFEST_NAME}.corrupt-${utcStamp(platform.now())}`,
+    platform.now(),
+  );
+  try {
+    if (read.link) {
+      // The link itself is moved aside (kept for the operator); its target is never read.
+      await platform.rename(manifestPath(folder), joinPath(folder, copyName));
+      onEvent({
+        type: "warning",
+        message:
+          `${MANIFEST_NAME} ${read.reason}: moved the link to ${copyName}; continuing with an empty manifest (result files still prevent re-runs)`,
+      });
+      return null;
+    }
+    await platform.writeFileAtomic(joinPath(folder, copyName), await platform.readFile(manifestPath(folder)));
+  } catch (error) {
+    onEvent({
+      type: "warning",
+      message:
+        `corrupt ${MANIFEST_NAME} (${read.reason}) could not be copied aside to ${copyName} (${messageOf(error)}); ` +
+        `not starting, so that it is not replaced: free space or move it away, then start again`,
+    });
+    throw error;
+  }
+  return copyName;
 }
 
 /** JSON with every object's keys sorted, indent 2, trailing newline: same state, same bytes. */

@@ -31,14 +31,16 @@ import { sha256Hex } from "./hash.ts";
 import {
   clearInflight,
   inflightName,
+  inflightPath,
   type InflightRecord,
-  inflightSlotOf,
   MAX_ATTEMPTS,
+  parseInflightName,
   readAllInflight,
 } from "./inflight.ts";
 import { finishJob, moveJobSpec, recordInManifest, resultPathFor, type RunnerContext, runnerFailure } from "./job.ts";
 import { messageOf } from "./manifest.ts";
 import { baseName, isResultName, joinPath, joinRel, MANIFEST_NAME, relativeTo, relDirOf } from "./names.ts";
+import { ownsName } from "../shard/assign.ts";
 
 /**
  * `entries` is a listing of the folder root taken by the caller (the runner reuses it for
@@ -49,13 +51,19 @@ export async function recover(ctx: RunnerContext, entries?: DirEntry[]): Promise
   const listed = entries ?? (await ctx.platform.list(ctx.folder));
   let changed = await removeOrphanTemps(ctx, listed);
   const { platform, folder } = ctx;
-  const records = await readAllInflight(platform, folder, listed.filter((e) => e.isFile).map((e) => e.name));
+  const records = await adoptRecords(
+    ctx,
+    await readAllInflight(platform, folder, listed.filter((e) => e.isFile).map((e) => e.name), "all"),
+  );
   // One record per JobSpec: with duplicates the highest attempt count wins.
   const chosen = new Map<string, { slot: number; record: InflightRecord }>();
   for (const { slot, read } of records) {
     if (read.kind === "corrupt") {
-      ctx.onEvent({ type: "warning", message: `ignoring unreadable ${inflightName(slot)} (${read.reason})` });
-      await clearInflight(platform, folder, slot);
+      ctx.onEvent({
+        type: "warning",
+        message: `ignoring unreadable ${inflightName(slot, ctx.shard)} (${read.reason})`,
+      });
+      await clearInflight(platform, folder, slot, ctx.shard);
       changed = true;
       continue;
     }
@@ -64,7 +72,7 @@ export async function recover(ctx: RunnerContext, entries?: DirEntry[]): Promise
       const [keep, drop] = other.record.attempts >= read.record.attempts
         ? [other, { slot, record: read.record }]
         : [{ slot, record: read.record }, other];
-      await clearInflight(platform, folder, drop.slot);
+      await clearInflight(platform, folder, drop.slot, ctx.shard);
       chosen.set(read.record.jobspec_path, keep);
       changed = true;
       continue;
@@ -75,6 +83,48 @@ export async function recover(ctx: RunnerContext, entries?: DirEntry[]): Promise
     if (await recoverOne(ctx, slot, record)) changed = true;
   }
   return changed;
+}
+
+type Found = Awaited<ReturnType<typeof readAllInflight>>[number];
+
+const sameShard = (
+  a: { index: number; total: number } | null | undefined,
+  b: { index: number; total: number } | null,
+) => a ? !!b && a.index === b.index && a.total === b.total : b === null;
+
+/**
+ * The records this start recovers: its own (its shard's names, or the unsharded names), and
+ * records of runners that cannot be live beside it for JobSpecs it owns: everything for an
+ * unsharded runner (it holds the whole folder); for shard I/N, unsharded records and records
+ * of other totals (both conflict with its lock, so their runners are gone) whose JobSpec is
+ * in its share. Those are renamed to a free slot of its own first (atomic rename: the attempt
+ * count carries over). Records of sibling shards (same N, other I) are never touched: they
+ * may be running right now.
+ */
+async function adoptRecords(ctx: RunnerContext, found: Found[]): Promise<Found[]> {
+  const { platform, folder } = ctx;
+  const own = found.filter((f) => sameShard(ctx.shard, f.shard));
+  const used = new Set(own.map((f) => f.slot));
+  const out = [...own];
+  for (const f of found) {
+    if (sameShard(ctx.shard, f.shard)) continue;
+    if (ctx.shard && f.shard && f.shard.total === ctx.shard.total) continue; // a sibling's
+    if (ctx.shard) {
+      if (f.read.kind !== "ok") continue;
+      const rel = relativeTo(folder, f.read.record.jobspec_path);
+      if (rel === null || !ownsName(ctx.shard, rel)) continue;
+    }
+    let slot = 0;
+    while (used.has(slot)) slot++;
+    used.add(slot);
+    try {
+      await platform.rename(inflightPath(folder, f.slot, f.shard), inflightPath(folder, slot, ctx.shard));
+    } catch {
+      continue; // gone meanwhile
+    }
+    out.push({ ...f, slot, shard: ctx.shard ?? null });
+  }
+  return out.sort((a, b) => a.slot - b.slot);
 }
 
 /** One record. Returns true when the folder root changed. */
@@ -93,7 +143,7 @@ async function recoverOne(ctx: RunnerContext, slot: number, rec: InflightRecord)
     if (written) await ctx.notifier!.resultWritten(written, ctx.onEvent);
     const movedTo = await moveJobSpec(ctx, path, status);
     await recordInManifest(ctx, path, rec.sha256, status);
-    await clearInflight(platform, folder, slot);
+    await clearInflight(platform, folder, slot, ctx.shard);
     ctx.counts.recovered++;
     ctx.onEvent({
       type: "recovered",
@@ -108,7 +158,7 @@ async function recoverOne(ctx: RunnerContext, slot: number, rec: InflightRecord)
 
   const stat = await platform.stat(path);
   if (!stat || !stat.isFile) {
-    await clearInflight(platform, folder, slot);
+    await clearInflight(platform, folder, slot, ctx.shard);
     ctx.onEvent({
       type: "warning",
       message: `interrupted job ${path} has no result and its JobSpec is gone; nothing to recover`,
@@ -117,7 +167,7 @@ async function recoverOne(ctx: RunnerContext, slot: number, rec: InflightRecord)
   }
   const sha = await sha256Hex(await platform.readFile(path));
   if (sha !== rec.sha256) {
-    await clearInflight(platform, folder, slot);
+    await clearInflight(platform, folder, slot, ctx.shard);
     ctx.onEvent({
       type: "recovered",
       jobspec_path: path,
@@ -239,8 +289,20 @@ async function removeOrphanTemps(ctx: RunnerContext, entries: DirEntry[]): Promi
     const temp = entry.isFile ? parseAtomicTempName(entry.name) : null;
     if (!temp) continue;
     const base = temp.target;
+    if (ctx.shard) {
+      // Sibling shards write at the same moment: only temps of our own files are garbage.
+      // (The manifest's temp is written under the fold lock by whichever runner folds.)
+      const record = parseInflightName(base);
+      const ours = record
+        ? sameShard(ctx.shard, record.shard)
+        : isResultName(base) && ownsName(ctx.shard, base.slice(0, -".result.json".length) + ".json");
+      if (!ours) continue;
+      await platform.remove(joinPath(folder, entry.name));
+      removed = true;
+      continue;
+    }
     if (
-      base === MANIFEST_NAME || inflightSlotOf(base) !== null || isResultName(base) ||
+      base === MANIFEST_NAME || parseInflightName(base) !== null || isResultName(base) ||
       base.startsWith(`${MANIFEST_NAME}.corrupt-`)
     ) {
       await platform.remove(joinPath(folder, entry.name));

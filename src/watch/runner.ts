@@ -15,9 +15,10 @@
 import type { DirEntry, Platform } from "../platform/types.ts";
 import type { EventSink } from "../engine/events.ts";
 import { HashCache } from "./hash.ts";
-import { acquireLock } from "./lock.ts";
-import { loadManifestForRun, ManifestSerializer, messageOf, writeManifest } from "./manifest.ts";
-import { JOURNAL_NAME, ManifestJournal } from "./manifest-journal.ts";
+import { acquireLock, LockHeldError } from "./lock.ts";
+import { loadManifestForRun, ManifestSerializer, messageOf } from "./manifest.ts";
+import { JOURNAL_NAME, journalFor } from "./manifest-journal.ts";
+import { shardLabel, type ShardSpec } from "../shard/spec.ts";
 import { type RunJob, type RunnerContext, takeJob } from "./job.ts";
 import type { JobNotifier } from "./job-notifier.ts";
 import { classifyJobSpec, type Verdict } from "./classify.ts";
@@ -62,6 +63,8 @@ export interface WatchOptions {
   proxxVersion?: string;
   /** Who hears about each finished job (src/notify/: hook, webhooks and their outbox). */
   notifier?: JobNotifier;
+  /** `--shard I/N`: take only this shard's JobSpecs (src/shard/assign.ts), under its own lock. */
+  shard?: ShardSpec | null;
 }
 
 export interface WatchSummary {
@@ -118,11 +121,15 @@ export async function runWatchFolder(platform: Platform, options: WatchOptions):
   const pollMs = Math.max(0, (options.pollSeconds ?? 2) * 1000);
   const settleSeconds = Math.max(0, options.settleSeconds ?? 2);
   const maxWorkers = Math.max(1, Math.floor(options.maxWorkers ?? 1));
-  const lock = await acquireLock(platform, folder, onEvent);
+  const shard = options.shard ?? null;
+  if (shard) onEvent({ type: "shard", folder, index: shard.index, total: shard.total, source: shard.source });
+  const lock = await acquireLock(platform, folder, onEvent, { shard, signal: options.signal });
   const stop = new AbortController();
   const forward = () => stop.abort();
   if (options.signal.aborted) stop.abort();
   else options.signal.addEventListener("abort", forward, { once: true });
+  // Taken over after a stall longer than the lease: another runner has this share now.
+  lock.lost.addEventListener("abort", () => stop.abort(), { once: true });
   const ctx: RunnerContext = {
     platform,
     folder,
@@ -136,18 +143,14 @@ export async function runWatchFolder(platform: Platform, options: WatchOptions):
     counts: { processed: 0, completed: 0, failed: 0, invalid: 0, skipped: 0, recovered: 0 },
     bookkeeping: new Mutex(),
     notifier: options.notifier,
+    shard,
   };
-  const serializer = new ManifestSerializer();
-  ctx.journal = new ManifestJournal(
-    platform,
-    folder,
-    (manifest) => writeManifest(platform, folder, manifest, serializer),
-  );
+  ctx.journal = journalFor(platform, folder, shard, new ManifestSerializer(), onEvent);
   let stopError: unknown = null;
   try {
     await platform.mkdir(joinPath(folder, PROCESSED_DIR));
     await platform.mkdir(joinPath(folder, FAILED_DIR));
-    ctx.manifest = await loadManifestForRun(platform, folder, onEvent);
+    ctx.manifest = await loadManifestForRun(platform, folder, onEvent, shard);
     await options.notifier?.open(folder, onEvent);
     // One listing serves recovery and, when recovery changed nothing, the first scan.
     const entries = await platform.list(folder);
@@ -206,6 +209,15 @@ export async function runWatchFolder(platform: Platform, options: WatchOptions):
       await drain(runner);
     }
     if (runner.failure) throw runner.failure.error;
+    if (lock.lost.aborted) {
+      throw new LockHeldError(
+        folder,
+        null,
+        `${
+          shard ? `shard ${shardLabel(shard)} of ` : ""
+        }${folder}: lock lost (taken over by another runner after a stall longer than its lease)`,
+      );
+    }
   } catch (error) {
     stopError = error;
     throw error;
@@ -374,7 +386,11 @@ async function drain(runner: Runner): Promise<void> {
 
 function classify(runner: Runner, path: string, giveUp: boolean): Promise<Verdict> {
   const { platform, folder, manifest } = runner.ctx;
-  return classifyJobSpec({ platform, folder, manifest, settle: runner.settle, hashes: runner.hashes, giveUp }, path);
+  const shard = runner.ctx.shard;
+  return classifyJobSpec(
+    { platform, folder, manifest, settle: runner.settle, hashes: runner.hashes, giveUp, shard },
+    path,
+  );
 }
 
 function noteSettling(runner: Runner, verdict: { waitMs: number; fresh: boolean }, path: string, emit: EventSink) {

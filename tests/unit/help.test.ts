@@ -177,7 +177,7 @@ describe("completions", () => {
     expect(complete("new", "--co")).toBe("--codec --container");
     expect(complete("new", "--codec", "h26")).toBe("h264 h265");
     expect(complete("new", "--proxy-profile", "proxy_pr")).toBe("proxy_prores_proxy proxy_prores_lt");
-    expect(complete("help", "s")).toBe("status schema");
+    expect(complete("help", "s")).toBe("status shard-of schema");
     expect(complete("completions", "")).toBe("bash zsh fish");
     expect(complete("watch", "--o")).toBe("--once --on-job-done");
   });

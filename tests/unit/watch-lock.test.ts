@@ -16,9 +16,12 @@ describe("folder lock", () => {
     expect(platform.text(`${W}/.proxx.lock`)).toBe(lockText(555));
   });
 
-  test("another host's lock is never taken over", async () => {
-    const { run } = setup({ ".proxx.lock": lockText(555, "otherhost") });
-    await expect(run()).rejects.toBeInstanceOf(LockHeldError);
+  test("another host's lock: taken over only after a whole lease without renewal, on our own clock", async () => {
+    const { platform, run, events } = setup({ ".proxx.lock": lockText(555, "otherhost") });
+    const t0 = platform.monotonic();
+    await run();
+    expect(platform.monotonic() - t0).toBeGreaterThanOrEqual(60_000);
+    expect(events.some((e) => e.type === "warning" && e.message.includes("its lease was not renewed"))).toBe(true);
   });
 
   test("stale lock (same host, dead pid) is taken over with a warning, then released", async () => {
