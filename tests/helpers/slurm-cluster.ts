@@ -5,10 +5,11 @@
  * written: `SLURM_CONF` (in `cluster.env`) points the daemons and the clients (sbatch,
  * squeue, scontrol) at the temp slurm.conf, and `AuthInfo=socket=` at the private munged.
  *
- * Facts this relies on (Debian 12, Slurm 22.05, docs/…/scale-out.md): without systemd and in
+ * Facts this relies on (checked on Debian 12, Slurm 22.05): without systemd and in
  * containers the cgroup plugins fail, so `ProctrackType=proctrack/linuxproc` and
  * `TaskPlugin=task/none`; `SlurmdParameters=config_overrides` lets the one node claim more
- * CPUs than the machine has, so that a 4-task array runs all at once on a 2-core machine.
+ * CPUs than the machine has (16), so that a 4-task array of 4-CPU tasks (the deploy script asks
+ * for 4) runs all at once on a 2-core machine.
  * A requeued job waits for a BeginTime about two minutes away; `requeue` below moves it to now.
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
@@ -137,7 +138,7 @@ export async function startSlurmCluster(options: { cpus?: number; timeoutMs?: nu
       "ReturnToService=2",
       "KillWait=2",
       "MailProg=/bin/true",
-      `NodeName=${NODE} NodeHostname=${controller} NodeAddr=127.0.0.1 CPUs=${options.cpus ?? 8} State=UNKNOWN`,
+      `NodeName=${NODE} NodeHostname=${controller} NodeAddr=127.0.0.1 CPUs=${options.cpus ?? 16} State=UNKNOWN`,
       `PartitionName=proxx Nodes=${NODE} Default=YES MaxTime=INFINITE State=UP`,
       "",
     ].join("\n"),

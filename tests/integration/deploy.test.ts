@@ -61,7 +61,7 @@ const LAUNCHES: Record<string, () => Launch> = {
     return {
       file,
       copies: range(hi - lo + 1).map((i) => ({
-        argv: ["bash", join(DEPLOY, file)],
+        argv: ["bash", "-c", text, file],
         env: {
           SLURM_JOB_ID: String(100 + i),
           SLURM_ARRAY_JOB_ID: "99",
