@@ -27,6 +27,8 @@
  *   idle      `watch --once` over 10,000 processed jobs (time, peak RSS); then 10,000 invalid ones
  *   startup   compiled binary: `--version`, `validate`
  *   workers   40 short clips with --max-workers 1, 2, 4: speed-up and CPU use
+ *   scaling   200 JobSpecs, N = 1, 2, 4, 8 shards at once (replay FFmpeg of fixed time per clip):
+ *             jobs/hour and ratio to N × one shard; evenness of the shares (scripts/bench-scaling.ts)
  *
  * Every figure is the median of --runs samples (smoke: 1); variants of one comparison are
  * interleaved (A B C, C B A, ...) so machine noise hits them alike. Media and scratch
@@ -58,10 +60,11 @@ import {
   table,
   writeJson,
 } from "./bench-lib.ts";
+import { partScaling } from "./bench-scaling.ts";
 
 const REPO = resolve(import.meta.dir, "..");
 const BINARY = join(REPO, "dist/proxx-linux-x64");
-const ALL_PARTS = ["encode", "overhead", "idle", "startup", "workers"] as const;
+const ALL_PARTS = ["encode", "overhead", "idle", "startup", "workers", "scaling"] as const;
 type Part = (typeof ALL_PARTS)[number];
 
 const { values } = parseArgs({
@@ -871,6 +874,16 @@ function targets(results: PartResults): TargetRow[] {
       verdict: r.ok && r.max_rss_mb <= 150 ? "PASS" : "FAIL",
     });
   }
+  if (results.scaling) {
+    for (const r of results.scaling.rows.filter((x) => x.shards > 1)) {
+      rows.push({
+        target: `${r.shards} shards at once ≥ 0.9 × ${r.shards} × one shard (${results.scaling.jobs} jobs)`,
+        measured: `${fmt(r.ratio)} (${r.jobs_per_hour} jobs/hour; busiest share ${fmt(r.max_over_mean)}× the mean)`,
+        verdict: r.ok && r.ratio >= 0.9 ? "PASS" : "FAIL",
+        note: `${fmt(r.ratio_over_even_bound)} of what the shares' evenness allows`,
+      });
+    }
+  }
   if (results.startup) {
     const r = results.startup.rows[0];
     rows.push({
@@ -893,6 +906,8 @@ const PART_FN = {
   idle: partIdle,
   startup: partStartup,
   workers: partWorkers,
+  scaling: () =>
+    partScaling({ smoke: SMOKE, runs: RUNS, work: WORK, cmd: proxxCommand().cmd, label: proxxCommand().label, log }),
 } satisfies Record<Part, () => Promise<unknown>>;
 /** What each part returned, for the targets table. */
 type PartResults = { [P in Part]?: Awaited<ReturnType<(typeof PART_FN)[P]>> };

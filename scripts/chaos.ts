@@ -607,10 +607,13 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     if (p.mode === "continuous") {
       // A continuous runner never exits by itself: stop it gracefully once the folder is done
       // (after its first scan: before that its SIGTERM handler may not be installed yet).
+      // Shard mode: once its own shard is done; the other shards' jobs wait for the next round.
+      const mine = jobs.filter((j) => p.shard === null || shardOf(j.name, shards!) === p.shard);
       doneTimer = setInterval(() => {
         const scanned = outcome.events.some((e) => e.type === "scan");
+        const inflight = new Set(inflightRecords().map((r) => r.path));
         if (
-          scanned && jobs.every((j) => !existsSync(rootPath(j))) && inflightRecords().length === 0 &&
+          scanned && mine.every((j) => !existsSync(rootPath(j)) && !inflight.has(rootPath(j))) &&
           child.exitCode === null && !outcome.killed && !outcome.graceful
         ) {
           outcome.graceful = true;
