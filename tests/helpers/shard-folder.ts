@@ -5,7 +5,7 @@
  * every JobSpec processed exactly once, one COMPLETED result each, a manifest entry each,
  * every proxy written once, no lock, in-flight record or temp output left.
  *
- * The wrapper's log line: `<task> <runner pid> <fast|slow> <output argument>`; the task is
+ * The wrapper's log line: `<task> <runner pid> <own pid> <fast|slow> <output argument>`; the task is
  * PROXX_TEST_TASK, else SLURM_ARRAY_TASK_ID. When the file `<root>/slow-once` exists, the
  * first encode to remove it logs `slow` and sleeps a minute before FFmpeg starts: a task
  * caught mid-encode, for kill tests.
@@ -32,6 +32,8 @@ export interface ShardFolder {
 export interface Encode {
   task: string;
   runnerPid: number;
+  /** The wrapper itself (for a slow one: the shell waiting before it execs FFmpeg). */
+  wrapperPid: number;
   slow: boolean;
   /** The JobSpec whose output this is. */
   name: string;
@@ -73,10 +75,10 @@ export function makeShardFolder(root: string, count: number, prefix = "card"): S
       "for a; do last=$a; done",
       'task="${PROXX_TEST_TASK:-${SLURM_ARRAY_TASK_ID:-?}}"',
       `if rm '${slowMarker}' 2>/dev/null; then`,
-      `  echo "$task $PPID slow $last" >> '${ffmpegLog}'`,
+      `  echo "$task $PPID $$ slow $last" >> '${ffmpegLog}'`,
       "  sleep 60",
       "else",
-      `  echo "$task $PPID fast $last" >> '${ffmpegLog}'`,
+      `  echo "$task $PPID $$ fast $last" >> '${ffmpegLog}'`,
       "fi",
       `exec '${real}' "$@"`,
       "",
@@ -89,11 +91,17 @@ export function makeShardFolder(root: string, count: number, prefix = "card"): S
 /** The encodes logged so far, mapped to their JobSpecs. */
 export function encodes(folder: ShardFolder): Encode[] {
   return readFileSync(folder.ffmpegLog, "utf8").split("\n").filter(Boolean).map((line) => {
-    const [task, pid, speed, ...rest] = line.split(" ");
+    const [task, pid, own, speed, ...rest] = line.split(" ");
     const arg = rest.join(" ");
     // The output argument is the hidden temp name `.<job>_clip.mp4.proxx-partial`.
     const stem = /\/\.?([^/]+)_clip\.mp4(?:\.proxx-partial)?$/.exec(arg)?.[1] ?? `(unknown output ${arg})`;
-    return { task: task!, runnerPid: Number(pid), slow: speed === "slow", name: `${stem}.json` };
+    return {
+      task: task!,
+      runnerPid: Number(pid),
+      wrapperPid: Number(own),
+      slow: speed === "slow",
+      name: `${stem}.json`,
+    };
   });
 }
 

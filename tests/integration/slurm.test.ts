@@ -126,6 +126,10 @@ describe.skipIf(missing !== null)("a Slurm job array over one watch folder (--sh
     expect(slow).toBeDefined();
     const victim = Number(slow!.task);
     process.kill(slow!.runnerPid, "SIGKILL");
+    // Its FFmpeg-to-be (the wrapper, sleeping) is an orphan Slurm may not track (proctrack/linuxproc
+    // follows parents): end it, or it would write into the folder a minute later.
+    spawnSync("pkill", ["-KILL", "-P", String(slow!.wrapperPid)]);
+    spawnSync("kill", ["-KILL", String(slow!.wrapperPid)]);
     const afterKill = await cluster.waitForJob(job, 60_000);
     expect(afterKill.map((t) => t.state)).toEqual([0, 1, 2, 3].map((i) => i === victim ? "FAILED" : "COMPLETED"));
     // The killed shard's JobSpec is still pending, with its in-flight record; the others are done.
