@@ -239,7 +239,10 @@ export async function foldShard(
 ): Promise<Manifest> {
   const release = await acquireFoldLock(platform, folder, onEvent);
   try {
-    const own = await readShardJournals(platform, folder, shard);
+    // Ours, and those of other totals: their runners cannot be live beside our lock (lock.ts), so they are folded too.
+    const own = (await readShardJournals(platform, folder)).filter((r) =>
+      r.file.shard.total !== shard.total || r.file.shard.index === shard.index
+    );
     const file = await readManifestFile(platform, folder);
     let base = file.manifest;
     let bytes: Uint8Array | null = file.kind === "ok" ? file.bytes : null;
@@ -263,9 +266,11 @@ export async function foldShard(
     const sha = await sha256Hex(text);
     const live = joinPath(folder, shardJournalName(shard));
     const folding = `${live}.folding-${sha}`;
-    if (own.some((r) => r.file.folding === null)) await platform.rename(live, folding);
+    if (own.some((r) => r.file.name === shardJournalName(shard))) await platform.rename(live, folding);
     await platform.writeFileAtomic(manifestPath(folder), text);
-    for (const r of own) if (r.file.folding !== null) await platform.remove(joinPath(folder, r.file.name));
+    for (const r of own) {
+      if (r.file.name !== shardJournalName(shard)) await platform.remove(joinPath(folder, r.file.name));
+    }
     await platform.remove(folding);
     if (legacy) await platform.remove(journalPath(folder));
     return next;
