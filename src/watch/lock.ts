@@ -111,6 +111,11 @@ export async function readLock(
   return (await readRaw(platform, lockPath(folder, shard))).info;
 }
 
+/** The holder recorded in the lock file at `path`, or null. */
+export async function readLockFile(platform: Platform, path: string): Promise<LockInfo | null> {
+  return (await readRaw(platform, path)).info;
+}
+
 /** Every lock in the folder root (whole folder and shards), by file name. */
 export async function readLocks(
   platform: Platform,
