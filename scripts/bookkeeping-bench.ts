@@ -18,12 +18,20 @@
  *     merged with what this runner knows (unchanged entries keep their objects, so the
  *     serialiser's cache holds), then rewritten. This is also the cost of folding a
  *     per-runner journal under the lock.
+ *   - `shard-append`: what a `--shard I/N` runner pays per job between folds: one fsync'd line
+ *     appended to its own journal (`ShardJournal.record`, the real code).
+ *   - `shard-fold`: a shard's fold, the real `foldShard`: the fold lock (O_EXCL), read and
+ *     parse the manifest another shard has just rewritten, apply this shard's journal, rename
+ *     the journal to its folding name, write atomically, remove it, release the lock. A shard
+ *     pays it once per 2 s while jobs keep finishing (or once per job slower than that).
  * The variants alternate in every round (rotating order), so the machine's noise hits them alike.
  */
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { bunPlatform } from "../src/platform/bun.ts";
+import { ShardJournal } from "../src/watch/manifest-journal.ts";
+import { foldShard } from "../src/watch/manifest.ts";
 import {
   type Manifest,
   type ManifestEntry,
@@ -33,7 +41,7 @@ import {
   writeManifest,
 } from "../src/watch/manifest.ts";
 
-export const VARIANTS = ["rewrite", "append", "locked", "locked-merge"] as const;
+export const VARIANTS = ["rewrite", "append", "locked", "locked-merge", "shard-append", "shard-fold"] as const;
 export type Variant = (typeof VARIANTS)[number];
 
 export interface BookkeepingRow {
@@ -67,6 +75,7 @@ interface Lane {
   serializer: ManifestSerializer;
   lastWritten: Uint8Array;
   next: number;
+  journal?: ShardJournal;
 }
 
 const sameBytes = (a: Uint8Array, b: Uint8Array) => a.length === b.length && Buffer.compare(a, b) === 0;
@@ -100,7 +109,7 @@ export async function runBookkeepingBench(
         for (let k = 0; k < VARIANTS.length; k++) {
           const variant = VARIANTS[(r + k) % VARIANTS.length]!;
           const lane = lanes.get(variant)!;
-          if (variant === "locked-merge") {
+          if (variant === "locked-merge" || variant === "shard-fold") {
             // Another runner records an entry of its own (not timed).
             const other = withEntry(lane.manifest, join(lane.folder, `other-${r}.json`), entryFor(r));
             await writeManifest(platform, lane.folder, other);
@@ -137,6 +146,29 @@ export async function runBookkeepingBench(
 
   async function recordOnce(variant: Variant, lane: Lane, path: string, entry: ManifestEntry): Promise<void> {
     const manifestFile = join(lane.folder, "processed_manifest.json");
+    const shard = { index: 1, total: 2 };
+    if (variant === "shard-append") {
+      // The fold is timed on its own (`shard-fold`); here it is a no-op.
+      lane.journal ??= new ShardJournal(platform, lane.folder, shard, () => Promise.resolve(lane.manifest));
+      await lane.journal.record(lane.manifest, path, entry);
+      lane.manifest = withEntry(lane.manifest, path, entry);
+      return;
+    }
+    if (variant === "shard-fold") {
+      await platform.appendFileDurable(
+        join(lane.folder, ".proxx.manifest-journal.1of2"),
+        JSON.stringify({ path, entry }) + "\n",
+      );
+      lane.manifest = await foldShard(
+        platform,
+        lane.folder,
+        shard,
+        (m) => withEntry(m, path, entry),
+        () => {},
+        lane.serializer,
+      );
+      return;
+    }
     if (variant === "append") {
       await platform.appendFileDurable(join(lane.folder, ".journal"), JSON.stringify({ path, entry }) + "\n");
       lane.manifest = withEntry(lane.manifest, path, entry);

@@ -96,6 +96,8 @@ const OPTIONS = {
   "schema-ref": { type: "string" },
   into: { type: "string" },
   "split-per-source": { type: "boolean" },
+  split: { type: "string" },
+  "clips-per-job": { type: "string" },
   "case-sensitive": { type: "boolean" },
   "no-paths": { type: "boolean" },
   help: { type: "boolean", short: "h" },
@@ -122,6 +124,10 @@ export interface NewJobRequest {
   schemaRef?: string;
   caseSensitive?: boolean;
   splitPerSource?: boolean;
+  /** `--split N`: N JobSpecs of consecutive clips (sizes differ by at most one), for shards to share. */
+  split?: number;
+  /** `--clips-per-job K`: JobSpecs of K consecutive clips (the last may have fewer). */
+  clipsPerJob?: number;
 }
 
 /** A problem that is not a usage error: exit code and message. */
@@ -253,12 +259,24 @@ export async function buildJobSpecs(platform: Platform, request: NewJobRequest):
       fps_mode: fpsMode,
       fps_explicit: request.fps,
     });
-  const groups = request.splitPerSource ? sources.map((s) => [s]) : [sources];
+  const chunked = request.split !== undefined || request.clipsPerJob !== undefined;
+  const groups = request.splitPerSource
+    ? sources.map((s) => [s])
+    : chunked
+    ? chunks(sources, request.split, request.clipsPerJob)
+    : [sources];
+  // Chunks are named <base>-<n> with n zero-padded, so the names sort in source order
+  // (a watch runner takes them in name order); the base is --job-id or a hash of the whole set.
+  const base = request.jobId ??
+    `job-${(await sha256Hex(new TextEncoder().encode(JSON.stringify(settings(sources))))).slice(0, 8)}`;
+  const width = Math.max(3, String(groups.length - 1).length);
 
   const specs: Record<string, unknown>[] = [];
   for (const [i, clips] of groups.entries()) {
     const body = settings(clips);
-    const jobId = request.jobId
+    const jobId = chunked
+      ? `${base}-${String(i).padStart(width, "0")}`
+      : request.jobId
       ? (request.splitPerSource ? `${request.jobId}-${String(i).padStart(3, "0")}` : request.jobId)
       : `job-${(await sha256Hex(new TextEncoder().encode(JSON.stringify(body)))).slice(0, 8)}`;
     specs.push(dropUndefined({
@@ -270,6 +288,22 @@ export async function buildJobSpecs(platform: Platform, request: NewJobRequest):
     }));
   }
   return { specs, leftOut };
+}
+
+/** Consecutive runs of `items`: `parts` of nearly equal size, or runs of `size`. */
+function chunks<T>(items: T[], parts: number | undefined, size: number | undefined): T[][] {
+  const out: T[][] = [];
+  if (size !== undefined) {
+    for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+    return out;
+  }
+  const n = Math.min(parts ?? 1, items.length);
+  for (let k = 0, start = 0; k < n; k++) {
+    const len = Math.floor(items.length / n) + (k < items.length % n ? 1 : 0);
+    out.push(items.slice(start, start + len));
+    start += len;
+  }
+  return out;
 }
 
 function dropUndefined(o: Record<string, unknown>): Record<string, unknown> {
@@ -404,6 +438,10 @@ Options (JobSpec field in brackets):
   --into DIR                write <job_id>.json into DIR (a watch folder) atomically;
                             refuses to replace an existing file; prints the path written
   --split-per-source        one JobSpec per source clip (without --into: one JSON per line)
+  --split N                 N JobSpecs of consecutive clips (sizes differ by at most one),
+                            named <job-id>-000, -001, ... so they sort in source order:
+                            a card of 500 clips becomes work 'watch --shard' runners share
+  --clips-per-job K         JobSpecs of K consecutive clips each, named the same way
   --case-sensitive          patterns match letter case exactly
   --no-paths                do not check that the output directory exists
   -h, --help                show this help
@@ -413,6 +451,7 @@ Examples:
   proxx new -s 'A001*.mxf' -s 'B001*.mxf' -o proxies --codec h264 > job.json
   proxx new -s 'card1/**/*.{mov,mp4}' -o /mnt/proxies --proxy-profile proxy_dnxhr_lb --into ./jobs
   proxx new -s 'dailies/*.mov' -o out --split-per-source --into ./jobs
+  proxx new -s 'dailies/*.mov' -o out --split 2 --job-id day1 --into ./jobs
   proxx new -s 'clip [1].mov' -o out --fps 25 --job-id shoot-day1 --created-at none
   proxx new -s 'fixtures/*.mov' -o "$RUNNER_TEMP/out" --codec h264 --resolution quarter > job.json && proxx run job.json
   proxx new --sources 'clips/**/*.mov' --output-directory '{source_dir}/Proxy' --naming '{source_name}' > job.json
@@ -445,6 +484,10 @@ Exit codes: 0 written, 2 usage error, 3 the JobSpec would be invalid (nothing wr
       }
     }
     const createdAt = values["created-at"] === "none" ? null : values["created-at"];
+    const splitters = ["split-per-source", "split", "clips-per-job"].filter((k) => values[k as "split"] !== undefined);
+    if (splitters.length > 1) {
+      throw new UsageError(`--${splitters.join(" and --")} split the sources differently; give one of them`, "new");
+    }
 
     try {
       const { specs, leftOut } = await buildJobSpecs(platform, {
@@ -464,6 +507,8 @@ Exit codes: 0 written, 2 usage error, 3 the JobSpec would be invalid (nothing wr
         schemaRef: values["schema-ref"],
         caseSensitive: values["case-sensitive"],
         splitPerSource: values["split-per-source"],
+        split: splitCount("split", values.split),
+        clipsPerJob: splitCount("clips-per-job", values["clips-per-job"]),
       });
       const into = values.into === undefined ? null : path.resolve(platform.cwd(), values.into);
       const folder = into ?? platform.cwd();
@@ -490,7 +535,10 @@ Exit codes: 0 written, 2 usage error, 3 the JobSpec would be invalid (nothing wr
       }
       if (into) {
         for (const written of await writeInto(platform, into, specs)) platform.writeStdout(`${written}\n`);
-      } else if (specs.length === 1 && !values["split-per-source"]) {
+      } else if (
+        specs.length === 1 && !values["split-per-source"] && values.split === undefined &&
+        values["clips-per-job"] === undefined
+      ) {
         platform.writeStdout(jobSpecText(specs[0]!));
       } else {
         for (const spec of specs) platform.writeStdout(`${JSON.stringify(spec)}\n`);
@@ -505,3 +553,11 @@ Exit codes: 0 written, 2 usage error, 3 the JobSpec would be invalid (nothing wr
     }
   },
 };
+
+function splitCount(flag: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^[0-9]+$/.test(value.trim()) || Number(value) < 1 || Number(value) > 1_000_000) {
+    throw new UsageError(`--${flag} must be a whole number of at least 1, got '${value}'`, "new");
+  }
+  return Number(value);
+}

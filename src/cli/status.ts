@@ -9,6 +9,17 @@ import { LockHeldError } from "../watch/lock.ts";
 import { EXIT } from "./exit-codes.ts";
 import { numberOption, parse } from "./common.ts";
 import { UsageError } from "./usage-error.ts";
+import { parseShard, ShardSpecError } from "../shard/spec.ts";
+
+function shardFlag(platform: Platform, value: string | undefined, command: string) {
+  if (value === undefined) return null;
+  try {
+    return parseShard(value, (name) => platform.env(name));
+  } catch (error) {
+    if (error instanceof ShardSpecError) throw new UsageError(error.message, command);
+    throw error;
+  }
+}
 
 export const statusCommand: Command = {
   name: "status",
@@ -21,6 +32,8 @@ Read-only: never writes, never takes the lock. "pending" lists what the next
 Options:
   --recursive          look at the tree 'proxx watch --recursive' works on: JobSpecs in
                        subfolders, and processed/ and failed/ with their subfolders
+  --shard I/N          only what shard I of N ('proxx watch --shard I/N') owns: its
+                       pending, settling and skipped JobSpecs ('auto' forms as for watch)
   --recent N           how many of the latest results to list (default 10)
   --settle-seconds N   files modified less than N seconds ago count as settling (default 2)
   --json               print the status as one JSON object on stdout
@@ -30,6 +43,7 @@ Examples:
   proxx status ./jobs
   proxx status ./jobs --json | jq .pending
   proxx status ./jobs --recursive      # a folder watched with --recursive
+  proxx status ./jobs --shard 2/3      # what shard 2 of 3 takes
 
 Exit codes: 0 shown, 4 folder missing, 2 usage error.
 `,
@@ -39,10 +53,12 @@ Exit codes: 0 shown, 4 folder missing, 2 usage error.
       recursive: { type: "boolean" },
       recent: { type: "string" },
       "settle-seconds": { type: "string" },
+      shard: { type: "string" },
       help: { type: "boolean", short: "h" },
     });
     if (values.help) return (platform.writeStdout(this.help), EXIT.OK);
     if (positionals.length !== 1) throw new UsageError("expects exactly one folder", "status");
+    const shard = shardFlag(platform, values.shard, "status");
     if (!(await platform.stat(positionals[0]!))?.isDirectory) {
       platform.writeStderr(`proxx status: folder does not exist or is not a directory: ${positionals[0]}\n`);
       return EXIT.ENVIRONMENT;
@@ -51,6 +67,7 @@ Exit codes: 0 shown, 4 folder missing, 2 usage error.
       recent: numberOption("recent", values.recent, 10, 0),
       settleSeconds: numberOption("settle-seconds", values["settle-seconds"], 2, 0),
       recursive: Boolean(values.recursive),
+      shard,
     });
     if (!values.recursive) await hintRecursive(platform, "status", s.folder);
     if (values.json) {
@@ -73,6 +90,16 @@ Exit codes: 0 shown, 4 folder missing, 2 usage error.
           : "none"
       }`,
     ];
+    if (s.shard) {
+      lines.splice(1, 0, `shard:      ${s.shard} (pending, settling and skipped: this shard's JobSpecs only)`);
+    }
+    for (const l of s.locks.filter((l) => l.shard !== null)) {
+      lines.push(
+        `shard lock: ${l.shard}: ${
+          l.info ? `pid ${l.info.pid} on ${l.info.host} since ${l.info.started_at}` : "unreadable"
+        }`,
+      );
+    }
     if (s.inflight) lines.push(`in flight:  ${s.inflight.jobspec_path} (attempt ${s.inflight.attempts})`);
     for (const p of s.pending) lines.push(`  pending   ${p}`);
     for (const p of s.settling) lines.push(`  settling  ${p}`);
@@ -102,6 +129,8 @@ Options:
   --failed     reset every JobSpec in failed/
   --all        reset everything: processed/, failed/, results and manifest entries
   --recursive  the whole tree, as 'proxx watch --recursive' made it (see above)
+  --shard I/N  only JobSpecs shard I of N owns, under that shard's lock: the other
+               shards may keep running (without it, reset needs every shard stopped)
   --json       print the actions taken as JSON on stdout
   -h, --help   show this help
 
@@ -110,6 +139,7 @@ Examples:
   proxx reset ./jobs --failed          # retry every failed job
   proxx reset ./jobs --all && proxx watch ./jobs --once
   proxx reset ./jobs --recursive a/job --failed   # a/job.json and every failed job of the tree
+  proxx reset ./jobs --failed --shard 2/3          # shard 2's failed jobs, shards 1 and 3 running
 
 Exit codes: 0 done, 1 something was refused or not found, 5 a runner holds the lock,
 4 folder missing, 2 usage error.
@@ -120,9 +150,11 @@ Exit codes: 0 done, 1 something was refused or not found, 5 a runner holds the l
       all: { type: "boolean" },
       recursive: { type: "boolean" },
       json: { type: "boolean" },
+      shard: { type: "string" },
       help: { type: "boolean", short: "h" },
     });
     if (values.help) return (platform.writeStdout(this.help), EXIT.OK);
+    const shard = shardFlag(platform, values.shard, "reset");
     const [folder, ...jobs] = positionals;
     if (!folder) throw new UsageError("expects a folder", "reset");
     if (jobs.length === 0 && !values.failed && !values.all) {
@@ -138,6 +170,7 @@ Exit codes: 0 done, 1 something was refused or not found, 5 a runner holds the l
         failed: values.failed,
         all: values.all,
         recursive: values.recursive,
+        shard,
       });
       if (!values.recursive) await hintRecursive(platform, "reset", await absoluteFolder(platform, folder));
       if (values.json) platform.writeStdout(`${JSON.stringify(actions, null, 2)}\n`);

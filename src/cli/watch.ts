@@ -21,6 +21,8 @@ import {
 import { UsageError } from "./usage-error.ts";
 import { VERSION } from "../version.ts";
 import { parseShard, ShardSpecError } from "../shard/spec.ts";
+import { openjdProgress } from "./openjd.ts";
+import type { ProxxEvent } from "../engine/events.ts";
 import { Notifier } from "../notify/notifier.ts";
 
 export const watchCommand: Command = {
@@ -62,6 +64,9 @@ Options:
   --ffmpeg PATH          FFmpeg to use (default: $PROXX_FFMPEG, then PATH, then usual places)
   --ffprobe PATH         ffprobe to use
 ${NOTIFY_HELP}
+  --progress openjd      print 'openjd_progress: <0-100>' and 'openjd_status: <text>' lines
+                         on stdout for AWS Deadline Cloud / Open Job Description (then
+                         stdout carries only those lines; not with --json)
   --json                 print events as NDJSON on stdout (docs/events.md)
   -q, --quiet            print errors only
   -v, --verbose          also print the FFmpeg command lines
@@ -99,6 +104,7 @@ ${EXIT_CODE_HELP}
       "settle-seconds": { type: "string" },
       "max-workers": { type: "string" },
       shard: { type: "string" },
+      progress: { type: "string" },
     });
     if (values.help) return (platform.writeStdout(this.help), EXIT.OK);
     if (positionals.length !== 1) throw new UsageError("expects exactly one folder", "watch");
@@ -122,6 +128,12 @@ ${EXIT_CODE_HELP}
         throw error;
       }
     }
+    if (values.progress !== undefined && values.progress !== "openjd") {
+      throw new UsageError(`--progress '${values.progress}': the only progress protocol is 'openjd'`, "watch");
+    }
+    if (values.progress === "openjd" && values.json) {
+      throw new UsageError("--progress openjd and --json both write to stdout; pick one", "watch");
+    }
     if (!(await platform.stat(folder))?.isDirectory) {
       platform.writeStderr(`proxx watch: folder does not exist or is not a directory: ${folder}\n`);
       return EXIT.ENVIRONMENT;
@@ -132,6 +144,11 @@ ${EXIT_CODE_HELP}
       // a/job.json and b/job.json: the log names JobSpecs by their path in the tree.
       ...(values.recursive ? { jobspecRoot: await absoluteFolder(platform, folder) } : {}),
     });
+    const openjd = values.progress === "openjd"
+      ? openjdProgress((line) => platform.writeStdout(line), (p) => p.split("/").pop() ?? p)
+      : null;
+    const log = render;
+    const onEvent = openjd ? (event: ProxxEvent) => (log(event), openjd(event)) : log;
     const tools = await toolsFrom(platform, values);
     const stop = interruptions(platform, (signal) => render({ type: "stopping", signal }));
     const notify = await notifyConfigFrom(platform, values, "watch", stop.signal).catch((error) => {
@@ -147,7 +164,7 @@ ${EXIT_CODE_HELP}
         settleSeconds,
         maxWorkers,
         signal: stop.signal,
-        onEvent: render,
+        onEvent,
         proxxVersion: VERSION,
         notifier: new Notifier(platform, notify, render),
         shard,

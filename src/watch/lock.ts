@@ -111,6 +111,11 @@ export async function readLock(
   return (await readRaw(platform, lockPath(folder, shard))).info;
 }
 
+/** The holder recorded in the lock file at `path`, or null. */
+export async function readLockFile(platform: Platform, path: string): Promise<LockInfo | null> {
+  return (await readRaw(platform, path)).info;
+}
+
 /** Every lock in the folder root (whole folder and shards), by file name. */
 export async function readLocks(
   platform: Platform,
@@ -157,8 +162,14 @@ async function readRaw(platform: Platform, path: string): Promise<Raw> {
  * lock file (or the folder, for the whole-folder lock).
  */
 export function isLockLive(platform: Platform, pathOrFolder: string, holder: LockInfo): boolean {
+  const name = baseOf(pathOrFolder);
+  const isLockFile = shardOfLockName(name) !== undefined || name === FOLD_LOCK_NAME;
+  return isHolderLive(platform, isLockFile ? pathOrFolder : lockPath(pathOrFolder), holder);
+}
+
+/** `isLockLive` for the lock file at `path`. */
+function isHolderLive(platform: Platform, path: string, holder: LockInfo): boolean {
   if (holder.host !== platform.hostname()) return true;
-  const path = shardOfLockName(baseOf(pathOrFolder)) === undefined ? lockPath(pathOrFolder) : pathOrFolder;
   if (holder.pid === platform.pid) return heldByUs.get(platform)?.has(path) ?? false;
   return platform.isProcessAlive(holder.pid);
 }
@@ -193,7 +204,7 @@ async function judge(
   }
   const info = raw.info;
   if (info.host === platform.hostname()) {
-    return isLockLive(platform, path, info) ? { kind: "live", info } : { kind: "stale", raw };
+    return isHolderLive(platform, path, info) ? { kind: "live", info } : { kind: "stale", raw };
   }
   // Another host: watch for a renewal for one whole lease, on our own clock.
   const leaseMs = (info.lease_seconds ?? leaseSeconds(platform)) * 1000;
@@ -255,7 +266,10 @@ async function takeFile(
   signal?: AbortSignal,
 ): Promise<void> {
   for (let attempt = 0; attempt < 5; attempt++) {
-    if (await platform.createExclusive(path, text)) return;
+    if (await platform.createExclusive(path, text)) {
+      set(platform).add(path); // at once: a challenger in this process must see it as ours
+      return;
+    }
     const j = await judge(platform, path, onEvent, signal);
     if (j.kind === "gone") continue;
     if (j.kind === "live") {
@@ -438,7 +452,7 @@ export async function acquireFoldLock(
     if (await platform.createExclusive(path, text)) break;
     const raw = await readRaw(platform, path);
     if (!raw.exists) continue;
-    if (raw.info && raw.info.host === platform.hostname() && isLockLive(platform, path, raw.info)) {
+    if (raw.info && raw.info.host === platform.hostname() && isHolderLive(platform, path, raw.info)) {
       // A live folder on this host: it holds the lock for one fold.
       await platform.sleep(wait);
       wait = Math.min(100, wait * 2);

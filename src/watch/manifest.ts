@@ -239,7 +239,10 @@ export async function foldShard(
 ): Promise<Manifest> {
   const release = await acquireFoldLock(platform, folder, onEvent);
   try {
-    const own = await readShardJournals(platform, folder, shard);
+    // Ours, and those of other totals: their runners cannot be live beside our lock (lock.ts), so they are folded too.
+    const own = (await readShardJournals(platform, folder)).filter((r) =>
+      r.file.shard.total !== shard.total || r.file.shard.index === shard.index
+    );
     const file = await readManifestFile(platform, folder);
     let base = file.manifest;
     let bytes: Uint8Array | null = file.kind === "ok" ? file.bytes : null;
@@ -257,16 +260,20 @@ export async function foldShard(
     const legacy = file.kind === "corrupt" ? null : await applyJournal(platform, folder, base, bytes);
     if (legacy && !legacy.stale) base = legacy.manifest;
     if (add === null && own.length === 0 && !legacy && file.kind !== "corrupt") return base;
-    base = applyShardJournals(base, own, bytes ? await sha256Hex(bytes) : null).manifest;
-    const next = add ? add(base) : base;
+    const folding = own.some((r) => r.file.folding !== null);
+    base = applyShardJournals(base, own, folding && bytes ? await sha256Hex(bytes) : null).manifest;
+    // Entries unchanged since this serialiser's last write keep its objects, so their text is reused.
+    const next = serializer ? serializer.reuse(add ? add(base) : base) : add ? add(base) : base;
     const text = new TextEncoder().encode(serializer ? serializer.serialize(next) : serializeManifest(next));
     const sha = await sha256Hex(text);
     const live = joinPath(folder, shardJournalName(shard));
-    const folding = `${live}.folding-${sha}`;
-    if (own.some((r) => r.file.folding === null)) await platform.rename(live, folding);
+    const foldingName = `${live}.folding-${sha}`;
+    if (own.some((r) => r.file.name === shardJournalName(shard))) await platform.rename(live, foldingName);
     await platform.writeFileAtomic(manifestPath(folder), text);
-    for (const r of own) if (r.file.folding !== null) await platform.remove(joinPath(folder, r.file.name));
-    await platform.remove(folding);
+    for (const r of own) {
+      if (r.file.name !== shardJournalName(shard)) await platform.remove(joinPath(folder, r.file.name));
+    }
+    await platform.remove(foldingName);
     if (legacy) await platform.remove(journalPath(folder));
     return next;
   } finally {
@@ -329,6 +336,25 @@ export class ManifestSerializer {
   private readonly texts = new WeakMap<object, { key: string; text: string }>();
   private keys: string[] = [];
   private keySet = new Set<string>();
+  private last: Record<string, ManifestEntry> = {};
+
+  /**
+   * `manifest` with each entry equal to the one last serialised under its key replaced by
+   * that object: a manifest parsed again (a shard's fold reads what the others wrote) then
+   * reuses the cached texts of everything that did not change.
+   */
+  reuse(manifest: Manifest): Manifest {
+    const entries: Record<string, ManifestEntry> = {};
+    for (const key in manifest.entries) {
+      const fresh = manifest.entries[key]!;
+      const old = this.last[key];
+      entries[key] = old && old.sha256 === fresh.sha256 && old.processed_at === fresh.processed_at &&
+          old.result_status === fresh.result_status
+        ? old
+        : fresh;
+    }
+    return { version: 1, entries };
+  }
 
   serialize(manifest: Manifest): string {
     const entries = manifest.entries;
@@ -343,6 +369,7 @@ export class ManifestSerializer {
       this.keys = current.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
     }
     this.keySet = new Set(this.keys);
+    this.last = entries;
     if (this.keys.length === 0) return `{\n  "entries": {},\n  "version": 1\n}\n`;
     const parts: string[] = new Array(this.keys.length);
     for (let i = 0; i < this.keys.length; i++) {

@@ -22,7 +22,9 @@ import type { Platform } from "../platform/types.ts";
 import type { EventSink } from "../engine/events.ts";
 import { clearInflight, readAllInflight } from "./inflight.ts";
 import { acquireLock } from "./lock.ts";
-import { foldJournal, withoutEntries, writeManifest } from "./manifest.ts";
+import { foldJournal, foldShard, readManifest, withoutEntries, writeManifest } from "./manifest.ts";
+import { ownsName, shardOf } from "../shard/assign.ts";
+import type { ShardSpec } from "../shard/spec.ts";
 import { resultPathFor } from "./job.ts";
 import {
   absoluteFolder,
@@ -48,6 +50,11 @@ export interface ResetOptions {
   failed?: boolean;
   all?: boolean;
   onEvent?: EventSink;
+  /**
+   * `--shard I/N`: reset only JobSpecs this shard owns, under this shard's lock (so the
+   * other shards may keep running); its manifest entries are removed under the fold lock.
+   */
+  shard?: ShardSpec | null;
 }
 
 export type ResetAction =
@@ -67,7 +74,7 @@ interface Target {
 
 export async function resetJobs(platform: Platform, folderArg: string, options: ResetOptions): Promise<ResetAction[]> {
   const folder = await absoluteFolder(platform, folderArg);
-  const lock = await acquireLock(platform, folder, options.onEvent);
+  const lock = await acquireLock(platform, folder, options.onEvent, { shard: options.shard ?? null });
   try {
     return await resetLocked(platform, folder, options);
   } finally {
@@ -80,8 +87,13 @@ async function resetLocked(platform: Platform, folder: string, options: ResetOpt
   const recursive = Boolean(options.recursive);
   // A journal left by a stopped runner is folded into the file first, so the rewrite below
   // cannot be undone by it (manifest-journal.ts).
-  const manifestRead = await foldJournal(platform, folder, options.onEvent);
+  const shard = options.shard ?? null;
+  // A shard reads everything (others keep running and recording) and writes under the fold lock.
+  const manifestRead = shard
+    ? await readManifest(platform, folder)
+    : await foldJournal(platform, folder, options.onEvent);
   const manifest = manifestRead.manifest;
+  const mine = (root: string) => !shard || ownsName(shard, root.slice(folder.length + 1));
   // processed/ and failed/ entries by their path relative to that tree (`a/job.json` with
   // `recursive`): the same relative path under the folder is where each came from.
   const sub = async (dir: string) =>
@@ -104,6 +116,7 @@ async function resetLocked(platform: Platform, folder: string, options: ResetOpt
   const targets: Target[] = [];
   const targeted = new Set<string>();
   const push = (t: Target) => {
+    if (!mine(t.root)) return;
     targets.push(t);
     targeted.add(t.root);
   };
@@ -133,6 +146,14 @@ async function resetLocked(platform: Platform, folder: string, options: ResetOpt
     const rel = job.endsWith(".json") ? job : `${job}.json`;
     if (!isInsideRel(rel)) {
       actions.push({ action: "refused", path: job, reason: "not a path inside the watch folder" });
+      continue;
+    }
+    if (shard && !mine(joinPath(folder, rel))) {
+      actions.push({
+        action: "refused",
+        path: job,
+        reason: `belongs to shard ${shardOf(rel, shard.total)}/${shard.total}, not ${shard.index}/${shard.total}`,
+      });
       continue;
     }
     let found = false;
@@ -171,7 +192,8 @@ async function resetLocked(platform: Platform, folder: string, options: ResetOpt
   // 1. manifest entries, one atomic write.
   const keys = plan.map((t) => t.root).filter((k) => manifest.entries[k]);
   if (keys.length && manifestRead.kind === "ok") {
-    await writeManifest(platform, folder, withoutEntries(manifest, keys));
+    if (shard) await foldShard(platform, folder, shard, (m) => withoutEntries(m, keys), options.onEvent);
+    else await writeManifest(platform, folder, withoutEntries(manifest, keys));
     for (const k of [...new Set(keys)]) actions.push({ action: "removed_manifest_entry", path: k });
   }
   // 2. result files.
@@ -201,9 +223,9 @@ async function resetLocked(platform: Platform, folder: string, options: ResetOpt
   }
   // A reset job must start with a fresh attempt count (whichever slot holds its record).
   const planned = new Set(plan.map((t) => t.root));
-  for (const { slot, read } of await readAllInflight(platform, folder)) {
+  for (const { slot, shard: owner, read } of await readAllInflight(platform, folder, undefined, "all")) {
     if (read.kind === "ok" && planned.has(read.record.jobspec_path)) {
-      await clearInflight(platform, folder, slot);
+      await clearInflight(platform, folder, slot, owner);
       actions.push({ action: "cleared_inflight", path: read.record.jobspec_path });
     }
   }

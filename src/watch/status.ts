@@ -9,7 +9,8 @@ import type { Platform } from "../platform/types.ts";
 import { HashCache } from "./hash.ts";
 import { classifyJobSpec } from "./classify.ts";
 import { type InflightRecord, readAllInflight } from "./inflight.ts";
-import { isLockLive, type LockInfo, readLock } from "./lock.ts";
+import { isLockLive, type LockInfo, readLock, readLocks } from "./lock.ts";
+import { shardLabel, type ShardSpec } from "../shard/spec.ts";
 import { readManifest } from "./manifest.ts";
 import { oneLookSettle } from "./settle.ts";
 import { absoluteFolder, compareNames, FAILED_DIR, joinPath, PROCESSED_DIR, SYMLINK_SKIP_REASON } from "./names.ts";
@@ -39,12 +40,16 @@ export interface FolderStatus {
   inflight_all: InflightRecord[];
   /** `recursive` only: subfolders a runner would not walk, and why (a live runner of their own, unreadable). */
   passed_over?: { path: string; reason: string }[];
+  /** `--shard I/N`: pending, settling and skipped are this shard's JobSpecs only. */
+  shard: string | null;
+  /** Every runner lock in the folder root: `.proxx.lock` (shard null) and each shard's. */
+  locks: { name: string; shard: string | null; info: LockInfo | null }[];
 }
 
 export async function folderStatus(
   platform: Platform,
   folderArg: string,
-  options: { settleSeconds?: number; recent?: number; recursive?: boolean } = {},
+  options: { settleSeconds?: number; recent?: number; recursive?: boolean; shard?: ShardSpec | null } = {},
 ): Promise<FolderStatus> {
   const folder = await absoluteFolder(platform, folderArg);
   const settleMs = (options.settleSeconds ?? 2) * 1000;
@@ -68,11 +73,13 @@ export async function folderStatus(
     lock_live: false,
     inflight: null,
     inflight_all: [],
+    shard: options.shard ? shardLabel(options.shard) : null,
+    locks: await readLocks(platform, folder),
   };
   status.lock_live = status.lock ? isLockLive(platform, folder, status.lock) : false;
   const rootEntries = await platform.list(folder);
   const listing = rootEntries.filter((e) => e.isFile).map((e) => e.name);
-  for (const { read } of await readAllInflight(platform, folder, listing)) {
+  for (const { read } of await readAllInflight(platform, folder, listing, "all")) {
     if (read.kind === "ok") status.inflight_all.push(read.record);
   }
   status.inflight = status.inflight_all[0] ?? null;
@@ -84,6 +91,7 @@ export async function folderStatus(
     manifest: manifestRead.manifest,
     settle: oneLookSettle(settleMs),
     hashes: new HashCache(),
+    shard: options.shard ?? null,
   };
   const found = await findCandidates(platform, folder, rootEntries, recursive);
   if (recursive) status.passed_over = found.passedOver;

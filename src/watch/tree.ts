@@ -16,17 +16,9 @@
  * (the caller's), no other I/O.
  */
 import type { DirEntry, Platform } from "../platform/types.ts";
-import { isLockLive, readLock } from "./lock.ts";
+import { isLockLive, readLockFile, shardOfLockName } from "./lock.ts";
 import { messageOf } from "./manifest.ts";
-import {
-  compareNames,
-  FAILED_DIR,
-  isCandidateName,
-  isResultName,
-  joinPath,
-  LOCK_NAME,
-  PROCESSED_DIR,
-} from "./names.ts";
+import { compareNames, FAILED_DIR, isCandidateName, isResultName, joinPath, PROCESSED_DIR } from "./names.ts";
 
 export interface Candidates {
   /** Regular files with a candidate name, as absolute paths, in relative-path order. */
@@ -84,16 +76,20 @@ export async function findCandidates(
       passedOver.push({ path: dir, reason: `not walked: cannot be listed (${messageOf(error)})` });
       continue;
     }
-    if (entries.some((e) => e.name === LOCK_NAME && e.isFile)) {
-      const holder = await readLock(platform, dir).catch(() => null);
-      if (holder && isLockLive(platform, dir, holder)) {
+    // Its own runner's lock: `.proxx.lock`, or a shard's (`.proxx.lock.<I>of<N>`).
+    const lockNames = entries.filter((e) => e.isFile && shardOfLockName(e.name) !== undefined).map((e) => e.name);
+    for (const name of lockNames) {
+      const lockFile = joinPath(dir, name);
+      const holder = await readLockFile(platform, lockFile).catch(() => null);
+      if (holder && isLockLive(platform, lockFile, holder)) {
         passedOver.push({
           path: dir,
           reason: `not walked: a runner of its own holds its lock (pid ${holder.pid} on ${holder.host})`,
         });
-        continue;
+        break;
       }
     }
+    if (passedOver.at(-1)?.path === dir) continue;
     add(dir, entries, pending);
   }
   // Every path starts with `folder/`, so sorting the absolute paths sorts the relative ones.

@@ -1,0 +1,323 @@
+/**
+ * Sharding (issue 14): `--shard` parsing and the engine table, the assignment's stability and
+ * evenness, shard locks (conflicts, leases, takeover), and several shards recording into one
+ * manifest, on the fake platform. Real processes: tests/integration/shard.test.ts.
+ */
+import { describe, expect, test } from "bun:test";
+import { parseShard, ShardSpecError } from "../../src/shard/spec.ts";
+import { ENGINES } from "../../src/shard/env.ts";
+import { ownsName, shardOf } from "../../src/shard/assign.ts";
+import { acquireLock, LockHeldError } from "../../src/watch/lock.ts";
+import { readManifest } from "../../src/watch/manifest.ts";
+import { folderStatus } from "../../src/watch/status.ts";
+import { resetJobs } from "../../src/watch/reset.ts";
+import { inflightName } from "../../src/watch/inflight.ts";
+import { job, setup, W } from "../helpers/watch-fixtures.ts";
+
+const env = (vars: Record<string, string>) => (name: string) => vars[name];
+const none = env({});
+const parseError = (value: string, vars: Record<string, string> = {}) => {
+  try {
+    parseShard(value, env(vars));
+  } catch (error) {
+    expect(error).toBeInstanceOf(ShardSpecError);
+    return (error as Error).message;
+  }
+  throw new Error(`--shard ${value} parsed`);
+};
+
+describe("--shard parsing", () => {
+  test("I/N is 1-based; the source says the flag", () => {
+    expect(parseShard("1/3", none)).toEqual({ index: 1, total: 3, source: "--shard 1/3" });
+    expect(parseShard("3/3", none)).toMatchObject({ index: 3, total: 3 });
+    expect(parseShard("1/1", none)).toMatchObject({ index: 1, total: 1 });
+  });
+
+  test("0/N, I>N, N<1 and garbage are errors that say how to write it and mention auto", () => {
+    for (const bad of ["0/3", "4/3", "1/0", "0/0", "x", "1/", "/3", "-1/3", "1.5/3", "a/3", "2"]) {
+      const message = parseError(bad);
+      expect(message).toContain("I/N");
+      expect(message).toContain("auto");
+    }
+    expect(parseError("0/3")).toContain("numbered from 1");
+    expect(parseError("4/3")).toContain("greater than the total");
+  });
+
+  test("every engine of the table, with its base", () => {
+    const cases: [Record<string, string>, string, number, number][] = [
+      [{ JOB_COMPLETION_INDEX: "0" }, "auto/4", 1, 4],
+      [{ SLURM_ARRAY_TASK_ID: "3", SLURM_ARRAY_TASK_COUNT: "4" }, "auto", 4, 4],
+      [{ AWS_BATCH_JOB_ARRAY_INDEX: "0", AWS_BATCH_JOB_ARRAY_SIZE: "2" }, "auto", 1, 2],
+      [{ CLOUD_RUN_TASK_INDEX: "2", CLOUD_RUN_TASK_COUNT: "3" }, "auto", 3, 3],
+      [{ BATCH_TASK_INDEX: "1", BATCH_TASK_COUNT: "3" }, "auto", 2, 3],
+      [{ CI_NODE_INDEX: "1", CI_NODE_TOTAL: "5" }, "auto", 1, 5],
+      [{ CIRCLE_NODE_INDEX: "4", CIRCLE_NODE_TOTAL: "5" }, "auto", 5, 5],
+      [{ BUILDKITE_PARALLEL_JOB: "0", BUILDKITE_PARALLEL_JOB_COUNT: "2" }, "auto", 1, 2],
+      [{ SYSTEM_JOBPOSITIONINPHASE: "2", SYSTEM_TOTALJOBSINPHASE: "2" }, "auto", 2, 2],
+      [{ NOMAD_ALLOC_INDEX: "2" }, "auto/3", 3, 3],
+    ];
+    expect(cases.length).toBe(ENGINES.length);
+    for (const [vars, form, index, total] of cases) {
+      const spec = parseShard(form, env(vars));
+      expect({ vars, index: spec.index, total: spec.total }).toEqual({ vars, index, total });
+      for (const name of Object.keys(vars)) expect(spec.source).toContain(name);
+    }
+  });
+
+  test("Slurm: the position in the array from MIN and STEP (--array=4-10:2)", () => {
+    const slurm = (id: number) =>
+      parseShard(
+        "auto",
+        env({
+          SLURM_ARRAY_TASK_ID: String(id),
+          SLURM_ARRAY_TASK_MIN: "4",
+          SLURM_ARRAY_TASK_STEP: "2",
+          SLURM_ARRAY_TASK_COUNT: "4",
+        }),
+      );
+    expect([4, 6, 8, 10].map((id) => slurm(id).index)).toEqual([1, 2, 3, 4]);
+    expect(() => slurm(5)).toThrow(/not on the array's grid/);
+    expect(
+      parseShard("auto", env({ SLURM_ARRAY_TASK_ID: "7", SLURM_ARRAY_TASK_MIN: "5", SLURM_ARRAY_TASK_COUNT: "3" })),
+    )
+      .toMatchObject({ index: 3, total: 3 });
+  });
+
+  test("auto with no engine, with disagreeing engines, without a total, beyond the total", () => {
+    expect(parseError("auto")).toContain("no job engine found");
+    expect(
+      parseError("auto", {
+        SLURM_ARRAY_TASK_ID: "0",
+        SLURM_ARRAY_TASK_COUNT: "2",
+        CI_NODE_INDEX: "2",
+        CI_NODE_TOTAL: "2",
+      }),
+    )
+      .toMatch(/disagree: Slurm job array says 1\/2.*GitLab CI parallel says 2\/2/);
+    expect(parseError("auto", { JOB_COMPLETION_INDEX: "1" })).toContain("auto/N");
+    expect(parseError("auto/2", { JOB_COMPLETION_INDEX: "2" })).toContain("beyond the total");
+    expect(parseError("auto/3", { AWS_BATCH_JOB_ARRAY_INDEX: "0", AWS_BATCH_JOB_ARRAY_SIZE: "2" })).toContain("not 3");
+    expect(parseError("auto", { CI_NODE_INDEX: "0", CI_NODE_TOTAL: "2" })).toContain("numbers its tasks from 1");
+    // Two engines that agree are fine (a CI job inside a Kubernetes pod, say).
+    expect(
+      parseShard(
+        "auto",
+        env({ CI_NODE_INDEX: "2", CI_NODE_TOTAL: "3", CIRCLE_NODE_INDEX: "1", CIRCLE_NODE_TOTAL: "3" }),
+      ),
+    )
+      .toMatchObject({ index: 2, total: 3 });
+  });
+});
+
+describe("assignment", () => {
+  const names = Array.from({ length: 2000 }, (_, i) => `A${String(i).padStart(3, "0")}C${i % 7}.json`);
+
+  test("depends on the name and N only: the same in any set, in any order", () => {
+    const alone = names.slice(0, 50).map((n) => shardOf(n, 5));
+    const amongMore = [...names].reverse().map((n) => [n, shardOf(n, 5)] as const);
+    const again = new Map(amongMore);
+    expect(names.slice(0, 50).map((n) => again.get(n))).toEqual(alone);
+  });
+
+  test("going from N to N+1 moves a name only to the new shard, about 1/(N+1) of them", () => {
+    for (const n of [1, 2, 3, 7]) {
+      let moved = 0;
+      for (const name of names) {
+        const before = shardOf(name, n);
+        const after = shardOf(name, n + 1);
+        if (after !== before) {
+          expect(after).toBe(n + 1);
+          moved++;
+        }
+      }
+      expect(moved / names.length).toBeGreaterThan(0.7 / (n + 1));
+      expect(moved / names.length).toBeLessThan(1.3 / (n + 1));
+    }
+  });
+
+  test("even: max/mean jobs per shard for 200 and 2,000 names", () => {
+    for (const [count, limit] of [[200, 1.35], [2000, 1.12]] as const) {
+      for (const n of [2, 4, 8]) {
+        const per = new Array(n).fill(0);
+        for (const name of names.slice(0, count)) per[shardOf(name, n) - 1]++;
+        expect(Math.max(...per) / (count / n)).toBeLessThan(limit);
+      }
+    }
+  });
+
+  test("each name has exactly one owner; 1/1 owns everything", () => {
+    for (const name of names.slice(0, 100)) {
+      expect([1, 2, 3].filter((i) => ownsName({ index: i, total: 3 }, name)).length).toBe(1);
+      expect(ownsName({ index: 1, total: 1 }, name)).toBe(true);
+    }
+  });
+});
+
+const hidden = (platform: { filesUnder(dir: string): string[] }) =>
+  platform.filesUnder(W).map((p) => p.slice(W.length + 1)).filter((n) => n.startsWith("."));
+const settle = () => new Promise((r) => setTimeout(r, 20));
+const files = (n: number) => Object.fromEntries(Array.from({ length: n }, (_, i) => [`j${i}.json`, job(`j${i}`)]));
+
+describe("shards of one folder", () => {
+  test("each shard takes only its own; together every JobSpec once; one manifest with all", async () => {
+    const { platform, jobs, run } = setup(files(30));
+    for (let i = 1; i <= 3; i++) await run({ shard: { index: i, total: 3, source: "test" } });
+    expect(jobs.calls.length).toBe(30);
+    expect(new Set(jobs.calls).size).toBe(30);
+    const entries = (await readManifest(platform, W)).manifest.entries;
+    expect(Object.keys(entries).length).toBe(30);
+    expect(JSON.parse(platform.text(`${W}/processed_manifest.json`)).entries).toEqual(entries);
+    expect(hidden(platform)).toEqual([]);
+  });
+
+  test("three shards at once in one process: no entry lost, journals folded, no lock left", async () => {
+    const { platform, jobs, run } = setup(files(40));
+    await Promise.all([1, 2, 3].map((i) => run({ shard: { index: i, total: 3, source: "test" }, maxWorkers: 2 })));
+    expect(new Set(jobs.calls).size).toBe(40);
+    expect(jobs.calls.length).toBe(40);
+    const manifest = JSON.parse(platform.text(`${W}/processed_manifest.json`));
+    expect(Object.keys(manifest.entries).length).toBe(40);
+    expect(hidden(platform)).toEqual([]);
+  });
+
+  test("the first event names the shard and its source", async () => {
+    const { events, run } = setup(files(2));
+    await run({ shard: { index: 2, total: 2, source: "--shard 2/2" } });
+    expect(events[0]).toEqual({ type: "shard", folder: W, index: 2, total: 2, source: "--shard 2/2" });
+  });
+
+  test("status --shard lists what that shard owns; reset --shard touches only its own", async () => {
+    const { platform, run } = setup(files(12));
+    const spec = (i: number) => ({ index: i, total: 3, source: "test" });
+    const owned = (i: number) =>
+      Array.from({ length: 12 }, (_, k) => `j${k}.json`).filter((n) => shardOf(n, 3) === i).map((n) => `${W}/${n}`);
+    for (let i = 1; i <= 3; i++) {
+      expect((await folderStatus(platform, W, { shard: spec(i) })).pending).toEqual(owned(i).sort());
+    }
+    for (let i = 1; i <= 3; i++) await run({ shard: spec(i) });
+    const actions = await resetJobs(platform, W, { all: true, shard: spec(2) });
+    const moved = actions.filter((a) => a.action === "moved").map((a) => (a as { to: string }).to).sort();
+    expect(moved).toEqual(owned(2).sort());
+    const entries = (await readManifest(platform, W)).manifest.entries;
+    expect(Object.keys(entries).sort()).toEqual([...owned(1), ...owned(3)].sort());
+    const other = owned(1)[0]!.slice(W.length + 1).replace(/\.json$/, "");
+    const refused = await resetJobs(platform, W, { jobs: [other], shard: spec(2) });
+    expect(refused).toEqual([{ action: "refused", path: other, reason: "belongs to shard 1/3, not 2/3" }]);
+  });
+
+  test("kill -9 of one shard: its restart recovers only its own in-flight record, a sibling's is left", async () => {
+    const { platform, jobs, run } = setup(files(9));
+    const mine = { index: 1, total: 3, source: "t" };
+    const sibling = { index: 2, total: 3 };
+    const ownJob = [...Array(9).keys()].map((k) => `j${k}.json`).find((n) => shardOf(n, 3) === 1)!;
+    const siblingJob = [...Array(9).keys()].map((k) => `j${k}.json`).find((n) => shardOf(n, 3) === 2)!;
+    const sha = async (name: string) => {
+      const { sha256Hex } = await import("../../src/util/sha256.ts");
+      return sha256Hex(await platform.readFile(`${W}/${name}`));
+    };
+    const record = async (name: string) =>
+      JSON.stringify({
+        version: 1,
+        jobspec_path: `${W}/${name}`,
+        sha256: await sha(name),
+        attempts: 1,
+        started_at: "t",
+        pid: 999,
+      });
+    platform.writeFile(`${W}/${inflightName(0, mine)}`, await record(ownJob));
+    platform.writeFile(`${W}/${inflightName(0, sibling)}`, await record(siblingJob));
+    const summary = await run({ shard: mine });
+    expect(summary.recovered).toBe(1);
+    expect(platform.exists(`${W}/${inflightName(0, sibling)}`)).toBe(true);
+    expect(platform.exists(`${W}/${inflightName(0, mine)}`)).toBe(false);
+    expect(jobs.calls).toContain(`${W}/${ownJob}`);
+    expect(jobs.calls).not.toContain(`${W}/${siblingJob}`);
+  });
+});
+
+describe("shard locks", () => {
+  const s = (index: number, total: number) => ({ index, total, source: "test" });
+
+  test("shards of one N hold their own locks side by side; a second runner of one shard is refused", async () => {
+    const { platform } = setup({});
+    const a = await acquireLock(platform, W, () => {}, { shard: s(1, 3) });
+    const b = await acquireLock(platform, W, () => {}, { shard: s(2, 3) });
+    await expect(acquireLock(platform, W, () => {}, { shard: s(1, 3) })).rejects.toBeInstanceOf(LockHeldError);
+    expect(platform.exists(`${W}/.proxx.lock.1of3`)).toBe(true);
+    await a.release();
+    await b.release();
+    expect(platform.filesUnder(W)).toEqual([]);
+  });
+
+  test("the whole-folder lock conflicts with every shard, and the other way round", async () => {
+    const { platform } = setup({});
+    const shard = await acquireLock(platform, W, () => {}, { shard: s(2, 3) });
+    const e1 = await acquireLock(platform, W).catch((e) => e);
+    expect(e1).toBeInstanceOf(LockHeldError);
+    expect(e1.message).toContain("live shard runner (shard 2/3");
+    expect(platform.exists(`${W}/.proxx.lock`)).toBe(false); // given back
+    await shard.release();
+    const whole = await acquireLock(platform, W);
+    const e2 = await acquireLock(platform, W, () => {}, { shard: s(1, 2) }).catch((e) => e);
+    expect(e2).toBeInstanceOf(LockHeldError);
+    expect(e2.message).toContain("unsharded runner");
+    expect(platform.exists(`${W}/.proxx.lock.1of2`)).toBe(false);
+    await whole.release();
+  });
+
+  test("shards of different totals overlap: refused with a clear message", async () => {
+    const { platform } = setup({});
+    const a = await acquireLock(platform, W, () => {}, { shard: s(1, 3) });
+    const e = await acquireLock(platform, W, () => {}, { shard: s(2, 4) }).catch((x) => x);
+    expect(e).toBeInstanceOf(LockHeldError);
+    expect(e.message).toContain("shard 2/4 cannot run beside shard 1/3");
+    await a.release();
+  });
+
+  const remote = (renewals = 0, lease = 5) =>
+    JSON.stringify({ pid: 1, host: "otherhost", started_at: "t", lease_seconds: lease, renewals, shard: "1/2" });
+
+  test("another host's lock that is renewed is live: refused, without waiting a whole lease", async () => {
+    const { platform } = setup({ ".proxx.lock.1of2": remote() });
+    let n = 0;
+    const renew = () => {
+      platform.writeFile(`${W}/.proxx.lock.1of2`, remote(++n));
+      if (n < 20) platform.setTimer(800, renew);
+    };
+    platform.setTimer(800, renew);
+    const t0 = platform.monotonic();
+    await expect(acquireLock(platform, W, () => {}, { shard: s(1, 2) })).rejects.toBeInstanceOf(LockHeldError);
+    expect(platform.monotonic() - t0).toBeLessThan(5000);
+  });
+
+  test("another host's lock not renewed for its lease is taken over; two challengers at once: one wins", async () => {
+    const { platform } = setup({ ".proxx.lock.1of2": remote() });
+    const t0 = platform.monotonic();
+    const results = await Promise.allSettled([
+      acquireLock(platform, W, () => {}, { shard: s(1, 2) }),
+      acquireLock(platform, W, () => {}, { shard: s(1, 2) }),
+    ]);
+    expect(platform.monotonic() - t0).toBeGreaterThanOrEqual(5000);
+    const won = results.filter((r) => r.status === "fulfilled");
+    expect(won.length).toBe(1);
+    expect((results.find((r) => r.status === "rejected") as PromiseRejectedResult).reason).toBeInstanceOf(
+      LockHeldError,
+    );
+    await (won[0] as PromiseFulfilledResult<Awaited<ReturnType<typeof acquireLock>>>).value.release();
+  });
+
+  test("the holder renews its lease; a holder whose lock was taken over finds out and stops", async () => {
+    const { platform } = setup({});
+    const held = await acquireLock(platform, W, () => {}, { shard: s(1, 2) });
+    const before = JSON.parse(platform.text(`${W}/.proxx.lock.1of2`)).renewals;
+    platform.advance(25_000);
+    await settle();
+    expect(JSON.parse(platform.text(`${W}/.proxx.lock.1of2`)).renewals).toBeGreaterThan(before);
+    platform.writeFile(`${W}/.proxx.lock.1of2`, remote());
+    platform.advance(11_000);
+    await settle();
+    expect(held.lost.aborted).toBe(true);
+    await held.release();
+    expect(platform.text(`${W}/.proxx.lock.1of2`)).toBe(remote()); // not removed: not ours
+  });
+});
