@@ -11,13 +11,13 @@
  * `args: [...]`, `- name: X` + `value: "…"`). The share's mount point `/mnt/proxx` is
  * replaced with the test's folder; `proxx` on PATH is `bun src/main.ts`.
  */
-import { afterAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { spawn } from "node:child_process";
 import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { delimiter, join } from "node:path";
 import { shardOf } from "../../src/shard/assign.ts";
 import { MAIN, REPO, tempDir } from "../helpers/cli.ts";
-import { checkFolder, encodes, makeShardFolder } from "../helpers/shard-folder.ts";
+import { checkFolder, encodes, makeShardFolder, type ShardFolder } from "../helpers/shard-folder.ts";
 
 const DEPLOY = join(REPO, "deploy");
 const MOUNT = "/mnt/proxx";
@@ -199,33 +199,55 @@ function run(argv: string[], env: Record<string, string>): Promise<Ran> {
   });
 }
 
+interface Outcome {
+  l: Launch;
+  folder: ShardFolder;
+  results: Ran[];
+}
+
+/** Reads the engine's file, then runs its N copies at once on a fresh folder. */
+async function runEngine(launch: () => Launch): Promise<Outcome> {
+  const l = launch();
+  expect(l.copies.length).toBeGreaterThan(1);
+  const folder = makeShardFolder(join(scratch, l.file.replace(/[/.]/g, "_")), JOBS);
+  const mapped = (s: string) => s.split(MOUNT).join(folder.root);
+  const base: Record<string, string> = {};
+  // Only the variables of the engine under test: a CI machine's own (CI_NODE_INDEX, …) must not leak in.
+  for (const [k, v] of Object.entries(process.env)) {
+    if (
+      v !== undefined &&
+      !/^(SLURM_|JOB_COMPLETION_INDEX|AWS_BATCH_|CI_NODE_|GITLAB_CI|CIRCLE_|BUILDKITE|SYSTEM_|NOMAD_|CLOUD_RUN_|BATCH_TASK_)/
+        .test(k)
+    ) base[k] = v;
+  }
+  const results = await Promise.all(l.copies.map((c, i) =>
+    run(c.argv.map(mapped), {
+      ...base,
+      ...Object.fromEntries(Object.entries(c.env).map(([k, v]) => [k, mapped(v)])),
+      PATH: [shim, process.env.PATH ?? ""].join(delimiter),
+      NO_COLOR: "1",
+      PROXX_FFMPEG: folder.ffmpeg,
+      PROXX_TEST_TASK: String(i),
+    })
+  ));
+  return { l, folder, results };
+}
+
 describe("deploy/: each engine's exact command, N copies at once on one folder", () => {
-  for (const [engine, launch] of Object.entries(LAUNCHES)) {
+  // Every engine's copies start together (their 2 s settle waits overlap); each test checks its own folder.
+  const running = new Map<string, Promise<Outcome>>();
+  beforeAll(() => {
+    for (const [engine, launch] of Object.entries(LAUNCHES)) {
+      const outcome = runEngine(launch);
+      outcome.catch(() => {}); // reported by the engine's test
+      running.set(engine, outcome);
+    }
+  });
+
+  for (const engine of Object.keys(LAUNCHES)) {
     test(engine, async () => {
-      const l = launch();
+      const { l, folder, results } = await running.get(engine)!;
       const n = l.copies.length;
-      expect(n).toBeGreaterThan(1);
-      const folder = makeShardFolder(join(scratch, l.file.replace(/[/.]/g, "_")), JOBS);
-      const mapped = (s: string) => s.split(MOUNT).join(folder.root);
-      const base: Record<string, string> = {};
-      // Only the variables of the engine under test: a CI machine's own (CI_NODE_INDEX, …) must not leak in.
-      for (const [k, v] of Object.entries(process.env)) {
-        if (
-          v !== undefined &&
-          !/^(SLURM_|JOB_COMPLETION_INDEX|AWS_BATCH_|CI_NODE_|GITLAB_CI|CIRCLE_|BUILDKITE|SYSTEM_|NOMAD_|CLOUD_RUN_|BATCH_TASK_)/
-            .test(k)
-        ) base[k] = v;
-      }
-      const results = await Promise.all(l.copies.map((c, i) =>
-        run(c.argv.map(mapped), {
-          ...base,
-          ...Object.fromEntries(Object.entries(c.env).map(([k, v]) => [k, mapped(v)])),
-          PATH: [shim, process.env.PATH ?? ""].join(delimiter),
-          NO_COLOR: "1",
-          PROXX_FFMPEG: folder.ffmpeg,
-          PROXX_TEST_TASK: String(i),
-        })
-      ));
       for (const [i, r] of results.entries()) {
         if (r.code !== 0) console.error(`${l.file} copy ${i} exited ${r.code}:\n${r.stdout}\n${r.stderr}`);
       }
@@ -247,6 +269,6 @@ describe("deploy/: each engine's exact command, N copies at once on one folder",
           if (owned) expect(last).toBe("openjd_progress: 100");
         }
       }
-    }, 60_000);
+    }, 90_000);
   }
 });
