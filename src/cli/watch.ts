@@ -80,6 +80,7 @@ Examples:
   proxx watch ./jobs --recursive --once           # jobs/Day01/CamA/job.json too
   proxx watch /mnt/nfs/jobs --once --shard 2/3    # one of three machines
   proxx watch /mnt/nfs/jobs --once --shard auto   # a Slurm / AWS Batch array task
+  proxx watch /mnt/nfs/jobs --once --shard auto --progress openjd   # a Deadline Cloud task
   proxx status ./jobs                             # what is pending, processed and failed
   proxx reset ./jobs --failed                     # move failed jobs back for a retry
   proxx watch ./jobs --on-job-done './notify.sh --channel edit'   # a hook after each job
@@ -90,6 +91,12 @@ leaves that JobSpec pending; a second one exits at once. Either way the next sta
 finishes correctly (docs/crash-safety.md). Webhook deliveries are kept in .proxx-outbox/
 until they are done: --once waits for them (about a minute at most), a stop leaves them
 for the next start (docs/hooks-and-webhooks.md).
+
+Shards: each of N runners takes the JobSpecs whose name it wins (rendezvous hashing of
+the path relative to the folder), under its own lock .proxx.lock.<I>of<N>; a lock of a
+runner on another host that stops renewing it is taken over after its lease
+(docs/crash-safety.md). An engine that retries a task of the same index re-runs only
+what is unfinished; the exit code counts the jobs that run ran (0 or 1, as below).
 
 ${EXIT_CODE_HELP}
 `,

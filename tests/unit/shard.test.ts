@@ -13,6 +13,9 @@ import { folderStatus } from "../../src/watch/status.ts";
 import { resetJobs } from "../../src/watch/reset.ts";
 import { inflightName } from "../../src/watch/inflight.ts";
 import { job, setup, W } from "../helpers/watch-fixtures.ts";
+import { FakePlatform } from "../helpers/fake-platform.ts";
+import { main } from "../../src/cli/main.ts";
+import { openjdProgress } from "../../src/cli/openjd.ts";
 
 const env = (vars: Record<string, string>) => (name: string) => vars[name];
 const none = env({});
@@ -319,5 +322,135 @@ describe("shard locks", () => {
     expect(held.lost.aborted).toBe(true);
     await held.release();
     expect(platform.text(`${W}/.proxx.lock.1of2`)).toBe(remote()); // not removed: not ours
+  });
+});
+
+async function cli(p: FakePlatform, ...args: string[]) {
+  p.stdout = "";
+  p.stderr = "";
+  const code = await main(p, args);
+  return { code, stdout: p.stdout, stderr: p.stderr };
+}
+
+describe("the CLI", () => {
+  test("shard-of prints the 1-based shard (one name: the number alone), --json, usage errors exit 2", async () => {
+    const p = new FakePlatform();
+    expect(await cli(p, "shard-of", "A001.json", "--shards", "4")).toEqual({
+      code: 0,
+      stdout: `${shardOf("A001.json", 4)}\n`,
+      stderr: "",
+    });
+    const two = await cli(p, "shard-of", "./a.json", "b/c.json", "--shards", "3", "--json");
+    expect(JSON.parse(two.stdout)).toEqual([
+      { name: "a.json", shard: shardOf("a.json", 3), shards: 3 },
+      { name: "b/c.json", shard: shardOf("b/c.json", 3), shards: 3 },
+    ]);
+    expect((await cli(p, "shard-of", "a.json")).code).toBe(2);
+    expect((await cli(p, "shard-of", "a.json", "--shards", "0")).code).toBe(2);
+  });
+
+  test("watch --shard usage errors exit 2 and mention auto; --progress openjd with --json is refused", async () => {
+    const p = new FakePlatform({
+      env: { CI_NODE_INDEX: "1", CI_NODE_TOTAL: "2", CIRCLE_NODE_INDEX: "1", CIRCLE_NODE_TOTAL: "2" },
+    });
+    p.mkdirSync(W);
+    for (const bad of ["0/3", "4/3", "3/0", "auto"]) {
+      const r = await cli(p, "watch", W, "--once", "--shard", bad);
+      expect({ bad, code: r.code }).toEqual({ bad, code: 2 });
+      expect(r.stderr).toContain("auto");
+    }
+    expect((await cli(p, "watch", W, "--once", "--shard", "auto")).stderr).toContain("disagree");
+    expect((await cli(p, "watch", W, "--once", "--progress", "openjd", "--json")).code).toBe(2);
+    expect((await cli(p, "watch", W, "--once", "--progress", "tqdm")).code).toBe(2);
+  });
+
+  test("new --split N: consecutive chunks, names that sort in source order", async () => {
+    const files: Record<string, string> = {};
+    for (let i = 1; i <= 11; i++) files[`/work/card/C${String(i).padStart(3, "0")}.mov`] = "v";
+    const p = new FakePlatform({ files, cwd: "/work" });
+    p.mkdirSync("/work/out");
+    p.mkdirSync("/work/jobs");
+    const r = await cli(
+      p,
+      "new",
+      "-s",
+      "card/*.mov",
+      "-o",
+      "out",
+      "--split",
+      "4",
+      "--job-id",
+      "card",
+      "--into",
+      "jobs",
+      "--no-paths",
+    );
+    expect(r.code).toBe(0);
+    const written = r.stdout.trim().split("\n");
+    expect(written).toEqual(["000", "001", "002", "003"].map((n) => `/work/jobs/card-${n}.json`));
+    const sizes = written.map((f) => p.json(f).sources.length);
+    expect(sizes).toEqual([3, 3, 3, 2]);
+    const order = written.flatMap((f) => p.json(f).sources as string[]);
+    expect(order).toEqual([...order].sort());
+    const k = await cli(p, "new", "-s", "card/*.mov", "-o", "out", "--clips-per-job", "5", "--no-paths");
+    expect(k.stdout.trim().split("\n").map((l) => JSON.parse(l).sources.length)).toEqual([5, 5, 1]);
+    expect((await cli(p, "new", "-s", "card/*.mov", "-o", "out", "--split", "2", "--clips-per-job", "2")).code).toBe(2);
+  });
+
+  test("--progress openjd: progress lines that never go down, status lines, one write per line", () => {
+    const out: string[] = [];
+    const feed = openjdProgress((line) => out.push(line), (p) => p.split("/").pop()!);
+    feed({ type: "shard", folder: W, index: 1, total: 2, source: "t" });
+    feed({ type: "scan", folder: W, pending: 2, settling: 0, skipped: 0 });
+    feed({ type: "job_taken", jobspec_path: `${W}/a.json` });
+    feed({ type: "job_started", job_id: "a", jobspec_path: `${W}/a.json`, total_clips: 2 });
+    const progress = (index: number, percent: number) =>
+      feed({
+        type: "progress",
+        job_id: "a",
+        index,
+        total: 2,
+        source_path: "s",
+        frame: 1,
+        out_time_seconds: 1,
+        percent,
+        fps: null,
+        speed: null,
+      });
+    progress(0, 50);
+    progress(1, 0);
+    progress(0, 10); // out of order: never down
+    feed({
+      type: "job_result",
+      jobspec_path: `${W}/a.json`,
+      final_status: "COMPLETED",
+      result_path: "r",
+      moved_to: "m",
+      failure_reason: null,
+    });
+    feed({ type: "job_taken", jobspec_path: `${W}/b.json` });
+    feed({
+      type: "job_result",
+      jobspec_path: `${W}/b.json`,
+      final_status: "FAILED",
+      result_path: "r",
+      moved_to: "m",
+      failure_reason: "x",
+    });
+    expect(out.every((l) => l.endsWith("\n") && l.indexOf("\n") === l.length - 1)).toBe(true);
+    expect(out.filter((l) => l.startsWith("openjd_progress: "))).toEqual([
+      "openjd_progress: 0\n",
+      "openjd_progress: 12\n",
+      "openjd_progress: 25\n",
+      "openjd_progress: 50\n",
+      "openjd_progress: 100\n",
+    ]);
+    expect(out.filter((l) => l.startsWith("openjd_status: "))).toEqual([
+      `openjd_status: shard 1/2 of ${W}\n`,
+      "openjd_status: job 1 of 2: a.json\n",
+      "openjd_status: COMPLETED a.json (1 done)\n",
+      "openjd_status: job 2 of 2: b.json\n",
+      "openjd_status: FAILED b.json (2 done, 1 not completed)\n",
+    ]);
   });
 });
