@@ -23,6 +23,8 @@
  *   (`<lock>.takeover-<host>-<pid>`; rename is atomic, so one rename wins), checks the bytes
  *   it moved are the ones it judged stale (if not, it moved a newer live lock and links it
  *   back), removes them and goes back to exclusive create, where again only one wins.
+ * - A lock without `lease_seconds` (written by a proxx before leases, which never renews) is
+ *   never taken over from another host, as before: remove it by hand once that runner is gone.
  *
  * `PROXX_LOCK_LEASE_SECONDS` (default 60) sets the lease: a test knob, and for sites whose
  * runners may stall longer (a lease shorter than a stall lets another host take over).
@@ -38,7 +40,7 @@ export const LockInfo = z.object({
   pid: z.number().int(),
   host: z.string(),
   started_at: z.string(),
-  /** The holder renews at least every lease/6 (absent in locks of older versions: the taker's lease is used). */
+  /** The holder renews every lease/6. Absent in locks of proxx before leases: never taken over from another host. */
   lease_seconds: z.number().positive().optional(),
   renewals: z.number().int().optional(),
   /** `I/N` for a shard's lock; absent for the whole folder. */
@@ -206,8 +208,11 @@ async function judge(
   if (info.host === platform.hostname()) {
     return isHolderLive(platform, path, info) ? { kind: "live", info } : { kind: "stale", raw };
   }
+  // A lock of a proxx without leases (no `lease_seconds`) is never renewed, so watching it
+  // proves nothing: as before leases, another host's such lock is never taken over.
+  if (info.lease_seconds === undefined) return { kind: "live", info };
   // Another host: watch for a renewal for one whole lease, on our own clock.
-  const leaseMs = (info.lease_seconds ?? leaseSeconds(platform)) * 1000;
+  const leaseMs = info.lease_seconds * 1000;
   const start = platform.monotonic();
   const step = Math.max(20, Math.min(1000, leaseMs / 12));
   onEvent({
