@@ -19,8 +19,22 @@ function score(index: number, name: string): bigint {
   return createHash("sha256").update(`${index}:${name}`, "utf8").digest().readBigUInt64BE(0);
 }
 
+/** Names already placed (a polling runner asks about the same names at every scan). */
+const memo = new Map<string, number>();
+const MEMO_LIMIT = 200_000;
+
 /** 1-based shard of `relativeName` among `total`. */
 export function shardOf(relativeName: string, total: number): number {
+  const key = `${total}\0${relativeName}`;
+  const known = memo.get(key);
+  if (known !== undefined) return known;
+  const shard = computeShard(relativeName, total);
+  if (memo.size >= MEMO_LIMIT) memo.clear();
+  memo.set(key, shard);
+  return shard;
+}
+
+function computeShard(relativeName: string, total: number): number {
   let best = 1;
   let bestScore = -1n;
   for (let i = 1; i <= total; i++) {

@@ -453,23 +453,32 @@ export async function acquireFoldLock(
   const text = JSON.stringify(info) + "\n";
   const start = platform.monotonic();
   let wait = 5;
+  // Another host's holder is judged by watching its bytes on our own clock (polling fast: a
+  // fold takes milliseconds); unchanged for a whole lease, it is stale.
+  let seen: { text: string; since: number } | null = null;
   for (;;) {
     if (await platform.createExclusive(path, text)) break;
     const raw = await readRaw(platform, path);
     if (!raw.exists) continue;
-    if (raw.info && raw.info.host === platform.hostname() && isHolderLive(platform, path, raw.info)) {
-      // A live folder on this host: it holds the lock for one fold.
-      await platform.sleep(wait);
-      wait = Math.min(100, wait * 2);
-    } else {
-      const j = await judge(platform, path, () => {}, undefined);
-      if (j.kind === "stale" && (await takeOver(platform, path, j.raw))) {
+    const local = raw.info !== null && raw.info.host === platform.hostname();
+    let stale = local && !isHolderLive(platform, path, raw.info!);
+    if (!local) {
+      if (!seen || seen.text !== raw.text) seen = { text: raw.text, since: platform.monotonic() };
+      const leaseMs = (raw.info?.lease_seconds ?? leaseSeconds(platform)) * 1000;
+      stale = platform.monotonic() - seen.since >= leaseMs;
+    }
+    if (stale) {
+      if (await takeOver(platform, path, raw)) {
         onEvent({
           type: "warning",
-          message: `took over stale ${FOLD_LOCK_NAME} (${describe(j.raw.info, FOLD_LOCK_NAME)})`,
+          message: `took over stale ${FOLD_LOCK_NAME} (${describe(raw.info, FOLD_LOCK_NAME)})`,
         });
       }
+      seen = null;
+      continue;
     }
+    await platform.sleep(wait);
+    wait = Math.min(100, wait * 2);
     if (platform.monotonic() - start > 10 * leaseSeconds(platform) * 1000) {
       throw new Error(`could not take ${path} for ${Math.round((platform.monotonic() - start) / 1000)} s`);
     }

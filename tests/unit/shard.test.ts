@@ -238,6 +238,54 @@ describe("shards of one folder", () => {
   });
 });
 
+describe("more shard cases", () => {
+  test("with --recursive the relative path is the name", async () => {
+    const names = ["a.json", "d1/a.json", "d1/b.json", "d2/a.json", "d2/x/y.json", "d3/c.json"];
+    const { platform, jobs, run } = setup(Object.fromEntries(names.map((n) => [n, job(n)])));
+    for (let i = 1; i <= 2; i++) {
+      jobs.calls.length = 0;
+      await run({ shard: { index: i, total: 2, source: "t" }, recursive: true });
+      expect(jobs.calls).toEqual(names.filter((n) => shardOf(n, 2) === i).map((n) => `${W}/${n}`));
+    }
+    expect(Object.keys((await readManifest(platform, W)).manifest.entries).length).toBe(names.length);
+  });
+
+  test("a fold lock left by a dead runner is taken over: same host at once, another host after its lease", async () => {
+    const { platform, run, events } = setup(files(3));
+    platform.writeFile(`${W}/.proxx.manifest.lock`, JSON.stringify({ pid: 777, host: "fakehost", started_at: "t" }));
+    await run({ shard: { index: 1, total: 1, source: "t" } });
+    expect(events.some((e) => e.type === "warning" && e.message.includes("took over stale .proxx.manifest.lock")))
+      .toBe(true);
+    const second = setup(files(3));
+    second.platform.writeFile(
+      `${W}/.proxx.manifest.lock`,
+      JSON.stringify({ pid: 1, host: "elsewhere", started_at: "t", lease_seconds: 30 }),
+    );
+    const t0 = second.platform.monotonic();
+    await second.run({ shard: { index: 1, total: 1, source: "t" } });
+    expect(second.platform.monotonic() - t0).toBeGreaterThanOrEqual(30_000);
+    expect(Object.keys(second.platform.json(`${W}/processed_manifest.json`).entries).length).toBe(3);
+    expect(second.platform.exists(`${W}/.proxx.manifest.lock`)).toBe(false);
+    expect(platform.exists(`${W}/.proxx.manifest.lock`)).toBe(false);
+  });
+
+  test("an unsharded start folds shard journals left by stopped shards; nothing is lost", async () => {
+    const { platform, run } = setup(files(6));
+    const spec = { index: 1, total: 2, source: "t" };
+    await run({ shard: spec });
+    // A crash between append and fold: the entries sit in the shard's journal only.
+    platform.writeFile(
+      `${W}/.proxx.manifest-journal.2of2`,
+      '{"journal":2,"shard":"2/2"}\n{"path":"/w/zz.json","entry":{"sha256":"' + "a".repeat(64) +
+        '","processed_at":"t","result_status":"COMPLETED"}}\n',
+    );
+    expect((await readManifest(platform, W)).manifest.entries["/w/zz.json"]).toBeDefined();
+    await run();
+    expect(platform.json(`${W}/processed_manifest.json`).entries["/w/zz.json"]).toBeDefined();
+    expect(hidden(platform)).toEqual([]);
+  });
+});
+
 describe("shard locks", () => {
   const s = (index: number, total: number) => ({ index, total, source: "test" });
 
