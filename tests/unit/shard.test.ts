@@ -113,19 +113,35 @@ describe("--shard parsing", () => {
 });
 
 describe("assignment", () => {
-  const names = Array.from({ length: 2000 }, (_, i) => `A${String(i).padStart(3, "0")}C${i % 7}.json`);
+  const numbered = Array.from({ length: 2000 }, (_, i) => `A${String(i).padStart(4, "0")}.json`);
+  const hashed = Array.from({ length: 2000 }, (_, i) => `clip-${(i * 7919).toString(36)}-take.json`);
 
   test("depends on the name and N only: the same in any set, in any order", () => {
-    const alone = names.slice(0, 50).map((n) => shardOf(n, 5));
-    const amongMore = [...names].reverse().map((n) => [n, shardOf(n, 5)] as const);
-    const again = new Map(amongMore);
-    expect(names.slice(0, 50).map((n) => again.get(n))).toEqual(alone);
+    for (const names of [numbered, hashed]) {
+      const alone = names.slice(0, 50).map((n) => shardOf(n, 5));
+      const again = new Map([...names].reverse().map((n) => [n, shardOf(n, 5)] as const));
+      expect(names.slice(0, 50).map((n) => again.get(n))).toEqual(alone);
+    }
   });
 
-  test("going from N to N+1 moves a name only to the new shard, about 1/(N+1) of them", () => {
+  test("a numbered series is dealt round-robin: exactly even, consecutive names on consecutive shards", () => {
+    for (const [count, n] of [[24, 4], [200, 8], [2000, 3]] as const) {
+      const per = new Array(n).fill(0);
+      for (const name of numbered.slice(0, count)) per[shardOf(name, n) - 1]++;
+      expect(Math.max(...per) - Math.min(...per)).toBeLessThanOrEqual(1);
+    }
+    const first = shardOf("card-000.json", 4);
+    expect(["card-001.json", "card-002.json", "card-007.json"].map((x) => shardOf(x, 4))).toEqual(
+      [1, 2, 7].map((k) => ((first - 1 + k) % 4) + 1),
+    );
+    // A subfolder's series is a series of its own, with a start of its own.
+    expect(shardOf("a/card-000.json", 4)).toBe(shardOf("a/card-004.json", 4));
+  });
+
+  test("other names: rendezvous; going from N to N+1 moves a name only to the new shard, about 1/(N+1)", () => {
     for (const n of [1, 2, 3, 7]) {
       let moved = 0;
-      for (const name of names) {
+      for (const name of hashed) {
         const before = shardOf(name, n);
         const after = shardOf(name, n + 1);
         if (after !== before) {
@@ -133,23 +149,23 @@ describe("assignment", () => {
           moved++;
         }
       }
-      expect(moved / names.length).toBeGreaterThan(0.7 / (n + 1));
-      expect(moved / names.length).toBeLessThan(1.3 / (n + 1));
+      expect(moved / hashed.length).toBeGreaterThan(0.7 / (n + 1));
+      expect(moved / hashed.length).toBeLessThan(1.3 / (n + 1));
     }
   });
 
-  test("even: max/mean jobs per shard for 200 and 2,000 names", () => {
-    for (const [count, limit] of [[200, 1.35], [2000, 1.12]] as const) {
+  test("even: max/mean jobs per shard for 200 and 2,000 hashed names", () => {
+    for (const [count, limit] of [[200, 1.4], [2000, 1.12]] as const) {
       for (const n of [2, 4, 8]) {
         const per = new Array(n).fill(0);
-        for (const name of names.slice(0, count)) per[shardOf(name, n) - 1]++;
+        for (const name of hashed.slice(0, count)) per[shardOf(name, n) - 1]++;
         expect(Math.max(...per) / (count / n)).toBeLessThan(limit);
       }
     }
   });
 
   test("each name has exactly one owner; 1/1 owns everything", () => {
-    for (const name of names.slice(0, 100)) {
+    for (const name of [...numbered.slice(0, 50), ...hashed.slice(0, 50)]) {
       expect([1, 2, 3].filter((i) => ownsName({ index: i, total: 3 }, name)).length).toBe(1);
       expect(ownsName({ index: 1, total: 1 }, name)).toBe(true);
     }
