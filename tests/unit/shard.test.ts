@@ -302,6 +302,22 @@ describe("more shard cases", () => {
   });
 });
 
+describe("a runner that loses its lock", () => {
+  test("stops its job (left pending) and fails with LockHeldError", async () => {
+    const { platform, jobs, run } = setup({ "a.json": job("a", { hang: true }) });
+    jobs.during = () => {
+      // Taken over meanwhile by a runner elsewhere (this one stalled for longer than its lease).
+      platform.writeFile(`${W}/.proxx.lock.1of1`, JSON.stringify({ pid: 9, host: "elsewhere", started_at: "t" }));
+    };
+    const error = await run({ shard: { index: 1, total: 1, source: "t" } }).catch((e) => e);
+    expect(error).toBeInstanceOf(LockHeldError);
+    expect(error.message).toContain("lock lost");
+    expect(platform.exists(`${W}/a.json`)).toBe(true);
+    expect(platform.exists(`${W}/a.result.json`)).toBe(false);
+    expect(platform.text(`${W}/.proxx.lock.1of1`)).toContain("elsewhere"); // not removed: not ours
+  });
+});
+
 describe("shard locks", () => {
   const s = (index: number, total: number) => ({ index, total, source: "test" });
 
