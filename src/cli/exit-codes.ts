@@ -20,6 +20,7 @@ export const EXIT_CODE_HELP = `Exit codes:
   2    usage error (unknown option, missing argument)
   3    JobSpec invalid: nothing ran (run, validate)
   4    environment error: FFmpeg missing, file or folder unreadable or missing or not writable
-  5    watch folder locked by another runner (watch, reset)
+  5    watch folder locked by another runner (watch, reset); with --shard: that
+       shard's lock, or a conflicting runner (unsharded, or another total), is live
   130  interrupted by SIGINT (Ctrl-C)
   143  interrupted by SIGTERM`;

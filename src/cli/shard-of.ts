@@ -14,9 +14,10 @@ export const shardOfCommand: Command = {
 Prints the 1-based shard of N that takes each JobSpec, one line per name: the shard
 alone for one name, "<shard> <name>" for several. The name is the JobSpec's path
 relative to the watch folder ('job.json', or 'Day01/CamA/job.json' with --recursive);
-a leading './' is dropped. The shard depends only on that name and N: rendezvous
-hashing with SHA-256 (docs/crash-safety.md), so files added later never move old ones
-and going from N to N+1 shards moves only about 1/(N+1) of the names.
+a leading './' is dropped. The shard depends only on that name and N, so files added
+later never move old ones: a name ending in a number (card1-007.json, A001C003.json) is
+dealt round-robin within its series, from a start its prefix picks (exactly even);
+any other name by rendezvous hashing with SHA-256 (src/shard/assign.ts).
 
 Options:
   --shards N     how many shards share the folder (required)

@@ -45,8 +45,8 @@ subfolder another live runner holds the lock of. Manifest keys stay absolute pat
 Options:
   --once                 one pass over the folder, then exit (cron, CI)
   --shard I/N            take only shard I of N (1-based: 1/3, 2/3, 3/3) of the folder's
-                         JobSpecs, by a hash of each name; shards of one folder run at the
-                         same time, on one host or many (NFS), each under its own lock.
+                         JobSpecs, by name; shards of one folder run at the same
+                         time, on one host or many (NFS), each under its own lock.
                          'auto': index and total from the job engine (Slurm array, AWS
                          Batch, Cloud Run, GitLab/CircleCI/Buildkite/Azure parallel jobs);
                          'auto/N': index from the engine, total N (Kubernetes Indexed Job,
@@ -80,6 +80,7 @@ Examples:
   proxx watch ./jobs --recursive --once           # jobs/Day01/CamA/job.json too
   proxx watch /mnt/nfs/jobs --once --shard 2/3    # one of three machines
   proxx watch /mnt/nfs/jobs --once --shard auto   # a Slurm / AWS Batch array task
+  proxx watch /mnt/nfs/jobs --once --shard auto --progress openjd   # a Deadline Cloud task
   proxx status ./jobs                             # what is pending, processed and failed
   proxx reset ./jobs --failed                     # move failed jobs back for a retry
   proxx watch ./jobs --on-job-done './notify.sh --channel edit'   # a hook after each job
@@ -90,6 +91,13 @@ leaves that JobSpec pending; a second one exits at once. Either way the next sta
 finishes correctly (docs/crash-safety.md). Webhook deliveries are kept in .proxx-outbox/
 until they are done: --once waits for them (about a minute at most), a stop leaves them
 for the next start (docs/hooks-and-webhooks.md).
+
+Shards: each of N runners takes the JobSpecs assigned to it by their path relative to
+the folder and N alone (numbered series round-robin, other names by rendezvous hashing:
+'proxx shard-of'), under its own lock .proxx.lock.<I>of<N>; a lock of a
+runner on another host that stops renewing it is taken over after its lease
+(docs/crash-safety.md). An engine that retries a task of the same index re-runs only
+what is unfinished; the exit code counts the jobs that run ran (0 or 1, as below).
 
 ${EXIT_CODE_HELP}
 `,

@@ -23,6 +23,8 @@
  *   (`<lock>.takeover-<host>-<pid>`; rename is atomic, so one rename wins), checks the bytes
  *   it moved are the ones it judged stale (if not, it moved a newer live lock and links it
  *   back), removes them and goes back to exclusive create, where again only one wins.
+ * - A lock without `lease_seconds` (written by a proxx before leases, which never renews) is
+ *   never taken over from another host, as before: remove it by hand once that runner is gone.
  *
  * `PROXX_LOCK_LEASE_SECONDS` (default 60) sets the lease: a test knob, and for sites whose
  * runners may stall longer (a lease shorter than a stall lets another host take over).
@@ -38,7 +40,7 @@ export const LockInfo = z.object({
   pid: z.number().int(),
   host: z.string(),
   started_at: z.string(),
-  /** The holder renews at least every lease/6 (absent in locks of older versions: the taker's lease is used). */
+  /** The holder renews every lease/6. Absent in locks of proxx before leases: never taken over from another host. */
   lease_seconds: z.number().positive().optional(),
   renewals: z.number().int().optional(),
   /** `I/N` for a shard's lock; absent for the whole folder. */
@@ -206,8 +208,11 @@ async function judge(
   if (info.host === platform.hostname()) {
     return isHolderLive(platform, path, info) ? { kind: "live", info } : { kind: "stale", raw };
   }
+  // A lock of a proxx without leases (no `lease_seconds`) is never renewed, so watching it
+  // proves nothing: as before leases, another host's such lock is never taken over.
+  if (info.lease_seconds === undefined) return { kind: "live", info };
   // Another host: watch for a renewal for one whole lease, on our own clock.
-  const leaseMs = (info.lease_seconds ?? leaseSeconds(platform)) * 1000;
+  const leaseMs = info.lease_seconds * 1000;
   const start = platform.monotonic();
   const step = Math.max(20, Math.min(1000, leaseMs / 12));
   onEvent({
@@ -448,23 +453,32 @@ export async function acquireFoldLock(
   const text = JSON.stringify(info) + "\n";
   const start = platform.monotonic();
   let wait = 5;
+  // Another host's holder is judged by watching its bytes on our own clock (polling fast: a
+  // fold takes milliseconds); unchanged for a whole lease, it is stale.
+  let seen: { text: string; since: number } | null = null;
   for (;;) {
     if (await platform.createExclusive(path, text)) break;
     const raw = await readRaw(platform, path);
     if (!raw.exists) continue;
-    if (raw.info && raw.info.host === platform.hostname() && isHolderLive(platform, path, raw.info)) {
-      // A live folder on this host: it holds the lock for one fold.
-      await platform.sleep(wait);
-      wait = Math.min(100, wait * 2);
-    } else {
-      const j = await judge(platform, path, () => {}, undefined);
-      if (j.kind === "stale" && (await takeOver(platform, path, j.raw))) {
+    const local = raw.info !== null && raw.info.host === platform.hostname();
+    let stale = local && !isHolderLive(platform, path, raw.info!);
+    if (!local) {
+      if (!seen || seen.text !== raw.text) seen = { text: raw.text, since: platform.monotonic() };
+      const leaseMs = (raw.info?.lease_seconds ?? leaseSeconds(platform)) * 1000;
+      stale = platform.monotonic() - seen.since >= leaseMs;
+    }
+    if (stale) {
+      if (await takeOver(platform, path, raw)) {
         onEvent({
           type: "warning",
-          message: `took over stale ${FOLD_LOCK_NAME} (${describe(j.raw.info, FOLD_LOCK_NAME)})`,
+          message: `took over stale ${FOLD_LOCK_NAME} (${describe(raw.info, FOLD_LOCK_NAME)})`,
         });
       }
+      seen = null;
+      continue;
     }
+    await platform.sleep(wait);
+    wait = Math.min(100, wait * 2);
     if (platform.monotonic() - start > 10 * leaseSeconds(platform) * 1000) {
       throw new Error(`could not take ${path} for ${Math.round((platform.monotonic() - start) / 1000)} s`);
     }

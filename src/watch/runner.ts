@@ -17,7 +17,7 @@ import type { EventSink } from "../engine/events.ts";
 import { HashCache } from "./hash.ts";
 import { acquireLock, LockHeldError } from "./lock.ts";
 import { loadManifestForRun, ManifestSerializer, messageOf } from "./manifest.ts";
-import { JOURNAL_NAME, journalFor } from "./manifest-journal.ts";
+import { JOURNAL_NAME, journalFor, shardJournalName } from "./manifest-journal.ts";
 import { shardLabel, type ShardSpec } from "../shard/spec.ts";
 import { type RunJob, type RunnerContext, takeJob } from "./job.ts";
 import type { JobNotifier } from "./job-notifier.ts";
@@ -327,7 +327,9 @@ async function flushJournal(ctx: RunnerContext): Promise<void> {
       type: "warning",
       message: `could not update ${joinPath(ctx.folder, MANIFEST_NAME)} (${
         messageOf(error)
-      }); its new entries are safe in ${JOURNAL_NAME}, which the next start folds in`,
+      }); its new entries are safe in ${
+        ctx.shard ? shardJournalName(ctx.shard) : JOURNAL_NAME
+      }, which the next start folds in`,
     });
     throw error;
   }

@@ -13,6 +13,9 @@ import { folderStatus } from "../../src/watch/status.ts";
 import { resetJobs } from "../../src/watch/reset.ts";
 import { inflightName } from "../../src/watch/inflight.ts";
 import { job, setup, W } from "../helpers/watch-fixtures.ts";
+import { FakePlatform } from "../helpers/fake-platform.ts";
+import { main } from "../../src/cli/main.ts";
+import { openjdProgress } from "../../src/cli/openjd.ts";
 
 const env = (vars: Record<string, string>) => (name: string) => vars[name];
 const none = env({});
@@ -110,19 +113,35 @@ describe("--shard parsing", () => {
 });
 
 describe("assignment", () => {
-  const names = Array.from({ length: 2000 }, (_, i) => `A${String(i).padStart(3, "0")}C${i % 7}.json`);
+  const numbered = Array.from({ length: 2000 }, (_, i) => `A${String(i).padStart(4, "0")}.json`);
+  const hashed = Array.from({ length: 2000 }, (_, i) => `clip-${(i * 7919).toString(36)}-take.json`);
 
   test("depends on the name and N only: the same in any set, in any order", () => {
-    const alone = names.slice(0, 50).map((n) => shardOf(n, 5));
-    const amongMore = [...names].reverse().map((n) => [n, shardOf(n, 5)] as const);
-    const again = new Map(amongMore);
-    expect(names.slice(0, 50).map((n) => again.get(n))).toEqual(alone);
+    for (const names of [numbered, hashed]) {
+      const alone = names.slice(0, 50).map((n) => shardOf(n, 5));
+      const again = new Map([...names].reverse().map((n) => [n, shardOf(n, 5)] as const));
+      expect(names.slice(0, 50).map((n) => again.get(n))).toEqual(alone);
+    }
   });
 
-  test("going from N to N+1 moves a name only to the new shard, about 1/(N+1) of them", () => {
+  test("a numbered series is dealt round-robin: exactly even, consecutive names on consecutive shards", () => {
+    for (const [count, n] of [[24, 4], [200, 8], [2000, 3]] as const) {
+      const per = new Array(n).fill(0);
+      for (const name of numbered.slice(0, count)) per[shardOf(name, n) - 1]++;
+      expect(Math.max(...per) - Math.min(...per)).toBeLessThanOrEqual(1);
+    }
+    const first = shardOf("card-000.json", 4);
+    expect(["card-001.json", "card-002.json", "card-007.json"].map((x) => shardOf(x, 4))).toEqual(
+      [1, 2, 7].map((k) => ((first - 1 + k) % 4) + 1),
+    );
+    // A subfolder's series is a series of its own, with a start of its own.
+    expect(shardOf("a/card-000.json", 4)).toBe(shardOf("a/card-004.json", 4));
+  });
+
+  test("other names: rendezvous; going from N to N+1 moves a name only to the new shard, about 1/(N+1)", () => {
     for (const n of [1, 2, 3, 7]) {
       let moved = 0;
-      for (const name of names) {
+      for (const name of hashed) {
         const before = shardOf(name, n);
         const after = shardOf(name, n + 1);
         if (after !== before) {
@@ -130,23 +149,23 @@ describe("assignment", () => {
           moved++;
         }
       }
-      expect(moved / names.length).toBeGreaterThan(0.7 / (n + 1));
-      expect(moved / names.length).toBeLessThan(1.3 / (n + 1));
+      expect(moved / hashed.length).toBeGreaterThan(0.7 / (n + 1));
+      expect(moved / hashed.length).toBeLessThan(1.3 / (n + 1));
     }
   });
 
-  test("even: max/mean jobs per shard for 200 and 2,000 names", () => {
-    for (const [count, limit] of [[200, 1.35], [2000, 1.12]] as const) {
+  test("even: max/mean jobs per shard for 200 and 2,000 hashed names", () => {
+    for (const [count, limit] of [[200, 1.4], [2000, 1.12]] as const) {
       for (const n of [2, 4, 8]) {
         const per = new Array(n).fill(0);
-        for (const name of names.slice(0, count)) per[shardOf(name, n) - 1]++;
+        for (const name of hashed.slice(0, count)) per[shardOf(name, n) - 1]++;
         expect(Math.max(...per) / (count / n)).toBeLessThan(limit);
       }
     }
   });
 
   test("each name has exactly one owner; 1/1 owns everything", () => {
-    for (const name of names.slice(0, 100)) {
+    for (const name of [...numbered.slice(0, 50), ...hashed.slice(0, 50)]) {
       expect([1, 2, 3].filter((i) => ownsName({ index: i, total: 3 }, name)).length).toBe(1);
       expect(ownsName({ index: 1, total: 1 }, name)).toBe(true);
     }
@@ -235,6 +254,70 @@ describe("shards of one folder", () => {
   });
 });
 
+describe("more shard cases", () => {
+  test("with --recursive the relative path is the name", async () => {
+    const names = ["a.json", "d1/a.json", "d1/b.json", "d2/a.json", "d2/x/y.json", "d3/c.json"];
+    const { platform, jobs, run } = setup(Object.fromEntries(names.map((n) => [n, job(n)])));
+    for (let i = 1; i <= 2; i++) {
+      jobs.calls.length = 0;
+      await run({ shard: { index: i, total: 2, source: "t" }, recursive: true });
+      expect(jobs.calls).toEqual(names.filter((n) => shardOf(n, 2) === i).map((n) => `${W}/${n}`));
+    }
+    expect(Object.keys((await readManifest(platform, W)).manifest.entries).length).toBe(names.length);
+  });
+
+  test("a fold lock left by a dead runner is taken over: same host at once, another host after its lease", async () => {
+    const { platform, run, events } = setup(files(3));
+    platform.writeFile(`${W}/.proxx.manifest.lock`, JSON.stringify({ pid: 777, host: "fakehost", started_at: "t" }));
+    await run({ shard: { index: 1, total: 1, source: "t" } });
+    expect(events.some((e) => e.type === "warning" && e.message.includes("took over stale .proxx.manifest.lock")))
+      .toBe(true);
+    const second = setup(files(3));
+    second.platform.writeFile(
+      `${W}/.proxx.manifest.lock`,
+      JSON.stringify({ pid: 1, host: "elsewhere", started_at: "t", lease_seconds: 30 }),
+    );
+    const t0 = second.platform.monotonic();
+    await second.run({ shard: { index: 1, total: 1, source: "t" } });
+    expect(second.platform.monotonic() - t0).toBeGreaterThanOrEqual(30_000);
+    expect(Object.keys(second.platform.json(`${W}/processed_manifest.json`).entries).length).toBe(3);
+    expect(second.platform.exists(`${W}/.proxx.manifest.lock`)).toBe(false);
+    expect(platform.exists(`${W}/.proxx.manifest.lock`)).toBe(false);
+  });
+
+  test("an unsharded start folds shard journals left by stopped shards; nothing is lost", async () => {
+    const { platform, run } = setup(files(6));
+    const spec = { index: 1, total: 2, source: "t" };
+    await run({ shard: spec });
+    // A crash between append and fold: the entries sit in the shard's journal only.
+    platform.writeFile(
+      `${W}/.proxx.manifest-journal.2of2`,
+      '{"journal":2,"shard":"2/2"}\n{"path":"/w/zz.json","entry":{"sha256":"' + "a".repeat(64) +
+        '","processed_at":"t","result_status":"COMPLETED"}}\n',
+    );
+    expect((await readManifest(platform, W)).manifest.entries["/w/zz.json"]).toBeDefined();
+    await run();
+    expect(platform.json(`${W}/processed_manifest.json`).entries["/w/zz.json"]).toBeDefined();
+    expect(hidden(platform)).toEqual([]);
+  });
+});
+
+describe("a runner that loses its lock", () => {
+  test("stops its job (left pending) and fails with LockHeldError", async () => {
+    const { platform, jobs, run } = setup({ "a.json": job("a", { hang: true }) });
+    jobs.during = () => {
+      // Taken over meanwhile by a runner elsewhere (this one stalled for longer than its lease).
+      platform.writeFile(`${W}/.proxx.lock.1of1`, JSON.stringify({ pid: 9, host: "elsewhere", started_at: "t" }));
+    };
+    const error = await run({ shard: { index: 1, total: 1, source: "t" } }).catch((e) => e);
+    expect(error).toBeInstanceOf(LockHeldError);
+    expect(error.message).toContain("lock lost");
+    expect(platform.exists(`${W}/a.json`)).toBe(true);
+    expect(platform.exists(`${W}/a.result.json`)).toBe(false);
+    expect(platform.text(`${W}/.proxx.lock.1of1`)).toContain("elsewhere"); // not removed: not ours
+  });
+});
+
 describe("shard locks", () => {
   const s = (index: number, total: number) => ({ index, total, source: "test" });
 
@@ -319,5 +402,135 @@ describe("shard locks", () => {
     expect(held.lost.aborted).toBe(true);
     await held.release();
     expect(platform.text(`${W}/.proxx.lock.1of2`)).toBe(remote()); // not removed: not ours
+  });
+});
+
+async function cli(p: FakePlatform, ...args: string[]) {
+  p.stdout = "";
+  p.stderr = "";
+  const code = await main(p, args);
+  return { code, stdout: p.stdout, stderr: p.stderr };
+}
+
+describe("the CLI", () => {
+  test("shard-of prints the 1-based shard (one name: the number alone), --json, usage errors exit 2", async () => {
+    const p = new FakePlatform();
+    expect(await cli(p, "shard-of", "A001.json", "--shards", "4")).toEqual({
+      code: 0,
+      stdout: `${shardOf("A001.json", 4)}\n`,
+      stderr: "",
+    });
+    const two = await cli(p, "shard-of", "./a.json", "b/c.json", "--shards", "3", "--json");
+    expect(JSON.parse(two.stdout)).toEqual([
+      { name: "a.json", shard: shardOf("a.json", 3), shards: 3 },
+      { name: "b/c.json", shard: shardOf("b/c.json", 3), shards: 3 },
+    ]);
+    expect((await cli(p, "shard-of", "a.json")).code).toBe(2);
+    expect((await cli(p, "shard-of", "a.json", "--shards", "0")).code).toBe(2);
+  });
+
+  test("watch --shard usage errors exit 2 and mention auto; --progress openjd with --json is refused", async () => {
+    const p = new FakePlatform({
+      env: { CI_NODE_INDEX: "1", CI_NODE_TOTAL: "2", CIRCLE_NODE_INDEX: "1", CIRCLE_NODE_TOTAL: "2" },
+    });
+    p.mkdirSync(W);
+    for (const bad of ["0/3", "4/3", "3/0", "auto"]) {
+      const r = await cli(p, "watch", W, "--once", "--shard", bad);
+      expect({ bad, code: r.code }).toEqual({ bad, code: 2 });
+      expect(r.stderr).toContain("auto");
+    }
+    expect((await cli(p, "watch", W, "--once", "--shard", "auto")).stderr).toContain("disagree");
+    expect((await cli(p, "watch", W, "--once", "--progress", "openjd", "--json")).code).toBe(2);
+    expect((await cli(p, "watch", W, "--once", "--progress", "tqdm")).code).toBe(2);
+  });
+
+  test("new --split N: consecutive chunks, names that sort in source order", async () => {
+    const files: Record<string, string> = {};
+    for (let i = 1; i <= 11; i++) files[`/work/card/C${String(i).padStart(3, "0")}.mov`] = "v";
+    const p = new FakePlatform({ files, cwd: "/work" });
+    p.mkdirSync("/work/out");
+    p.mkdirSync("/work/jobs");
+    const r = await cli(
+      p,
+      "new",
+      "-s",
+      "card/*.mov",
+      "-o",
+      "out",
+      "--split",
+      "4",
+      "--job-id",
+      "card",
+      "--into",
+      "jobs",
+      "--no-paths",
+    );
+    expect(r.code).toBe(0);
+    const written = r.stdout.trim().split("\n");
+    expect(written).toEqual(["000", "001", "002", "003"].map((n) => `/work/jobs/card-${n}.json`));
+    const sizes = written.map((f) => p.json(f).sources.length);
+    expect(sizes).toEqual([3, 3, 3, 2]);
+    const order = written.flatMap((f) => p.json(f).sources as string[]);
+    expect(order).toEqual([...order].sort());
+    const k = await cli(p, "new", "-s", "card/*.mov", "-o", "out", "--clips-per-job", "5", "--no-paths");
+    expect(k.stdout.trim().split("\n").map((l) => JSON.parse(l).sources.length)).toEqual([5, 5, 1]);
+    expect((await cli(p, "new", "-s", "card/*.mov", "-o", "out", "--split", "2", "--clips-per-job", "2")).code).toBe(2);
+  });
+
+  test("--progress openjd: progress lines that never go down, status lines, one write per line", () => {
+    const out: string[] = [];
+    const feed = openjdProgress((line) => out.push(line), (p) => p.split("/").pop()!);
+    feed({ type: "shard", folder: W, index: 1, total: 2, source: "t" });
+    feed({ type: "scan", folder: W, pending: 2, settling: 0, skipped: 0 });
+    feed({ type: "job_taken", jobspec_path: `${W}/a.json` });
+    feed({ type: "job_started", job_id: "a", jobspec_path: `${W}/a.json`, total_clips: 2 });
+    const progress = (index: number, percent: number) =>
+      feed({
+        type: "progress",
+        job_id: "a",
+        index,
+        total: 2,
+        source_path: "s",
+        frame: 1,
+        out_time_seconds: 1,
+        percent,
+        fps: null,
+        speed: null,
+      });
+    progress(0, 50);
+    progress(1, 0);
+    progress(0, 10); // out of order: never down
+    feed({
+      type: "job_result",
+      jobspec_path: `${W}/a.json`,
+      final_status: "COMPLETED",
+      result_path: "r",
+      moved_to: "m",
+      failure_reason: null,
+    });
+    feed({ type: "job_taken", jobspec_path: `${W}/b.json` });
+    feed({
+      type: "job_result",
+      jobspec_path: `${W}/b.json`,
+      final_status: "FAILED",
+      result_path: "r",
+      moved_to: "m",
+      failure_reason: "x",
+    });
+    expect(out.every((l) => l.endsWith("\n") && l.indexOf("\n") === l.length - 1)).toBe(true);
+    expect(out.filter((l) => l.startsWith("openjd_progress: "))).toEqual([
+      "openjd_progress: 0\n",
+      "openjd_progress: 12\n",
+      "openjd_progress: 25\n",
+      "openjd_progress: 50\n",
+      "openjd_progress: 100\n",
+    ]);
+    expect(out.filter((l) => l.startsWith("openjd_status: "))).toEqual([
+      `openjd_status: shard 1/2 of ${W}\n`,
+      "openjd_status: job 1 of 2: a.json\n",
+      "openjd_status: COMPLETED a.json (1 done)\n",
+      "openjd_status: job 2 of 2: b.json\n",
+      "openjd_status: FAILED b.json (2 done, 1 not completed)\n",
+    ]);
   });
 });

@@ -16,8 +16,15 @@ describe("folder lock", () => {
     expect(platform.text(`${W}/.proxx.lock`)).toBe(lockText(555));
   });
 
-  test("another host's lock: taken over only after a whole lease without renewal, on our own clock", async () => {
-    const { platform, run, events } = setup({ ".proxx.lock": lockText(555, "otherhost") });
+  test("another host's lock without a lease (a proxx before leases) is never taken over", async () => {
+    const { run } = setup({ ".proxx.lock": lockText(555, "otherhost") });
+    await expect(run()).rejects.toBeInstanceOf(LockHeldError);
+  });
+
+  test("another host's lock with a lease: taken over only after a whole lease without renewal, on our own clock", async () => {
+    const { platform, run, events } = setup({
+      ".proxx.lock": JSON.stringify({ pid: 555, host: "otherhost", started_at: "t", lease_seconds: 60, renewals: 3 }),
+    });
     const t0 = platform.monotonic();
     await run();
     expect(platform.monotonic() - t0).toBeGreaterThanOrEqual(60_000);
