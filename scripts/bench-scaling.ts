@@ -13,7 +13,9 @@
  *   `mean/max` of the shares of that very folder is printed beside it ("even bound"), and
  *   `ratio / even bound` is what is left for proxx's own cost.
  * - Evenness by pure computation (src/shard/assign.ts): max/mean and min/mean jobs per shard
- *   for 200 and 2,000 names `job-NNNN.json`, N = 2, 4, 8.
+ *   for 200 and 2,000 names, N = 2, 4, 8, both kinds the assignment knows: a numbered series
+ *   (`job-NNN.json`, as `proxx new --split` names them: dealt round-robin) and names that do
+ *   not end in a number (`job-NNN-a.json`: rendezvous hashing).
  */
 import { spawnSync } from "node:child_process";
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -51,6 +53,7 @@ export interface ScalingRow {
 }
 
 export interface EvennessRow {
+  names: string;
   jobs: number;
   shards: number;
   max_over_mean: number;
@@ -60,11 +63,12 @@ export interface EvennessRow {
 }
 
 /** max/mean and min/mean of how many of `names` each of `n` shards owns. */
-export function evenness(names: string[], n: number): EvennessRow {
+export function evenness(names: string[], n: number, kind = "numbered"): EvennessRow {
   const counts = new Array<number>(n).fill(0);
   for (const name of names) counts[shardOf(name, n) - 1]!++;
   const mean = names.length / n;
   return {
+    names: kind,
     jobs: names.length,
     shards: n,
     max_over_mean: round(Math.max(...counts) / mean, 3),
@@ -236,15 +240,21 @@ export async function partScaling(ctx: ScalingContext) {
   ));
 
   const evenRows: EvennessRow[] = [];
-  for (const jobs of [200, 2000]) {
-    const w = String(jobs - 1).length;
-    const all = Array.from({ length: jobs }, (_, i) => jobName(i, w));
-    for (const n of [2, 4, 8]) evenRows.push(evenness(all, n));
+  for (const kind of ["numbered (job-NNN.json)", "not numbered (job-NNN-a.json)"]) {
+    for (const jobs of [200, 2000]) {
+      const w = String(jobs - 1).length;
+      const all = Array.from(
+        { length: jobs },
+        (_, i) => kind.startsWith("numbered") ? jobName(i, w) : jobName(i, w).replace(/\.json$/, "-a.json"),
+      );
+      for (const n of [2, 4, 8]) evenRows.push(evenness(all, n, kind));
+    }
   }
   console.log(table(
-    "evenness of the shares (rendezvous hashing, SHA-256 of the name; names job-NNN.json)",
-    ["jobs", "N", "max/mean", "min/mean", "largest share", "smallest share"],
+    "evenness of the shares (src/shard/assign.ts: numbered series round-robin, other names rendezvous hashing)",
+    ["names", "jobs", "N", "max/mean", "min/mean", "largest share", "smallest share"],
     evenRows.map((e) => [
+      e.names,
       String(e.jobs),
       String(e.shards),
       e.max_over_mean,
