@@ -11,10 +11,16 @@
  */
 import type { ProxxEvent } from "../engine/events.ts";
 
+export interface OpenjdProgress {
+  (event: ProxxEvent): void;
+  /** A `--once` run that ended without interruption: 100 %, even for a shard that owned nothing. */
+  finished(): void;
+}
+
 export function openjdProgress(
   write: (line: string) => void,
   jobName: (path: string) => string,
-): (event: ProxxEvent) => void {
+): OpenjdProgress {
   let done = 0;
   let failed = 0;
   let pending = 0;
@@ -33,7 +39,7 @@ export function openjdProgress(
     write(`openjd_progress: ${pct}\n`);
   };
   const status = (text: string) => write(`openjd_status: ${text.replaceAll("\n", " ")}\n`);
-  return (event) => {
+  const onEvent = (event: ProxxEvent) => {
     switch (event.type) {
       case "shard":
         status(`shard ${event.index}/${event.total} of ${event.folder}`);
@@ -79,4 +85,11 @@ export function openjdProgress(
         return;
     }
   };
+  return Object.assign(onEvent, {
+    finished() {
+      if (shown >= 100) return;
+      shown = 100;
+      write("openjd_progress: 100\n");
+    },
+  });
 }

@@ -180,6 +180,7 @@ ${EXIT_CODE_HELP}
       });
       const interrupted = stop.exitCode();
       if (interrupted !== null) return interrupted;
+      if (values.once) openjd?.finished();
       return summary.failed + summary.invalid > 0 ? EXIT.FAILED : EXIT.OK;
     } catch (error) {
       if (error instanceof LockHeldError) {
