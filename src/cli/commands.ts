@@ -8,6 +8,7 @@ import { schemaCommand } from "./schema.ts";
 import { newCommand } from "./new.ts";
 import { completionsCommand } from "./completions.ts";
 import { doctorCommand } from "./doctor.ts";
+import { coordinatorCommand } from "./coordinator.ts";
 
 export const COMMANDS: readonly Command[] = [
   runCommand,
@@ -16,6 +17,7 @@ export const COMMANDS: readonly Command[] = [
   watchCommand,
   statusCommand,
   resetCommand,
+  coordinatorCommand,
   schemaCommand,
   doctorCommand,
   completionsCommand,

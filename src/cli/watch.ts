@@ -21,6 +21,10 @@ import {
 import { UsageError } from "./usage-error.ts";
 import { VERSION } from "../version.ts";
 import { Notifier } from "../notify/notifier.ts";
+import { COORDINATOR_HELP, COORDINATOR_OPTIONS, coordinatorFrom } from "./coordinator-options.ts";
+import { type Coordinated, startCoordination } from "../coordinator/watch-coordination.ts";
+import { CoordinatorError } from "../coordinator/connection.ts";
+import { FolderClashError } from "../coordinator/folder.ts";
 
 export const watchCommand: Command = {
   name: "watch",
@@ -54,6 +58,7 @@ Options:
   --ffmpeg PATH          FFmpeg to use (default: $PROXX_FFMPEG, then PATH, then usual places)
   --ffprobe PATH         ffprobe to use
 ${NOTIFY_HELP}
+${COORDINATOR_HELP}
   --json                 print events as NDJSON on stdout (docs/events.md)
   -q, --quiet            print errors only
   -v, --verbose          also print the FFmpeg command lines
@@ -67,6 +72,8 @@ Examples:
   proxx watch ./jobs --recursive --once           # jobs/Day01/CamA/job.json too
   proxx status ./jobs                             # what is pending, processed and failed
   proxx reset ./jobs --failed                     # move failed jobs back for a retry
+  PROXX_COORDINATOR=postgres://proxx@db/proxx proxx watch /mnt/nas/jobs   # on every machine
+  proxx coordinator status --coordinator postgres://proxx@db/proxx     # who runs what
   proxx watch ./jobs --on-job-done './notify.sh --channel edit'   # a hook after each job
   PROXX_WEBHOOK_SECRET=s3cret proxx watch ./jobs --webhook https://example.com/proxx
 
@@ -74,7 +81,14 @@ Stopping: the first SIGINT/SIGTERM stops FFmpeg cleanly, removes its temp output
 leaves that JobSpec pending; a second one exits at once. Either way the next start
 finishes correctly (docs/crash-safety.md). Webhook deliveries are kept in .proxx-outbox/
 until they are done: --once waits for them (about a minute at most), a stop leaves them
-for the next start (docs/hooks-and-webhooks.md).
+for the next start (docs/hooks-and-webhooks.md). Coordinated, the stopped job is released
+to the other runners at once.
+
+Coordinated runners take no folder lock (they share the folder) and refuse to start
+beside a live runner without --coordinator. Exit 4 when the coordinator cannot be
+reached, refuses the login, lacks the right to create proxx's tables, has a newer
+schema, or knows the --folder-id as another folder's (the message says which; the
+password is never shown); exit 2 for a URL that is not postgres://.
 
 ${EXIT_CODE_HELP}
 `,
@@ -83,6 +97,7 @@ ${EXIT_CODE_HELP}
       ...OUTPUT_OPTIONS,
       ...FFMPEG_OPTIONS,
       ...NOTIFY_OPTIONS,
+      ...COORDINATOR_OPTIONS,
       once: { type: "boolean" },
       recursive: { type: "boolean" },
       "poll-seconds": { type: "string" },
@@ -102,6 +117,7 @@ ${EXIT_CODE_HELP}
         "watch",
       );
     }
+    const choice = coordinatorFrom(platform, values, "watch");
     if (!(await platform.stat(folder))?.isDirectory) {
       platform.writeStderr(`proxx watch: folder does not exist or is not a directory: ${folder}\n`);
       return EXIT.ENVIRONMENT;
@@ -113,9 +129,28 @@ ${EXIT_CODE_HELP}
       ...(values.recursive ? { jobspecRoot: await absoluteFolder(platform, folder) } : {}),
     });
     const tools = await toolsFrom(platform, values);
+    let coordinated: Coordinated | null = null;
+    if (choice) {
+      try {
+        coordinated = await startCoordination(platform, {
+          ...choice,
+          folder: await absoluteFolder(platform, folder),
+          version: VERSION,
+          onEvent: render,
+          maxConnections: maxWorkers + 3,
+        });
+      } catch (error) {
+        if (error instanceof CoordinatorError || error instanceof FolderClashError) {
+          platform.writeStderr(`proxx watch: ${error.message}\n`);
+          return EXIT.ENVIRONMENT;
+        }
+        throw error;
+      }
+    }
     const stop = interruptions(platform, (signal) => render({ type: "stopping", signal }));
-    const notify = await notifyConfigFrom(platform, values, "watch", stop.signal).catch((error) => {
+    const notify = await notifyConfigFrom(platform, values, "watch", stop.signal).catch(async (error) => {
       stop.dispose();
+      await coordinated?.close();
       throw error;
     });
     try {
@@ -130,6 +165,7 @@ ${EXIT_CODE_HELP}
         onEvent: render,
         proxxVersion: VERSION,
         notifier: new Notifier(platform, notify, render),
+        coordination: coordinated?.coordination,
         ...engineJobs(platform, { tools, timeoutSeconds }),
       });
       const interrupted = stop.exitCode();
@@ -145,6 +181,7 @@ ${EXIT_CODE_HELP}
       throw error;
     } finally {
       stop.dispose();
+      await coordinated?.close();
     }
   },
 };

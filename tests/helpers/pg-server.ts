@@ -64,7 +64,9 @@ export async function startPgServer(): Promise<PgServer> {
   const isRoot = process.getuid?.() === 0;
   // As root: run every server command as nobody:nogroup (PostgreSQL will not run as root).
   const asUser = (cmd: string, args: string[]) =>
-    isRoot ? ["setpriv", ["--reuid=nobody", "--regid=nogroup", "--clear-groups", cmd, ...args]] as const : [cmd, args] as const;
+    isRoot
+      ? ["setpriv", ["--reuid=nobody", "--regid=nogroup", "--clear-groups", cmd, ...args]] as const
+      : [cmd, args] as const;
   if (isRoot) chownSync(root, uidOf("nobody"), gidOf("nogroup"));
   const run = (cmd: string, args: string[], input?: string) => {
     const [c, a] = asUser(cmd, args);
@@ -75,17 +77,48 @@ export async function startPgServer(): Promise<PgServer> {
   const pwFile = join(root, "pw");
   writeFileSync(pwFile, "superpass\n");
   if (isRoot) chownSync(pwFile, uidOf("nobody"), gidOf("nogroup"));
-  run(join(bin, "initdb"), ["-D", dataDir, "-U", "postgres", "--auth=scram-sha-256", `--pwfile=${pwFile}`, "-E", "UTF8", "--no-sync"]);
+  run(join(bin, "initdb"), [
+    "-D",
+    dataDir,
+    "-U",
+    "postgres",
+    "--auth=scram-sha-256",
+    `--pwfile=${pwFile}`,
+    "-E",
+    "UTF8",
+    "--no-sync",
+  ]);
   const port = await freePort();
   const log = join(root, "server.log");
   const startArgs = [
-    "-D", dataDir, "-l", log, "-w", "-t", "30",
-    "-o", `-p ${port} -c listen_addresses=127.0.0.1 -c unix_socket_directories=${root} -c fsync=off -c max_connections=100`,
+    "-D",
+    dataDir,
+    "-l",
+    log,
+    "-w",
+    "-t",
+    "30",
+    "-o",
+    `-p ${port} -c listen_addresses=127.0.0.1 -c unix_socket_directories=${root} -c fsync=off -c max_connections=100`,
   ];
   const startServer = () => void run(join(bin, "pg_ctl"), ["start", ...startArgs]);
   startServer();
   const psql = (sql: string, db = "postgres") =>
-    run(join(bin, "psql"), ["-X", "-q", "-v", "ON_ERROR_STOP=1", "-At", "-h", root, "-p", String(port), "-U", "postgres", "-d", db], sql);
+    run(join(bin, "psql"), [
+      "-X",
+      "-q",
+      "-v",
+      "ON_ERROR_STOP=1",
+      "-At",
+      "-h",
+      root,
+      "-p",
+      String(port),
+      "-U",
+      "postgres",
+      "-d",
+      db,
+    ], sql);
   // psql reads the superuser's password from PGPASSWORD.
   process.env.PGPASSWORD = "superpass";
   psql(
