@@ -4,6 +4,7 @@
  * core needs no platform seam for it). Errors come out as `CoordinatorError`, whose message
  * names the server as user@host:port/db and never carries the password.
  */
+import process from "node:process";
 import postgres from "postgres";
 import { type CoordinatorUrl, redactSecrets } from "./url.ts";
 import { migrate, SchemaTooNewError, type Sql } from "./sql.ts";
@@ -23,10 +24,29 @@ export interface Connection {
   close(): Promise<void>;
 }
 
+/**
+ * postgres 3.4.9 can schedule a write (setImmediate) that runs after its socket closed when
+ * the server drops the connection (`pg_ctl restart -m immediate`): a TypeError thrown
+ * outside any promise, which would kill the runner although the query itself fails and is
+ * retried. Only that one error is swallowed; anything else stays fatal, as without the handler.
+ */
+let guarded = false;
+function guardDriverRace(): void {
+  if (guarded) return;
+  guarded = true;
+  process.on("uncaughtException", (error: Error) => {
+    const stack = String(error?.stack ?? "");
+    if (error instanceof TypeError && /postgres[\\/]src[\\/]connection\.js/.test(stack) && /socket/.test(stack)) return;
+    process.stderr.write(`${stack || String(error)}\n`);
+    process.exit(70);
+  });
+}
+
 export function connect(
   url: CoordinatorUrl,
   options: { max?: number; connectTimeoutSeconds?: number } = {},
 ): Connection {
+  guardDriverRace();
   let count = 0;
   const sql = postgres(url.url, {
     max: options.max ?? 4,
@@ -34,6 +54,8 @@ export function connect(
     idle_timeout: 60,
     // Nothing proxx sends depends on prepared statements surviving a reconnect.
     prepare: false,
+    // One round trip less per new connection; sql.ts passes lists as JSON, not as arrays.
+    fetch_types: false,
     onnotice: () => {},
     connection: { application_name: "proxx" },
     debug: () => void count++,

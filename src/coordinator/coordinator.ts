@@ -180,6 +180,7 @@ export class Claim implements JobClaim {
   readonly attempts: number;
   readonly takeover: boolean;
   readonly previousTemp: string | null;
+  readonly previousPid: number | null;
   readonly previousHost: string | null;
   /** This runner's part of FFmpeg's temp names: two runners never write the same temp file. */
   readonly partialTag: string;
@@ -194,6 +195,7 @@ export class Claim implements JobClaim {
     this.attempts = row.attempts;
     this.takeover = row.takeover;
     this.previousTemp = row.previousTemp;
+    this.previousPid = row.previousPid;
     this.previousHost = row.previousHost;
     this.lastConfirmedMono = sentMono;
     this.partialTag = `${coordinator.options.host}-${coordinator.platform.pid}`;
@@ -234,16 +236,26 @@ export class Claim implements JobClaim {
       // Paused past the lease (SIGSTOP, a suspended VM): whatever the server says, we were not holding it.
       this.lose("this runner was paused past its lease");
     } else {
-      const sent = platform.monotonic();
-      let ok = false;
-      try {
-        ok = await this.coordinator.query((sql) => q.guard(sql, this.fence, options.leaseSeconds));
-      } catch {
-        this.lose("the coordinator could not confirm its lease");
-        this.coordinator.noteStopped(this.fence);
+      // A database blip (a restart) is retried while the lease is surely still ours (2/3 of it).
+      const budget = (options.leaseSeconds * 1000 * 2) / 3;
+      for (let attempt = 1;; attempt++) {
+        const sent = platform.monotonic();
+        let answer: boolean | null = null;
+        try {
+          answer = await this.coordinator.query((sql) => q.guard(sql, this.fence, options.leaseSeconds));
+        } catch { /* retried below */ }
+        if (answer === true) return this.confirmed(sent);
+        if (answer === false) {
+          this.lose("its lease ran out and another runner took the job over");
+          break;
+        }
+        if (this.lost.aborted || platform.monotonic() - this.lastConfirmedMono + 200 * attempt >= budget) {
+          this.lose("the coordinator could not confirm its lease");
+          this.coordinator.noteStopped(this.fence);
+          break;
+        }
+        await platform.sleep(200 * attempt);
       }
-      if (ok) return this.confirmed(sent);
-      this.lose("its lease ran out and another runner took the job over");
     }
     throw new LeaseLostError(`${this.lostReason}; not done: ${effect}`);
   }
@@ -260,10 +272,13 @@ export class Claim implements JobClaim {
 
   /** Every effect written: the row is done. */
   async finish(status: string | null): Promise<void> {
+    this.coordinator.forget(this.fence);
     try {
       await this.coordinator.query((sql) => q.finish(sql, this.fence, status));
-    } finally {
-      this.coordinator.forget(this.fence);
+    } catch {
+      // Every effect is on disk; the row is settled once the server answers: released, then
+      // whoever claims it finds the JobSpec gone (or its result written) and marks it done.
+      this.coordinator.noteStopped(this.fence);
     }
   }
 

@@ -18,7 +18,7 @@ import type { EventSink } from "../engine/events.ts";
 import { isoUtc } from "../engine/result.ts";
 import { loadManifestForRun, type Manifest, type ManifestEntry, withEntry, writeManifest } from "../watch/manifest.ts";
 import { joinPath } from "../watch/names.ts";
-import type { Coordinator } from "./coordinator.ts";
+import { type Coordinator, LeaseLostError } from "./coordinator.ts";
 import { registerFolder, withManifestLock } from "./sql.ts";
 
 export const MARKER_NAME = ".proxx-coordinator.json";
@@ -51,6 +51,10 @@ export async function claimFolderId(
 ): Promise<void> {
   const { platform } = coordinator;
   const host = coordinator.options.host;
+  // The database first, then the file: a first runner creates the file before its row, so a
+  // row seen here means its file is visible below (no false clash at a simultaneous first start).
+  const [known] = await coordinator.sql<{ marker: string; path: string; host: string; created_at: Date }[]>`
+    SELECT marker, path, host, created_at FROM proxx_folders WHERE folder_id = ${folderId}`;
   const onDisk = await readMarker(platform, folder);
   if (onDisk && onDisk.folder_id !== folderId) {
     throw new FolderClashError(
@@ -58,8 +62,6 @@ export async function claimFolderId(
         `not '${folderId}': start with --folder-id '${onDisk.folder_id}' (every runner of one folder uses the same id)`,
     );
   }
-  const [known] = await coordinator.sql<{ marker: string; path: string; host: string; created_at: Date }[]>`
-    SELECT marker, path, host, created_at FROM proxx_folders WHERE folder_id = ${folderId}`;
   if (known) {
     if (onDisk?.marker === known.marker) return;
     throw new FolderClashError(
@@ -92,16 +94,42 @@ export function coordinatedManifest(
   folder: string,
   onEvent: EventSink,
 ): (jobspecPath: string, entry: ManifestEntry, guard: () => Promise<void>) => Promise<Manifest> {
-  return (jobspecPath, entry, guard) =>
-    withManifestLock(coordinator.sql, coordinator.options.folderId, async () => {
-      const current = await loadManifestForRun(coordinator.platform, folder, onEvent);
-      const existing = current.entries[jobspecPath];
-      if (existing && existing.sha256 === entry.sha256 && existing.result_status === entry.result_status) {
-        return current;
+  return async (jobspecPath, entry, guard) => {
+    for (let attempt = 1;; attempt++) {
+      // A file error is the runner's to report (disk full...); a database error is retried briefly.
+      let fileError: { error: unknown } | null = null;
+      try {
+        return await withManifestLock(coordinator.sql, coordinator.options.folderId, async (stillHeld) => {
+          const current = await fileStep(() => loadManifestForRun(coordinator.platform, folder, onEvent));
+          const existing = current.entries[jobspecPath];
+          if (existing && existing.sha256 === entry.sha256 && existing.result_status === entry.result_status) {
+            return current;
+          }
+          await guard();
+          const next = withEntry(current, jobspecPath, entry);
+          await stillHeld();
+          await fileStep(() => writeManifest(coordinator.platform, folder, next));
+          // Lost meanwhile (server restart): another runner may have written from the old file; do it again.
+          await stillHeld();
+          return next;
+        });
+      } catch (error) {
+        if (fileError !== null || error instanceof LeaseLostError) throw error;
+        // The server went away while holding (or taking) the lock: once the lease is in doubt, the guard says so.
+        if (attempt >= 4) {
+          await guard();
+          throw error;
+        }
+        await coordinator.platform.sleep(250 * attempt);
       }
-      await guard();
-      const next = withEntry(current, jobspecPath, entry);
-      await writeManifest(coordinator.platform, folder, next);
-      return next;
-    });
+      async function fileStep<T>(fn: () => Promise<T>): Promise<T> {
+        try {
+          return await fn();
+        } catch (error) {
+          fileError = { error };
+          throw error;
+        }
+      }
+    }
+  };
 }

@@ -130,10 +130,10 @@ export async function stopRunner(sql: Sql, runnerId: number): Promise<void> {
  */
 export async function enqueue(sql: Sql, folderId: string, jobs: { name: string; sha256: string }[]): Promise<void> {
   if (jobs.length === 0) return;
-  const names = jobs.map((j) => j.name);
-  const hashes = jobs.map((j) => j.sha256);
+  // Arrays travel as one JSON text parameter: no client-side array types needed (fetch_types off).
+  const list = JSON.stringify(jobs.map((j) => ({ n: j.name, h: j.sha256 })));
   await sql`INSERT INTO proxx_jobs (folder_id, name, sha256)
-    SELECT ${folderId}, n, h FROM unnest(${names}::text[], ${hashes}::text[]) AS t(n, h)
+    SELECT ${folderId}, n, h FROM json_to_recordset(${list}::text::json) AS t(n text, h text)
     ON CONFLICT (folder_id, name, sha256) DO UPDATE
       SET state = 'pending', attempts = 0, fence = NULL, runner_id = NULL, host = NULL, lease_until = NULL,
           temp_path = NULL, ffmpeg_pid = NULL, final_status = NULL, enqueued_at = now(), finished_at = NULL
@@ -150,6 +150,7 @@ export interface ClaimedRow {
   takeover: boolean;
   /** What the previous holder's FFmpeg was writing (takeover only). */
   previousTemp: string | null;
+  previousPid: number | null;
   previousHost: string | null;
   previousRunner: number | null;
 }
@@ -171,12 +172,13 @@ export async function claim(
       attempts: number;
       takeover: boolean;
       previous_temp: string | null;
+      previous_pid: number | null;
       previous_host: string | null;
       previous_runner: string | null;
     }[]
   >`
     WITH next AS (
-      SELECT folder_id, name, sha256, state AS old_state, temp_path AS old_temp, host AS old_host,
+      SELECT folder_id, name, sha256, state AS old_state, temp_path AS old_temp, ffmpeg_pid AS old_pid, host AS old_host,
              runner_id AS old_runner
       FROM proxx_jobs
       WHERE folder_id = ${folderId}
@@ -192,7 +194,7 @@ export async function claim(
     FROM next
     WHERE j.folder_id = next.folder_id AND j.name = next.name AND j.sha256 = next.sha256
     RETURNING j.name, j.sha256, j.fence, j.attempts, next.old_state = 'running' AS takeover,
-              next.old_temp AS previous_temp, next.old_host AS previous_host, next.old_runner AS previous_runner`;
+              next.old_temp AS previous_temp, next.old_pid AS previous_pid, next.old_host AS previous_host, next.old_runner AS previous_runner`;
   const row = rows[0];
   if (!row) return null;
   return {
@@ -202,6 +204,7 @@ export async function claim(
     attempts: row.attempts,
     takeover: row.takeover,
     previousTemp: row.previous_temp,
+    previousPid: row.previous_pid,
     previousHost: row.previous_host,
     previousRunner: row.previous_runner === null ? null : Number(row.previous_runner),
   };
@@ -231,7 +234,8 @@ export async function heartbeat(
   const rows = await sql<{ fence: string }[]>`
     WITH runner AS (UPDATE proxx_runners SET heartbeat_at = now() WHERE runner_id = ${runnerId})
     UPDATE proxx_jobs SET lease_until = now() + make_interval(secs => ${leaseSeconds})
-    WHERE fence = ANY(${fences}::bigint[]) AND state = 'running' AND lease_until >= now()
+    WHERE fence IN (SELECT value::bigint FROM json_array_elements_text(${JSON.stringify(fences)}::text::json))
+      AND state = 'running' AND lease_until >= now()
     RETURNING fence`;
   return new Set(rows.map((r) => Number(r.fence)));
 }
@@ -261,18 +265,25 @@ export async function release(sql: Sql, fences: number[]): Promise<number> {
   const rows = await sql`UPDATE proxx_jobs
     SET state = 'pending', attempts = greatest(attempts - 1, 0), fence = NULL, runner_id = NULL, host = NULL,
         lease_until = NULL, temp_path = NULL, ffmpeg_pid = NULL
-    WHERE fence = ANY(${fences}::bigint[]) AND state = 'running' RETURNING fence`;
+    WHERE fence IN (SELECT value::bigint FROM json_array_elements_text(${JSON.stringify(fences)}::text::json))
+      AND state = 'running' RETURNING fence`;
   return rows.length;
 }
 
 /**
  * Run `fn` holding the folder's manifest lock (a transaction-level advisory lock: the
  * server drops it if this runner dies, so a crash never leaves the manifest locked).
+ * `stillHeld` asks the lock's own connection: a server restart drops the lock without the
+ * holder noticing, so the holder asks right before its write and once more after it.
  */
-export async function withManifestLock<T>(sql: Sql, folderId: string, fn: () => Promise<T>): Promise<T> {
+export async function withManifestLock<T>(
+  sql: Sql,
+  folderId: string,
+  fn: (stillHeld: () => Promise<void>) => Promise<T>,
+): Promise<T> {
   return await sql.begin(async (tx) => {
     await tx`SELECT pg_advisory_xact_lock(${MANIFEST_LOCK}, hashtext(${folderId}))`;
-    return await fn();
+    return await fn(async () => void (await tx`SELECT 1`));
   }) as T;
 }
 

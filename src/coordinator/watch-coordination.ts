@@ -66,7 +66,9 @@ export async function startCoordination(platform: Platform, options: Coordinated
         path: joinRel(folder, claim.name),
         sha256: claim.sha256,
         claim,
-        takeover: claim.takeover ? { host: claim.previousHost, tempPath: claim.previousTemp } : null,
+        takeover: claim.takeover
+          ? { host: claim.previousHost, tempPath: claim.previousTemp, ffmpegPid: claim.previousPid }
+          : null,
       };
     },
     recordManifest: coordinatedManifest(coordinator, folder, options.onEvent),

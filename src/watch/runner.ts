@@ -39,7 +39,7 @@ import type { JobNotifier } from "./job-notifier.ts";
 import { classifyJobSpec, type Verdict } from "./classify.ts";
 import { Mutex } from "./mutex.ts";
 import { OrderedLog } from "./ordered-log.ts";
-import { recover } from "./recover.ts";
+import { recover, stopOrphanFfmpeg } from "./recover.ts";
 import { absoluteFolder, FAILED_DIR, joinPath, MANIFEST_NAME, PROCESSED_DIR, SYMLINK_SKIP_REASON } from "./names.ts";
 import { SettleTracker } from "./settle.ts";
 import { findCandidates } from "./tree.ts";
@@ -98,7 +98,7 @@ export interface ClaimedJob {
   sha256: string;
   claim: JobClaim;
   /** Set when the job was running under another runner whose lease ran out. */
-  takeover: { host: string | null; tempPath: string | null } | null;
+  takeover: { host: string | null; tempPath: string | null; ffmpegPid: number | null } | null;
 }
 
 export interface WatchSummary {
@@ -500,7 +500,8 @@ async function enqueueAndClaim(runner: Runner, pending: { path: string; sha256: 
 /** Claim jobs while a worker is free (one claim loop at a time). */
 function claimMore(runner: Runner): Promise<void> {
   if (runner.claiming) return runner.claiming;
-  runner.claiming = (async () => {
+  const run: Promise<void> = (async () => {
+    await null; // runner.claiming is set before the loop runs
     try {
       while (runner.running.size < runner.maxWorkers && !runner.stop.signal.aborted && runner.backoffMs === 0) {
         const next = await runner.coordination!.claim();
@@ -518,7 +519,8 @@ function claimMore(runner: Runner): Promise<void> {
       runner.claiming = null;
     }
   })();
-  return runner.claiming;
+  runner.claiming = run;
+  return run;
 }
 
 /** Every coordinated runner observed the file settle before enqueueing it: a claim does not wait again. */
@@ -536,17 +538,20 @@ async function runClaimed(runner: Runner, next: ClaimedJob, emit: EventSink): Pr
   const max = runner.coordination!.maxAttempts;
   if (next.takeover) {
     const temp = next.takeover.tempPath;
-    if (temp && ctx.cleanupPartials) {
+    if (temp) {
       const record: InflightRecord = {
         version: 1,
         jobspec_path: path,
         sha256: next.sha256,
-        attempts: claim.attempts - 1,
+        attempts: Math.max(1, claim.attempts - 1),
         started_at: "",
         pid: 0,
         ffmpeg_temp_path: temp,
+        ...(next.takeover.ffmpegPid !== null ? { ffmpeg_pid: next.takeover.ffmpegPid } : {}),
       };
-      await ctx.cleanupPartials(record).catch((error) =>
+      // An FFmpeg left running on this machine by a killed runner (its argv names the temp: never a stranger).
+      await stopOrphanFfmpeg(ctx, record);
+      await ctx.cleanupPartials?.(record).catch((error) =>
         emit({ type: "warning", message: `cleaning the partial output ${temp} of ${path} failed: ${messageOf(error)}` })
       );
     }
@@ -564,8 +569,13 @@ async function runClaimed(runner: Runner, next: ClaimedJob, emit: EventSink): Pr
     path,
   );
   try {
-    if (next.takeover && verdict.kind === "skip" && verdict.reason === "result file exists") {
-      // The previous holder wrote the result and died before the move: finish its bookkeeping.
+    const resultWritten =
+      verdict.kind === "gone" || (verdict.kind === "skip" && verdict.reason === "result file exists")
+        ? (await platform.lstat(resultPathFor(folder, path)))?.isFile === true
+        : false;
+    if (resultWritten) {
+      // A holder wrote the result and lost its claim (died, or the database went away) before
+      // the move or the manifest entry: finish that bookkeeping (each step skips what is done).
       const written = JSON.parse(await platform.readText(resultPathFor(folder, path))) as JobResult;
       await finishJob(ctx, path, next.sha256, written, 0, emit, claim, true);
       return;

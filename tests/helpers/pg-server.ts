@@ -24,6 +24,8 @@ export interface PgServer {
   dataDir: string;
   /** Run SQL as the superuser (psql); returns stdout. */
   psql(sql: string): string;
+  /** Run SQL as the superuser in another database. */
+  psqlDb(db: string, sql: string): string;
   /** `pg_ctl restart -m immediate`: what a crashed database server does. */
   restartImmediate(): void;
   /** `pg_ctl stop -m immediate` / start again (for "database down" tests). */
@@ -134,6 +136,7 @@ export async function startPgServer(): Promise<PgServer> {
     port,
     dataDir,
     psql: (sql: string) => psql(sql, "proxx"),
+    psqlDb: (db: string, sql: string) => psql(sql, db),
     restartImmediate: () => void run(join(bin, "pg_ctl"), ["restart", "-m", "immediate", ...startArgs]),
     stopServer: () => void run(join(bin, "pg_ctl"), ["stop", "-m", "immediate", "-D", dataDir, "-w"]),
     startServer,
