@@ -27,6 +27,7 @@
  *   idle      `watch --once` over 10,000 processed jobs (time, peak RSS); then 10,000 invalid ones
  *   startup   compiled binary: `--version`, `validate`
  *   workers   40 short clips with --max-workers 1, 2, 4: speed-up and CPU use
+ *   coordinator  N coordinated runners vs static shards, PostgreSQL clients (scripts/bench-coordinator.ts)
  *
  * Every figure is the median of --runs samples (smoke: 1); variants of one comparison are
  * interleaved (A B C, C B A, ...) so machine noise hits them alike. Media and scratch
@@ -58,10 +59,11 @@ import {
   table,
   writeJson,
 } from "./bench-lib.ts";
+import { runCoordinatorBench } from "./bench-coordinator.ts";
 
 const REPO = resolve(import.meta.dir, "..");
 const BINARY = join(REPO, "dist/proxx-linux-x64");
-const ALL_PARTS = ["encode", "overhead", "idle", "startup", "workers"] as const;
+const ALL_PARTS = ["encode", "overhead", "idle", "startup", "workers", "coordinator"] as const;
 type Part = (typeof ALL_PARTS)[number];
 
 const { values } = parseArgs({
@@ -893,6 +895,7 @@ const PART_FN = {
   idle: partIdle,
   startup: partStartup,
   workers: partWorkers,
+  coordinator: () => runCoordinatorBench(SMOKE ? { jobs: 30, runners: [1, 2] } : {}), // scripts/bench-coordinator.ts
 } satisfies Record<Part, () => Promise<unknown>>;
 /** What each part returned, for the targets table. */
 type PartResults = { [P in Part]?: Awaited<ReturnType<(typeof PART_FN)[P]>> };
