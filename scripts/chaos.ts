@@ -899,7 +899,9 @@ function totals(label: string, reports: ChaosReport[]): string {
     `violations ${sum((r) => r.violations.length)}, ${Math.round(sum((r) => r.seconds))} s`;
 }
 
-if (import.meta.main) {
+if (import.meta.main && process.argv.includes("--coordinated")) {
+  await (await import("./chaos-coordinated.ts")).main(process.argv.slice(2)); // scripts/chaos-coordinated.ts
+} else if (import.meta.main) {
   const opts = parseCli(process.argv.slice(2));
   const one = await soak(opts, opts.iterations, opts.maxWorkers ?? null);
   const lines = [totals(opts.maxWorkers ? ` (--max-workers ${opts.maxWorkers})` : "", one)];

@@ -3,7 +3,7 @@
  * benchmark: a watch folder of JobSpecs whose "encode" takes a fixed time, run by real
  * `proxx watch --coordinator` processes against a real PostgreSQL server.
  *
- * The FFmpeg stand-in (`ffmpeg-timed.sh`, written here) logs `<host> <pid> <output>` to
+ * The FFmpeg stand-in (`ffmpeg-timed.sh`, written here) logs `<host> <runner pid> <output> <epoch seconds>` to
  * `ffmpeg.log`, sleeps for the seconds named in the output's file name (`…-s2.5…`), then
  * copies a real proxy made beforehand by the real FFmpeg (tests/helpers/fakes/ffmpeg-replay.sh
  * does the copy): what the engine checks afterwards is real media, only the encode is a sleep.
@@ -81,7 +81,7 @@ export function makeReplayKit(dir: string): ReplayKit {
     `#!/bin/sh
 # the output is the last argument; sleep for the -sN in its name, then copy the reference proxy
 for a; do out=$a; done
-echo "\${PROXX_HOSTNAME:-host} $PPID $out" >> '${ffmpegLog}'
+echo "\${PROXX_HOSTNAME:-host} $PPID $out $(date +%s.%N)" >> '${ffmpegLog}'
 secs=$(printf '%s' "$out" | sed -n 's/.*-s\\([0-9][0-9.]*\\)[^0-9.].*/\\1/p')
 [ -n "$secs" ] && sleep "$secs"
 exec '${join(FAKES, "ffmpeg-replay.sh")}' "$@"
