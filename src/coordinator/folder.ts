@@ -98,6 +98,14 @@ export function coordinatedManifest(
     for (let attempt = 1;; attempt++) {
       // A file error is the runner's to report (disk full...); a database error is retried briefly.
       let fileError: { error: unknown } | null = null;
+      const fileStep = async <T>(fn: () => Promise<T>): Promise<T> => {
+        try {
+          return await fn();
+        } catch (error) {
+          fileError = { error };
+          throw error;
+        }
+      };
       try {
         return await withManifestLock(coordinator.sql, coordinator.options.folderId, async (stillHeld) => {
           const current = await fileStep(() => loadManifestForRun(coordinator.platform, folder, onEvent));
@@ -121,14 +129,6 @@ export function coordinatedManifest(
           throw error;
         }
         await coordinator.platform.sleep(250 * attempt);
-      }
-      async function fileStep<T>(fn: () => Promise<T>): Promise<T> {
-        try {
-          return await fn();
-        } catch (error) {
-          fileError = { error };
-          throw error;
-        }
       }
     }
   };

@@ -140,13 +140,14 @@ export async function startPgServer(): Promise<PgServer> {
     restartImmediate: () => void run(join(bin, "pg_ctl"), ["restart", "-m", "immediate", ...startArgs]),
     stopServer: () => void run(join(bin, "pg_ctl"), ["stop", "-m", "immediate", "-D", dataDir, "-w"]),
     startServer,
-    stop: async () => {
-      if (stopped) return;
+    stop: () => {
+      if (stopped) return Promise.resolve();
       stopped = true;
       try {
         run(join(bin, "pg_ctl"), ["stop", "-m", "immediate", "-D", dataDir, "-w"]);
       } catch { /* already stopped */ }
       rmSync(root, { recursive: true, force: true });
+      return Promise.resolve();
     },
   };
 }

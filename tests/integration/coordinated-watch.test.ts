@@ -262,7 +262,7 @@ describe("bad input: clear error, documented exit code, folder untouched", () =>
     return readdirSync(jobs).sort();
   }
 
-  test("unreachable host: exit 4 naming the host, no password", async () => {
+  test("unreachable host: exit 4 naming the host, no password", () => {
     const c = caseDir();
     writeTimedJob(c.dir, "x", 0.1);
     const r = proxx(["watch", c.jobs, "--once", "--coordinator", "postgres://proxx:hunter22@127.0.0.1:1/proxx"], {
@@ -312,7 +312,7 @@ describe("bad input: clear error, documented exit code, folder untouched", () =>
     expect(untouched(c.jobs)).toEqual(["x.json"]);
   });
 
-  test("another folder with the same --folder-id: exit 4 naming the other folder", async () => {
+  test("another folder with the same --folder-id: exit 4 naming the other folder", () => {
     const first = caseDir();
     writeTimedJob(first.dir, "x", 0.1);
     const ok = proxx([
