@@ -24,7 +24,8 @@ import { Notifier } from "../notify/notifier.ts";
 import { COORDINATOR_HELP, COORDINATOR_OPTIONS, coordinatorFrom } from "./coordinator-options.ts";
 import { type Coordinated, startCoordination } from "../coordinator/watch-coordination.ts";
 import { CoordinatorError } from "../coordinator/connection.ts";
-import { FolderClashError } from "../coordinator/folder.ts";
+import { FolderClashError, MARKER_NAME } from "../coordinator/folder.ts";
+import { joinPath } from "../watch/names.ts";
 
 export const watchCommand: Command = {
   name: "watch",
@@ -130,6 +131,14 @@ ${EXIT_CODE_HELP}
     });
     const tools = await toolsFrom(platform, values);
     let coordinated: Coordinated | null = null;
+    if (!choice && (await platform.lstat(joinPath(await absoluteFolder(platform, folder), MARKER_NAME)))) {
+      // Coordinated runners hold no folder lock: this runner would not see their claims.
+      render({
+        type: "warning",
+        message: `${folder} has been watched by coordinated runners (${MARKER_NAME}); this runner has no ` +
+          `--coordinator, so make sure none of them is running, or start this one with the same --coordinator`,
+      });
+    }
     if (choice) {
       try {
         coordinated = await startCoordination(platform, {
