@@ -9,7 +9,8 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } fr
 import { join } from "node:path";
 import { type PgServer, startPgServer } from "../helpers/pg-server.ts";
 import { encodesByOutput, makeReplayKit, type ReplayKit, writeTimedJob } from "../helpers/coordinated.ts";
-import { proxx, startProxx, tempDir, waitFor } from "../helpers/cli.ts";
+import { findDeno, MAIN, proxx, REPO, startProxx, tempDir, waitFor } from "../helpers/cli.ts";
+import { spawn } from "node:child_process";
 
 let pg: PgServer;
 let root: string;
@@ -255,6 +256,44 @@ describe("coordinated runners", () => {
     for (const name of names) expect((byOutput.get(`${name}-s0.8x.mov`) ?? []).length).toBeGreaterThanOrEqual(1);
     expect(partials(c.dir)).toEqual([]);
   }, 90_000);
+});
+
+describe("one queue, three runtimes", () => {
+  const deno = findDeno();
+  const binary = join(REPO, "dist", "proxx-linux-x64");
+  test.skipIf(!deno)("runners on Bun, on Deno (and the compiled binary when built) share one queue", async () => {
+    const c = caseDir();
+    const names = ["m0", "m1", "m2", "m3", "m4", "m5"];
+    for (const name of names) writeTimedJob(c.dir, name, 0.3);
+    const args = [
+      "watch",
+      c.jobs,
+      "--once",
+      "--coordinator",
+      pg.url,
+      "--settle-seconds",
+      "0",
+      "--lease-seconds",
+      "5",
+      "-q",
+    ];
+    const commands: [string, string[], string][] = [
+      [process.execPath, [MAIN, ...args], "bun-host"],
+      [deno!, ["run", "--allow-all", MAIN, ...args], "deno-host"],
+      ...(existsSync(binary) ? [[binary, args, "binary-host"] as [string, string[], string]] : []),
+    ];
+    const codes = await Promise.all(commands.map(([cmd, argv, host]) =>
+      new Promise<number | null>((resolve) => {
+        const child = spawn(cmd, argv, { env: { ...process.env, ...c.env, NO_COLOR: "1", PROXX_HOSTNAME: host } });
+        child.on("close", (code) => resolve(code));
+      })
+    ));
+    expect(codes.every((code) => code === 0)).toBe(true);
+    expect(Object.values(results(c.jobs))).toEqual(names.map(() => "COMPLETED"));
+    for (const name of names) expect(encodes(c).get(`${name}-s0.3x.mov`)).toHaveLength(1);
+    const manifest = JSON.parse(readFileSync(join(c.jobs, "processed_manifest.json"), "utf8"));
+    expect(Object.keys(manifest.entries).length).toBe(names.length);
+  }, 60_000);
 });
 
 describe("bad input: clear error, documented exit code, folder untouched", () => {
