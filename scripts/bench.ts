@@ -29,6 +29,7 @@
  *   workers   40 short clips with --max-workers 1, 2, 4: speed-up and CPU use
  *   scaling   200 JobSpecs, N = 1, 2, 4, 8 shards at once (replay FFmpeg of fixed time per clip):
  *             jobs/hour and ratio to N × one shard; evenness of the shares (scripts/bench-scaling.ts)
+ *   coordinator  N coordinated runners vs static shards, PostgreSQL clients (scripts/bench-coordinator.ts)
  *
  * Every figure is the median of --runs samples (smoke: 1); variants of one comparison are
  * interleaved (A B C, C B A, ...) so machine noise hits them alike. Media and scratch
@@ -61,10 +62,11 @@ import {
   writeJson,
 } from "./bench-lib.ts";
 import { partScaling } from "./bench-scaling.ts";
+import { runCoordinatorBench } from "./bench-coordinator.ts";
 
 const REPO = resolve(import.meta.dir, "..");
 const BINARY = join(REPO, "dist/proxx-linux-x64");
-const ALL_PARTS = ["encode", "overhead", "idle", "startup", "workers", "scaling"] as const;
+const ALL_PARTS = ["encode", "overhead", "idle", "startup", "workers", "scaling", "coordinator"] as const;
 type Part = (typeof ALL_PARTS)[number];
 
 const { values } = parseArgs({
@@ -908,6 +910,7 @@ const PART_FN = {
   workers: partWorkers,
   scaling: () =>
     partScaling({ smoke: SMOKE, runs: RUNS, work: WORK, cmd: proxxCommand().cmd, label: proxxCommand().label, log }),
+  coordinator: () => runCoordinatorBench(SMOKE ? { jobs: 30, runners: [1, 2] } : {}), // scripts/bench-coordinator.ts
 } satisfies Record<Part, () => Promise<unknown>>;
 /** What each part returned, for the targets table. */
 type PartResults = { [P in Part]?: Awaited<ReturnType<(typeof PART_FN)[P]>> };

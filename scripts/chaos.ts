@@ -989,7 +989,9 @@ const MODES: Record<string, Mode> = {
   },
 };
 
-if (import.meta.main) {
+if (import.meta.main && process.argv.includes("--coordinated")) {
+  await (await import("./chaos-coordinated.ts")).main(process.argv.slice(2)); // scripts/chaos-coordinated.ts
+} else if (import.meta.main) {
   const opts = parseCli(process.argv.slice(2));
   const mode = MODES[opts.mode];
   if (!mode) {

@@ -9,6 +9,7 @@ import { newCommand } from "./new.ts";
 import { completionsCommand } from "./completions.ts";
 import { doctorCommand } from "./doctor.ts";
 import { shardOfCommand } from "./shard-of.ts";
+import { coordinatorCommand } from "./coordinator.ts";
 
 export const COMMANDS: readonly Command[] = [
   runCommand,
@@ -18,6 +19,7 @@ export const COMMANDS: readonly Command[] = [
   statusCommand,
   resetCommand,
   shardOfCommand,
+  coordinatorCommand,
   schemaCommand,
   doctorCommand,
   completionsCommand,

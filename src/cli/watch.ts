@@ -24,6 +24,11 @@ import { parseShard, ShardSpecError } from "../shard/spec.ts";
 import { openjdProgress } from "./openjd.ts";
 import type { ProxxEvent } from "../engine/events.ts";
 import { Notifier } from "../notify/notifier.ts";
+import { COORDINATOR_HELP, COORDINATOR_OPTIONS, coordinatorFrom } from "./coordinator-options.ts";
+import { type Coordinated, startCoordination } from "../coordinator/watch-coordination.ts";
+import { CoordinatorError } from "../coordinator/connection.ts";
+import { FolderClashError, MARKER_NAME } from "../coordinator/folder.ts";
+import { joinPath } from "../watch/names.ts";
 
 export const watchCommand: Command = {
   name: "watch",
@@ -67,6 +72,7 @@ ${NOTIFY_HELP}
   --progress openjd      print 'openjd_progress: <0-100>' and 'openjd_status: <text>' lines
                          on stdout for AWS Deadline Cloud / Open Job Description (then
                          stdout carries only those lines; not with --json)
+${COORDINATOR_HELP}
   --json                 print events as NDJSON on stdout (docs/events.md)
   -q, --quiet            print errors only
   -v, --verbose          also print the FFmpeg command lines
@@ -83,6 +89,8 @@ Examples:
   proxx watch /mnt/nfs/jobs --once --shard auto --progress openjd   # a Deadline Cloud task
   proxx status ./jobs                             # what is pending, processed and failed
   proxx reset ./jobs --failed                     # move failed jobs back for a retry
+  PROXX_COORDINATOR=postgres://proxx@db/proxx proxx watch /mnt/nas/jobs   # on every machine
+  proxx coordinator status --coordinator postgres://proxx@db/proxx     # who runs what
   proxx watch ./jobs --on-job-done './notify.sh --channel edit'   # a hook after each job
   PROXX_WEBHOOK_SECRET=s3cret proxx watch ./jobs --webhook https://example.com/proxx
 
@@ -90,7 +98,14 @@ Stopping: the first SIGINT/SIGTERM stops FFmpeg cleanly, removes its temp output
 leaves that JobSpec pending; a second one exits at once. Either way the next start
 finishes correctly (docs/crash-safety.md). Webhook deliveries are kept in .proxx-outbox/
 until they are done: --once waits for them (about a minute at most), a stop leaves them
-for the next start (docs/hooks-and-webhooks.md).
+for the next start (docs/hooks-and-webhooks.md). Coordinated, the stopped job is released
+to the other runners at once.
+
+Coordinated runners take no folder lock (they share the folder) and refuse to start
+beside a live runner without --coordinator. Exit 4 when the coordinator cannot be
+reached, refuses the login, lacks the right to create proxx's tables, has a newer
+schema, or knows the --folder-id as another folder's (the message says which; the
+password is never shown); exit 2 for a URL that is not postgres://.
 
 Shards: each of N runners takes the JobSpecs assigned to it by their path relative to
 the folder and N alone (numbered series round-robin, other names by rendezvous hashing:
@@ -106,6 +121,7 @@ ${EXIT_CODE_HELP}
       ...OUTPUT_OPTIONS,
       ...FFMPEG_OPTIONS,
       ...NOTIFY_OPTIONS,
+      ...COORDINATOR_OPTIONS,
       once: { type: "boolean" },
       recursive: { type: "boolean" },
       "poll-seconds": { type: "string" },
@@ -142,6 +158,13 @@ ${EXIT_CODE_HELP}
     if (values.progress === "openjd" && values.json) {
       throw new UsageError("--progress openjd and --json both write to stdout; pick one", "watch");
     }
+    const choice = coordinatorFrom(platform, values, "watch");
+    if (shard && choice) {
+      throw new UsageError(
+        "--shard and --coordinator are two ways to share a folder; pick one (README: More than one machine)",
+        "watch",
+      );
+    }
     if (!(await platform.stat(folder))?.isDirectory) {
       platform.writeStderr(`proxx watch: folder does not exist or is not a directory: ${folder}\n`);
       return EXIT.ENVIRONMENT;
@@ -158,9 +181,36 @@ ${EXIT_CODE_HELP}
     const log = render;
     const onEvent = openjd ? (event: ProxxEvent) => (log(event), openjd(event)) : log;
     const tools = await toolsFrom(platform, values);
+    let coordinated: Coordinated | null = null;
+    if (!choice && (await platform.lstat(joinPath(await absoluteFolder(platform, folder), MARKER_NAME)))) {
+      // Coordinated runners hold no folder lock: this runner would not see their claims.
+      render({
+        type: "warning",
+        message: `${folder} has been watched by coordinated runners (${MARKER_NAME}); this runner has no ` +
+          `--coordinator, so make sure none of them is running, or start this one with the same --coordinator`,
+      });
+    }
+    if (choice) {
+      try {
+        coordinated = await startCoordination(platform, {
+          ...choice,
+          folder: await absoluteFolder(platform, folder),
+          version: VERSION,
+          onEvent: render,
+          maxConnections: maxWorkers + 3,
+        });
+      } catch (error) {
+        if (error instanceof CoordinatorError || error instanceof FolderClashError) {
+          platform.writeStderr(`proxx watch: ${error.message}\n`);
+          return EXIT.ENVIRONMENT;
+        }
+        throw error;
+      }
+    }
     const stop = interruptions(platform, (signal) => render({ type: "stopping", signal }));
-    const notify = await notifyConfigFrom(platform, values, "watch", stop.signal).catch((error) => {
+    const notify = await notifyConfigFrom(platform, values, "watch", stop.signal).catch(async (error) => {
       stop.dispose();
+      await coordinated?.close();
       throw error;
     });
     try {
@@ -176,6 +226,7 @@ ${EXIT_CODE_HELP}
         proxxVersion: VERSION,
         notifier: new Notifier(platform, notify, render),
         shard,
+        coordination: coordinated?.coordination,
         ...engineJobs(platform, { tools, timeoutSeconds }),
       });
       const interrupted = stop.exitCode();
@@ -194,6 +245,7 @@ ${EXIT_CODE_HELP}
       throw error;
     } finally {
       stop.dispose();
+      await coordinated?.close();
     }
   },
 };

@@ -59,6 +59,13 @@ export interface ExecuteOptions {
   /** Called as soon as each FFmpeg has started, with its pid and temp file (the watch runner records both). */
   afterSpawn?: (pid: number, tempPath: string) => void;
   /**
+   * Awaited right before a verified temp file is renamed onto the output; when it throws the
+   * clip counts as interrupted (no rename). Coordinated runners check their claim here.
+   */
+  beforeRename?: () => Promise<void>;
+  /** Put into the temp name, so runners sharing a folder never write the same temp file (coordinated runners). */
+  partialTag?: string;
+  /**
    * Source probes shared across clips (and, in the watch runner, across jobs): the next
    * clip's source is probed while the current one encodes. Without it each clip probes at its turn.
    */
@@ -69,11 +76,11 @@ export const FFMPEG_NOT_FOUND = "FFmpeg not found. Install FFmpeg to use headles
 export const FFPROBE_NOT_FOUND = "FFprobe not found. Install FFmpeg (it includes ffprobe) to use headless execution.";
 
 /** The deterministic temp name FFmpeg writes: hidden, in the output folder (same filesystem, so the final rename is atomic). */
-export function partialPathFor(outputPath: string): string {
+export function partialPathFor(outputPath: string, tag?: string): string {
   const cut = Math.max(outputPath.lastIndexOf("/"), outputPath.lastIndexOf("\\"));
   const dir = outputPath.slice(0, cut + 1);
   const base = outputPath.slice(cut + 1);
-  return `${dir}.${base}.proxx-partial`;
+  return tag ? `${dir}.${base}.${tag.replace(/[^A-Za-z0-9_-]/g, "_")}.proxx-partial` : `${dir}.${base}.proxx-partial`;
 }
 
 /**
@@ -212,7 +219,7 @@ async function runClip(
     clip,
     options,
     emit,
-    partial: partialPathFor(clip.output_path),
+    partial: partialPathFor(clip.output_path, options.partialTag),
     timeoutSeconds: options.timeoutSeconds > 0 ? options.timeoutSeconds : 3600,
     startedWall: platform.now(),
     startedMono: platform.monotonic(),
@@ -439,6 +446,13 @@ async function verifyTemp(
 
 /** The rename that replaces an older output only now, with a complete verified one (same folder: atomic). */
 async function moveIntoPlace(run: ClipRun, stderrTail: string[], outputProbe: MediaFacts): Promise<void> {
+  if (run.options.beforeRename) {
+    try {
+      await run.options.beforeRename();
+    } catch {
+      throw new ClipInterrupted();
+    }
+  }
   try {
     await run.platform.rename(run.partial, run.clip.output_path);
   } catch (error) {

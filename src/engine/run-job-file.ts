@@ -24,6 +24,9 @@ export interface RunJobOptions {
   /** Around each FFmpeg start: see ExecuteOptions (the watch runner records the temp path and the pid). */
   beforeSpawn?: (tempPath: string) => Promise<void>;
   afterSpawn?: (pid: number, tempPath: string) => void;
+  /** Coordinated runners: ExecuteOptions.beforeRename and partialTag. */
+  beforeRename?: () => Promise<void>;
+  partialTag?: string;
   /** Shared with the watch runner's prefetch (prefetchJobFile); a job makes its own otherwise. */
   probes?: SourceProbes;
 }
@@ -58,6 +61,8 @@ export async function runJobFile(
     graceMs: options.graceMs,
     beforeSpawn: options.beforeSpawn,
     afterSpawn: options.afterSpawn,
+    beforeRename: options.beforeRename,
+    partialTag: options.partialTag,
     probes: options.probes ??
       (options.tools.ffprobe
         ? new SourceProbes(platform, options.tools.ffprobe, probeTimeoutMs(options.timeoutSeconds))

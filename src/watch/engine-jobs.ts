@@ -43,6 +43,8 @@ export function engineJobs(platform: Platform, options: EngineJobOptions): Engin
         signal,
         beforeSpawn: hooks?.beforeSpawn,
         afterSpawn: hooks?.afterSpawn,
+        beforeRename: hooks?.beforeRename,
+        partialTag: hooks?.partialTag,
         probes,
       })).result,
     prefetch: probes ? (jobspecPath) => void prefetchJobFile(platform, jobspecPath, probes) : undefined,

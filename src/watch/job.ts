@@ -16,6 +16,12 @@
  * lock (`RunnerContext.bookkeeping`): a single writer for the manifest, and no two jobs
  * can pick the same clash-free name. Each job emits through its own `emit` (the runner
  * orders the jobs' events, see runner.ts).
+ *
+ * Coordinated runners (`--coordinator`, src/coordinator/) pass a `JobClaim`: the in-flight
+ * record lives in the database instead of the folder (many runners share it), and before
+ * every effect — the proxy's rename into place (the engine's `beforeRename`), the result,
+ * the move, the manifest entry — `claim.guard` checks the fencing token; a claim that is no
+ * longer this runner's writes nothing. Without a claim every step is as it always was.
  */
 import { failpoint } from "./failpoint.ts";
 import type { Platform } from "../platform/types.ts";
@@ -23,7 +29,7 @@ import type { EventSink } from "../engine/events.ts";
 import { type FinalStatus, isoUtc, JobResult } from "../engine/result.ts";
 import { Mutex } from "./mutex.ts";
 import { clearInflight, inflightPath, type InflightRecord, writeInflight } from "./inflight.ts";
-import { type Manifest, messageOf, withEntry, writeManifest } from "./manifest.ts";
+import { type Manifest, type ManifestEntry, messageOf, withEntry, writeManifest } from "./manifest.ts";
 import type { ManifestJournal } from "./manifest-journal.ts";
 import type { JobNotifier } from "./job-notifier.ts";
 import type { ShardSpec } from "../shard/spec.ts";
@@ -60,6 +66,28 @@ export interface JobHooks {
   beforeSpawn(tempPath: string): Promise<void>;
   /** Right after it started (best effort: never throws). */
   afterSpawn(pid: number, tempPath: string): void;
+  /** Coordinated: awaited right before each verified proxy is renamed into place; throws when the claim is lost. */
+  beforeRename?: () => Promise<void>;
+  /** Coordinated: a name part that keeps this runner's FFmpeg temp files apart from another runner's for the same output. */
+  partialTag?: string;
+}
+
+/**
+ * A coordinated runner's claim on one job (src/coordinator/coordinator.ts implements it).
+ * `guard` throws when the claim is no longer this runner's (its fencing token is not the
+ * row's any more, or the lease ran out); `lost` aborts then, which stops FFmpeg.
+ */
+export interface JobClaim {
+  readonly attempts: number;
+  readonly lost: AbortSignal;
+  readonly lostReason: string | null;
+  readonly partialTag: string;
+  guard(effect: string): Promise<void>;
+  noteSpawn(tempPath: string, pid: number | null): Promise<void>;
+  /** The row is done (all effects written). */
+  finish(status: string | null): Promise<void>;
+  /** Pending again at once, this attempt not counted (a requested stop). */
+  release(): Promise<void>;
 }
 
 /** Shared state of one runner process (also used by recovery). */
@@ -88,6 +116,11 @@ export interface RunnerContext {
   notifier?: JobNotifier;
   /** `--shard I/N`: this runner's share; its in-flight records and journal carry it (null: the whole folder). */
   shard?: ShardSpec | null;
+  /**
+   * Coordinated runners: records a manifest entry with the other runners' entries (the
+   * file re-read and rewritten under the coordinator's lock); `guard` runs inside the lock.
+   */
+  recordManifest?: (jobspecPath: string, entry: ManifestEntry, guard: () => Promise<void>) => Promise<Manifest>;
 }
 
 /**
@@ -118,7 +151,9 @@ export async function takeJob(
   sha256: string,
   slot = 0,
   emit: EventSink = ctx.onEvent,
+  claim?: JobClaim,
 ): Promise<boolean> {
+  if (claim) return await takeClaimedJob(ctx, jobspecPath, sha256, claim, emit);
   const { platform, folder, signal } = ctx;
   const prior = ctx.retries.get(jobspecPath);
   const attempts = prior && prior.sha256 === sha256 ? prior.attempts + 1 : 1;
@@ -164,21 +199,7 @@ export async function takeJob(
   };
 
   // 2. execute. Any throw or malformed return becomes a FAILED result: one job never stops the runner.
-  let result: JobResult;
-  try {
-    const raw = await ctx.runJob(jobspecPath, signal, emit, hooks).finally(() => recordWrites);
-    const check = JobResult.safeParse(raw);
-    result = check.success ? raw : await runnerFailure(
-      ctx,
-      jobspecPath,
-      startedAt,
-      `the job function returned an invalid JobResult (${check.error.issues[0]?.path.join(".")}: ${
-        check.error.issues[0]?.message
-      })`,
-    );
-  } catch (error) {
-    result = await runnerFailure(ctx, jobspecPath, startedAt, `the job function threw: ${messageOf(error)}`);
-  }
+  let result = await execute(ctx, jobspecPath, signal, emit, hooks, startedAt, () => recordWrites);
 
   if (result.final_status === "INTERRUPTED") {
     if (signal.aborted) {
@@ -205,6 +226,101 @@ export async function takeJob(
   return true;
 }
 
+/** Step 2: any throw or malformed return becomes a FAILED result: one job never stops the runner. */
+async function execute(
+  ctx: RunnerContext,
+  jobspecPath: string,
+  signal: AbortSignal,
+  emit: EventSink,
+  hooks: JobHooks,
+  startedAt: number,
+  settled: () => Promise<void>,
+): Promise<JobResult> {
+  try {
+    const raw = await ctx.runJob(jobspecPath, signal, emit, hooks).finally(settled);
+    const check = JobResult.safeParse(raw);
+    return check.success ? raw : await runnerFailure(
+      ctx,
+      jobspecPath,
+      startedAt,
+      `the job function returned an invalid JobResult (${check.error.issues[0]?.path.join(".")}: ${
+        check.error.issues[0]?.message
+      })`,
+    );
+  } catch (error) {
+    return await runnerFailure(ctx, jobspecPath, startedAt, `the job function threw: ${messageOf(error)}`);
+  }
+}
+
+/**
+ * Steps 1–6 for a coordinated runner's claimed job: the in-flight record is the claim's row
+ * (FFmpeg's temp path and pid noted there, fenced), and the job's signal is aborted by a
+ * stop request or by the loss of the claim. A lost claim writes nothing: no result, no
+ * move, no manifest entry (its proxy rename was refused by `beforeRename`).
+ */
+async function takeClaimedJob(
+  ctx: RunnerContext,
+  jobspecPath: string,
+  sha256: string,
+  claim: JobClaim,
+  emit: EventSink,
+): Promise<boolean> {
+  const startedAt = ctx.platform.now();
+  emit({ type: "job_taken", jobspec_path: jobspecPath });
+  let noted = Promise.resolve();
+  const hooks: JobHooks = {
+    beforeSpawn: (tempPath) => claim.noteSpawn(tempPath, null),
+    afterSpawn: (pid, tempPath) => void (noted = claim.noteSpawn(tempPath, pid).catch(() => {})),
+    beforeRename: () => claim.guard("rename the verified proxy into place"),
+    partialTag: claim.partialTag,
+  };
+  const signal = AbortSignal.any([ctx.signal, claim.lost]);
+  let result = await execute(ctx, jobspecPath, signal, emit, hooks, startedAt, () => noted);
+  if (claim.lost.aborted) {
+    emit({
+      type: "job_left_pending",
+      jobspec_path: jobspecPath,
+      reason: `this runner lost its claim (${claim.lostReason}): it wrote nothing for this job; ` +
+        `the runner that holds the claim finishes it`,
+    });
+    return false;
+  }
+  if (result.final_status === "INTERRUPTED") {
+    if (ctx.signal.aborted) {
+      // Graceful stop: released at once, so another runner takes it without waiting for the lease.
+      await claim.release();
+      emit({
+        type: "job_left_pending",
+        jobspec_path: jobspecPath,
+        reason: "stopped by a signal before it finished: no result, no manifest entry; released to the other runners",
+      });
+      return false;
+    }
+    result = {
+      ...result,
+      final_status: "FAILED",
+      failure_reason: `job reported INTERRUPTED although no stop was requested${
+        result.failure_reason ? `: ${result.failure_reason}` : ""
+      }`,
+    };
+  }
+  try {
+    await finishJob(ctx, jobspecPath, sha256, result, 0, emit, claim);
+  } catch (error) {
+    if (claim.lost.aborted) {
+      emit({
+        type: "job_left_pending",
+        jobspec_path: jobspecPath,
+        reason: `this runner lost its claim before it finished the bookkeeping (${messageOf(error)}); ` +
+          `the runner that holds the claim finishes it`,
+      });
+      return false;
+    }
+    throw error;
+  }
+  return true;
+}
+
 /** Steps 3–6. Each step checks what is already done, so recovery can call it at any point. */
 export async function finishJob(
   ctx: RunnerContext,
@@ -213,24 +329,34 @@ export async function finishJob(
   result: JobResult,
   slot = 0,
   emit: EventSink = ctx.onEvent,
+  claim?: JobClaim,
+  /** Coordinated takeover of a job whose result the previous runner wrote: steps 4–6 only. */
+  resultWritten = false,
 ): Promise<void> {
   const { platform, folder } = ctx;
   const resultPath = resultPathFor(folder, jobspecPath);
+  const guard = (effect: string) => claim?.guard(effect) ?? Promise.resolve();
   failpoint(platform, "before-result");
   // 3. result first: once it exists the job is never executed again (seed skip rule 1).
-  const resultText = resultFileText(result, jobspecPath, platform.now());
-  await step(
-    emit,
-    jobspecPath,
-    `write the result file ${resultPath}`,
-    () => platform.writeFileAtomic(resultPath, resultText),
-  );
+  const resultText = resultWritten
+    ? await platform.readText(resultPath)
+    : resultFileText(result, jobspecPath, platform.now());
+  if (!resultWritten) {
+    await guard(`write ${resultPath}`);
+    await step(
+      emit,
+      jobspecPath,
+      `write the result file ${resultPath}`,
+      () => platform.writeFileAtomic(resultPath, resultText),
+    );
+  }
   failpoint(platform, "after-result");
   // 3a. notifications due (the webhook outbox), while the in-flight record still says "finish me".
   const written = { jobspecPath, sha256, resultPath, resultText };
   await ctx.notifier?.resultWritten(written, emit);
   const movedTo = await ctx.bookkeeping.run(async () => {
     const dir = result.final_status === "COMPLETED" ? PROCESSED_DIR : FAILED_DIR;
+    await guard(`move ${jobspecPath} into ${joinPath(folder, dir)}/`);
     const movedTo = await step(
       emit,
       jobspecPath,
@@ -242,7 +368,7 @@ export async function finishJob(
       emit,
       jobspecPath,
       `update ${joinPath(folder, MANIFEST_NAME)}`,
-      () => recordInManifest(ctx, jobspecPath, sha256, result.final_status),
+      () => recordInManifest(ctx, jobspecPath, sha256, result.final_status, () => guard(`update ${MANIFEST_NAME}`)),
     );
     return movedTo;
   });
@@ -250,8 +376,8 @@ export async function finishJob(
   await step(
     emit,
     jobspecPath,
-    `remove the in-flight record in ${folder}`,
-    () => clearInflight(platform, folder, slot, ctx.shard),
+    claim ? "mark the job done in the coordinator" : `remove the in-flight record in ${folder}`,
+    () => claim ? claim.finish(result.final_status) : clearInflight(platform, folder, slot, ctx.shard),
   );
   count(ctx, result.final_status);
   emit({
@@ -313,10 +439,15 @@ export async function recordInManifest(
   jobspecPath: string,
   sha256: string,
   status: FinalStatus,
+  guard: () => Promise<void> = () => Promise.resolve(),
 ): Promise<void> {
+  const entry = { sha256, processed_at: isoUtc(ctx.platform.now()), result_status: status };
+  if (ctx.recordManifest) {
+    ctx.manifest = await ctx.recordManifest(jobspecPath, entry, guard);
+    return;
+  }
   const existing = ctx.manifest.entries[jobspecPath];
   if (existing && existing.sha256 === sha256 && existing.result_status === status) return;
-  const entry = { sha256, processed_at: isoUtc(ctx.platform.now()), result_status: status };
   const next = withEntry(ctx.manifest, jobspecPath, entry);
   if (ctx.journal) await ctx.journal.record(next, jobspecPath, entry);
   else await writeManifest(ctx.platform, ctx.folder, next);

@@ -215,7 +215,7 @@ const ORPHAN_KILL_WAIT_MS = 5000;
  * still that FFmpeg (its argv names the temp file): pids are reused, and a stranger must
  * never be signalled. Where argv cannot be read (not Linux), it is left alone, with a warning.
  */
-async function stopOrphanFfmpeg(ctx: RunnerContext, rec: InflightRecord): Promise<void> {
+export async function stopOrphanFfmpeg(ctx: RunnerContext, rec: InflightRecord): Promise<void> {
   const { platform } = ctx;
   const temp = rec.ffmpeg_temp_path;
   if (rec.pid === platform.pid || temp === undefined) return;

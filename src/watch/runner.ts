@@ -11,20 +11,36 @@
  * those of a sequential run. In continuous mode a free worker takes new files at the next
  * poll. `--once` waits for files still settling, at most `onceSettleTimeoutSeconds`, then
  * reports them with a `skip` and leaves them pending.
+ *
+ * Coordinated (`coordination`, src/coordinator/): many runners on many hosts share the
+ * folder, so none takes the folder lock (a live non-coordinated runner holding it is
+ * refused), recovery is the takeover of a claim whose lease ran out, and instead of taking
+ * the first pending file a scan enqueues every pending file with the coordinator and the
+ * runner claims one job per free worker (docs/crash-safety.md "Coordinated runners").
  */
 import type { DirEntry, Platform } from "../platform/types.ts";
 import type { EventSink } from "../engine/events.ts";
 import { HashCache } from "./hash.ts";
-import { acquireLock, LockHeldError } from "./lock.ts";
+import { acquireLock, isLockLive, LockHeldError, readLocks } from "./lock.ts";
 import { loadManifestForRun, ManifestSerializer, messageOf } from "./manifest.ts";
 import { JOURNAL_NAME, journalFor, shardJournalName } from "./manifest-journal.ts";
 import { shardLabel, type ShardSpec } from "../shard/spec.ts";
-import { type RunJob, type RunnerContext, takeJob } from "./job.ts";
+import {
+  finishJob,
+  type JobClaim,
+  resultPathFor,
+  type RunJob,
+  type RunnerContext,
+  runnerFailure,
+  takeJob,
+} from "./job.ts";
+import type { JobResult } from "../engine/result.ts";
+import type { InflightRecord } from "./inflight.ts";
 import type { JobNotifier } from "./job-notifier.ts";
 import { classifyJobSpec, type Verdict } from "./classify.ts";
 import { Mutex } from "./mutex.ts";
 import { OrderedLog } from "./ordered-log.ts";
-import { recover } from "./recover.ts";
+import { recover, stopOrphanFfmpeg } from "./recover.ts";
 import { absoluteFolder, FAILED_DIR, joinPath, MANIFEST_NAME, PROCESSED_DIR, SYMLINK_SKIP_REASON } from "./names.ts";
 import { SettleTracker } from "./settle.ts";
 import { findCandidates } from "./tree.ts";
@@ -65,6 +81,27 @@ export interface WatchOptions {
   notifier?: JobNotifier;
   /** `--shard I/N`: take only this shard's JobSpecs (src/shard/assign.ts), under its own lock. */
   shard?: ShardSpec | null;
+  /** Many runners, one queue: the coordinator (src/coordinator/watch-coordination.ts). */
+  coordination?: WatchCoordination;
+}
+
+/** What a coordinated runner asks its coordinator; the JobSpec paths are absolute. */
+export interface WatchCoordination {
+  /** Make the pending JobSpecs of a scan known (idempotent). Throws when the coordinator is away. */
+  enqueue(jobs: { path: string; sha256: string }[]): Promise<void>;
+  /** Claim the next job, or null when none is claimable now. Throws when the coordinator is away. */
+  claim(): Promise<ClaimedJob | null>;
+  recordManifest: NonNullable<RunnerContext["recordManifest"]>;
+  /** A job interrupted this many times (its runner lost the lease mid-run) is FAILED instead of run again. */
+  maxAttempts: number;
+}
+
+export interface ClaimedJob {
+  path: string;
+  sha256: string;
+  claim: JobClaim;
+  /** Set when the job was running under another runner whose lease ran out. */
+  takeover: { host: string | null; tempPath: string | null; ffmpegPid: number | null } | null;
 }
 
 export interface WatchSummary {
@@ -112,6 +149,11 @@ interface Runner {
   running: Map<string, { done: Promise<void>; slot: number | null }>;
   /** Shortest wait until a settling file could be taken; null when nothing is settling. */
   settlingWaitMs: number | null;
+  coordination?: WatchCoordination;
+  /** Coordinated: the claim loop running now (drain waits for it too). */
+  claiming: Promise<void> | null;
+  /** Coordinated: the wait before the next try while the coordinator is away (doubles, at most 30 s). */
+  backoffMs: number;
 }
 
 /** Run the watch folder until `signal` aborts (or one pass with `once`). Throws `LockHeldError` when another runner holds the folder. */
@@ -123,7 +165,10 @@ export async function runWatchFolder(platform: Platform, options: WatchOptions):
   const maxWorkers = Math.max(1, Math.floor(options.maxWorkers ?? 1));
   const shard = options.shard ?? null;
   if (shard) onEvent({ type: "shard", folder, index: shard.index, total: shard.total, source: shard.source });
-  const lock = await acquireLock(platform, folder, onEvent, { shard, signal: options.signal });
+  const coordination = options.coordination;
+  const lock = coordination
+    ? await refuseIfLocked(platform, folder)
+    : await acquireLock(platform, folder, onEvent, { shard, signal: options.signal });
   const stop = new AbortController();
   const forward = () => stop.abort();
   if (options.signal.aborted) stop.abort();
@@ -144,8 +189,10 @@ export async function runWatchFolder(platform: Platform, options: WatchOptions):
     bookkeeping: new Mutex(),
     notifier: options.notifier,
     shard,
+    recordManifest: coordination?.recordManifest,
   };
-  ctx.journal = journalFor(platform, folder, shard, new ManifestSerializer(), onEvent);
+  // Coordinated: no journal (it is one runner's); each entry goes to the file under the coordinator's lock.
+  if (!coordination) ctx.journal = journalFor(platform, folder, shard, new ManifestSerializer(), onEvent);
   let stopError: unknown = null;
   try {
     await platform.mkdir(joinPath(folder, PROCESSED_DIR));
@@ -154,7 +201,8 @@ export async function runWatchFolder(platform: Platform, options: WatchOptions):
     await options.notifier?.open(folder, onEvent);
     // One listing serves recovery and, when recovery changed nothing, the first scan.
     const entries = await platform.list(folder);
-    let listing: DirEntry[] | null = (await recover(ctx, entries)) ? null : entries;
+    // Coordinated: a dead runner's jobs are taken over through the coordinator, not from in-flight files.
+    let listing: DirEntry[] | null = !coordination && (await recover(ctx, entries)) ? null : entries;
     const runner: Runner = {
       ctx,
       maxWorkers,
@@ -171,6 +219,9 @@ export async function runWatchFolder(platform: Platform, options: WatchOptions):
       queue: { paths: [], giveUp: false },
       running: new Map(),
       settlingWaitMs: null,
+      coordination,
+      claiming: null,
+      backoffMs: 0,
     };
     const firstListing = () => {
       const l = listing;
@@ -204,7 +255,7 @@ export async function runWatchFolder(platform: Platform, options: WatchOptions):
         }
         if (ctx.signal.aborted) break;
         const wait = runner.settlingWaitMs === null ? pollMs : Math.min(pollMs, runner.settlingWaitMs);
-        await sleepAbortable(platform, Math.max(wait, 1), ctx.signal);
+        await sleepAbortable(platform, Math.max(wait, runner.backoffMs, 1), ctx.signal);
       }
       await drain(runner);
     }
@@ -241,10 +292,11 @@ export async function runWatchFolder(platform: Platform, options: WatchOptions):
 async function scan(runner: Runner, giveUp: boolean, listing: DirEntry[] | null = null): Promise<void> {
   const { platform, folder } = runner.ctx;
   const out = runner.log.block();
+  const pending: string[] = [];
+  const hashes: string[] = [];
   try {
     const entries = listing ?? (await platform.list(folder));
     const found = await findCandidates(platform, folder, entries, runner.recursive);
-    const pending: string[] = [];
     let settling = 0;
     let skipped = 0;
     runner.settlingWaitMs = null;
@@ -260,8 +312,10 @@ async function scan(runner: Runner, giveUp: boolean, listing: DirEntry[] | null 
     for (const path of found.files) {
       if (runner.running.has(path)) continue;
       const verdict = await classify(runner, path, giveUp);
-      if (verdict.kind === "pending") pending.push(path);
-      else if (verdict.kind === "skip") {
+      if (verdict.kind === "pending") {
+        pending.push(path);
+        hashes.push(verdict.sha256);
+      } else if (verdict.kind === "skip") {
         reportSkip(runner, path, verdict.stat, verdict.reason, out.emit);
         skipped++;
       } else if (verdict.kind === "settling") {
@@ -270,11 +324,12 @@ async function scan(runner: Runner, giveUp: boolean, listing: DirEntry[] | null 
       }
     }
     out.emit({ type: "scan", folder, pending: pending.length, settling, skipped });
-    runner.queue = { paths: pending, giveUp };
+    runner.queue = { paths: runner.coordination ? [] : pending, giveUp };
   } finally {
     out.close();
   }
-  fill(runner);
+  if (runner.coordination) await enqueueAndClaim(runner, pending.map((path, i) => ({ path, sha256: hashes[i]! })));
+  else fill(runner);
 }
 
 /** Start queued jobs while a worker is free. */
@@ -284,13 +339,14 @@ function fill(runner: Runner): void {
   }
 }
 
-function start(runner: Runner, path: string): void {
+function start(runner: Runner, path: string, claimed?: ClaimedJob): void {
   const out = runner.log.block();
   let settled!: () => void;
   runner.running.set(path, { done: new Promise<void>((resolve) => (settled = resolve)), slot: null });
   void (async () => {
     try {
-      await runOne(runner, path, out.emit);
+      if (claimed) await runClaimed(runner, claimed, out.emit);
+      else await runOne(runner, path, out.emit);
     } catch (error) {
       // Bookkeeping I/O failed (disk full...): stop the others cleanly, rethrow at the end.
       fail(runner, error);
@@ -306,7 +362,8 @@ function start(runner: Runner, path: string): void {
         }
       }
       settled();
-      fill(runner);
+      if (runner.coordination) void claimMore(runner);
+      else fill(runner);
     }
   })();
 }
@@ -383,7 +440,12 @@ function takeSlot(runner: Runner, path: string): number {
 
 /** Wait until no job is running (jobs start more queued jobs as they finish). */
 async function drain(runner: Runner): Promise<void> {
-  while (runner.running.size > 0) await Promise.race([...runner.running.values()].map((r) => r.done));
+  while (runner.running.size > 0 || runner.claiming) {
+    await Promise.race([
+      ...[...runner.running.values()].map((r) => r.done),
+      ...(runner.claiming ? [runner.claiming] : []),
+    ]);
+  }
 }
 
 function classify(runner: Runner, path: string, giveUp: boolean): Promise<Verdict> {
@@ -431,4 +493,140 @@ function reportSkip(
 /** Ends early on an abort (the platform's sleep takes the signal). */
 function sleepAbortable(platform: Platform, ms: number, signal: AbortSignal): Promise<void> {
   return platform.sleep(ms, signal);
+}
+
+/** A coordinated runner takes no folder lock, but never works beside a live runner that holds one. */
+/** Coordinated runners hold no file lock, but never start beside a live runner (whole folder or shard) that does. */
+async function refuseIfLocked(
+  platform: Platform,
+  folder: string,
+): Promise<{ lost: AbortSignal; release(): Promise<void> }> {
+  for (const { name, info } of await readLocks(platform, folder)) {
+    if (info && isLockLive(platform, joinPath(folder, name), info)) throw new LockHeldError(folder, info);
+  }
+  return { lost: new AbortController().signal, release: () => Promise.resolve() };
+}
+
+/** Coordinated scan: every pending JobSpec is enqueued, then one job is claimed per free worker. */
+async function enqueueAndClaim(runner: Runner, pending: { path: string; sha256: string }[]): Promise<void> {
+  try {
+    await runner.coordination!.enqueue(pending);
+    runner.backoffMs = 0;
+  } catch {
+    // The coordinator already warned; try again after a growing pause.
+    runner.backoffMs = Math.min(30_000, Math.max(1000, runner.backoffMs * 2));
+    return;
+  }
+  await claimMore(runner);
+}
+
+/** Claim jobs while a worker is free (one claim loop at a time). */
+function claimMore(runner: Runner): Promise<void> {
+  if (runner.claiming) return runner.claiming;
+  const run: Promise<void> = (async () => {
+    await null; // runner.claiming is set before the loop runs
+    try {
+      while (runner.running.size < runner.maxWorkers && !runner.stop.signal.aborted && runner.backoffMs === 0) {
+        const next = await runner.coordination!.claim();
+        if (!next) break;
+        if (runner.running.has(next.path)) {
+          // Cannot happen (one claim per job), but never run one JobSpec twice in one process.
+          await next.claim.release();
+          break;
+        }
+        start(runner, next.path, next);
+      }
+    } catch {
+      runner.backoffMs = Math.min(30_000, Math.max(1000, runner.backoffMs * 2));
+    } finally {
+      runner.claiming = null;
+    }
+  })();
+  runner.claiming = run;
+  return run;
+}
+
+/** Every coordinated runner observed the file settle before enqueueing it: a claim does not wait again. */
+const SETTLED = { settleMs: 0, observe: () => ({ settled: true, fresh: false, waitMs: 0 }) };
+
+/**
+ * One claimed job. A takeover first removes what the previous holder's FFmpeg was writing;
+ * then the files decide, as always: a JobSpec gone or changed is dropped (nothing runs); a
+ * result the previous holder wrote is finished (move, manifest); a job interrupted
+ * `maxAttempts` times is FAILED; anything else runs.
+ */
+async function runClaimed(runner: Runner, next: ClaimedJob, emit: EventSink): Promise<void> {
+  const { ctx } = runner;
+  const { path, claim } = next;
+  const max = runner.coordination!.maxAttempts;
+  if (next.takeover) {
+    const temp = next.takeover.tempPath;
+    if (temp) {
+      const record: InflightRecord = {
+        version: 1,
+        jobspec_path: path,
+        sha256: next.sha256,
+        attempts: Math.max(1, claim.attempts - 1),
+        started_at: "",
+        pid: 0,
+        ffmpeg_temp_path: temp,
+        ...(next.takeover.ffmpegPid !== null ? { ffmpeg_pid: next.takeover.ffmpegPid } : {}),
+      };
+      // An FFmpeg left running on this machine by a killed runner (its argv names the temp: never a stranger).
+      await stopOrphanFfmpeg(ctx, record);
+      await ctx.cleanupPartials?.(record).catch((error) =>
+        emit({ type: "warning", message: `cleaning the partial output ${temp} of ${path} failed: ${messageOf(error)}` })
+      );
+    }
+    ctx.counts.recovered++;
+    emit({
+      type: "recovered",
+      jobspec_path: path,
+      action: `taken over: the runner on ${next.takeover.host ?? "another host"} stopped renewing its lease mid-run ` +
+        `(attempt ${claim.attempts - 1} of ${max})`,
+    });
+  }
+  const { platform, folder, manifest } = ctx;
+  const verdict = await classifyJobSpec(
+    { platform, folder, manifest, settle: SETTLED, hashes: runner.hashes, giveUp: false },
+    path,
+  );
+  try {
+    const resultWritten =
+      verdict.kind === "gone" || (verdict.kind === "skip" && verdict.reason === "result file exists")
+        ? (await platform.lstat(resultPathFor(folder, path)))?.isFile === true
+        : false;
+    if (resultWritten) {
+      // A holder wrote the result and lost its claim (died, or the database went away) before
+      // the move or the manifest entry: finish that bookkeeping (each step skips what is done).
+      const written = JSON.parse(await platform.readText(resultPathFor(folder, path))) as JobResult;
+      await finishJob(ctx, path, next.sha256, written, 0, emit, claim, true);
+      return;
+    }
+    if (verdict.kind !== "pending" || verdict.sha256 !== next.sha256) {
+      if (verdict.kind === "skip") reportSkip(runner, path, verdict.stat, verdict.reason, emit);
+      await claim.finish(null);
+      return;
+    }
+    if (next.takeover && claim.attempts - 1 >= max) {
+      const reason = `interrupted ${claim.attempts - 1} times: the runner running it stopped renewing its lease ` +
+        `(last on ${
+          next.takeover.host ?? "another host"
+        }); not retried again. Fix the cause, then reset the job to run it again.`;
+      await finishJob(ctx, path, next.sha256, await runnerFailure(ctx, path, platform.now(), reason), 0, emit, claim);
+      return;
+    }
+    await takeJob(ctx, path, verdict.sha256, 0, emit, claim);
+  } catch (error) {
+    // A claim lost during the bookkeeping is the taker's to finish; anything else stops the runner.
+    if (claim.lost.aborted) {
+      emit({ type: "warning", message: `${path}: ${messageOf(error)}` });
+      return;
+    }
+    throw error;
+  } finally {
+    runner.hashes.forget(path);
+    runner.settle.forget(path);
+    runner.reported.delete(path);
+  }
 }
