@@ -38,6 +38,7 @@ import { colourProblem, droppedHdr10 } from "../ffmpeg/colour.ts";
 import { fieldingProblem } from "../ffmpeg/fielding.ts";
 import { proxyOrigins } from "./origins.ts";
 import { verifyChannelLayouts } from "../ffmpeg/audio-layouts.ts";
+import { type LookFiles, overlayContents, prepareLookFiles } from "../looks/overlays.ts";
 
 export type { ResolvedClip, ResolvedJob };
 export { expectedDimensions };
@@ -218,10 +219,12 @@ async function runClip(
     startedMono: platform.monotonic(),
   };
   const known: Known = { command: [], sourceProbe: null, announced: false };
+  let look: Awaited<ReturnType<typeof prepareLook>> = null;
   try {
     const tools = requireTools(options.tools);
     known.sourceProbe = await probeClipSource(run, tools.ffprobe); // 1
-    known.command = buildCommand(run, tools.ffmpeg, known.sourceProbe); // 2
+    look = await prepareLook(run, known.sourceProbe);
+    known.command = buildCommand(run, tools.ffmpeg, known.sourceProbe, look?.files ?? null); // 2
     announce(run, known);
     warnDroppedMetadata(run, known.sourceProbe);
     await makeOutputFolder(run); // 3
@@ -238,6 +241,21 @@ async function runClip(
     }
     if (error instanceof ClipFailure) return await clipFailed(run, known, error);
     throw error;
+  } finally {
+    await look?.remove();
+  }
+}
+
+/**
+ * The font and the burn-in texts written where FFmpeg reads them (looks/overlays.ts), or
+ * null when the clip draws no text; they are removed when the clip ends.
+ */
+async function prepareLook(run: ClipRun, source: MediaFacts) {
+  const contents = overlayContents(run.job, run.clip, source);
+  try {
+    return await prepareLookFiles(run.platform, contents);
+  } catch (error) {
+    throw new ClipFailure("encode", `Could not prepare the burn-in: ${(error as Error).message}`);
   }
 }
 
@@ -260,14 +278,14 @@ async function probeClipSource(run: ClipRun, ffprobe: string): Promise<MediaFact
 }
 
 /** The FFmpeg argv (program first), writing the temp name; a source without video fails here. */
-function buildCommand(run: ClipRun, ffmpeg: string, source: MediaFacts): string[] {
+function buildCommand(run: ClipRun, ffmpeg: string, source: MediaFacts, lookFiles: LookFiles | null): string[] {
   if (!source.video) throw new ClipFailure("probe", "Source has no video stream");
   const { job, clip } = run;
   try {
     return [
       ffmpeg,
       // The job's settings pass through whole, so a new JobSpec setting reaches args.ts untouched here.
-      ...buildFfmpegArgs({ ...job, input: clip.source_path, output: run.partial }, source),
+      ...buildFfmpegArgs({ ...job, input: clip.source_path, output: run.partial, look_files: lookFiles }, source),
     ];
   } catch (error) {
     throw new ClipFailure("probe", (error as Error).message);

@@ -15,6 +15,7 @@ import { fieldFilters, fieldOptions } from "./fielding.ts";
 import type { PictureFacts } from "./picture-facts.ts";
 import { audioLayoutProblem, keepsStream } from "./audio-layouts.ts";
 import type { EncoderOptions, Resolution } from "../jobspec/schema.ts";
+import { type LookFiles, overlayPlan } from "../looks/overlays.ts";
 
 export type { Codec, Container, Resolution };
 
@@ -30,6 +31,8 @@ export interface EncodePlan extends EncoderOptions {
   resolution: Resolution;
   /** null = keep the source rate. An NTSC rate is exact here (30000/1001, not 29.97: rules.ts). */
   fps: number | null;
+  /** The font and text files of the burn-ins and text watermark, written before FFmpeg starts (looks/overlays.ts). */
+  look_files?: LookFiles | null;
 }
 
 /** The picture facts args needs (a MediaFacts video satisfies it). */
@@ -429,13 +432,26 @@ export function buildFfmpegArgs(plan: EncodePlan, source: SourceFacts): string[]
 
   const args = ["-hide_banner", "-nostats", "-loglevel", "level+warning", "-progress", "pipe:1", "-y"];
   args.push("-i", fileArg(plan.input));
-  args.push("-map", "0:v:0", "-map", "0:a?");
   const facts: PictureFacts = source.video ?? {};
   const filters = [
     ...timing.videoFilters,
     ...fieldFilters(plan, facts, videoFilters(plan, picture.filter, frameRateValue(source.video?.frame_rate))),
   ];
-  if (filters.length > 0) args.push("-vf", filters.join(","));
+  // The look: burn-ins and watermark after the picture is at its proxy size (text sizes are
+  // fractions of the proxy's height, and drawing on fewer pixels is cheaper).
+  const overlays = overlayPlan(plan, height, plan.look_files);
+  if (overlays.image) {
+    // The image is input 1; the graph then has two inputs, so it is a filter_complex.
+    args.push("-i", fileArg(overlays.image.path));
+    const graph = `[0:v:0]${filters.length > 0 ? filters.join(",") : "null"}[base];` +
+      overlays.image.graph(1, "base", overlays.filters.length > 0 ? "marked" : "vout") +
+      (overlays.filters.length > 0 ? `;[marked]${overlays.filters.join(",")}[vout]` : "");
+    args.push("-filter_complex", graph, "-map", "[vout]", "-map", "0:a?");
+  } else {
+    args.push("-map", "0:v:0", "-map", "0:a?");
+    filters.push(...overlays.filters);
+    if (filters.length > 0) args.push("-vf", filters.join(","));
+  }
   args.push(...timing.options);
   timing.audioFilters.forEach((chain, i) => chain && args.push(`-filter:a:${i}`, chain));
   args.push("-c:v", codec.encoder, ...withHdr10(plan, facts, codec.options(out)), ...fieldOptions(plan, facts));

@@ -160,6 +160,7 @@ export async function resolveJob(
     : [];
   const placement = parsePlacement(spec.output_directory);
   const placed = placement ? await placeOutputs(platform, spec, placement, sources, ctx, issues) : null;
+  const watermark = await resolveWatermark(platform, settings, ctx, issues);
 
   const clips: ResolvedClip[] = [];
   const seen = new Map<string, number>();
@@ -266,12 +267,40 @@ export async function resolveJob(
       job_id: ctx.jobId,
       jobspec_path: ctx.jobspecPath,
       ...settings,
+      ...(watermark ? { watermark } : {}),
       clips,
       started_at_ms: ctx.startedAtMs,
       ...(placed ? { output_folders: placed.list } : {}),
       ...(placed?.root ? { source_root: placed.root } : {}),
     },
   };
+}
+
+/**
+ * The watermark with its image's path made absolute (relative to the JobSpec's folder, like
+ * the sources) and, unless paths are not checked, the image found as a file now, not when the
+ * first clip's FFmpeg fails on it.
+ */
+async function resolveWatermark(
+  platform: Platform,
+  settings: EffectiveSettings,
+  ctx: ResolveContext,
+  issues: ValidationIssue[],
+): Promise<EffectiveSettings["watermark"]> {
+  const mark = settings.watermark;
+  if (!mark || !("image" in mark)) return mark;
+  const image = path.resolve(ctx.baseDir, mark.image);
+  if (ctx.checkPaths) {
+    let stat;
+    try {
+      stat = await platform.stat(image);
+    } catch (error) {
+      issues.push({ path: "watermark.image", message: `cannot be checked: ${(error as Error).message.slice(0, 200)}` });
+    }
+    if (stat === null) issues.push({ path: "watermark.image", message: `file does not exist: ${image}` });
+    else if (stat && !stat.isFile) issues.push({ path: "watermark.image", message: `is not a file: ${image}` });
+  }
+  return { ...mark, image };
 }
 
 /**

@@ -21,6 +21,8 @@
 import { z } from "zod";
 import { Codec, CODECS, Container as ContainerName, CONTAINERS } from "../ffmpeg/codecs.ts";
 import { TOKENS } from "./naming.ts";
+import { BurnInList } from "../looks/burn-in.ts";
+import { Watermark } from "../looks/watermark.ts";
 
 export { Codec, CODECS, CONTAINERS };
 export const FPS_MODES = ["same-as-source", "explicit"] as const;
@@ -75,10 +77,21 @@ const PathString = z
 /**
  * JobSpec fields that reach the FFmpeg argv as written: no profile sets them and no rule
  * spans them, so the checked settings, the resolved job and the executor carry them
- * without naming them, and args.ts reads them from its plan. None yet: a new encoder option
- * is declared here, with its `.meta()`, and used in args.ts.
+ * without naming them, and args.ts reads them from its plan. A new encoder option is declared
+ * here, with its `.meta()`, and used in args.ts. The look's text parts (src/looks/) are here;
+ * the watermark image's path is made absolute and checked by resolve.ts.
  */
-const ENCODER_OPTIONS = {} satisfies z.ZodRawShape;
+const ENCODER_OPTIONS = {
+  burn_in: BurnInList.optional().meta({
+    description:
+      "Text burnt into every frame of the proxy, drawn with the bundled DejaVu Sans Mono (the same on every machine): a list of { text, position, size, box }.",
+    examples: [[{ text: "{timecode}", position: "bottom-right" }, { text: "{source_name}", position: "bottom-left" }]],
+  }),
+  watermark: Watermark.nullable().optional().meta({
+    description:
+      'A watermark under the burn-ins: { "text": "CONFIDENTIAL" } or { "image": "logo.png" }, with opacity (0-1), position and size.',
+  }),
+} satisfies z.ZodRawShape;
 export type EncoderOptions = { [K in keyof typeof ENCODER_OPTIONS]?: z.output<(typeof ENCODER_OPTIONS)[K]> };
 
 export function encoderOptionsOf(spec: JobSpec): EncoderOptions {
