@@ -30,6 +30,7 @@ import { sha256Hex } from "../util/sha256.ts";
 import { EXIT } from "./exit-codes.ts";
 import { parse } from "./common.ts";
 import { UsageError } from "./usage-error.ts";
+import { POSITIONS } from "../looks/burn-in.ts";
 
 /** `["ProRes mov", "H.264/H.265/AV1 mp4", …]`: the default container of each codec family, for --help. */
 function defaultContainerGroups(): string[] {
@@ -77,6 +78,8 @@ export const FIELD_FLAGS: Record<string, { flag: string } | { flag: null; reason
   lut_applied: { flag: null, reason: "LUTs are not supported yet" },
   lut_engine: { flag: null, reason: "LUTs are not supported yet" },
   execution_requested: { flag: null, reason: "ignored: run always executes, validate never does" },
+  burn_in: { flag: "--burn-in" },
+  watermark: { flag: "--watermark" },
 };
 
 const OPTIONS = {
@@ -94,6 +97,9 @@ const OPTIONS = {
   "job-id": { type: "string" },
   "created-at": { type: "string" },
   "schema-ref": { type: "string" },
+  "burn-in": { type: "string", multiple: true },
+  watermark: { type: "string" },
+  "watermark-opacity": { type: "string" },
   into: { type: "string" },
   "split-per-source": { type: "boolean" },
   "case-sensitive": { type: "boolean" },
@@ -122,6 +128,29 @@ export interface NewJobRequest {
   schemaRef?: string;
   caseSensitive?: boolean;
   splitPerSource?: boolean;
+  /** `--burn-in [POSITION=]TEXT`, in order. */
+  burnIn?: { text: string; position?: string }[];
+  /** `--watermark TEXT` or `--watermark image=PATH` (PATH relative to the working directory). */
+  watermark?: { text: string } | { image: string };
+  watermarkOpacity?: number;
+}
+
+/**
+ * `--burn-in 'bottom-right={timecode}'`: a position name and '=' before the text, or just the
+ * text (at the bottom). Only the seven position names count as a prefix, so any other text
+ * with '=' is text.
+ */
+export function parseBurnInFlag(value: string): { text: string; position?: string } {
+  const eq = value.indexOf("=");
+  const head = eq > 0 ? value.slice(0, eq) : "";
+  return (POSITIONS as readonly string[]).includes(head)
+    ? { text: value.slice(eq + 1), position: head }
+    : { text: value };
+}
+
+/** `--watermark image=logo.png` (made absolute, like the sources) or a text. */
+export function parseWatermarkFlag(cwd: string, value: string): { text: string } | { image: string } {
+  return value.startsWith("image=") ? { image: path.resolve(cwd, value.slice("image=".length)) } : { text: value };
 }
 
 /** A problem that is not a usage error: exit code and message. */
@@ -252,6 +281,10 @@ export async function buildJobSpecs(platform: Platform, request: NewJobRequest):
       naming_template: request.naming ?? NEW_DEFAULTS.naming_template,
       fps_mode: fpsMode,
       fps_explicit: request.fps,
+      burn_in: request.burnIn?.length ? request.burnIn : undefined,
+      watermark: request.watermark
+        ? dropUndefined({ ...request.watermark, opacity: request.watermarkOpacity })
+        : undefined,
     });
   const groups = request.splitPerSource ? sources.map((s) => [s]) : [sources];
 
@@ -400,6 +433,11 @@ Options (JobSpec field in brackets):
                             ${Object.keys(PROXY_PROFILES).join(" ")}
   --job-id ID               default: job-<8 hex digits of the JobSpec's SHA-256>  [job_id]
   --created-at ISO|none     default: now, UTC  [created_at]
+  --burn-in [POS=]TEXT       text burnt into every frame; repeat for more lines; POS is
+                            ${POSITIONS.join(" ")} (default bottom); tokens:
+                            {timecode} {frame} {reel} and those of --naming  [burn_in]
+  --watermark TEXT|image=PATH  a text or image watermark (centre / bottom right)  [watermark]
+  --watermark-opacity N     0 to 1 (default 0.3)  [watermark.opacity]
   --schema-ref PATH|URL     add "$schema" so editors check the file (see 'proxx schema')  [$schema]
   --into DIR                write <job_id>.json into DIR (a watch folder) atomically;
                             refuses to replace an existing file; prints the path written
@@ -417,6 +455,7 @@ Examples:
   proxx new -s 'fixtures/*.mov' -o "$RUNNER_TEMP/out" --codec h264 --resolution quarter > job.json && proxx run job.json
   proxx new --sources 'clips/**/*.mov' --output-directory '{source_dir}/Proxy' --naming '{source_name}' > job.json
   proxx new -s 'card1/**/*.MP4' --mirror-to /mnt/proxies --proxy-profile proxy_h264_low --into ./jobs
+  proxx new -s 'A001*.mov' -o out --burn-in 'bottom-right={timecode}' --burn-in 'bottom-left={source_name}' --watermark CONFIDENTIAL
 
 A file name starting with '-' goes after '--' or as --sources=-name.mov.
 
@@ -445,6 +484,14 @@ Exit codes: 0 written, 2 usage error, 3 the JobSpec would be invalid (nothing wr
       }
     }
     const createdAt = values["created-at"] === "none" ? null : values["created-at"];
+    let watermarkOpacity: number | undefined;
+    if (values["watermark-opacity"] !== undefined) {
+      watermarkOpacity = Number(values["watermark-opacity"]);
+      if (values["watermark-opacity"].trim() === "" || !Number.isFinite(watermarkOpacity)) {
+        throw new UsageError(`--watermark-opacity must be a number, got '${values["watermark-opacity"]}'`, "new");
+      }
+      if (values.watermark === undefined) throw new UsageError("--watermark-opacity needs --watermark", "new");
+    }
 
     try {
       const { specs, leftOut } = await buildJobSpecs(platform, {
@@ -464,6 +511,9 @@ Exit codes: 0 written, 2 usage error, 3 the JobSpec would be invalid (nothing wr
         schemaRef: values["schema-ref"],
         caseSensitive: values["case-sensitive"],
         splitPerSource: values["split-per-source"],
+        burnIn: values["burn-in"]?.map(parseBurnInFlag),
+        watermark: values.watermark === undefined ? undefined : parseWatermarkFlag(platform.cwd(), values.watermark),
+        watermarkOpacity,
       });
       const into = values.into === undefined ? null : path.resolve(platform.cwd(), values.into);
       const folder = into ?? platform.cwd();
