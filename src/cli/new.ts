@@ -455,7 +455,7 @@ Examples:
   proxx new -s 'fixtures/*.mov' -o "$RUNNER_TEMP/out" --codec h264 --resolution quarter > job.json && proxx run job.json
   proxx new --sources 'clips/**/*.mov' --output-directory '{source_dir}/Proxy' --naming '{source_name}' > job.json
   proxx new -s 'card1/**/*.MP4' --mirror-to /mnt/proxies --proxy-profile proxy_h264_low --into ./jobs
-  proxx new -s 'A001*.mov' -o out --burn-in 'bottom-right={timecode}' --burn-in 'bottom-left={source_name}' --watermark CONFIDENTIAL
+  proxx new -s 'dailies/*.mov' -o out --burn-in 'bottom-right={timecode}' --burn-in 'bottom-left={source_name}' --watermark CONFIDENTIAL
 
 A file name starting with '-' goes after '--' or as --sources=-name.mov.
 

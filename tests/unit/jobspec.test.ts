@@ -117,7 +117,7 @@ describe("refused, with the field named", () => {
     [
       "unknown keys, sorted, with known keys",
       { ...seedExample, zeta: 1, alpha: 2 },
-      "(root): unknown field(s): 'alpha', 'zeta'; known fields: $schema, codec",
+      "(root): unknown field(s): 'alpha', 'zeta'; known fields: $schema, burn_in, codec",
     ],
     ["a near-miss key gets a hint", { ...seedExample, sorces: [] }, "'sorces' (did you mean 'sources'?)"],
     [
