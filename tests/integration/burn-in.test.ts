@@ -214,3 +214,48 @@ describe("watermarks on pixels", () => {
     expect(maxDiff(a, b, 0, W, 160, H)).toBeLessThanOrEqual(2);
   });
 });
+
+describe("checked before FFmpeg starts", () => {
+  test("the watermark image is relative to the JobSpec and must exist; bad burn-in text names the field", () => {
+    const folder = join(dir, "validate");
+    mkdirSync(join(folder, "art"), { recursive: true });
+    mkdirSync(join(folder, "out"));
+    copyFileSync(source, join(folder, "a.mov"));
+    const job = join(folder, "job.json");
+    const write = (extra: Record<string, unknown>) =>
+      writeFileSync(
+        job,
+        JSON.stringify({
+          sources: ["a.mov"],
+          output_directory: "out",
+          proxy_profile: "proxy_prores_proxy",
+          naming_template: "{source_name}",
+          ...extra,
+        }),
+      );
+    write({ watermark: { image: "art/logo.png" } });
+    const missing = proxx(["validate", job], { cwd: dir });
+    expect(missing.code).toBe(3);
+    expect(missing.stderr + missing.stdout).toContain(
+      `watermark.image: file does not exist: ${join(folder, "art", "logo.png")}`,
+    );
+    const r = spawnSync("ffmpeg", [
+      "-v",
+      "error",
+      "-f",
+      "lavfi",
+      "-i",
+      "color=red:s=8x8",
+      "-frames:v",
+      "1",
+      join(folder, "art", "logo.png"),
+    ]);
+    expect(r.status).toBe(0);
+    expect(proxx(["validate", job], { cwd: dir }).code).toBe(0);
+    write({ burn_in: [{ text: "line 1\nline 2" }, { text: "{timecod}" }] });
+    const bad = proxx(["validate", job], { cwd: dir });
+    expect(bad.code).toBe(3);
+    expect(bad.stderr + bad.stdout).toContain("burn_in[0].text: must not contain control characters");
+    expect(bad.stderr + bad.stdout).toContain("burn_in[1].text: unknown token {timecod}");
+  });
+});

@@ -5,7 +5,14 @@
  * drawn, naming the field; the watermark image becomes a second input.
  */
 import { describe, expect, test } from "bun:test";
-import { drawtextContent, literalText, textProblems, timecodeExpansion } from "../../src/looks/burn-in.ts";
+import {
+  burnInFilters,
+  type BurnInItem,
+  drawtextContent,
+  literalText,
+  textProblems,
+  timecodeExpansion,
+} from "../../src/looks/burn-in.ts";
 import { timecodeCount } from "../../src/ffmpeg/timecode.ts";
 import { filterValue } from "../../src/looks/filter-value.ts";
 import { buildFfmpegArgs, type SourceFacts } from "../../src/ffmpeg/args.ts";
@@ -100,6 +107,34 @@ describe("text for drawtext", () => {
   test("a filter value is quoted for the option parser and escaped for the graph parser", () => {
     expect(filterValue("/t/a'b")).toBe("\\'/t/a\\'\\\\\\'\\'b\\'");
     expect(filterValue("C:\\x[1]")).toBe("\\'C:\\\\x\\[1\\]\\'");
+  });
+});
+
+describe("layout", () => {
+  const item = (text: string, position: BurnInItem["position"], box = true): BurnInItem => ({
+    text,
+    position,
+    size: 0.045,
+    box,
+  });
+  const place = (f: string) => ({ x: /:x=([^:]+)/.exec(f)![1], y: Number(/:y=(\d+)/.exec(f)![1]) });
+  test("items at one position stack in list order; sizes and margins from the frame height", () => {
+    // 540 high: 24 px text, a 6 px box border, 41 px a line, a 16 px margin.
+    const f = burnInFilters(
+      [item("a", "bottom-left"), item("b", "top"), item("c", "bottom-left"), item("d", "top-right", false)],
+      540,
+      "/f.ttf",
+      ["/1", "/2", "/3", "/4"],
+    );
+    expect(f.map(place)).toEqual([
+      { x: "22", y: 540 - 16 - 82 + 6 },
+      { x: "(w-text_w)/2", y: 16 + 6 },
+      { x: "22", y: 540 - 16 - 41 + 6 },
+      { x: "w-text_w-16", y: 16 },
+    ]);
+    expect(f[0]).toContain(":fontsize=24:");
+    expect(f[0]).toContain(":box=1:boxcolor=black@0.6:boxborderw=6");
+    expect(f[3]).toContain(":borderw=2:bordercolor=black");
   });
 });
 
