@@ -15,6 +15,7 @@ import { fieldFilters, fieldOptions } from "./fielding.ts";
 import type { PictureFacts } from "./picture-facts.ts";
 import { audioLayoutProblem, keepsStream } from "./audio-layouts.ts";
 import type { EncoderOptions, Resolution } from "../jobspec/schema.ts";
+import { type LookFiles, lookFilters } from "../looks/look-filters.ts";
 
 export type { Codec, Container, Resolution };
 
@@ -30,6 +31,8 @@ export interface EncodePlan extends EncoderOptions {
   resolution: Resolution;
   /** null = keep the source rate. An NTSC rate is exact here (30000/1001, not 29.97: rules.ts). */
   fps: number | null;
+  /** The clip's LUT files (src/looks/lut.ts, prepareLook); absent or null: no LUT. */
+  lut_files?: LookFiles | null;
 }
 
 /** The picture facts args needs (a MediaFacts video satisfies it). */
@@ -431,15 +434,24 @@ export function buildFfmpegArgs(plan: EncodePlan, source: SourceFacts): string[]
   args.push("-i", fileArg(plan.input));
   args.push("-map", "0:v:0", "-map", "0:a?");
   const facts: PictureFacts = source.video ?? {};
-  const filters = [
-    ...timing.videoFilters,
-    ...fieldFilters(plan, facts, videoFilters(plan, picture.filter, frameRateValue(source.video?.frame_rate))),
-  ];
+  const pixFmt = codec.pixFmt(out);
+  // The look (LUT, then burn-ins) after timing, fields and scale; the pixel format pinned last (look-filters.ts).
+  const filters = lookFilters(
+    [
+      ...timing.videoFilters,
+      ...fieldFilters(plan, facts, videoFilters(plan, picture.filter, frameRateValue(source.video?.frame_rate))),
+    ],
+    plan.lut_files,
+    video,
+    pixFmt,
+  );
   if (filters.length > 0) args.push("-vf", filters.join(","));
   args.push(...timing.options);
   timing.audioFilters.forEach((chain, i) => chain && args.push(`-filter:a:${i}`, chain));
-  args.push("-c:v", codec.encoder, ...withHdr10(plan, facts, codec.options(out)), ...fieldOptions(plan, facts));
-  args.push("-pix_fmt", codec.pixFmt(out));
+  // A LUT makes a Rec.709 SDR picture: the source's HDR10 metadata would be false on it.
+  const hdr = plan.lut_files ? {} : facts;
+  args.push("-c:v", codec.encoder, ...withHdr10(plan, hdr, codec.options(out)), ...fieldOptions(plan, facts));
+  args.push("-pix_fmt", pixFmt);
   if (source.audio.length > 0) args.push(...container.audio);
   const timecode = outputTimecode(plan, source);
   if (timecode) args.push("-timecode", timecode);
