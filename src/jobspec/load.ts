@@ -11,6 +11,7 @@ import { type JobSpec, JobSpecSchema, KNOWN_FIELDS } from "./schema.ts";
 import { checkRules } from "./rules.ts";
 import { checkPathsOnDisk, type ResolvedJob, resolveJob } from "./resolve.ts";
 import { didYouMean } from "./suggest.ts";
+import { checkLutFiles } from "../looks/lut.ts";
 
 export type LoadOutcome =
   | { ok: true; spec: JobSpec; job: ResolvedJob }
@@ -79,7 +80,15 @@ export async function checkJobSpecBytes(
 
   const spec = result.data;
   const rules = checkRules(spec);
-  if (!rules.settings) return fail([...rules.issues, ...(await pathsOfValidFields(rules.issues))], jobId);
+  if (!rules.settings) {
+    // The LUT files too, except those whose field was already reported.
+    const flagged = new Set(rules.issues.map((i) => i.path));
+    const luts = checkPaths ? await checkLutFiles(platform, spec, path.dirname(absolutePath)) : [];
+    return fail(
+      [...rules.issues, ...(await pathsOfValidFields(rules.issues)), ...luts.filter((i) => !flagged.has(i.path))],
+      jobId,
+    );
+  }
 
   const resolved = await resolveJob(platform, spec, rules.settings, {
     jobId,
