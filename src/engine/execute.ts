@@ -38,7 +38,9 @@ import { colourProblem, droppedHdr10 } from "../ffmpeg/colour.ts";
 import { fieldingProblem } from "../ffmpeg/fielding.ts";
 import { proxyOrigins } from "./origins.ts";
 import { verifyChannelLayouts } from "../ffmpeg/audio-layouts.ts";
-import { type LookFiles, overlayContents, prepareLookFiles } from "../looks/overlays.ts";
+import { overlayContents, type OverlayFiles, prepareOverlayFiles } from "../looks/overlays.ts";
+import { chooseLut, type ClipLook, prepareLook } from "../looks/lut.ts";
+import { LOOK_COLOUR } from "../looks/look-filters.ts";
 
 export type { ResolvedClip, ResolvedJob };
 export { expectedDimensions };
@@ -172,6 +174,10 @@ interface Known {
   sourceProbe: MediaFacts | null;
   /** clip_started was emitted (once the FFmpeg command is known, or on an earlier failure). */
   announced: boolean;
+  /** The clip's LUT once chosen and written for FFmpeg (src/looks/lut.ts); null: none applied. */
+  look: ClipLook | null;
+  /** The LUT chosen, as the JobSpec names it, whether applied or not (lut_applied false). */
+  lutLabel: string | null;
 }
 
 /** The step that failed, as the result's `failure_stage` reports it (never null here). */
@@ -218,20 +224,27 @@ async function runClip(
     startedWall: platform.now(),
     startedMono: platform.monotonic(),
   };
-  const known: Known = { command: [], sourceProbe: null, announced: false };
-  let look: Awaited<ReturnType<typeof prepareLook>> = null;
+  const known: Known = { command: [], sourceProbe: null, announced: false, look: null, lutLabel: null };
+  let overlays: Awaited<ReturnType<typeof prepareOverlays>> = null;
   try {
     const tools = requireTools(options.tools);
     known.sourceProbe = await probeClipSource(run, tools.ffprobe); // 1
-    look = await prepareLook(run, known.sourceProbe);
-    known.command = buildCommand(run, tools.ffmpeg, known.sourceProbe, look?.files ?? null); // 2
+    known.look = await prepareClipLook(run, known, known.sourceProbe);
+    overlays = await prepareOverlays(run, known.sourceProbe);
+    known.command = buildCommand(run, tools.ffmpeg, known.sourceProbe, known.look, overlays?.files ?? null); // 2
     announce(run, known);
     warnDroppedMetadata(run, known.sourceProbe);
     await makeOutputFolder(run); // 3
     await clearTempName(platform, run.partial);
     await recordBeforeSpawn(run);
     const stderrTail = await encodeToTemp(run, known.command, known.sourceProbe);
-    const { size, outputProbe } = await verifyTemp(run, tools.ffprobe, known.sourceProbe, stderrTail); // 4
+    const { size, outputProbe } = await verifyTemp(
+      run,
+      tools.ffprobe,
+      known.sourceProbe,
+      stderrTail,
+      known.look != null,
+    ); // 4
     await moveIntoPlace(run, stderrTail, outputProbe); // 5
     return finish(run, known, { reason: null, exitCode: 0, stderrTail, outputProbe, size }); // 6
   } catch (error) {
@@ -242,7 +255,7 @@ async function runClip(
     if (error instanceof ClipFailure) return await clipFailed(run, known, error);
     throw error;
   } finally {
-    await look?.remove();
+    await overlays?.remove();
   }
 }
 
@@ -250,10 +263,10 @@ async function runClip(
  * The font and the burn-in texts written where FFmpeg reads them (looks/overlays.ts), or
  * null when the clip draws no text; they are removed when the clip ends.
  */
-async function prepareLook(run: ClipRun, source: MediaFacts) {
+async function prepareOverlays(run: ClipRun, source: MediaFacts) {
   const contents = overlayContents(run.job, run.clip, source);
   try {
-    return await prepareLookFiles(run.platform, contents);
+    return await prepareOverlayFiles(run.platform, contents);
   } catch (error) {
     throw new ClipFailure("encode", `Could not prepare the burn-in: ${(error as Error).message}`);
   }
@@ -277,15 +290,52 @@ async function probeClipSource(run: ClipRun, ffprobe: string): Promise<MediaFact
   }
 }
 
+/**
+ * The clip's LUT (src/looks/lut.ts): its own, the first lut_rules match on the probed facts,
+ * or the job's; read, checked and written as the files FFmpeg reads. null without one, or
+ * with lut_applied false (the choice is still recorded). A LUT that cannot be read or is
+ * not a good .cube (changed since validation) fails the clip before FFmpeg starts.
+ */
+async function prepareClipLook(run: ClipRun, known: Known, source: MediaFacts): Promise<ClipLook | null> {
+  const plan = run.job.look;
+  if (!plan && run.clip.lut == null) return null;
+  const { lut } = chooseLut(plan ?? { lut: null, rules: [], apply: true }, run.clip.lut, {
+    source_path: run.clip.source_path,
+    color_transfer: source.video?.colour?.transfer ?? null,
+    camera_make: source.camera_make ?? null,
+    camera_model: source.camera_model ?? null,
+    reel_name: source.reel_name,
+  });
+  known.lutLabel = lut?.label ?? null;
+  if (!lut || plan?.apply === false) return null;
+  try {
+    return await prepareLook(run.platform, lut);
+  } catch (error) {
+    throw new ClipFailure("validate", `The LUT ${lut.label} cannot be used: ${(error as Error).message}`);
+  }
+}
+
 /** The FFmpeg argv (program first), writing the temp name; a source without video fails here. */
-function buildCommand(run: ClipRun, ffmpeg: string, source: MediaFacts, lookFiles: LookFiles | null): string[] {
+function buildCommand(
+  run: ClipRun,
+  ffmpeg: string,
+  source: MediaFacts,
+  look: ClipLook | null,
+  overlayFiles: OverlayFiles | null,
+): string[] {
   if (!source.video) throw new ClipFailure("probe", "Source has no video stream");
   const { job, clip } = run;
   try {
     return [
       ffmpeg,
       // The job's settings pass through whole, so a new JobSpec setting reaches args.ts untouched here.
-      ...buildFfmpegArgs({ ...job, input: clip.source_path, output: run.partial, look_files: lookFiles }, source),
+      ...buildFfmpegArgs({
+        ...job,
+        input: clip.source_path,
+        output: run.partial,
+        lut_files: look && { lut1d: look.lut1d, lut3d: look.lut3d },
+        overlay_files: overlayFiles,
+      }, source),
     ];
   } catch (error) {
     throw new ClipFailure("probe", (error as Error).message);
@@ -423,6 +473,7 @@ async function verifyTemp(
   ffprobe: string,
   source: MediaFacts,
   stderrTail: string[],
+  lutApplied: boolean,
 ): Promise<{ size: number; outputProbe: MediaFacts }> {
   const stat = await run.platform.stat(run.partial);
   if (!stat || !stat.isFile || stat.size === 0) {
@@ -443,7 +494,7 @@ async function verifyTemp(
       explain: true,
     });
   }
-  const problem = verifyOutput(source, outputProbe, run.job);
+  const problem = verifyOutput(source, outputProbe, { ...run.job, lut_applied: lutApplied });
   if (problem) {
     throw new ClipFailure("verify", `Verification failed: ${problem}`, {
       exitCode: 0,
@@ -515,6 +566,9 @@ function finish(run: ClipRun, known: Known, fields: {
     failure_reason: fields.reason,
     failure_stage: fields.reason == null ? null : fields.stage ?? null,
     ...proxyOrigins(job, known.sourceProbe, fields.outputProbe ?? null),
+    lut_applied: known.look != null && status === "COMPLETED",
+    lut: known.lutLabel,
+    lut_sha256: known.look?.sha256 ?? null,
     stderr_tail: fields.stderrTail ?? [],
     source_probe: known.sourceProbe,
     output_probe: fields.outputProbe ?? null,
@@ -584,7 +638,7 @@ async function outputProblem(platform: Platform, output: string, partial: string
 export function verifyOutput(
   source: MediaFacts,
   output: MediaFacts,
-  plan: { codec: Codec; container: Container; resolution: Resolution; fps: number | null },
+  plan: { codec: Codec; container: Container; resolution: Resolution; fps: number | null; lut_applied?: boolean },
 ): string | null {
   if (!source.video) return "source has no video stream";
   const video = output.video;
@@ -592,6 +646,8 @@ export function verifyOutput(
   const { codecName, profile } = codecFacts(plan.codec).verify;
   if (video.codec_name !== codecName) return `expected codec ${codecName}, got ${video.codec_name ?? "unknown"}`;
   if (profile && video.profile !== profile) return `expected ProRes profile ${profile}, got ${video.profile ?? "none"}`;
+  const pixFmt = pixelFormatProblem(source.video, video, plan);
+  if (pixFmt) return pixFmt;
   const shape = pictureProblem(source.video, video, plan);
   if (shape) return shape;
   const fps = plan.fps ?? frameRateValue(source.video.frame_rate) ?? frameRateValue(video.frame_rate);
@@ -622,8 +678,12 @@ export function verifyOutput(
       return `audio stream ${i + 1}: expected ${want.sample_rate} Hz, got ${got.sample_rate} Hz`;
     }
   }
+  // With a LUT the proxy is a Rec.709 picture (look-filters.ts): those tags, not the source's, and no HDR10.
+  const colourSource = plan.lut_applied
+    ? { ...source.video, colour: { ...LOOK_COLOUR }, hdr10: undefined }
+    : source.video;
   const picture = fieldingProblem(plan, source.video, video, output.format_name) ??
-    colourProblem(plan, source.video, video);
+    colourProblem(plan, colourSource, video);
   if (picture) return picture;
   const layouts = verifyChannelLayouts(source, output);
   if (layouts) return layouts;
@@ -634,6 +694,28 @@ export function verifyOutput(
     }, got ${output.timecode ?? "none"}`;
   }
   return null;
+}
+
+/**
+ * The pixel format the encoder was told (codecs.ts), as the proxy's stream reports it: a
+ * filter that hands the encoder other frames (lut3d's 4:4:4 RGB reached prores_ks, which wrote
+ * a "Proxy" stream with 4:4:4 chroma) must not pass as the asked-for proxy. Not compared
+ * when ffprobe reports none.
+ */
+function pixelFormatProblem(
+  source: NonNullable<MediaFacts["video"]>,
+  output: NonNullable<MediaFacts["video"]>,
+  plan: { codec: Codec; container: Container; fps: number | null },
+): string | null {
+  if (output.pix_fmt == null) return null;
+  const want = codecFacts(plan.codec).pixFmt({
+    container: plan.container,
+    width: output.width,
+    height: output.height,
+    fps: plan.fps ?? frameRateValue(source.frame_rate),
+    sourcePixFmt: source.pix_fmt,
+  });
+  return output.pix_fmt === want ? null : `expected pixel format ${want}, got ${output.pix_fmt}`;
 }
 
 /**

@@ -13,14 +13,12 @@
  * embeds what it can see; a literal dynamic import also keeps `deno check` from loading the
  * attribute it does not know):
  *
- * ```ts
- * const FONT: BundledFile = {
- *   name: "DejaVuSansMono.ttf",
- *   url: new URL("../../node_modules/dejavu-fonts-ttf/ttf/DejaVuSansMono.ttf", import.meta.url),
- *   load: () => import("../../node_modules/dejavu-fonts-ttf/ttf/DejaVuSansMono.ttf", { with: { type: "file" } }),
- * };
- * const fontPath = await bundledFilePath(platform, FONT);
- * ```
+ *     const FONT: BundledFile = {
+ *       name: "DejaVuSansMono.ttf",
+ *       url: new URL("../../node_modules/dejavu-fonts-ttf/ttf/DejaVuSansMono.ttf", import.meta.url),
+ *       load: () => import("../../node_modules/dejavu-fonts-ttf/ttf/DejaVuSansMono.ttf", { with: { type: "file" } }),
+ *     };
+ *     const fontPath = await bundledFilePath(platform, FONT);
  *
  * The cache is shared by every proxx on the machine; a file found there is used only when
  * its bytes hash to the name (anything else — another user's file, a truncated copy — is

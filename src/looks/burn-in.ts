@@ -4,7 +4,7 @@
  *
  * Each item is ONE drawtext filter reading its text from a file (`textfile=`), never from the
  * filter graph, so no character of the text or of a file name (`%`, `:`, `'`, `\`, `,`, `;`,
- * non-ASCII) can change the graph; the file's path is quoted for the graph (filter-value.ts).
+ * non-ASCII) can change the graph; the file's path is escaped for the graph (filter-escape.ts).
  * drawtext expands `%{…}` in that text (`expansion=normal`): every literal `\` and `%` is
  * written `\\` and `\%`, which drawtext prints as themselves, and the running tokens are
  * expansions proxx writes itself:
@@ -24,7 +24,7 @@ import { z } from "zod";
 import { frameRateValue } from "../ffmpeg/syntax.ts";
 import { convertTimecode, framesPerDay, timecodeCount } from "../ffmpeg/timecode.ts";
 import { TOKENS as NAME_TOKENS } from "../jobspec/naming.ts";
-import { filterValue } from "./filter-value.ts";
+import { filterValue } from "./filter-escape.ts";
 
 export const POSITIONS = ["top-left", "top", "top-right", "bottom-left", "bottom", "bottom-right", "center"] as const;
 export type Position = (typeof POSITIONS)[number];

@@ -179,7 +179,7 @@ export function parseCube(text: string, file: string): CubeLut {
       const line = lines[i]!.trim();
       if (line === "" || line.startsWith("#")) continue;
       const at = i + 1;
-      if (/^[A-Za-z_]/.test(line)) {
+      if (/^[A-Z][A-Z0-9]*_[A-Z0-9_]*(\s|$)|^TITLE(\s|$)/.test(line)) {
         fail(at, `keyword '${line.split(/\s+/)[0]!.slice(0, 40)}' after the first row; keywords go before the rows`);
       }
       if (count >= total) fail(at, `more rows than the ${describeSizes(size1, size3)} needs (${total})`);

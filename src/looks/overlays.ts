@@ -19,7 +19,7 @@ export interface LookSettings {
 }
 
 /** Paths FFmpeg reads: the font and one text file per drawn text, in overlayContents' order. */
-export interface LookFiles {
+export interface OverlayFiles {
   font: string;
   texts: string[];
 }
@@ -60,7 +60,7 @@ export interface OverlayPlan {
   image: { path: string; graph: (input: number, base: string, out: string) => string } | null;
 }
 
-export function overlayPlan(look: LookSettings, height: number, files: LookFiles | null | undefined): OverlayPlan {
+export function overlayPlan(look: LookSettings, height: number, files: OverlayFiles | null | undefined): OverlayPlan {
   const mark = look.watermark ?? null;
   const items = look.burn_in ?? [];
   if (hasText(look) && !files) throw new Error("the burn-in text files were not prepared");
@@ -84,10 +84,10 @@ export function overlayPlan(look: LookSettings, height: number, files: LookFiles
  * keeps the name deterministic; `remove` deletes them once FFmpeg has ended. null when the
  * clip draws no text.
  */
-export async function prepareLookFiles(
+export async function prepareOverlayFiles(
   platform: Platform,
   contents: string[],
-): Promise<{ files: LookFiles; remove: () => Promise<void> } | null> {
+): Promise<{ files: OverlayFiles; remove: () => Promise<void> } | null> {
   if (contents.length === 0) return null;
   const font = await fontFile(platform);
   const nameOf = (content: string) =>

@@ -12,7 +12,7 @@ import { copyFileSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { proxx, tempDir } from "../helpers/cli.ts";
 import { makeClip } from "../helpers/media.ts";
-import { filterValue } from "../../src/looks/filter-value.ts";
+import { filterValue } from "../../src/looks/filter-escape.ts";
 
 const W = 320;
 const H = 240;

@@ -14,7 +14,6 @@ import {
   timecodeExpansion,
 } from "../../src/looks/burn-in.ts";
 import { timecodeCount } from "../../src/ffmpeg/timecode.ts";
-import { filterValue } from "../../src/looks/filter-value.ts";
 import { buildFfmpegArgs, type SourceFacts } from "../../src/ffmpeg/args.ts";
 import { JobSpecSchema } from "../../src/jobspec/schema.ts";
 import { parseBurnInFlag } from "../../src/cli/new.ts";
@@ -104,10 +103,6 @@ describe("text for drawtext", () => {
     expect(textProblems("{timecod}")[0]).toContain("unknown token {timecod}");
     expect(textProblems("{timecode} {frame} {reel} {source_name} { spaced } 50%")).toEqual([]);
   });
-  test("a filter value is quoted for the option parser and escaped for the graph parser", () => {
-    expect(filterValue("/t/a'b")).toBe("\\'/t/a\\'\\\\\\'\\'b\\'");
-    expect(filterValue("C:\\x[1]")).toBe("\\'C:\\\\x\\[1\\]\\'");
-  });
 });
 
 describe("layout", () => {
@@ -192,7 +187,7 @@ describe("argv", () => {
       ...plan,
       watermark: { image: "/l/logo.png", opacity: 0.5, position: "top-left", size: 0.1 },
       burn_in: [{ text: "{timecode}", position: "bottom", size: 0.045, box: true }],
-      look_files: { font: "/f/font.ttf", texts: ["/t/1.txt"] },
+      overlay_files: { font: "/f/font.ttf", texts: ["/t/1.txt"] },
     }, source);
     expect(args.filter((a) => a === "-i").length).toBe(2);
     expect(args[args.indexOf("-i", args.indexOf("-i") + 1) + 1]).toBe("file:/l/logo.png");
@@ -200,7 +195,8 @@ describe("argv", () => {
     expect(graph).toStartWith("[0:v:0]scale=trunc(iw/4)*2:trunc(ih/4)*2[base];[1:v:0]scale=-1:54,");
     expect(graph).toContain("colorchannelmixer=aa=0.5");
     expect(graph).toEndWith("[vout]");
-    expect(graph).toContain("[marked]drawtext=fontfile=\\'/f/font.ttf\\':textfile=\\'/t/1.txt\\'");
+    expect(graph).toContain("[marked]drawtext=fontfile=/f/font.ttf:textfile=/t/1.txt:expansion=normal:");
+    expect(graph).toEndWith(",format=yuv422p10le[vout]");
     expect(args.slice(args.indexOf("-map"), args.indexOf("-map") + 4)).toEqual(["-map", "[vout]", "-map", "0:a?"]);
     expect(args).not.toContain("-vf");
   });
