@@ -27,6 +27,9 @@
  *   idle      `watch --once` over 10,000 processed jobs (time, peak RSS); then 10,000 invalid ones
  *   startup   compiled binary: `--version`, `validate`
  *   workers   40 short clips with --max-workers 1, 2, 4: speed-up and CPU use
+ *   looks     HD and UHD → ProRes Proxy half: plain, with a 33³ LUT (and burn-ins: issue 16), ratio to
+ *             plain; then FFmpeg alone on HD with the LUT chain's alternatives (formats,
+ *             interpolation, LUT before the scale) that docs/performance.md "Looks" decides between
  *
  * Every figure is the median of --runs samples (smoke: 1); variants of one comparison are
  * interleaved (A B C, C B A, ...) so machine noise hits them alike. Media and scratch
@@ -61,7 +64,7 @@ import {
 
 const REPO = resolve(import.meta.dir, "..");
 const BINARY = join(REPO, "dist/proxx-linux-x64");
-const ALL_PARTS = ["encode", "overhead", "idle", "startup", "workers"] as const;
+const ALL_PARTS = ["encode", "overhead", "idle", "startup", "workers", "looks"] as const;
 type Part = (typeof ALL_PARTS)[number];
 
 const { values } = parseArgs({
@@ -871,6 +874,18 @@ function targets(results: PartResults): TargetRow[] {
       verdict: r.ok && r.max_rss_mb <= 150 ? "PASS" : "FAIL",
     });
   }
+  if (results.looks) {
+    for (const clip of ["hd", "uhd"]) {
+      const worst = results.looks.rows.filter((r) => r.clip === clip && r.look !== "plain")
+        .sort((a, b) => b.over_plain - a.over_plain)[0];
+      if (!worst) continue;
+      rows.push({
+        target: `${clip.toUpperCase()} → ProRes Proxy half with looks ≤ 1.25× plain (worst look: ${worst.look})`,
+        measured: `${fmt(worst.over_plain)}×`,
+        verdict: worst.ok && worst.over_plain <= 1.25 ? "PASS" : "FAIL",
+      });
+    }
+  }
   if (results.startup) {
     const r = results.startup.rows[0];
     rows.push({
@@ -885,6 +900,115 @@ function targets(results: PartResults): TargetRow[] {
   return rows;
 }
 
+// --- part 6: looks (issue 16) --------------------------------------------------------------
+
+/**
+ * The looks compared with the plain proxy, each as extra JobSpec fields. The 33³ LUT is the
+ * built-in ARRI transform (a real camera cube, shipped inside proxx). Burn-in rows: issue 16's
+ * burn-in work adds its variants here.
+ */
+const LOOK_VARIANTS: { id: string; fields: Record<string, unknown> }[] = [
+  { id: "plain", fields: {} },
+  { id: "lut33", fields: { lut: "arri_logc3_awg_to_rec709" } },
+];
+
+/**
+ * FFmpeg alone, HD ProRes 422 → half-size ProRes Proxy, the LUT chain's alternatives (the
+ * chain proxx builds is "gbrp-tetrahedral"): what the decisions in docs/performance.md rest on.
+ */
+function lutChainVariants(cube: string): { id: string; vf: string }[] {
+  const half = "scale=trunc(iw/4)*2:trunc(ih/4)*2";
+  const m = ":in_color_matrix=bt709:in_range=tv";
+  const back = "scale=out_color_matrix=bt709:out_range=tv,format=yuv422p10le";
+  const lut = (interp: string) => `lut3d=file=${cube}:interp=${interp}`;
+  return [
+    { id: "no LUT", vf: half },
+    { id: "gbrp-tetrahedral (proxx)", vf: `${half}${m},format=gbrp,${lut("tetrahedral")},${back}` },
+    { id: "gbrp-trilinear", vf: `${half}${m},format=gbrp,${lut("trilinear")},${back}` },
+    { id: "gbrp-nearest", vf: `${half}${m},format=gbrp,${lut("nearest")},${back}` },
+    { id: "gbrp10-tetrahedral", vf: `${half}${m},format=gbrp10le,${lut("tetrahedral")},${back}` },
+    { id: "gbrpf32-tetrahedral", vf: `${half}${m},format=gbrpf32le,${lut("tetrahedral")},${back}` },
+    { id: "rgb24-tetrahedral", vf: `${half}${m},format=rgb24,${lut("tetrahedral")},${back}` },
+    { id: "FFmpeg's own formats", vf: `${half},${lut("tetrahedral")},format=yuv422p10le` },
+    { id: "LUT then scale", vf: `format=gbrp,${lut("tetrahedral")},${half},format=yuv422p10le` },
+  ];
+}
+
+async function partLooks() {
+  const proxx = proxxCommand();
+  const clips = { hd: makeClip(MEDIA, "hdprores", SIZE.hdProres), uhd: makeClip(MEDIA, "uhd", SIZE.uhd) };
+  const base = freshDir(join(WORK, "looks"));
+  const rows = [];
+  for (const [clip, src] of Object.entries(clips)) {
+    const variants: Variant[] = LOOK_VARIANTS.map((look) => {
+      const outDir = join(base, "out", `${clip}-${look.id}`);
+      mkdirSync(outDir, { recursive: true });
+      const job = join(base, `${clip}-${look.id}.json`);
+      const spec = JSON.parse(jobSpec([src], outDir, "prores_proxy", "mov", "half"));
+      writeFileSync(job, JSON.stringify({ ...spec, ...look.fields }, null, 2));
+      return {
+        key: look.id,
+        before: () => void freshDir(outDir),
+        run: () => measure([...proxx.cmd, "run", job, "-q"], { stderrFile: stderrFile() }),
+      };
+    });
+    log(`looks ${clip}: ${LOOK_VARIANTS.map((v) => v.id).join(", ")}\n`);
+    const s = await interleave(RUNS, variants, progress("looks"));
+    const plain = summarize(s.plain!);
+    for (const look of LOOK_VARIANTS) {
+      const m = summarize(s[look.id]!);
+      rows.push({ clip, look: look.id, ...m, over_plain: ratio(m.wall_s, plain.wall_s) });
+    }
+  }
+  console.log(table(
+    `looks: ProRes Proxy half, wall seconds, median of ${RUNS} (proxx = ${proxx.label})`,
+    ["source", "look", "wall s", "cpu s", "× plain"],
+    rows.map((r) => [r.clip, r.look, r.wall_s, r.cpu_s, r.over_plain]),
+  ));
+
+  // The chain's alternatives, FFmpeg alone: a 33³ cube (the built-in ARRI one) on the HD clip.
+  const cube = join(REPO, "src/looks/builtin/arri_logc3_awg_to_rec709.cube");
+  const out = join(base, "chain.mov");
+  const chain = lutChainVariants(cube).map((v) => ({
+    key: v.id,
+    run: () =>
+      measure([
+        "ffmpeg",
+        "-nostdin",
+        "-v",
+        "error",
+        "-y",
+        "-i",
+        clips.hd,
+        "-map",
+        "0:v",
+        "-vf",
+        v.vf,
+        "-c:v",
+        "prores_ks",
+        "-profile:v",
+        "0",
+        "-pix_fmt",
+        "yuv422p10le",
+        "-f",
+        "mov",
+        out,
+      ], { stderrFile: stderrFile() }),
+  }));
+  const c = await interleave(RUNS, chain, progress("looks-chain"));
+  const none = summarize(c["no LUT"]!);
+  const chainRows = chain.map((v) => {
+    const m = summarize(c[v.key]!);
+    return { chain: v.key, ...m, over_plain: ratio(m.wall_s, none.wall_s) };
+  });
+  console.log(table(
+    `looks: the LUT chain's alternatives, FFmpeg alone, HD → ProRes Proxy half, median of ${RUNS}`,
+    ["chain", "wall s", "cpu s", "× no LUT"],
+    chainRows.map((r) => [r.chain, r.wall_s, r.cpu_s, r.over_plain]),
+  ));
+  return { proxx: proxx.label, rows, chain: chainRows };
+}
+
 // --- main ---------------------------------------------------------------------------------
 
 const PART_FN = {
@@ -893,6 +1017,7 @@ const PART_FN = {
   idle: partIdle,
   startup: partStartup,
   workers: partWorkers,
+  looks: partLooks,
 } satisfies Record<Part, () => Promise<unknown>>;
 /** What each part returned, for the targets table. */
 type PartResults = { [P in Part]?: Awaited<ReturnType<(typeof PART_FN)[P]>> };

@@ -27,6 +27,7 @@ import { collisionKey } from "../jobspec/naming.ts";
 import { comparePaths, expandGlob, patternBase } from "../jobspec/glob.ts";
 import { deepestCommonFolder, isInside, parsePlacement, placeFolder, type Placement } from "../jobspec/placement.ts";
 import { sha256Hex } from "../util/sha256.ts";
+import { BUILTIN_LUT_NAMES, isBuiltinLut } from "../looks/builtin-luts.ts";
 import { EXIT } from "./exit-codes.ts";
 import { parse } from "./common.ts";
 import { UsageError } from "./usage-error.ts";
@@ -74,9 +75,11 @@ export const FIELD_FLAGS: Record<string, { flag: string } | { flag: null; reason
   resolved_tokens: { flag: null, reason: "reserved and never used" },
   resolve_preset: { flag: null, reason: "DaVinci Resolve only; proxx refuses it" },
   requires_resolve_edition: { flag: null, reason: "DaVinci Resolve only; proxx refuses it" },
-  lut_id: { flag: null, reason: "LUTs are not supported yet" },
-  lut_applied: { flag: null, reason: "LUTs are not supported yet" },
-  lut_engine: { flag: null, reason: "LUTs are not supported yet" },
+  lut: { flag: "--lut" },
+  lut_id: { flag: null, reason: "the original's name for lut (--lut writes lut)" },
+  lut_applied: { flag: null, reason: "apply is the default; false is for turning a JobSpec's LUTs off by hand" },
+  lut_engine: { flag: null, reason: 'FFmpeg is the only engine ("ffmpeg" or null)' },
+  lut_rules: { flag: null, reason: "per-camera rules are written by hand (see docs/looks.md)" },
   execution_requested: { flag: null, reason: "ignored: run always executes, validate never does" },
   burn_in: { flag: "--burn-in" },
   watermark: { flag: "--watermark" },
@@ -94,6 +97,7 @@ const OPTIONS = {
   "fps-mode": { type: "string" },
   fps: { type: "string" },
   "proxy-profile": { type: "string" },
+  lut: { type: "string" },
   "job-id": { type: "string" },
   "created-at": { type: "string" },
   "schema-ref": { type: "string" },
@@ -122,6 +126,8 @@ export interface NewJobRequest {
   fpsMode?: string;
   fps?: number;
   proxyProfile?: string;
+  /** A .cube path (written absolute) or a built-in LUT's name. */
+  lut?: string;
   jobId?: string;
   /** ISO-8601 date-time; null leaves `created_at` out; undefined: now. */
   createdAt?: string | null;
@@ -281,6 +287,7 @@ export async function buildJobSpecs(platform: Platform, request: NewJobRequest):
       naming_template: request.naming ?? NEW_DEFAULTS.naming_template,
       fps_mode: fpsMode,
       fps_explicit: request.fps,
+      lut: request.lut === undefined || isBuiltinLut(request.lut) ? request.lut : path.resolve(cwd, request.lut),
       burn_in: request.burnIn?.length ? request.burnIn : undefined,
       watermark: request.watermark
         ? dropUndefined({ ...request.watermark, opacity: request.watermarkOpacity })
@@ -431,6 +438,10 @@ Options (JobSpec field in brackets):
   --fps-mode MODE           same-as-source (default) or explicit  [fps_mode]
   --proxy-profile NAME      a named profile that sets codec, container and resolution  [proxy_profile]
                             ${Object.keys(PROXY_PROFILES).join(" ")}
+  --lut FILE|NAME           a .cube LUT applied to every proxy, or a built-in camera
+                            transform to Rec.709: ${BUILTIN_LUT_NAMES.slice(0, 2).join(" ")}
+                            ${BUILTIN_LUT_NAMES.slice(2, 4).join(" ")}
+                            ${BUILTIN_LUT_NAMES.slice(4).join(" ")}  [lut]
   --job-id ID               default: job-<8 hex digits of the JobSpec's SHA-256>  [job_id]
   --created-at ISO|none     default: now, UTC  [created_at]
   --burn-in [POS=]TEXT       text burnt into every frame; repeat for more lines; POS is
@@ -455,6 +466,7 @@ Examples:
   proxx new -s 'fixtures/*.mov' -o "$RUNNER_TEMP/out" --codec h264 --resolution quarter > job.json && proxx run job.json
   proxx new --sources 'clips/**/*.mov' --output-directory '{source_dir}/Proxy' --naming '{source_name}' > job.json
   proxx new -s 'card1/**/*.MP4' --mirror-to /mnt/proxies --proxy-profile proxy_h264_low --into ./jobs
+  proxx new -s 'A001*.mxf' -o proxies --lut arri_logc3_awg_to_rec709 > job.json
   proxx new -s 'dailies/*.mov' -o out --burn-in 'bottom-right={timecode}' --burn-in 'bottom-left={source_name}' --watermark CONFIDENTIAL
 
 A file name starting with '-' goes after '--' or as --sources=-name.mov.
@@ -506,6 +518,7 @@ Exit codes: 0 written, 2 usage error, 3 the JobSpec would be invalid (nothing wr
         fpsMode: values["fps-mode"],
         fps,
         proxyProfile: values["proxy-profile"],
+        lut: values.lut,
         jobId: values["job-id"],
         createdAt,
         schemaRef: values["schema-ref"],

@@ -697,10 +697,12 @@ export function verifyOutput(
 }
 
 /**
- * The pixel format the encoder was told (codecs.ts), as the proxy's stream reports it: a
- * filter that hands the encoder other frames (lut3d's 4:4:4 RGB reached prores_ks, which wrote
- * a "Proxy" stream with 4:4:4 chroma) must not pass as the asked-for proxy. Not compared
- * when ffprobe reports none.
+ * The pixel format the encoder was told (codecs.ts) against the proxy's stream as ffprobe
+ * decodes it: the same chroma subsampling and alpha, and at least the bit depth. A filter
+ * that hands the encoder other frames (lut3d's 4:4:4 RGB reached prores_ks, which wrote a
+ * "Proxy" stream with 4:4:4 chroma) must not pass as the asked-for proxy. Decoders may
+ * report more bits than were encoded (FFmpeg's ProRes decoder gives 4444 as 12 bit), so
+ * depth only has to reach the encoder's. Not compared when either name is not a planar YUV one.
  */
 function pixelFormatProblem(
   source: NonNullable<MediaFacts["video"]>,
@@ -715,7 +717,19 @@ function pixelFormatProblem(
     fps: plan.fps ?? frameRateValue(source.frame_rate),
     sourcePixFmt: source.pix_fmt,
   });
-  return output.pix_fmt === want ? null : `expected pixel format ${want}, got ${output.pix_fmt}`;
+  const w = yuvLayout(want);
+  const g = yuvLayout(output.pix_fmt);
+  if (!w || !g) return null;
+  if (w.chroma === g.chroma && w.alpha === g.alpha && g.bits >= w.bits) return null;
+  const says = (l: { chroma: string; alpha: boolean }) =>
+    `${l.chroma.split("").join(":")} chroma${l.alpha ? " with alpha" : ""}`;
+  return `expected pixel format ${want} (${says(w)}), got ${output.pix_fmt} (${says(g)})`;
+}
+
+/** yuv422p10le → 4:2:2, no alpha, 10 bit; null for names that are not planar YUV. */
+function yuvLayout(pixFmt: string): { chroma: string; alpha: boolean; bits: number } | null {
+  const m = /^yuv(a?)j?(4[24][024])p(\d+)?/.exec(pixFmt);
+  return m ? { alpha: m[1] === "a", chroma: m[2]!, bits: m[3] ? Number(m[3]) : 8 } : null;
 }
 
 /**

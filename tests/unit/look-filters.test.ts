@@ -160,7 +160,11 @@ describe("verification of a LUT'd proxy", () => {
 
   test("4:4:4 frames in a stream tagged Proxy are refused (what prores_ks wrote after lut3d)", () => {
     expect(verifyOutput(src, facts(video({ pix_fmt: "yuv444p10le", colour: rec709 })), { ...job, lut_applied: true }))
-      .toBe("expected pixel format yuv422p10le, got yuv444p10le");
+      .toBe("expected pixel format yuv422p10le (4:2:2 chroma), got yuv444p10le (4:4:4 chroma)");
+    // FFmpeg's ProRes decoder reports 4444 as 12 bit: more bits than encoded is fine.
+    const p4444 = { ...job, codec: "prores_4444" as const };
+    const v4444 = video({ profile: "4444", pix_fmt: "yuv444p12le", colour: rec709 });
+    expect(verifyOutput(src, facts(v4444), { ...p4444, lut_applied: true })).toBeNull();
   });
   test("with a LUT the proxy is Rec.709, whatever the source's tags", () => {
     expect(verifyOutput(src, facts(video({ colour: rec709 })), { ...job, lut_applied: true })).toBeNull();
