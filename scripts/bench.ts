@@ -904,12 +904,23 @@ function targets(results: PartResults): TargetRow[] {
 
 /**
  * The looks compared with the plain proxy, each as extra JobSpec fields. The 33³ LUT is the
- * built-in ARRI transform (a real camera cube, shipped inside proxx). Burn-in rows: issue 16's
- * burn-in work adds its variants here.
+ * built-in ARRI transform (a real camera cube, shipped inside proxx). The burn-ins are a
+ * running timecode and the clip's name, the watermark a text (docs/looks-burn-in.md).
  */
+const BURN_INS = [
+  { text: "{timecode}", position: "bottom-right" },
+  { text: "{source_name}", position: "bottom-left" },
+];
 const LOOK_VARIANTS: { id: string; fields: Record<string, unknown> }[] = [
   { id: "plain", fields: {} },
   { id: "lut33", fields: { lut: "arri_logc3_awg_to_rec709" } },
+  // Timecode + name: the timecode changes every frame, so drawtext draws anew on every frame.
+  { id: "burn-in", fields: { burn_in: BURN_INS } },
+  { id: "lut33+burn-in", fields: { lut: "arri_logc3_awg_to_rec709", burn_in: BURN_INS } },
+  {
+    id: "lut33+burn-in+watermark",
+    fields: { lut: "arri_logc3_awg_to_rec709", burn_in: BURN_INS, watermark: { text: "CONFIDENTIAL" } },
+  },
 ];
 
 /**
