@@ -266,7 +266,7 @@ async function runClip(
 async function prepareOverlays(run: ClipRun, source: MediaFacts) {
   const contents = overlayContents(run.job, run.clip, source);
   try {
-    return await prepareOverlayFiles(run.platform, contents);
+    return await prepareOverlayFiles(run.platform, run.clip.output_path, contents);
   } catch (error) {
     throw new ClipFailure("encode", `Could not prepare the burn-in: ${(error as Error).message}`);
   }

@@ -80,12 +80,15 @@ export function overlayPlan(look: LookSettings, height: number, files: OverlayFi
 
 /**
  * Writes the font (when embedded: font.ts) and the clip's texts where FFmpeg reads them:
- * `<temp>/proxx-<pid>-text-<sha256>.txt`. The pid keeps concurrent runs apart, the hash
- * keeps the name deterministic; `remove` deletes them once FFmpeg has ended. null when the
- * clip draws no text.
+ * `<temp>/proxx-<pid>-text-<sha256 of the clip's output path and the text>.txt`. The pid
+ * keeps concurrent processes apart, the output path the clips one process encodes at once
+ * (`--max-workers`: the same watermark text on two clips must not be one file that the first
+ * clip to end removes under the second), and the name stays deterministic; `remove` deletes
+ * them once FFmpeg has ended. null when the clip draws no text.
  */
 export async function prepareOverlayFiles(
   platform: Platform,
+  clipKey: string,
   contents: string[],
 ): Promise<{ files: OverlayFiles; remove: () => Promise<void> } | null> {
   if (contents.length === 0) return null;
@@ -93,7 +96,9 @@ export async function prepareOverlayFiles(
   const nameOf = (content: string) =>
     path.join(
       platform.tempDir(),
-      `proxx-${platform.pid}-text-${createHash("sha256").update(content).digest("hex").slice(0, 16)}.txt`,
+      `proxx-${platform.pid}-text-${
+        createHash("sha256").update(clipKey).update("\0").update(content).digest("hex").slice(0, 16)
+      }.txt`,
     );
   const texts = contents.map(nameOf);
   const written: string[] = [];

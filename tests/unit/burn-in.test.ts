@@ -17,6 +17,11 @@ import { timecodeCount } from "../../src/ffmpeg/timecode.ts";
 import { buildFfmpegArgs, type SourceFacts } from "../../src/ffmpeg/args.ts";
 import { JobSpecSchema } from "../../src/jobspec/schema.ts";
 import { parseBurnInFlag } from "../../src/cli/new.ts";
+import { prepareOverlayFiles } from "../../src/looks/overlays.ts";
+import { bunPlatform } from "../../src/platform/bun.ts";
+import { existsSync, mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 
 /** drawtext's evaluation of the expansion for frame n: each %{eif:EXPR:d:W} in JavaScript. */
 function render(expansion: string, n: number): string {
@@ -206,5 +211,22 @@ describe("argv", () => {
       buildFfmpegArgs({ ...plan, burn_in: [{ text: "x", position: "top", size: 0.05, box: false }] }, source)
     )
       .toThrow("not prepared");
+  });
+});
+
+describe("text files", () => {
+  test("each clip has its own, even with the same text (--max-workers), and removes only its own", async () => {
+    const tmp = mkdtempSync(join(tmpdir(), "proxx-overlay-files-"));
+    const platform = { ...bunPlatform(), tempDir: () => tmp };
+    const a = (await prepareOverlayFiles(platform, "/out/a.mov", ["CONFIDENTIAL", "x"]))!;
+    const b = (await prepareOverlayFiles(platform, "/out/b.mov", ["CONFIDENTIAL", "x"]))!;
+    expect(a.files.texts[0]).not.toBe(b.files.texts[0]);
+    expect(a.files.texts[0]!.startsWith(join(tmp, `proxx-${platform.pid}-text-`))).toBe(true);
+    expect(readFileSync(b.files.texts[0]!, "utf8")).toBe("CONFIDENTIAL");
+    await a.remove();
+    expect(a.files.texts.map(existsSync)).toEqual([false, false]);
+    expect(b.files.texts.map(existsSync)).toEqual([true, true]);
+    await b.remove();
+    expect(await prepareOverlayFiles(platform, "/out/c.mov", [])).toBeNull();
   });
 });
