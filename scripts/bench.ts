@@ -905,7 +905,7 @@ function targets(results: PartResults): TargetRow[] {
 /**
  * The looks compared with the plain proxy, each as extra JobSpec fields. The 33³ LUT is the
  * built-in ARRI transform (a real camera cube, shipped inside proxx). The burn-ins are a
- * running timecode and the clip's name, the watermark a text (docs/looks-burn-in.md).
+ * running timecode and the clip's name, the watermark a text (docs/looks.md).
  */
 const BURN_INS = [
   { text: "{timecode}", position: "bottom-right" },
@@ -925,7 +925,7 @@ const LOOK_VARIANTS: { id: string; fields: Record<string, unknown> }[] = [
 
 /**
  * FFmpeg alone, HD ProRes 422 → half-size ProRes Proxy, the LUT chain's alternatives (the
- * chain proxx builds is "gbrp-tetrahedral"): what the decisions in docs/performance.md rest on.
+ * chain proxx builds is "gbrpf32-tetrahedral"): what the decisions in docs/performance.md rest on.
  */
 function lutChainVariants(cube: string): { id: string; vf: string }[] {
   const half = "scale=trunc(iw/4)*2:trunc(ih/4)*2";
@@ -934,14 +934,15 @@ function lutChainVariants(cube: string): { id: string; vf: string }[] {
   const lut = (interp: string) => `lut3d=file=${cube}:interp=${interp}`;
   return [
     { id: "no LUT", vf: half },
-    { id: "gbrp-tetrahedral (proxx)", vf: `${half}${m},format=gbrp,${lut("tetrahedral")},${back}` },
+    { id: "gbrpf32-tetrahedral (proxx)", vf: `${half}${m},format=gbrpf32le,${lut("tetrahedral")},${back}` },
+    { id: "gbrp-tetrahedral", vf: `${half}${m},format=gbrp,${lut("tetrahedral")},${back}` },
     { id: "gbrp-trilinear", vf: `${half}${m},format=gbrp,${lut("trilinear")},${back}` },
     { id: "gbrp-nearest", vf: `${half}${m},format=gbrp,${lut("nearest")},${back}` },
     { id: "gbrp10-tetrahedral", vf: `${half}${m},format=gbrp10le,${lut("tetrahedral")},${back}` },
-    { id: "gbrpf32-tetrahedral", vf: `${half}${m},format=gbrpf32le,${lut("tetrahedral")},${back}` },
+    { id: "gbrpf32-trilinear", vf: `${half}${m},format=gbrpf32le,${lut("trilinear")},${back}` },
     { id: "rgb24-tetrahedral", vf: `${half}${m},format=rgb24,${lut("tetrahedral")},${back}` },
     { id: "FFmpeg's own formats", vf: `${half},${lut("tetrahedral")},format=yuv422p10le` },
-    { id: "LUT then scale", vf: `format=gbrp,${lut("tetrahedral")},${half},format=yuv422p10le` },
+    { id: "LUT then scale", vf: `format=gbrpf32le,${lut("tetrahedral")},${half},format=yuv422p10le` },
   ];
 }
 

@@ -39,7 +39,7 @@ import { fieldingProblem } from "../ffmpeg/fielding.ts";
 import { proxyOrigins } from "./origins.ts";
 import { verifyChannelLayouts } from "../ffmpeg/audio-layouts.ts";
 import { overlayContents, type OverlayFiles, prepareOverlayFiles } from "../looks/overlays.ts";
-import { chooseLut, type ClipLook, prepareLook } from "../looks/lut.ts";
+import { chooseLut, type ClipLook, prepareLut } from "../looks/lut.ts";
 import { LOOK_COLOUR } from "../looks/look-filters.ts";
 
 export type { ResolvedClip, ResolvedJob };
@@ -309,7 +309,7 @@ async function prepareClipLook(run: ClipRun, known: Known, source: MediaFacts): 
   known.lutLabel = lut?.label ?? null;
   if (!lut || plan?.apply === false) return null;
   try {
-    return await prepareLook(run.platform, lut);
+    return await prepareLut(run.platform, lut);
   } catch (error) {
     throw new ClipFailure("validate", `The LUT ${lut.label} cannot be used: ${(error as Error).message}`);
   }

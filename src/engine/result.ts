@@ -19,7 +19,7 @@ export const ClipStatus = z.enum(["COMPLETED", "FAILED"]);
  */
 export const FailureStage = z.enum(["validate", "probe", "encode", "verify", "finalize"]).nullable().meta({
   description: "Which step failed, null when COMPLETED: " +
-    "validate (the job cannot run here: FFmpeg or ffprobe missing), " +
+    "validate (the job cannot run here: FFmpeg or ffprobe missing, or the clip's LUT unreadable or invalid when it ran), " +
     "probe (the source could not be read, or the proxy asked for cannot be made from it: refused before FFmpeg ran), " +
     "encode (FFmpeg failed, timed out or was killed, or its temp file could not be prepared), " +
     "verify (FFmpeg finished but ffprobe shows the proxy does not match its source or the JobSpec), " +

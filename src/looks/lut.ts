@@ -264,7 +264,7 @@ export interface ClipLook {
 }
 
 /** Read, check and write the clip's LUT as the files FFmpeg is given. */
-export async function prepareLook(platform: Platform, ref: LutRef): Promise<ClipLook> {
+export async function prepareLut(platform: Platform, ref: LutRef): Promise<ClipLook> {
   const loaded = await readLut(platform, ref);
   const files = ffmpegFiles(loaded.lut);
   const encode = (text: string) => new TextEncoder().encode(text);

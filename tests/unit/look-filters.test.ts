@@ -29,9 +29,9 @@ const vf = (args: string[]) => args[args.indexOf("-vf") + 1];
 const LUT = { lut1d: null, lut3d: "/tmp/proxx-files/abc-lut3d.cube" };
 
 describe("the look in the filter chain", () => {
-  test("after the scale, converted to 8-bit planar RGB in the same swscale pass, back to Rec.709, pinned", () => {
+  test("after the scale, converted to planar float RGB in the same swscale pass, back to Rec.709, pinned", () => {
     expect(vf(buildFfmpegArgs(plan({ lut_files: LUT }), source()))).toBe(
-      "scale=trunc(iw/4)*2:trunc(ih/4)*2:in_color_matrix=bt709:in_range=tv,format=gbrp," +
+      "scale=trunc(iw/4)*2:trunc(ih/4)*2:in_color_matrix=bt709:in_range=tv,format=gbrpf32le," +
         "lut3d=file=/tmp/proxx-files/abc-lut3d.cube:interp=tetrahedral," +
         "scale=out_color_matrix=bt709:out_range=tv,format=yuv422p10le," +
         "setparams=range=tv:color_primaries=bt709:color_trc=bt709:colorspace=bt709,format=yuv422p10le",
@@ -43,7 +43,7 @@ describe("the look in the filter chain", () => {
       buildFfmpegArgs(plan({ resolution: "same", lut_files: { ...LUT, lut1d: "/c/1d.cube" } }), source()),
     );
     expect(chain).toStartWith(
-      "scale=in_color_matrix=bt709:in_range=tv,format=gbrp,lut1d=file=/c/1d.cube:interp=linear,lut3d=",
+      "scale=in_color_matrix=bt709:in_range=tv,format=gbrpf32le,lut1d=file=/c/1d.cube:interp=linear,lut3d=",
     );
   });
 
@@ -70,7 +70,7 @@ describe("the look in the filter chain", () => {
       "scale=960:540:interl=1:in_color_matrix=bt709:in_range=tv",
       "setsar=1",
       "fps=25",
-      "format=gbrp",
+      "format=gbrpf32le",
     ]);
   });
 
@@ -89,7 +89,7 @@ describe("the look in the filter chain", () => {
       plan({ codec: "prores_4444", lut_files: LUT }),
       source({ pix_fmt: "yuva444p10le" }),
     ));
-    expect(chain).toContain("format=gbrap,lut3d");
+    expect(chain).toContain("format=gbrapf32le,lut3d");
   });
 
   test("HDR10 metadata is not written on a LUT'd (SDR) proxy", () => {
