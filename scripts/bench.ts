@@ -30,6 +30,9 @@
  *   scaling   200 JobSpecs, N = 1, 2, 4, 8 shards at once (replay FFmpeg of fixed time per clip):
  *             jobs/hour and ratio to N × one shard; evenness of the shares (scripts/bench-scaling.ts)
  *   coordinator  N coordinated runners vs static shards, PostgreSQL clients (scripts/bench-coordinator.ts)
+ *   looks     HD and UHD → ProRes Proxy half: plain, with a 33³ LUT (and burn-ins: issue 16), ratio to
+ *             plain; then FFmpeg alone on HD with the LUT chain's alternatives (formats,
+ *             interpolation, LUT before the scale) that docs/performance.md "Looks" decides between
  *
  * Every figure is the median of --runs samples (smoke: 1); variants of one comparison are
  * interleaved (A B C, C B A, ...) so machine noise hits them alike. Media and scratch
@@ -66,7 +69,7 @@ import { runCoordinatorBench } from "./bench-coordinator.ts";
 
 const REPO = resolve(import.meta.dir, "..");
 const BINARY = join(REPO, "dist/proxx-linux-x64");
-const ALL_PARTS = ["encode", "overhead", "idle", "startup", "workers", "scaling", "coordinator"] as const;
+const ALL_PARTS = ["encode", "overhead", "idle", "startup", "workers", "scaling", "coordinator", "looks"] as const;
 type Part = (typeof ALL_PARTS)[number];
 
 const { values } = parseArgs({
@@ -886,6 +889,18 @@ function targets(results: PartResults): TargetRow[] {
       });
     }
   }
+  if (results.looks) {
+    for (const clip of ["hd", "uhd"]) {
+      const worst = results.looks.rows.filter((r) => r.clip === clip && r.look !== "plain")
+        .sort((a, b) => b.over_plain - a.over_plain)[0];
+      if (!worst) continue;
+      rows.push({
+        target: `${clip.toUpperCase()} → ProRes Proxy half with looks ≤ 1.25× plain (worst look: ${worst.look})`,
+        measured: `${fmt(worst.over_plain)}×`,
+        verdict: worst.ok && worst.over_plain <= 1.25 ? "PASS" : "FAIL",
+      });
+    }
+  }
   if (results.startup) {
     const r = results.startup.rows[0];
     rows.push({
@@ -900,6 +915,127 @@ function targets(results: PartResults): TargetRow[] {
   return rows;
 }
 
+// --- part 6: looks (issue 16) --------------------------------------------------------------
+
+/**
+ * The looks compared with the plain proxy, each as extra JobSpec fields. The 33³ LUT is the
+ * built-in ARRI transform (a real camera cube, shipped inside proxx). The burn-ins are a
+ * running timecode and the clip's name, the watermark a text (docs/looks.md).
+ */
+const BURN_INS = [
+  { text: "{timecode}", position: "bottom-right" },
+  { text: "{source_name}", position: "bottom-left" },
+];
+const LOOK_VARIANTS: { id: string; fields: Record<string, unknown> }[] = [
+  { id: "plain", fields: {} },
+  { id: "lut33", fields: { lut: "arri_logc3_awg_to_rec709" } },
+  // Timecode + name: the timecode changes every frame, so drawtext draws anew on every frame.
+  { id: "burn-in", fields: { burn_in: BURN_INS } },
+  { id: "lut33+burn-in", fields: { lut: "arri_logc3_awg_to_rec709", burn_in: BURN_INS } },
+  {
+    id: "lut33+burn-in+watermark",
+    fields: { lut: "arri_logc3_awg_to_rec709", burn_in: BURN_INS, watermark: { text: "CONFIDENTIAL" } },
+  },
+];
+
+/**
+ * FFmpeg alone, HD ProRes 422 → half-size ProRes Proxy, the LUT chain's alternatives (the
+ * chain proxx builds is "gbrpf32-tetrahedral"): what the decisions in docs/performance.md rest on.
+ */
+function lutChainVariants(cube: string): { id: string; vf: string }[] {
+  const half = "scale=trunc(iw/4)*2:trunc(ih/4)*2";
+  const m = ":in_color_matrix=bt709:in_range=tv";
+  const back = "scale=out_color_matrix=bt709:out_range=tv,format=yuv422p10le";
+  const lut = (interp: string) => `lut3d=file=${cube}:interp=${interp}`;
+  return [
+    { id: "no LUT", vf: half },
+    { id: "gbrpf32-tetrahedral (proxx)", vf: `${half}${m},format=gbrpf32le,${lut("tetrahedral")},${back}` },
+    { id: "gbrp-tetrahedral", vf: `${half}${m},format=gbrp,${lut("tetrahedral")},${back}` },
+    { id: "gbrp-trilinear", vf: `${half}${m},format=gbrp,${lut("trilinear")},${back}` },
+    { id: "gbrp-nearest", vf: `${half}${m},format=gbrp,${lut("nearest")},${back}` },
+    { id: "gbrp10-tetrahedral", vf: `${half}${m},format=gbrp10le,${lut("tetrahedral")},${back}` },
+    { id: "gbrpf32-trilinear", vf: `${half}${m},format=gbrpf32le,${lut("trilinear")},${back}` },
+    { id: "rgb24-tetrahedral", vf: `${half}${m},format=rgb24,${lut("tetrahedral")},${back}` },
+    { id: "FFmpeg's own formats", vf: `${half},${lut("tetrahedral")},format=yuv422p10le` },
+    { id: "LUT then scale", vf: `format=gbrpf32le,${lut("tetrahedral")},${half},format=yuv422p10le` },
+  ];
+}
+
+async function partLooks() {
+  const proxx = proxxCommand();
+  const clips = { hd: makeClip(MEDIA, "hdprores", SIZE.hdProres), uhd: makeClip(MEDIA, "uhd", SIZE.uhd) };
+  const base = freshDir(join(WORK, "looks"));
+  const rows = [];
+  for (const [clip, src] of Object.entries(clips)) {
+    const variants: Variant[] = LOOK_VARIANTS.map((look) => {
+      const outDir = join(base, "out", `${clip}-${look.id}`);
+      mkdirSync(outDir, { recursive: true });
+      const job = join(base, `${clip}-${look.id}.json`);
+      const spec = JSON.parse(jobSpec([src], outDir, "prores_proxy", "mov", "half"));
+      writeFileSync(job, JSON.stringify({ ...spec, ...look.fields }, null, 2));
+      return {
+        key: look.id,
+        before: () => void freshDir(outDir),
+        run: () => measure([...proxx.cmd, "run", job, "-q"], { stderrFile: stderrFile() }),
+      };
+    });
+    log(`looks ${clip}: ${LOOK_VARIANTS.map((v) => v.id).join(", ")}\n`);
+    const s = await interleave(RUNS, variants, progress("looks"));
+    const plain = summarize(s.plain!);
+    for (const look of LOOK_VARIANTS) {
+      const m = summarize(s[look.id]!);
+      rows.push({ clip, look: look.id, ...m, over_plain: ratio(m.wall_s, plain.wall_s) });
+    }
+  }
+  console.log(table(
+    `looks: ProRes Proxy half, wall seconds, median of ${RUNS} (proxx = ${proxx.label})`,
+    ["source", "look", "wall s", "cpu s", "× plain"],
+    rows.map((r) => [r.clip, r.look, r.wall_s, r.cpu_s, r.over_plain]),
+  ));
+
+  // The chain's alternatives, FFmpeg alone: a 33³ cube (the built-in ARRI one) on the HD clip.
+  const cube = join(REPO, "src/looks/builtin/arri_logc3_awg_to_rec709.cube");
+  const out = join(base, "chain.mov");
+  const chain = lutChainVariants(cube).map((v) => ({
+    key: v.id,
+    run: () =>
+      measure([
+        "ffmpeg",
+        "-nostdin",
+        "-v",
+        "error",
+        "-y",
+        "-i",
+        clips.hd,
+        "-map",
+        "0:v",
+        "-vf",
+        v.vf,
+        "-c:v",
+        "prores_ks",
+        "-profile:v",
+        "0",
+        "-pix_fmt",
+        "yuv422p10le",
+        "-f",
+        "mov",
+        out,
+      ], { stderrFile: stderrFile() }),
+  }));
+  const c = await interleave(RUNS, chain, progress("looks-chain"));
+  const none = summarize(c["no LUT"]!);
+  const chainRows = chain.map((v) => {
+    const m = summarize(c[v.key]!);
+    return { chain: v.key, ...m, over_plain: ratio(m.wall_s, none.wall_s) };
+  });
+  console.log(table(
+    `looks: the LUT chain's alternatives, FFmpeg alone, HD → ProRes Proxy half, median of ${RUNS}`,
+    ["chain", "wall s", "cpu s", "× no LUT"],
+    chainRows.map((r) => [r.chain, r.wall_s, r.cpu_s, r.over_plain]),
+  ));
+  return { proxx: proxx.label, rows, chain: chainRows };
+}
+
 // --- main ---------------------------------------------------------------------------------
 
 const PART_FN = {
@@ -911,6 +1047,7 @@ const PART_FN = {
   scaling: () =>
     partScaling({ smoke: SMOKE, runs: RUNS, work: WORK, cmd: proxxCommand().cmd, label: proxxCommand().label, log }),
   coordinator: () => runCoordinatorBench(SMOKE ? { jobs: 30, runners: [1, 2] } : {}), // scripts/bench-coordinator.ts
+  looks: partLooks,
 } satisfies Record<Part, () => Promise<unknown>>;
 /** What each part returned, for the targets table. */
 type PartResults = { [P in Part]?: Awaited<ReturnType<(typeof PART_FN)[P]>> };

@@ -9,14 +9,15 @@
  * `bun-<os>-<arch>` target, stamped with the short git commit (src/version.ts reads
  * PROXX_GIT_COMMIT). Bun fetches the runtime for a cross target from the npm registry the
  * first time. Afterwards `dist/SHA256SUMS` lists every binary in dist/, in `sha256sum`
- * format, so `cd dist && sha256sum -c SHA256SUMS` checks a download.
+ * format, so `cd dist && sha256sum -c SHA256SUMS` checks a download. The binaries embed the
+ * burn-in font (src/looks/font.ts); its licence goes beside them as dist/LICENSE-DejaVu-fonts.txt.
  *
  * The binary runs proxx in-process and spawns only FFmpeg and ffprobe; it never starts a
  * copy of itself (no worker re-exec), so it needs nothing next to it.
  */
 import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
-import { mkdir, readdir, rename, rm, stat, writeFile } from "node:fs/promises";
+import { copyFile, mkdir, readdir, rename, rm, stat, writeFile } from "node:fs/promises";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
 
@@ -126,6 +127,8 @@ async function main(argv: string[]): Promise<number> {
   await mkdir(dist, { recursive: true });
   const commit = await gitCommit();
   for (const target of wanted as TargetName[]) await buildOne(target, commit);
+  // The binaries embed DejaVu Sans Mono (burn-ins); its licence asks for its notice beside every copy.
+  await copyFile(path.join(root, "node_modules/dejavu-fonts-ttf/LICENSE"), path.join(dist, "LICENSE-DejaVu-fonts.txt"));
   const sums = await writeChecksums();
   console.error(`build: wrote ${path.relative(root, sums)}`);
   return 0;

@@ -80,8 +80,41 @@ export interface DoctorReport {
   codecs: EncoderCheck<{ codec: Codec }>[];
   /** One entry per container: the audio encoder used when a source has audio, checked the same way. */
   audio: EncoderCheck<{ container: Container }>[];
+  /**
+   * The filters looks need (issue 16): lut3d and lut1d for LUTs, drawtext and overlay for
+   * burn-ins and watermarks; `available` is whether `ffmpeg -filters` lists it (null: not known).
+   */
+  filters: { filter: LookFilter; used_for: string; available: boolean | null }[];
   folders: { name: string; path: string; writable: boolean }[];
   problems: DoctorProblem[];
+}
+
+/** The filters a look uses, and what for. */
+export const LOOK_FILTERS = {
+  lut3d: "3D LUTs (lut, lut_rules)",
+  lut1d: "1D LUTs and shapers",
+  drawtext: "burn-ins and text watermarks",
+  overlay: "image watermarks",
+} as const;
+export type LookFilter = keyof typeof LOOK_FILTERS;
+
+/**
+ * Filter names from `ffmpeg -hide_banner -filters` (lines such as ` TSC lut3d  V->V  …`).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const text = "Filters:\n  T.. = Timeline support\n TSC lut3d             V->V       Adjust colors using a 3D LUT.\n";
+ * assert.deepEqual([...parseFilterList(text)], ["lut3d"]);
+ * ```
+ */
+export function parseFilterList(text: string): Set<string> {
+  const names = new Set<string>();
+  for (const line of text.split(/\r?\n/)) {
+    const m = /^ [T.][S.][C.] (\S+)\s+\S*->\S*/.exec(line);
+    if (m) names.add(m[1]!);
+  }
+  return names;
 }
 
 export type EncoderCheck<T> = T & {
@@ -369,6 +402,25 @@ export async function diagnose(
     return result;
   });
 
+  let filterList: Set<string> | null = null;
+  if (ffmpeg.path && ffmpeg.version) {
+    const list = await capture(platform, ffmpeg.path, ["-hide_banner", "-filters"]);
+    filterList = list === null ? null : parseFilterList(list);
+  }
+  const filters = (Object.keys(LOOK_FILTERS) as LookFilter[]).map((filter) => {
+    const available = filterList ? filterList.has(filter) : null;
+    if (available === false) {
+      problems.push({
+        problem: `this FFmpeg has no ${filter} filter, so jobs with ${LOOK_FILTERS[filter]} will fail`,
+        fix: `use an FFmpeg built with ${filter}${
+          filter === "drawtext" ? " (it needs libfreetype)" : ""
+        } (Debian's ffmpeg package and Homebrew's ffmpeg have it)`,
+        fatal: false,
+      });
+    }
+    return { filter, used_for: LOOK_FILTERS[filter], available };
+  });
+
   const folders = [];
   for (const [name, path] of [["temp dir", platform.tempDir()], ["current dir", platform.cwd()]] as const) {
     const writable = await platform.isWritableDir(path).catch(() => false);
@@ -392,6 +444,7 @@ export async function diagnose(
     ffprobe,
     codecs,
     audio,
+    filters,
     folders,
     problems,
   };
@@ -414,6 +467,13 @@ export function formatReport(r: DoctorReport): string {
     "",
     "Audio encoders (container → FFmpeg encoder, used when a source has audio):",
     ...r.audio.map((a) => `  ${mark(a).padEnd(7)} ${a.container.padEnd(16)} ${a.encoder ?? "-"}${why(a)}`),
+    "",
+    "Filters for looks (LUTs, burn-ins, watermarks):",
+    ...r.filters.map((f) =>
+      `  ${(f.available === false ? "MISSING" : f.available ? " ok  " : "  ?  ").padEnd(7)} ${
+        f.filter.padEnd(16)
+      } ${f.used_for}`
+    ),
     "",
     "Folders:",
     ...r.folders.map((f) => `  ${(f.writable ? " ok  " : "NOT WRITABLE").padEnd(7)} ${f.name.padEnd(12)} ${f.path}`),
@@ -445,7 +505,8 @@ places), their versions, whether that FFmpeg has the encoder proxx uses for each
 codec and the audio encoder for each container and whether each really encodes (a trial
 encode of one tiny frame, or 20 ms of silence, with a job's options: an encoder FFmpeg lists
 may still fail, like nvenc without an NVIDIA driver), whether the temp dir and the current
-directory are writable, and the runtime, OS and CPU. Each problem comes with its fix.
+directory are writable, whether it has the filters looks use (lut3d, lut1d, drawtext,
+overlay), and the runtime, OS and CPU. Each problem comes with its fix.
 
 Options:
   --ffmpeg PATH    check this FFmpeg instead of the one proxx would find

@@ -27,9 +27,11 @@ import { collisionKey } from "../jobspec/naming.ts";
 import { comparePaths, expandGlob, patternBase } from "../jobspec/glob.ts";
 import { deepestCommonFolder, isInside, parsePlacement, placeFolder, type Placement } from "../jobspec/placement.ts";
 import { sha256Hex } from "../util/sha256.ts";
+import { BUILTIN_LUT_NAMES, isBuiltinLut } from "../looks/builtin-luts.ts";
 import { EXIT } from "./exit-codes.ts";
 import { parse } from "./common.ts";
 import { UsageError } from "./usage-error.ts";
+import { POSITIONS } from "../looks/burn-in.ts";
 
 /** `["ProRes mov", "H.264/H.265/AV1 mp4", …]`: the default container of each codec family, for --help. */
 function defaultContainerGroups(): string[] {
@@ -73,10 +75,14 @@ export const FIELD_FLAGS: Record<string, { flag: string } | { flag: null; reason
   resolved_tokens: { flag: null, reason: "reserved and never used" },
   resolve_preset: { flag: null, reason: "DaVinci Resolve only; proxx refuses it" },
   requires_resolve_edition: { flag: null, reason: "DaVinci Resolve only; proxx refuses it" },
-  lut_id: { flag: null, reason: "LUTs are not supported yet" },
-  lut_applied: { flag: null, reason: "LUTs are not supported yet" },
-  lut_engine: { flag: null, reason: "LUTs are not supported yet" },
+  lut: { flag: "--lut" },
+  lut_id: { flag: null, reason: "the original's name for lut (--lut writes lut)" },
+  lut_applied: { flag: null, reason: "apply is the default; false is for turning a JobSpec's LUTs off by hand" },
+  lut_engine: { flag: null, reason: 'FFmpeg is the only engine ("ffmpeg" or null)' },
+  lut_rules: { flag: null, reason: "per-camera rules are written by hand (see docs/looks.md)" },
   execution_requested: { flag: null, reason: "ignored: run always executes, validate never does" },
+  burn_in: { flag: "--burn-in" },
+  watermark: { flag: "--watermark" },
 };
 
 const OPTIONS = {
@@ -91,9 +97,13 @@ const OPTIONS = {
   "fps-mode": { type: "string" },
   fps: { type: "string" },
   "proxy-profile": { type: "string" },
+  lut: { type: "string" },
   "job-id": { type: "string" },
   "created-at": { type: "string" },
   "schema-ref": { type: "string" },
+  "burn-in": { type: "string", multiple: true },
+  watermark: { type: "string" },
+  "watermark-opacity": { type: "string" },
   into: { type: "string" },
   "split-per-source": { type: "boolean" },
   split: { type: "string" },
@@ -118,6 +128,8 @@ export interface NewJobRequest {
   fpsMode?: string;
   fps?: number;
   proxyProfile?: string;
+  /** A .cube path (written absolute) or a built-in LUT's name. */
+  lut?: string;
   jobId?: string;
   /** ISO-8601 date-time; null leaves `created_at` out; undefined: now. */
   createdAt?: string | null;
@@ -128,6 +140,29 @@ export interface NewJobRequest {
   split?: number;
   /** `--clips-per-job K`: JobSpecs of K consecutive clips (the last may have fewer). */
   clipsPerJob?: number;
+  /** `--burn-in [POSITION=]TEXT`, in order. */
+  burnIn?: { text: string; position?: string }[];
+  /** `--watermark TEXT` or `--watermark image=PATH` (PATH relative to the working directory). */
+  watermark?: { text: string } | { image: string };
+  watermarkOpacity?: number;
+}
+
+/**
+ * `--burn-in 'bottom-right={timecode}'`: a position name and '=' before the text, or just the
+ * text (at the bottom). Only the seven position names count as a prefix, so any other text
+ * with '=' is text.
+ */
+export function parseBurnInFlag(value: string): { text: string; position?: string } {
+  const eq = value.indexOf("=");
+  const head = eq > 0 ? value.slice(0, eq) : "";
+  return (POSITIONS as readonly string[]).includes(head)
+    ? { text: value.slice(eq + 1), position: head }
+    : { text: value };
+}
+
+/** `--watermark image=logo.png` (made absolute, like the sources) or a text. */
+export function parseWatermarkFlag(cwd: string, value: string): { text: string } | { image: string } {
+  return value.startsWith("image=") ? { image: path.resolve(cwd, value.slice("image=".length)) } : { text: value };
 }
 
 /** A problem that is not a usage error: exit code and message. */
@@ -258,6 +293,11 @@ export async function buildJobSpecs(platform: Platform, request: NewJobRequest):
       naming_template: request.naming ?? NEW_DEFAULTS.naming_template,
       fps_mode: fpsMode,
       fps_explicit: request.fps,
+      lut: request.lut === undefined || isBuiltinLut(request.lut) ? request.lut : path.resolve(cwd, request.lut),
+      burn_in: request.burnIn?.length ? request.burnIn : undefined,
+      watermark: request.watermark
+        ? dropUndefined({ ...request.watermark, opacity: request.watermarkOpacity })
+        : undefined,
     });
   const chunked = request.split !== undefined || request.clipsPerJob !== undefined;
   const groups = request.splitPerSource
@@ -432,8 +472,17 @@ Options (JobSpec field in brackets):
   --fps-mode MODE           same-as-source (default) or explicit  [fps_mode]
   --proxy-profile NAME      a named profile that sets codec, container and resolution  [proxy_profile]
                             ${Object.keys(PROXY_PROFILES).join(" ")}
+  --lut FILE|NAME           a .cube LUT applied to every proxy, or a built-in camera
+                            transform to Rec.709: ${BUILTIN_LUT_NAMES.slice(0, 2).join(" ")}
+                            ${BUILTIN_LUT_NAMES.slice(2, 4).join(" ")}
+                            ${BUILTIN_LUT_NAMES.slice(4).join(" ")}  [lut]
   --job-id ID               default: job-<8 hex digits of the JobSpec's SHA-256>  [job_id]
   --created-at ISO|none     default: now, UTC  [created_at]
+  --burn-in [POS=]TEXT       text burnt into every frame; repeat for more lines; POS is
+                            ${POSITIONS.join(" ")} (default bottom); tokens:
+                            {timecode} {frame} {reel} and those of --naming  [burn_in]
+  --watermark TEXT|image=PATH  a text or image watermark (centre / bottom right)  [watermark]
+  --watermark-opacity N     0 to 1 (default 0.3)  [watermark.opacity]
   --schema-ref PATH|URL     add "$schema" so editors check the file (see 'proxx schema')  [$schema]
   --into DIR                write <job_id>.json into DIR (a watch folder) atomically;
                             refuses to replace an existing file; prints the path written
@@ -456,6 +505,8 @@ Examples:
   proxx new -s 'fixtures/*.mov' -o "$RUNNER_TEMP/out" --codec h264 --resolution quarter > job.json && proxx run job.json
   proxx new --sources 'clips/**/*.mov' --output-directory '{source_dir}/Proxy' --naming '{source_name}' > job.json
   proxx new -s 'card1/**/*.MP4' --mirror-to /mnt/proxies --proxy-profile proxy_h264_low --into ./jobs
+  proxx new -s 'A001*.mxf' -o proxies --lut arri_logc3_awg_to_rec709 > job.json
+  proxx new -s 'dailies/*.mov' -o out --burn-in 'bottom-right={timecode}' --burn-in 'bottom-left={source_name}' --watermark CONFIDENTIAL
 
 A file name starting with '-' goes after '--' or as --sources=-name.mov.
 
@@ -488,6 +539,14 @@ Exit codes: 0 written, 2 usage error, 3 the JobSpec would be invalid (nothing wr
     if (splitters.length > 1) {
       throw new UsageError(`--${splitters.join(" and --")} split the sources differently; give one of them`, "new");
     }
+    let watermarkOpacity: number | undefined;
+    if (values["watermark-opacity"] !== undefined) {
+      watermarkOpacity = Number(values["watermark-opacity"]);
+      if (values["watermark-opacity"].trim() === "" || !Number.isFinite(watermarkOpacity)) {
+        throw new UsageError(`--watermark-opacity must be a number, got '${values["watermark-opacity"]}'`, "new");
+      }
+      if (values.watermark === undefined) throw new UsageError("--watermark-opacity needs --watermark", "new");
+    }
 
     try {
       const { specs, leftOut } = await buildJobSpecs(platform, {
@@ -502,6 +561,7 @@ Exit codes: 0 written, 2 usage error, 3 the JobSpec would be invalid (nothing wr
         fpsMode: values["fps-mode"],
         fps,
         proxyProfile: values["proxy-profile"],
+        lut: values.lut,
         jobId: values["job-id"],
         createdAt,
         schemaRef: values["schema-ref"],
@@ -509,6 +569,9 @@ Exit codes: 0 written, 2 usage error, 3 the JobSpec would be invalid (nothing wr
         splitPerSource: values["split-per-source"],
         split: splitCount("split", values.split),
         clipsPerJob: splitCount("clips-per-job", values["clips-per-job"]),
+        burnIn: values["burn-in"]?.map(parseBurnInFlag),
+        watermark: values.watermark === undefined ? undefined : parseWatermarkFlag(platform.cwd(), values.watermark),
+        watermarkOpacity,
       });
       const into = values.into === undefined ? null : path.resolve(platform.cwd(), values.into);
       const folder = into ?? platform.cwd();

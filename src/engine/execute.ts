@@ -38,6 +38,9 @@ import { colourProblem, droppedHdr10 } from "../ffmpeg/colour.ts";
 import { fieldingProblem } from "../ffmpeg/fielding.ts";
 import { proxyOrigins } from "./origins.ts";
 import { verifyChannelLayouts } from "../ffmpeg/audio-layouts.ts";
+import { overlayContents, type OverlayFiles, prepareOverlayFiles } from "../looks/overlays.ts";
+import { chooseLut, type ClipLook, prepareLut } from "../looks/lut.ts";
+import { LOOK_COLOUR } from "../looks/look-filters.ts";
 
 export type { ResolvedClip, ResolvedJob };
 export { expectedDimensions };
@@ -178,6 +181,10 @@ interface Known {
   sourceProbe: MediaFacts | null;
   /** clip_started was emitted (once the FFmpeg command is known, or on an earlier failure). */
   announced: boolean;
+  /** The clip's LUT once chosen and written for FFmpeg (src/looks/lut.ts); null: none applied. */
+  look: ClipLook | null;
+  /** The LUT chosen, as the JobSpec names it, whether applied or not (lut_applied false). */
+  lutLabel: string | null;
 }
 
 /** The step that failed, as the result's `failure_stage` reports it (never null here). */
@@ -224,18 +231,27 @@ async function runClip(
     startedWall: platform.now(),
     startedMono: platform.monotonic(),
   };
-  const known: Known = { command: [], sourceProbe: null, announced: false };
+  const known: Known = { command: [], sourceProbe: null, announced: false, look: null, lutLabel: null };
+  let overlays: Awaited<ReturnType<typeof prepareOverlays>> = null;
   try {
     const tools = requireTools(options.tools);
     known.sourceProbe = await probeClipSource(run, tools.ffprobe); // 1
-    known.command = buildCommand(run, tools.ffmpeg, known.sourceProbe); // 2
+    known.look = await prepareClipLook(run, known, known.sourceProbe);
+    overlays = await prepareOverlays(run, known.sourceProbe);
+    known.command = buildCommand(run, tools.ffmpeg, known.sourceProbe, known.look, overlays?.files ?? null); // 2
     announce(run, known);
     warnDroppedMetadata(run, known.sourceProbe);
     await makeOutputFolder(run); // 3
     await clearTempName(platform, run.partial);
     await recordBeforeSpawn(run);
     const stderrTail = await encodeToTemp(run, known.command, known.sourceProbe);
-    const { size, outputProbe } = await verifyTemp(run, tools.ffprobe, known.sourceProbe, stderrTail); // 4
+    const { size, outputProbe } = await verifyTemp(
+      run,
+      tools.ffprobe,
+      known.sourceProbe,
+      stderrTail,
+      known.look != null,
+    ); // 4
     await moveIntoPlace(run, stderrTail, outputProbe); // 5
     return finish(run, known, { reason: null, exitCode: 0, stderrTail, outputProbe, size }); // 6
   } catch (error) {
@@ -245,6 +261,21 @@ async function runClip(
     }
     if (error instanceof ClipFailure) return await clipFailed(run, known, error);
     throw error;
+  } finally {
+    await overlays?.remove();
+  }
+}
+
+/**
+ * The font and the burn-in texts written where FFmpeg reads them (looks/overlays.ts), or
+ * null when the clip draws no text; they are removed when the clip ends.
+ */
+async function prepareOverlays(run: ClipRun, source: MediaFacts) {
+  const contents = overlayContents(run.job, run.clip, source);
+  try {
+    return await prepareOverlayFiles(run.platform, run.clip.output_path, contents);
+  } catch (error) {
+    throw new ClipFailure("encode", `Could not prepare the burn-in: ${(error as Error).message}`);
   }
 }
 
@@ -266,15 +297,52 @@ async function probeClipSource(run: ClipRun, ffprobe: string): Promise<MediaFact
   }
 }
 
+/**
+ * The clip's LUT (src/looks/lut.ts): its own, the first lut_rules match on the probed facts,
+ * or the job's; read, checked and written as the files FFmpeg reads. null without one, or
+ * with lut_applied false (the choice is still recorded). A LUT that cannot be read or is
+ * not a good .cube (changed since validation) fails the clip before FFmpeg starts.
+ */
+async function prepareClipLook(run: ClipRun, known: Known, source: MediaFacts): Promise<ClipLook | null> {
+  const plan = run.job.look;
+  if (!plan && run.clip.lut == null) return null;
+  const { lut } = chooseLut(plan ?? { lut: null, rules: [], apply: true }, run.clip.lut, {
+    source_path: run.clip.source_path,
+    color_transfer: source.video?.colour?.transfer ?? null,
+    camera_make: source.camera_make ?? null,
+    camera_model: source.camera_model ?? null,
+    reel_name: source.reel_name,
+  });
+  known.lutLabel = lut?.label ?? null;
+  if (!lut || plan?.apply === false) return null;
+  try {
+    return await prepareLut(run.platform, lut);
+  } catch (error) {
+    throw new ClipFailure("validate", `The LUT ${lut.label} cannot be used: ${(error as Error).message}`);
+  }
+}
+
 /** The FFmpeg argv (program first), writing the temp name; a source without video fails here. */
-function buildCommand(run: ClipRun, ffmpeg: string, source: MediaFacts): string[] {
+function buildCommand(
+  run: ClipRun,
+  ffmpeg: string,
+  source: MediaFacts,
+  look: ClipLook | null,
+  overlayFiles: OverlayFiles | null,
+): string[] {
   if (!source.video) throw new ClipFailure("probe", "Source has no video stream");
   const { job, clip } = run;
   try {
     return [
       ffmpeg,
       // The job's settings pass through whole, so a new JobSpec setting reaches args.ts untouched here.
-      ...buildFfmpegArgs({ ...job, input: clip.source_path, output: run.partial }, source),
+      ...buildFfmpegArgs({
+        ...job,
+        input: clip.source_path,
+        output: run.partial,
+        lut_files: look && { lut1d: look.lut1d, lut3d: look.lut3d },
+        overlay_files: overlayFiles,
+      }, source),
     ];
   } catch (error) {
     throw new ClipFailure("probe", (error as Error).message);
@@ -412,6 +480,7 @@ async function verifyTemp(
   ffprobe: string,
   source: MediaFacts,
   stderrTail: string[],
+  lutApplied: boolean,
 ): Promise<{ size: number; outputProbe: MediaFacts }> {
   const stat = await run.platform.stat(run.partial);
   if (!stat || !stat.isFile || stat.size === 0) {
@@ -432,7 +501,7 @@ async function verifyTemp(
       explain: true,
     });
   }
-  const problem = verifyOutput(source, outputProbe, run.job);
+  const problem = verifyOutput(source, outputProbe, { ...run.job, lut_applied: lutApplied });
   if (problem) {
     throw new ClipFailure("verify", `Verification failed: ${problem}`, {
       exitCode: 0,
@@ -511,6 +580,9 @@ function finish(run: ClipRun, known: Known, fields: {
     failure_reason: fields.reason,
     failure_stage: fields.reason == null ? null : fields.stage ?? null,
     ...proxyOrigins(job, known.sourceProbe, fields.outputProbe ?? null),
+    lut_applied: known.look != null && status === "COMPLETED",
+    lut: known.lutLabel,
+    lut_sha256: known.look?.sha256 ?? null,
     stderr_tail: fields.stderrTail ?? [],
     source_probe: known.sourceProbe,
     output_probe: fields.outputProbe ?? null,
@@ -580,7 +652,7 @@ async function outputProblem(platform: Platform, output: string, partial: string
 export function verifyOutput(
   source: MediaFacts,
   output: MediaFacts,
-  plan: { codec: Codec; container: Container; resolution: Resolution; fps: number | null },
+  plan: { codec: Codec; container: Container; resolution: Resolution; fps: number | null; lut_applied?: boolean },
 ): string | null {
   if (!source.video) return "source has no video stream";
   const video = output.video;
@@ -588,6 +660,8 @@ export function verifyOutput(
   const { codecName, profile } = codecFacts(plan.codec).verify;
   if (video.codec_name !== codecName) return `expected codec ${codecName}, got ${video.codec_name ?? "unknown"}`;
   if (profile && video.profile !== profile) return `expected ProRes profile ${profile}, got ${video.profile ?? "none"}`;
+  const pixFmt = pixelFormatProblem(source.video, video, plan);
+  if (pixFmt) return pixFmt;
   const shape = pictureProblem(source.video, video, plan);
   if (shape) return shape;
   const fps = plan.fps ?? frameRateValue(source.video.frame_rate) ?? frameRateValue(video.frame_rate);
@@ -618,8 +692,12 @@ export function verifyOutput(
       return `audio stream ${i + 1}: expected ${want.sample_rate} Hz, got ${got.sample_rate} Hz`;
     }
   }
+  // With a LUT the proxy is a Rec.709 picture (look-filters.ts): those tags, not the source's, and no HDR10.
+  const colourSource = plan.lut_applied
+    ? { ...source.video, colour: { ...LOOK_COLOUR }, hdr10: undefined }
+    : source.video;
   const picture = fieldingProblem(plan, source.video, video, output.format_name) ??
-    colourProblem(plan, source.video, video);
+    colourProblem(plan, colourSource, video);
   if (picture) return picture;
   const layouts = verifyChannelLayouts(source, output);
   if (layouts) return layouts;
@@ -630,6 +708,42 @@ export function verifyOutput(
     }, got ${output.timecode ?? "none"}`;
   }
   return null;
+}
+
+/**
+ * The pixel format the encoder was told (codecs.ts) against the proxy's stream as ffprobe
+ * decodes it: the same chroma subsampling and alpha, and at least the bit depth. A filter
+ * that hands the encoder other frames (lut3d's 4:4:4 RGB reached prores_ks, which wrote a
+ * "Proxy" stream with 4:4:4 chroma) must not pass as the asked-for proxy. Decoders may
+ * report more bits than were encoded (FFmpeg's ProRes decoder gives 4444 as 12 bit), so
+ * depth only has to reach the encoder's. Not compared when either name is not a planar YUV one.
+ */
+function pixelFormatProblem(
+  source: NonNullable<MediaFacts["video"]>,
+  output: NonNullable<MediaFacts["video"]>,
+  plan: { codec: Codec; container: Container; fps: number | null },
+): string | null {
+  if (output.pix_fmt == null) return null;
+  const want = codecFacts(plan.codec).pixFmt({
+    container: plan.container,
+    width: output.width,
+    height: output.height,
+    fps: plan.fps ?? frameRateValue(source.frame_rate),
+    sourcePixFmt: source.pix_fmt,
+  });
+  const w = yuvLayout(want);
+  const g = yuvLayout(output.pix_fmt);
+  if (!w || !g) return null;
+  if (w.chroma === g.chroma && w.alpha === g.alpha && g.bits >= w.bits) return null;
+  const says = (l: { chroma: string; alpha: boolean }) =>
+    `${l.chroma.split("").join(":")} chroma${l.alpha ? " with alpha" : ""}`;
+  return `expected pixel format ${want} (${says(w)}), got ${output.pix_fmt} (${says(g)})`;
+}
+
+/** yuv422p10le → 4:2:2, no alpha, 10 bit; null for names that are not planar YUV. */
+function yuvLayout(pixFmt: string): { chroma: string; alpha: boolean; bits: number } | null {
+  const m = /^yuv(a?)j?(4[24][024])p(\d+)?/.exec(pixFmt);
+  return m ? { alpha: m[1] === "a", chroma: m[2]!, bits: m[3] ? Number(m[3]) : 8 } : null;
 }
 
 /**

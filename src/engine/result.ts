@@ -19,7 +19,7 @@ export const ClipStatus = z.enum(["COMPLETED", "FAILED"]);
  */
 export const FailureStage = z.enum(["validate", "probe", "encode", "verify", "finalize"]).nullable().meta({
   description: "Which step failed, null when COMPLETED: " +
-    "validate (the job cannot run here: FFmpeg or ffprobe missing), " +
+    "validate (the job cannot run here: FFmpeg or ffprobe missing, or the clip's LUT unreadable or invalid when it ran), " +
     "probe (the source could not be read, or the proxy asked for cannot be made from it: refused before FFmpeg ran), " +
     "encode (FFmpeg failed, timed out or was killed, or its temp file could not be prepared), " +
     "verify (FFmpeg finished but ffprobe shows the proxy does not match its source or the JobSpec), " +
@@ -86,6 +86,13 @@ export const MediaFacts = z.object({
   ),
   timecode: z.string().nullable(),
   reel_name: z.string().nullable(),
+  camera_make: z.string().nullable().optional().meta({
+    description:
+      "The camera maker from the file's tags (QuickTime make, MXF company_name...), for lut_rules; absent in results written before proxx read it.",
+  }),
+  camera_model: z.string().nullable().optional().meta({
+    description: "The camera model from the file's tags (QuickTime model, MXF product_name...), for lut_rules.",
+  }),
 });
 export type MediaFacts = z.infer<typeof MediaFacts>;
 
@@ -121,6 +128,17 @@ export const ClipResult = z.object({
   failure_stage: FailureStage,
   timecode_origin: TimecodeOrigin,
   channel_layouts: ChannelLayouts,
+  lut_applied: z.boolean().optional().meta({
+    description:
+      "Whether a LUT was applied to this clip's proxy (issue 16); false without one, or with lut_applied false in the JobSpec. Absent in results written before LUTs.",
+  }),
+  lut: z.string().nullable().optional().meta({
+    description: "The LUT chosen for the clip as the JobSpec names it (a .cube path or a built-in's name); null: none.",
+  }),
+  lut_sha256: z.string().nullable().optional().meta({
+    description:
+      "SHA-256 of the LUT file's bytes (for a built-in, of the file shipped with proxx), as read for this clip; null: no LUT.",
+  }),
   stderr_tail: z.array(z.string()),
   source_probe: MediaFacts.nullable(),
   output_probe: MediaFacts.nullable(),

@@ -15,6 +15,8 @@ import { fieldFilters, fieldOptions } from "./fielding.ts";
 import type { PictureFacts } from "./picture-facts.ts";
 import { audioLayoutProblem, keepsStream } from "./audio-layouts.ts";
 import type { EncoderOptions, Resolution } from "../jobspec/schema.ts";
+import { type OverlayFiles, overlayPlan } from "../looks/overlays.ts";
+import { type LookFiles, lookFilters } from "../looks/look-filters.ts";
 
 export type { Codec, Container, Resolution };
 
@@ -30,6 +32,10 @@ export interface EncodePlan extends EncoderOptions {
   resolution: Resolution;
   /** null = keep the source rate. An NTSC rate is exact here (30000/1001, not 29.97: rules.ts). */
   fps: number | null;
+  /** The clip's LUT files (src/looks/lut.ts, prepareLook); absent or null: no LUT. */
+  lut_files?: LookFiles | null;
+  /** The font and text files of the burn-ins and text watermark, written before FFmpeg starts (looks/overlays.ts). */
+  overlay_files?: OverlayFiles | null;
 }
 
 /** The picture facts args needs (a MediaFacts video satisfies it). */
@@ -429,17 +435,35 @@ export function buildFfmpegArgs(plan: EncodePlan, source: SourceFacts): string[]
 
   const args = ["-hide_banner", "-nostats", "-loglevel", "level+warning", "-progress", "pipe:1", "-y"];
   args.push("-i", fileArg(plan.input));
-  args.push("-map", "0:v:0", "-map", "0:a?");
   const facts: PictureFacts = source.video ?? {};
+  const pixFmt = codec.pixFmt(out);
   const filters = [
     ...timing.videoFilters,
     ...fieldFilters(plan, facts, videoFilters(plan, picture.filter, frameRateValue(source.video?.frame_rate))),
   ];
-  if (filters.length > 0) args.push("-vf", filters.join(","));
+  // The look after timing, fields and scale: the LUT, then the watermark and burn-ins (at the
+  // proxy's size: their sizes are fractions of its height, and fewer pixels are drawn on), then
+  // the pixel format pinned last (look-filters.ts).
+  const overlays = overlayPlan(plan, height, plan.overlay_files);
+  if (overlays.image) {
+    // The image is input 1: a graph of two inputs is a filter_complex, its output mapped.
+    args.push("-i", fileArg(overlays.image.path));
+    const picture = lookFilters(filters, plan.lut_files, video, pixFmt);
+    const graph = `[0:v:0]${picture.length > 0 ? picture.join(",") : "null"}[base];` +
+      overlays.image.graph(1, "base", "marked") +
+      `;[marked]${[...overlays.filters, `format=${pixFmt}`].join(",")}[vout]`;
+    args.push("-filter_complex", graph, "-map", "[vout]", "-map", "0:a?");
+  } else {
+    args.push("-map", "0:v:0", "-map", "0:a?");
+    const chain = lookFilters(filters, plan.lut_files, video, pixFmt, overlays.filters);
+    if (chain.length > 0) args.push("-vf", chain.join(","));
+  }
   args.push(...timing.options);
   timing.audioFilters.forEach((chain, i) => chain && args.push(`-filter:a:${i}`, chain));
-  args.push("-c:v", codec.encoder, ...withHdr10(plan, facts, codec.options(out)), ...fieldOptions(plan, facts));
-  args.push("-pix_fmt", codec.pixFmt(out));
+  // A LUT makes a Rec.709 SDR picture: the source's HDR10 metadata would be false on it.
+  const hdr = plan.lut_files ? {} : facts;
+  args.push("-c:v", codec.encoder, ...withHdr10(plan, hdr, codec.options(out)), ...fieldOptions(plan, facts));
+  args.push("-pix_fmt", pixFmt);
   if (source.audio.length > 0) args.push(...container.audio);
   const timecode = outputTimecode(plan, source);
   if (timecode) args.push("-timecode", timecode);

@@ -40,6 +40,7 @@ export function parseProbeJson(json: unknown): MediaFacts {
   // FFmpeg starts its output at the file's earliest stream (format start_time): stream
   // times below are relative to it, as they will be in the proxy.
   const fileStart = num(format.start_time) ?? 0;
+  const firstOf = (obj: Json, keys: string[]) => keys.map((k) => tag(obj, k)).find((v) => v != null) ?? null;
   const firstTag = (key: string) =>
     data.map((s) => tag(s, key)).find((v) => v != null) ?? tag(format, key) ?? tag(video, key) ?? null;
 
@@ -77,6 +78,11 @@ export function parseProbeJson(json: unknown): MediaFacts {
     })),
     timecode: firstTag("timecode"),
     reel_name: firstTag("reel_name"),
+    // For lut_rules (src/looks/lut.ts): QuickTime/MP4 keys, plain make/model, MXF identification, Android.
+    camera_make: firstOf(format, ["com.apple.quicktime.make", "make", "company_name", "com.android.manufacturer"]) ??
+      firstOf(video, ["make", "company_name"]),
+    camera_model: firstOf(format, ["com.apple.quicktime.model", "model", "product_name", "com.android.model"]) ??
+      firstOf(video, ["model", "product_name"]),
   };
 }
 

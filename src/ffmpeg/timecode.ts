@@ -90,3 +90,21 @@ export function convertTimecode(text: string, sourceFps: number | null, outFps: 
   const outDrop = sourceDrop && allowsDropFrame(outFps);
   return labelText(Math.round(seconds * (outDrop ? outFps : outNominal)), outNominal, outDrop);
 }
+
+/**
+ * How a label counts at `fps`: its frame number since midnight, the nominal rate and whether
+ * it is drop-frame (a `;` label at a rate that allows it). null for an unreadable or negative
+ * label. The burn-in counts on from here (src/looks/burn-in.ts).
+ */
+export function timecodeCount(text: string, fps: number): { frames: number; nominal: number; drop: boolean } | null {
+  const label = parseTimecode(text);
+  const nominal = Math.round(fps);
+  if (!label || label.negative || nominal <= 0) return null;
+  const drop = label.drop && allowsDropFrame(fps);
+  return { frames: frameNumber({ ...label, drop }, nominal), nominal, drop };
+}
+
+/** Frames in one day of labels (the count wraps there, as FFmpeg's does). */
+export function framesPerDay(nominal: number, drop: boolean): number {
+  return 24 * 3600 * nominal - (drop ? droppedPerMinute(nominal) * (24 * 60 - 24 * 6) : 0);
+}

@@ -11,6 +11,7 @@ import { type JobSpec, JobSpecSchema, KNOWN_FIELDS } from "./schema.ts";
 import { checkRules } from "./rules.ts";
 import { checkPathsOnDisk, type ResolvedJob, resolveJob } from "./resolve.ts";
 import { didYouMean } from "./suggest.ts";
+import { checkLutFiles } from "../looks/lut.ts";
 
 export type LoadOutcome =
   | { ok: true; spec: JobSpec; job: ResolvedJob }
@@ -79,7 +80,15 @@ export async function checkJobSpecBytes(
 
   const spec = result.data;
   const rules = checkRules(spec);
-  if (!rules.settings) return fail([...rules.issues, ...(await pathsOfValidFields(rules.issues))], jobId);
+  if (!rules.settings) {
+    // The LUT files too, except those whose field was already reported.
+    const flagged = new Set(rules.issues.map((i) => i.path));
+    const luts = checkPaths ? await checkLutFiles(platform, spec, path.dirname(absolutePath)) : [];
+    return fail(
+      [...rules.issues, ...(await pathsOfValidFields(rules.issues)), ...luts.filter((i) => !flagged.has(i.path))],
+      jobId,
+    );
+  }
 
   const resolved = await resolveJob(platform, spec, rules.settings, {
     jobId,
@@ -101,7 +110,12 @@ export async function checkJobSpecBytes(
     const wellFormed = (value: unknown, where: string) =>
       typeof value === "string" && value !== "" && !value.includes("\0") && !flagged.has(where) ? value : null;
     const sources = Array.isArray(record.sources) && !flagged.has("sources")
-      ? record.sources.map((s, i) => wellFormed(s, `sources[${i}]`))
+      ? record.sources.map((s, i) =>
+        wellFormed(
+          s && typeof s === "object" && !Array.isArray(s) ? (s as { path?: unknown }).path : s,
+          `sources[${i}]`,
+        )
+      )
       : [];
     const found = await checkPathsOnDisk(
       platform,
@@ -121,8 +135,15 @@ function describeIssues(zodIssues: readonly ZodIssueLike[], record: Record<strin
   const root: ValidationIssue[] = [];
   const fields: ValidationIssue[] = [];
   const missing: string[] = [];
-  for (const issue of zodIssues) {
-    if (issue.code === "unrecognized_keys") {
+  for (const raw of zodIssues) {
+    const issue = unionBranch(raw, record);
+    if (issue.code === "unrecognized_keys" && issue.path.length > 0) {
+      // Inside a source object or a lut_rules entry (the JobSpec's own fields are handled below).
+      fields.push({
+        path: formatPath(issue.path),
+        message: `unknown key(s): ${[...issue.keys!].sort().map((k) => `'${k}'`).join(", ")}`,
+      });
+    } else if (issue.code === "unrecognized_keys") {
       const hints = [...issue.keys!].sort().map((k) =>
         `'${k}'${didYouMean(k, KNOWN_FIELDS).replace(/^; /, " (").replace(/\?$/, "?)")}`
       );
@@ -143,6 +164,25 @@ function describeIssues(zodIssues: readonly ZodIssueLike[], record: Record<strin
 }
 
 /**
+ * A value that may be written two ways (a source: a path or `{ "path", "lut" }`) failed both:
+ * report the problem of the form it was written in (an object's bad field, with its path),
+ * not "Invalid input"; a value of neither form gets one message naming both.
+ */
+function unionBranch(issue: ZodIssueLike, record: Record<string, unknown>): ZodIssueLike {
+  if (issue.code !== "invalid_union" || !issue.errors) return issue;
+  const written = issue.errors.find((branch) => !(branch[0]?.code === "invalid_type" && branch[0].path.length === 0));
+  if (written?.[0]) return { ...written[0], path: [...issue.path, ...written[0].path] };
+  let value: unknown = record;
+  for (const key of issue.path) value = (value as Record<PropertyKey, unknown> | undefined)?.[key];
+  return {
+    ...issue,
+    code: "custom",
+    message: `must be a path or an object like {"path": "A001.mov", "lut": "look.cube"}, got ${typeName(value)}`,
+    custom: true,
+  };
+}
+
+/**
  * When some fields fail the schema, still check the cross-field rules on the fields that
  * passed, so that one run reports every problem (the operator fixes the file once).
  */
@@ -156,7 +196,9 @@ function rulesOnValidFields(record: Record<string, unknown>, reported: Validatio
   }
   // Only strings: String() of a deeply nested array recurses and can overflow the stack.
   if (!Array.isArray(lenient.sources)) {
-    lenient.sources = Array.isArray(record.sources) ? record.sources.map((s) => (typeof s === "string" ? s : "")) : [];
+    lenient.sources = Array.isArray(record.sources)
+      ? record.sources.map((s) => (typeof s === "string" ? s : typeof s?.path === "string" ? s.path : ""))
+      : [];
   }
   if (typeof lenient.naming_template !== "string") lenient.naming_template = "{index}";
   return checkRules(lenient as JobSpec, { schemaFailed: true }).issues.filter((i) => !bad.has(i.path.split(/[.[]/)[0]));
@@ -189,6 +231,10 @@ export function formatPath(segments: readonly PropertyKey[]): string {
 
 interface ZodIssueLike {
   code: string;
+  /** invalid_union: each branch's issues. */
+  errors?: ZodIssueLike[][];
+  /** Set by unionBranch: the message is complete as it is. */
+  custom?: boolean;
   keys?: string[];
   path: PropertyKey[];
   message: string;
@@ -198,6 +244,7 @@ interface ZodIssueLike {
 }
 
 function describeIssue(issue: ZodIssueLike, input: Record<string, unknown>): string {
+  if (issue.custom) return issue.message;
   let value: unknown = input;
   for (const key of issue.path) value = (value as Record<PropertyKey, unknown> | undefined)?.[key];
   const shown = preview(value);

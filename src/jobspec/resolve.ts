@@ -15,7 +15,8 @@
 import * as path from "node:path";
 import type { Platform } from "../platform/types.ts";
 import type { ValidationIssue } from "../engine/result.ts";
-import { type JobSpec, resolutionText } from "./schema.ts";
+import { type JobSpec, resolutionText, sourcePath } from "./schema.ts";
+import { checkLutFiles, type LookPlan, type LutRef, resolveLooks } from "../looks/lut.ts";
 import type { EffectiveSettings } from "./rules.ts";
 import { collisionKey, resolveName } from "./naming.ts";
 import { comparePaths } from "./glob.ts";
@@ -40,6 +41,8 @@ export interface ResolvedClip {
    * Without a token the output folder must exist, as it always had to.
    */
   create_below?: string;
+  /** Only when the source is written as an object with `lut`: its own LUT (null: none), before lut_rules and the job's. */
+  lut?: LutRef | null;
 }
 
 /** A folder a placement token resolved to (`proxx validate` lists them). */
@@ -60,6 +63,8 @@ export interface ResolvedJob extends EffectiveSettings {
   output_folders?: ResolvedFolder[];
   /** Only with {source_rel_dir}: the folder source paths are taken relative to (given or the default). */
   source_root?: string;
+  /** Only when the JobSpec sets a LUT field: the job's LUT, lut_rules and lut_applied (src/looks/lut.ts). */
+  look?: LookPlan;
 }
 
 /**
@@ -153,13 +158,18 @@ export async function resolveJob(
   ctx: ResolveContext,
 ): Promise<{ job: ResolvedJob | null; issues: ValidationIssue[] }> {
   const absolute = (p: string) => path.resolve(ctx.baseDir, p);
-  const sources = spec.sources.map(absolute);
+  const sources = spec.sources.map(sourcePath).map(absolute);
   const outputDir = absolute(spec.output_directory);
   const issues = ctx.checkPaths
-    ? await checkPathsOnDisk(platform, ctx.baseDir, spec.sources, spec.output_directory)
+    ? [
+      ...await checkPathsOnDisk(platform, ctx.baseDir, spec.sources.map(sourcePath), spec.output_directory),
+      ...await checkLutFiles(platform, spec, ctx.baseDir),
+    ]
     : [];
+  const looks = resolveLooks(spec, ctx.baseDir);
   const placement = parsePlacement(spec.output_directory);
   const placed = placement ? await placeOutputs(platform, spec, placement, sources, ctx, issues) : null;
+  const watermark = await resolveWatermark(platform, settings, ctx, issues);
 
   const clips: ResolvedClip[] = [];
   const seen = new Map<string, number>();
@@ -256,6 +266,7 @@ export async function resolveJob(
       source_path: source,
       output_path: output,
       ...(placed ? { create_below: placed.bases[index]! } : {}),
+      ...(looks.clipLuts[index] !== undefined ? { lut: looks.clipLuts[index] } : {}),
     });
   }
 
@@ -266,12 +277,41 @@ export async function resolveJob(
       job_id: ctx.jobId,
       jobspec_path: ctx.jobspecPath,
       ...settings,
+      ...(watermark ? { watermark } : {}),
       clips,
       started_at_ms: ctx.startedAtMs,
       ...(placed ? { output_folders: placed.list } : {}),
       ...(placed?.root ? { source_root: placed.root } : {}),
+      ...(looks.plan ? { look: looks.plan } : {}),
     },
   };
+}
+
+/**
+ * The watermark with its image's path made absolute (relative to the JobSpec's folder, like
+ * the sources) and, unless paths are not checked, the image found as a file now, not when the
+ * first clip's FFmpeg fails on it.
+ */
+async function resolveWatermark(
+  platform: Platform,
+  settings: EffectiveSettings,
+  ctx: ResolveContext,
+  issues: ValidationIssue[],
+): Promise<EffectiveSettings["watermark"]> {
+  const mark = settings.watermark;
+  if (!mark || !("image" in mark)) return mark;
+  const image = path.resolve(ctx.baseDir, mark.image);
+  if (ctx.checkPaths) {
+    let stat;
+    try {
+      stat = await platform.stat(image);
+    } catch (error) {
+      issues.push({ path: "watermark.image", message: `cannot be checked: ${(error as Error).message.slice(0, 200)}` });
+    }
+    if (stat === null) issues.push({ path: "watermark.image", message: `file does not exist: ${image}` });
+    else if (stat && !stat.isFile) issues.push({ path: "watermark.image", message: `is not a file: ${image}` });
+  }
+  return { ...mark, image };
 }
 
 /**

@@ -19,6 +19,8 @@ import {
 import { templateProblems } from "./naming.ts";
 import { parsePlacement, placementProblems } from "./placement.ts";
 import { didYouMean } from "./suggest.ts";
+import { sourcePath } from "./schema.ts";
+import { lutFieldProblems } from "../looks/lut.ts";
 
 /** Camera RAW needs the vendor SDKs inside DaVinci Resolve; FFmpeg cannot decode it. */
 export const CAMERA_RAW_EXTENSIONS = ["r3d", "braw", "ari", "arx", "crm", "nev", "dng"];
@@ -102,9 +104,8 @@ export function checkRules(
   if (spec.requires_resolve_edition != null) {
     add("requires_resolve_edition", "needs DaVinci Resolve, which proxx does not drive; remove it or set null");
   }
-  if (spec.lut_id != null) add("lut_id", "LUTs are not supported yet; remove lut_id or set it to null");
-  if (spec.lut_applied === true) add("lut_applied", "LUTs are not supported yet; set lut_applied to false");
-  if (spec.lut_engine != null) add("lut_engine", "LUTs are not supported yet; remove lut_engine or set it to null");
+  // lut, lut_id, lut_engine, lut_applied, lut_rules and each source's lut (src/looks/lut.ts).
+  issues.push(...lutFieldProblems(spec));
 
   let fps: number | null = null;
   if (spec.fps_mode === "explicit") {
@@ -118,7 +119,7 @@ export function checkRules(
     add("fps_explicit", "is only used with fps_mode 'explicit'; remove it or set fps_mode to 'explicit'");
   }
 
-  spec.sources.forEach((source, i) => {
+  spec.sources.map(sourcePath).forEach((source, i) => {
     const ext = source.split(".").pop()?.toLowerCase() ?? "";
     if (source.includes(".") && CAMERA_RAW_EXTENSIONS.includes(ext)) {
       add(`sources[${i}]`, `.${ext} is camera RAW and needs DaVinci Resolve, which proxx does not drive`);

@@ -21,6 +21,9 @@
 import { z } from "zod";
 import { Codec, CODECS, Container as ContainerName, CONTAINERS } from "../ffmpeg/codecs.ts";
 import { TOKENS } from "./naming.ts";
+import { BurnInList } from "../looks/burn-in.ts";
+import { Watermark } from "../looks/watermark.ts";
+import { BUILTIN_LUT_NAMES } from "../looks/builtin-luts.ts";
 
 export { Codec, CODECS, CONTAINERS };
 export const FPS_MODES = ["same-as-source", "explicit"] as const;
@@ -73,12 +76,84 @@ const PathString = z
   .refine((s) => !s.includes("\0"), { message: "must not contain a NUL byte" });
 
 /**
+ * A look (issue 16): a `.cube` file (a path, relative like `sources`) or a built-in camera
+ * transform's name. Which one, and whether the file is a good LUT, is checked by rules.ts
+ * and resolve.ts (src/looks/lut.ts).
+ */
+export const LutValue = PathString.meta({
+  description:
+    `A .cube LUT file (1D, 3D, or Resolve's 1D shaper + 3D cube; a relative path resolves against the folder of the JobSpec file), or a built-in camera transform to Rec.709: ${
+      BUILTIN_LUT_NAMES.join(", ")
+    }.`,
+  examples: ["looks/show_lut.cube", "sony_slog3_sgamut3cine_to_rec709"],
+});
+
+/** A source clip: its path, or an object with the path and that clip's own look. */
+export const SourceEntry = z.union([
+  PathString,
+  z.object({
+    path: PathString.meta({ description: "The source clip, as in the plain form." }),
+    lut: LutValue.nullable().optional().meta({
+      description: "This clip's LUT, overriding lut_rules and the job's lut; null: no LUT for this clip.",
+    }),
+  }).strict(),
+]);
+export type SourceEntry = z.output<typeof SourceEntry>;
+
+/** The path of a source entry, either form. */
+export function sourcePath(entry: SourceEntry): string {
+  return typeof entry === "string" ? entry : entry.path;
+}
+
+/** What a lut_rules entry matches on: the clip's probed facts and its file name (all given must hold). */
+export const LutMatch = z.object({
+  color_transfer: z.string().min(1).optional().meta({
+    description:
+      'The source\'s color_transfer as ffprobe names it ("arib-std-b67", "smpte2084", "bt709"); ignoring case.',
+  }),
+  camera_make: z.string().min(1).optional().meta({
+    description:
+      'The camera maker from the file\'s tags (QuickTime make, MXF company_name...), ignoring case; * and ? are wildcards ("Sony", "ARRI*").',
+  }),
+  camera_model: z.string().min(1).optional().meta({
+    description:
+      'The camera model from the file\'s tags (QuickTime model, MXF product_name...), ignoring case; * and ? are wildcards ("ILME-FX6*").',
+  }),
+  reel_prefix: z.string().min(1).optional().meta({
+    description: 'The start of the source\'s reel name (its reel_name tag), ignoring case ("A0" matches A001).',
+  }),
+  file_name: z.string().min(1).optional().meta({
+    description: 'A glob over the source\'s file name (not its folders), ignoring case ("A*_C*.MXF", "*.{mov,mp4}").',
+  }),
+}).strict().refine((m) => Object.values(m).some((v) => v !== undefined), {
+  message: "must give at least one of color_transfer, camera_make, camera_model, reel_prefix, file_name",
+});
+export type LutMatch = z.output<typeof LutMatch>;
+
+export const LutRule = z.object({
+  match: LutMatch,
+  lut: LutValue.nullable().meta({ description: "The LUT for clips this rule matches; null: no LUT for them." }),
+}).strict();
+export type LutRule = z.output<typeof LutRule>;
+
+/**
  * JobSpec fields that reach the FFmpeg argv as written: no profile sets them and no rule
  * spans them, so the checked settings, the resolved job and the executor carry them
- * without naming them, and args.ts reads them from its plan. None yet: a new encoder option
- * is declared here, with its `.meta()`, and used in args.ts.
+ * without naming them, and args.ts reads them from its plan. A new encoder option is declared
+ * here, with its `.meta()`, and used in args.ts. The look's text parts (src/looks/) are here;
+ * the watermark image's path is made absolute and checked by resolve.ts.
  */
-const ENCODER_OPTIONS = {} satisfies z.ZodRawShape;
+const ENCODER_OPTIONS = {
+  burn_in: BurnInList.optional().meta({
+    description:
+      "Text burnt into every frame of the proxy, drawn with the bundled DejaVu Sans Mono (the same on every machine): a list of { text, position, size, box }.",
+    examples: [[{ text: "{timecode}", position: "bottom-right" }, { text: "{source_name}", position: "bottom-left" }]],
+  }),
+  watermark: Watermark.nullable().optional().meta({
+    description:
+      'A watermark under the burn-ins: { "text": "CONFIDENTIAL" } or { "image": "logo.png" }, with opacity (0-1), position and size.',
+  }),
+} satisfies z.ZodRawShape;
 export type EncoderOptions = { [K in keyof typeof ENCODER_OPTIONS]?: z.output<(typeof ENCODER_OPTIONS)[K]> };
 
 export function encoderOptionsOf(spec: JobSpec): EncoderOptions {
@@ -102,9 +177,9 @@ export const JobSpecSchema = z
         description:
           "Names the job in logs, results and the {job_id} token. Left out: the first 8 hex digits of the file's SHA-256.",
       }),
-    sources: z.array(PathString).min(1, { message: "must list at least one source clip" }).meta({
+    sources: z.array(SourceEntry).min(1, { message: "must list at least one source clip" }).meta({
       description:
-        "Source clips, in the order they are processed. Relative paths resolve against the folder of the JobSpec file.",
+        'Source clips, in the order they are processed. Relative paths resolve against the folder of the JobSpec file. Each is a path, or {"path": "A001.mov", "lut": "…"} to give that clip its own LUT.',
     }),
     output_directory: PathString.meta({
       description:
@@ -160,15 +235,33 @@ export const JobSpecSchema = z
     requires_resolve_edition: z.string().nullable().optional().meta(
       compatibility("DaVinci Resolve only; proxx refuses a JobSpec that sets it. Leave out or null."),
     ),
-    lut_id: z.string().nullable().optional().meta(
-      compatibility("LUTs are not supported yet; proxx refuses a JobSpec that sets it. Leave out or null."),
-    ),
-    lut_applied: z.boolean().nullable().optional().meta(
-      compatibility("LUTs are not supported yet; only false or null are accepted."),
-    ),
-    lut_engine: z.string().nullable().optional().meta(
-      compatibility("LUTs are not supported yet; proxx refuses a JobSpec that sets it. Leave out or null."),
-    ),
+    lut: LutValue.nullable().optional().meta({
+      description:
+        `The look applied to every clip (after scaling, before the proxy is encoded; the proxy is then Rec.709): a .cube file (1D, 3D, or Resolve's shaper + cube), relative to the JobSpec's folder, or a built-in camera transform: ${
+          BUILTIN_LUT_NAMES.join(", ")
+        }. A source's own lut and lut_rules come first. null or left out: no LUT.`,
+      examples: ["looks/show_lut.cube", "arri_logc3_awg_to_rec709"],
+    }),
+    lut_id: LutValue.nullable().optional().meta({
+      description:
+        "The original format's name for lut, with the same meaning; give one of the two (or the same value in both).",
+    }),
+    lut_engine: z.string().nullable().optional().meta({
+      description: 'What applies the LUT: "ffmpeg" (its lut3d/lut1d filters) or null; anything else is refused.',
+      examples: ["ffmpeg"],
+    }),
+    lut_applied: z.boolean().nullable().optional().meta({
+      description:
+        "false: check the LUTs but make the proxies without them (each clip's result says lut_applied false); true: a LUT must be given (lut, lut_id, a source's lut or lut_rules); null or left out: apply the LUT wherever one is given.",
+    }),
+    lut_rules: z.array(LutRule).optional().meta({
+      description:
+        "Per-clip LUTs from the clip's own facts, for a card of mixed cameras: the first rule whose match holds (every condition it gives) picks the LUT; a source's own lut comes first, the job's lut applies when no rule matches.",
+      examples: [[{ match: { camera_make: "Sony", color_transfer: "arib-std-b67" }, lut: null }, {
+        match: { file_name: "A*.mxf" },
+        lut: "arri_logc3_awg_to_rec709",
+      }]],
+    }),
     execution_requested: z.boolean().nullable().optional().meta(
       compatibility("Ignored: `proxx run` always executes, `proxx validate` never does."),
     ),

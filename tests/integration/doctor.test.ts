@@ -30,7 +30,41 @@ test("with the installed FFmpeg every codec has its encoder and the exit code is
     expect({ container: a.container, usable: a.usable }).toEqual({ container: a.container, usable: true });
   }
   expect(report.platform.runtime).toStartWith("bun ");
+  expect(report.filters.map((f: { filter: string; available: boolean }) => [f.filter, f.available])).toEqual([
+    ["lut3d", true],
+    ["lut1d", true],
+    ["drawtext", true],
+    ["overlay", true],
+  ]);
   expect(report.problems).toEqual([]);
+});
+
+test("an FFmpeg without the look filters is told which jobs will fail (still exit 0)", () => {
+  const fake = join(dir, "ffmpeg-nolut");
+  const encoders = spawnSync("ffmpeg", ["-hide_banner", "-encoders"], { encoding: "utf8" }).stdout;
+  writeFileSync(join(dir, "encoders.txt"), encoders);
+  writeFileSync(
+    fake,
+    `#!/bin/sh
+case "$*" in
+  *-encoders*) cat '${join(dir, "encoders.txt")}' ;;
+  *-filters*) printf 'Filters:\n  T.. = Timeline support\n TSC overlay           VV->V      Overlay.\n T.C drawtext          V->V       Draw text.\n' ;;
+  *-version*) echo "ffmpeg version 9.9-nolut" ;;
+  *) exec ffmpeg "$@" ;;
+esac
+`,
+  );
+  chmodSync(fake, 0o755);
+  const r = proxx(["doctor", "--ffmpeg", fake, "--json"]);
+  expect(r.code).toBe(0);
+  const report = JSON.parse(r.stdout);
+  expect(report.filters.filter((f: { available: boolean }) => !f.available).map((f: { filter: string }) => f.filter))
+    .toEqual(["lut3d", "lut1d"]);
+  expect(report.problems.map((p: { problem: string }) => p.problem)).toContain(
+    "this FFmpeg has no lut3d filter, so jobs with 3D LUTs (lut, lut_rules) will fail",
+  );
+  const text = proxx(["doctor", "--ffmpeg", fake]).stdout;
+  expect(text).toMatch(/MISSING +lut3d/);
 });
 
 test("the encoders are the ones src/ffmpeg/args.ts puts on the command line", () => {

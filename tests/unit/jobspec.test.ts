@@ -117,7 +117,7 @@ describe("refused, with the field named", () => {
     [
       "unknown keys, sorted, with known keys",
       { ...seedExample, zeta: 1, alpha: 2 },
-      "(root): unknown field(s): 'alpha', 'zeta'; known fields: $schema, codec",
+      "(root): unknown field(s): 'alpha', 'zeta'; known fields: $schema, burn_in, codec",
     ],
     ["a near-miss key gets a hint", { ...seedExample, sorces: [] }, "'sorces' (did you mean 'sources'?)"],
     [
@@ -129,7 +129,7 @@ describe("refused, with the field named", () => {
     [
       "a number in sources",
       { ...seedExample, sources: ["input/clip_a.mov", 3] },
-      "sources[1]: must be a string, got number 3",
+      'sources[1]: must be a path or an object like {"path": "A001.mov", "lut": "look.cube"}, got number 3',
     ],
     [
       "unknown codec with a suggestion",
@@ -198,7 +198,32 @@ describe("refused, with the field named", () => {
       "codec: 'prores_proxy' contradicts proxy_profile 'proxy_h264_low'",
     ],
     ["resolve_preset", { ...seedExample, resolve_preset: "Proxy" }, "resolve_preset: needs DaVinci Resolve"],
-    ["a LUT", { ...seedExample, lut_id: "rec709" }, "lut_id: LUTs are not supported yet"],
+    [
+      "a LUT that is neither a file nor a built-in",
+      { ...seedExample, lut_id: "rec709" },
+      "lut_id: 'rec709' is neither a .cube file nor a built-in LUT",
+    ],
+    [
+      "a LUT engine proxx does not have",
+      { ...seedExample, lut_engine: "resolve" },
+      "lut_engine: 'resolve' is not a LUT engine proxx has: use \"ffmpeg\" or null",
+    ],
+    ["lut_applied without a LUT", { ...seedExample, lut_applied: true }, "lut_applied: is true, but no LUT is given"],
+    [
+      "lut and lut_id disagree",
+      { ...seedExample, lut: "a.cube", lut_id: "b.cube" },
+      "lut_id: 'b.cube' contradicts lut 'a.cube'",
+    ],
+    [
+      "a source object with an unknown key",
+      { ...seedExample, sources: [{ path: "input/clip_a.mov", lux: "a.cube" }] },
+      "sources[0]: unknown key(s): 'lux'",
+    ],
+    [
+      "a rule matching nothing",
+      { ...seedExample, lut_rules: [{ match: {}, lut: null }] },
+      "lut_rules[0].match: must give at least one of",
+    ],
     [
       "camera RAW source",
       { ...seedExample, sources: ["input/a.R3D"], naming_template: "{source_name}" },

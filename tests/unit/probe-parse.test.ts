@@ -65,6 +65,8 @@ describe("parseProbeJson", () => {
       ],
       timecode: "01:00:00:00",
       reel_name: "A001",
+      camera_make: null,
+      camera_model: null,
     });
   });
 
@@ -114,6 +116,8 @@ describe("parseProbeJson", () => {
       audio: [],
       timecode: null,
       reel_name: null,
+      camera_make: null,
+      camera_model: null,
     });
   });
 

@@ -48,9 +48,6 @@ describe("generated schema", () => {
     const deprecated = KNOWN_FIELDS.filter((f) => schema.properties[f].deprecated === true);
     expect(deprecated).toEqual([
       "execution_requested",
-      "lut_applied",
-      "lut_engine",
-      "lut_id",
       "requires_resolve_edition",
       "resolve_preset",
       "resolved_tokens",
