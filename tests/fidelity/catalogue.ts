@@ -51,6 +51,14 @@ export const SOURCE_KINDS: readonly SourceKind[] = [
   { kind: "ch16", what: "16 channels (hexadecagonal)", spec: { ...base, audio: [16] } },
   { kind: "rotated_90", what: "a phone clip turned 90° (display matrix)", spec: { ...base, rotation: 90 } },
   { kind: "vfr_steps", what: "variable rate: 1 s at 30 fps, then 1 s at 24 fps", spec: { ...base, vfr: "steps" } },
+  // A rate change after the header probe's first packets: found by the whole-file scan.
+  ...(["mkv", "webm", "ts"] as const).flatMap((container) =>
+    [3, 20].map((at): SourceKind => ({
+      kind: `vfr_at${at}_${container}`,
+      what: `${container === "ts" ? "MPEG-TS" : container === "mkv" ? "MKV" : "WebM"}: 30 fps, 24 fps from ${at} s`,
+      spec: { ...base, container, vfr: "steps", stepSeconds: at },
+    }))
+  ),
   {
     kind: "video_late",
     what: "picture 1 s after the audio (MP4)",

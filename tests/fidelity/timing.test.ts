@@ -148,6 +148,10 @@ describe("a picture that starts 1 s after the audio", () => {
 });
 
 describe("variable frame rate", () => {
+  const MXF_VFR = "the source has a variable frame rate (its frames are not evenly spaced); " +
+    "MXF holds one constant edit rate, so FFmpeg would repeat or drop frames; use container mov, which keeps it, " +
+    "or set fps_mode explicit with fps_explicit for a constant-rate proxy";
+
   // Before: the 54 frames of 1 s at 30 fps + 1 s at 24 fps became 60 at 30 fps (MOV, MP4, MXF).
   for (
     const [codec, container] of [["prores_proxy", "mov"], ["h264", "mp4"], ["h264", "mkv"], ["vp9", "webm"]] as const
@@ -166,6 +170,43 @@ describe("variable frame rate", () => {
     }, 60_000);
   }
 
+  // Before: the header probe lists the first 120 packets (~2 s with audio), so in Matroska,
+  // WebM and MPEG-TS a later change was not seen: the MOV proxy of 3 s at 30 fps + 1 s at
+  // 24 fps had 120 frames at 30 fps (24 repeated), and was COMPLETED.
+  for (const container of ["mkv", "webm", "ts"] as const) {
+    for (const at of [3, 20]) {
+      test(`${container}, 30 fps then 24 fps from ${at} s: the frames at their own times in MOV`, async () => {
+        const source = makeSource(dir, { name: `at${at}_${container}`, container, vfr: "steps", stepSeconds: at });
+        const run = await runJob(dir, source, { codec: "prores_proxy", container: "mov", resolution: "same" });
+        expectCompleted(run);
+        const probe = run.result.clips[0]!.source_probe!.video!;
+        expect({ vfr: probe.variable_frame_rate, frames: probe.nb_frames }).toEqual({
+          vfr: true,
+          frames: at * 30 + 24,
+        });
+        const sourceTimes = frameTimes(source);
+        const times = frameTimes(run.output);
+        expect([sourceTimes.length, times.length]).toEqual([at * 30 + 24, at * 30 + 24]);
+        // Matroska and WebM count in milliseconds, MPEG-TS in 1/90000 s: within one millisecond.
+        expect(largestShift(spacing(sourceTimes), spacing(times))).toBeLessThanOrEqual(0.001);
+        for (const n of [at * 30 - 1, at * 30, at * 30 + 23]) {
+          expect(matchingSourceFrame(source, run.output, n)).toBe(n);
+        }
+      }, 60_000);
+    }
+  }
+
+  test("mkv with a change at 3 s in MXF: refused before FFmpeg runs", async () => {
+    const source = makeSource(dir, {
+      name: "at3_mxf",
+      container: "mkv",
+      vfr: "steps",
+      stepSeconds: 3,
+      size: "320x180",
+    });
+    expectRefused(await runJob(dir, source, { codec: "dnxhr", container: "mxf", resolution: "same" }), MXF_VFR);
+  }, 60_000);
+
   test("30 fps with timing jitter in MOV: the 60 frames at their own times (61 at 6000/197 fps before)", async () => {
     const source = makeSource(dir, { name: "jitter_mov", container: "mp4", vfr: "jitter" });
     const run = await runJob(dir, source, { codec: "prores_proxy", container: "mov", resolution: "same" });
@@ -174,10 +215,6 @@ describe("variable frame rate", () => {
     expect(sourceTimes.length).toBe(60);
     expect(largestShift(spacing(sourceTimes), spacing(frameTimes(run.output)))).toBeLessThanOrEqual(0.0001);
   }, 60_000);
-
-  const MXF_VFR = "the source has a variable frame rate (its frames are not evenly spaced); " +
-    "MXF holds one constant edit rate, so FFmpeg would repeat or drop frames; use container mov, which keeps it, " +
-    "or set fps_mode explicit with fps_explicit for a constant-rate proxy";
 
   test(
     "in MXF: refused before FFmpeg runs, naming the containers that keep it (FFmpeg exited with code 1 before)",
