@@ -142,10 +142,14 @@ function videoPackets(video: any, packets: unknown): number[] {
   const tb = frameRateValue(str(video?.time_base));
   if (tb == null) return [];
   return packets
-    .filter((p) => p?.stream_index === video.index && num(p?.pts) != null)
+    // Packets flagged D come before an edit list's start: decoded for reference, never shown.
+    .filter((p) => p?.stream_index === video.index && num(p?.pts) != null && !discarded(p))
     .map((p) => num(p.pts)! * tb)
     .sort((a, b) => a - b);
 }
+
+// deno-lint-ignore no-explicit-any
+const discarded = (p: any): boolean => typeof p?.flags === "string" && p.flags.includes("D");
 
 /**
  * The first frame's presentation time. From the listed packets (the earliest pts; with
@@ -204,7 +208,9 @@ function wholeFileTiming(video: any, packets: unknown, scan: number[] | undefine
   if (scanned == null) return { variable_frame_rate: header };
   const variable = header || unevenSpacing(scanned, tb);
   const out: { variable_frame_rate: boolean; nb_frames?: number } = { variable_frame_rate: variable };
-  if (num(video?.nb_frames) == null && scanned.length > 0) {
+  // The scan counts what is shown: in a MOV/MP4 with an edit list, the header's nb_frames
+  // also counts the frames the list trims.
+  if (scanned.length > 0) {
     const rate = frameRateValue(usableRate(video?.avg_frame_rate) ?? usableRate(video?.r_frame_rate) ?? "");
     const gaps = scanned.slice(1).map((t, i) => t - scanned[i]!).sort((a, b) => a - b);
     const median = gaps.length > 0 ? gaps[Math.floor(gaps.length / 2)]! : null;
@@ -308,7 +314,7 @@ async function headerJson(
       "-show_streams",
       // A few packets' timestamps (not decoded): the first frame's time and the frame spacing.
       "-show_entries",
-      "packet=stream_index,pts",
+      "packet=stream_index,pts,flags",
       "-read_intervals",
       `%+#${PROBE_PACKETS}`,
       ...(depth === "headers" ? ["-skip_frame:v", "all"] : []),
@@ -348,9 +354,26 @@ function pictureStream(json: unknown): Json | undefined {
  */
 const DESCRIBES_EVERY_FRAME = /^(mov,mp4|mxf)/;
 
+/**
+ * Whether the picture's packets must be read the whole file through: in a container whose
+ * headers do not describe every frame, and in a MOV/MP4 with an edit list that trims frames
+ * (a `-ss` stream copy keeps the frames from the keyframe before the cut, flagged D), whose
+ * header frame count is then not what is shown: 100 for the 70 of a 4 s clip cut at 1.2 s.
+ * Such an edit list shows as D packets among the listed ones, or as a frame count that
+ * does not fill the stream's duration at the average rate (an edit that ends early).
+ */
 export function needsPacketScan(json: unknown): boolean {
   const name = (json as Json)?.format?.format_name;
-  return typeof name === "string" && !DESCRIBES_EVERY_FRAME.test(name);
+  if (typeof name !== "string") return false;
+  if (!DESCRIBES_EVERY_FRAME.test(name)) return true;
+  if (!name.startsWith("mov,mp4")) return false;
+  const video = pictureStream(json);
+  const packets: Json[] = Array.isArray((json as Json)?.packets) ? (json as Json).packets : [];
+  if (packets.some((p) => p?.stream_index === video?.index && discarded(p))) return true;
+  const frames = num(video?.nb_frames);
+  const rate = frameRateValue(str(video?.avg_frame_rate));
+  const seconds = num(video?.duration);
+  return frames != null && rate != null && seconds != null && Math.abs(frames / rate - seconds) > 1 / rate + 1e-3;
 }
 
 /**

@@ -12,7 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { spawnSync } from "node:child_process";
 import { makeSource } from "./sources.ts";
-import { conformance, frameTimes, matchingSourceFrame, probeFacts } from "./conform.ts";
+import { conformance, framePixels, frameTimes, matchingSourceFrame, probeFacts } from "./conform.ts";
 import { type Run, runJob } from "./run.ts";
 
 let dir = "";
@@ -247,6 +247,50 @@ describe("variable frame rate", () => {
     expectCompleted(run);
     expect(Math.abs(probeFacts(run.output).video.frames - 50)).toBeLessThanOrEqual(1);
   }, 60_000);
+});
+
+describe("an edit list that trims frames (MOV/MP4)", () => {
+  // A `-ss` stream copy keeps the frames from the keyframe before the cut and writes an edit
+  // list that hides them: the header counts 100 frames, 70 are shown. Before, every proxy
+  // failed with "expected 100 frames (the source's), got 70".
+  for (const container of ["mov", "mp4"] as const) {
+    test(
+      `a ${container} cut at 1.2 s by a stream copy: the 70 frames it shows, from its first shown frame`,
+      async () => {
+        const whole = makeSource(dir, { name: `gop_${container}`, container, seconds: 4, size: "320x180" });
+        const source = join(dir, `cut_${container}.${container}`);
+        const copy = spawnSync("ffmpeg", [
+          "-v",
+          "error",
+          "-nostdin",
+          "-y",
+          "-ss",
+          "1.2",
+          "-i",
+          whole,
+          "-map",
+          "0",
+          "-c",
+          "copy",
+          source,
+        ]);
+        expect(copy.status).toBe(0);
+        for (const [codec, to] of [["prores_proxy", "mov"], ["h264", "mkv"], ["dnxhr", "mxf"]] as const) {
+          const run = await runJob(dir, source, { codec, container: to, resolution: "same" });
+          expectCompleted(run);
+          expect(run.result.clips[0]!.source_probe!.video!.nb_frames).toBe(70);
+          expect(probeFacts(run.output).video.frames).toBe(70);
+          // The proxy starts with the frame at 1.2 s, as an editor shows the source.
+          for (const n of [0, 69]) expect(matchingSourceFrame(source, run.output, n)).toBe(n);
+          // ... which is frame 30 of the uncut clip: the nearest of its frames 29, 30, 31.
+          const shown = framePixels(run.output, 0);
+          const off = (i: number) => framePixels(whole, i).reduce((sum, v, k) => sum + Math.abs(v - shown[k]!), 0);
+          expect([29, 30, 31].sort((a, b) => off(a) - off(b))[0]).toBe(30);
+        }
+      },
+      60_000,
+    );
+  }
 });
 
 describe("MXF audio timing", () => {

@@ -159,6 +159,17 @@ describe("parseProbeJson", () => {
       expect(needsPacketScan({ format: { format_name: "mpegts" } })).toBe(true);
       expect(needsPacketScan({ format: { format_name: "mov,mp4,m4a,3gp,3g2,mj2" } })).toBe(false);
       expect(needsPacketScan({ format: { format_name: "mxf" } })).toBe(false);
+      // A MOV with an edit list: frames flagged D among the listed packets, or a count that
+      // does not fill the duration (100 frames at 25 fps in 2.8 s).
+      const video = { index: 0, codec_type: "video", avg_frame_rate: "25/1", nb_frames: "100", duration: "4.000" };
+      const mov = (v: object, packets: object[] = []) => ({
+        format: { format_name: "mov,mp4,m4a,3gp,3g2,mj2" },
+        streams: [{ ...video, ...v }],
+        packets,
+      });
+      expect(needsPacketScan(mov({}, [{ stream_index: 0, pts: 0, flags: "K_" }]))).toBe(false);
+      expect(needsPacketScan(mov({}, [{ stream_index: 0, pts: -1200, flags: "KD" }]))).toBe(true);
+      expect(needsPacketScan(mov({ duration: "2.800" }))).toBe(true);
       // Blank lines between packets, N/A for a packet without a time, D for one the demuxer discards.
       expect(parsePacketScan("126902|K_|\n\n129902|__|\n\nN/A|__|\n\n100|KD|\n")).toEqual([126902, 129902]);
     });
