@@ -38,6 +38,16 @@ export const SOURCE_KINDS: readonly SourceKind[] = [
   { kind: "mkv_ffmpeg", what: "MKV as FFmpeg writes it (audio before video)", spec: { ...base, container: "mkv" } },
   { kind: "mpegts", what: "MPEG-TS", spec: { ...base, container: "ts" } },
   { kind: "mxf_tc", what: "MXF with timecode", spec: { ...base, container: "mxf", timecode: "09:59:50:00" } },
+  {
+    kind: "reel_mov",
+    what: "MOV with timecode and reel name",
+    spec: { ...base, timecode: "01:00:00:00", reel: "A001C003" },
+  },
+  {
+    kind: "reel_mkv_no_tc",
+    what: "MKV with a reel name and no timecode",
+    spec: { ...base, container: "mkv", reel: "B002" },
+  },
   { kind: "no_audio", what: "no audio", spec: { ...base, audio: [] } },
   { kind: "mono8", what: "8 mono streams (MKV)", spec: { ...base, container: "mkv", audio: [1, 1, 1, 1, 1, 1, 1, 1] } },
   {

@@ -30,6 +30,8 @@ export interface Facts {
   /** `layout`: ffprobe's channel_layout, null when the file records none ("unknown"). */
   audio: { channels: number; sampleRate: number; layout: string | null }[];
   timecode: string | null;
+  /** The reel name (MOV: on the timecode track; Matroska: the video stream's REEL_NAME). */
+  reel: string | null;
 }
 
 const ratio = (text: string | undefined): number | null => {
@@ -78,6 +80,7 @@ export function probeFacts(file: string): Facts {
       layout: s.channel_layout && s.channel_layout !== "unknown" ? s.channel_layout : null,
     })),
     timecode: tags.map((t) => t.timecode).find((t) => typeof t === "string") ?? null,
+    reel: tags.map((t) => t.reel_name ?? t.REEL_NAME).find((t) => typeof t === "string") ?? null,
   };
 }
 
@@ -90,6 +93,8 @@ export interface ContractPlan {
   sampleRate?: number;
   /** The timecode the proxy must carry; undefined: not checked (container carries none). */
   timecode?: string | null;
+  /** The reel name the proxy must carry; undefined: not checked (container carries none). */
+  reel?: string | null;
   /** The proxy must have square pixels (MXF, which cannot carry a SAR; a square source). */
   squarePixels?: boolean;
   /** The proxy's container ("mkv"): Matroska and WebM hold times to the millisecond, not rates. */
@@ -157,6 +162,9 @@ export function conformance(source: Facts, proxy: Facts, plan: ContractPlan): st
   });
   if (plan.timecode !== undefined && proxy.timecode !== plan.timecode) {
     problems.push(`timecode ${proxy.timecode ?? "none"}, expected ${plan.timecode ?? "none"}`);
+  }
+  if (plan.reel !== undefined && proxy.reel !== plan.reel) {
+    problems.push(`reel ${proxy.reel ?? "none"}, expected ${plan.reel ?? "none"}`);
   }
   return problems;
 }

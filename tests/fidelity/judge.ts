@@ -58,7 +58,7 @@ function figures(file: string, facts: Facts, timecodeOrigin?: string | null): Fi
   // deno-lint-ignore no-explicit-any -- ffprobe JSON
   const v = (JSON.parse(r.stdout || "{}").streams ?? []).find((s: any) => s.codec_type === "video") ?? {};
   const colour = [v.color_primaries, v.color_transfer, v.color_space, v.color_range].map((x) => x ?? "-").join("/");
-  const tc = facts.timecode ?? "none";
+  const tc = `${facts.timecode ?? "none"}${facts.reel ? `, reel ${facts.reel}` : ""}`;
   return {
     frames: facts.video.frames,
     size: `${facts.video.width}x${facts.video.height}`,
@@ -67,7 +67,7 @@ function figures(file: string, facts: Facts, timecodeOrigin?: string | null): Fi
     rate: facts.video.rate,
     fieldOrder: v.field_order ?? "-",
     colour,
-    timecode: timecodeOrigin && timecodeOrigin !== "source" && tc !== "none" ? `${tc} (${timecodeOrigin})` : tc,
+    timecode: timecodeOrigin && timecodeOrigin !== "source" && facts.timecode ? `${tc} (${timecodeOrigin})` : tc,
     audio: facts.audio.length === 0
       ? "none"
       : facts.audio.map((a) => `${a.channels}ch ${a.layout ?? "(no layout)"} ${a.sampleRate / 1000}k`).join(", "),
@@ -83,6 +83,9 @@ export function contractPlan(source: Facts, pair: Pair): ContractPlan {
     sampleRate: facts.keepsSampleRate ? undefined : 48000,
     // MXF writes 00:00:00:00 for a source without one: not checked here, timecode_origin must say so.
     timecode: !facts.timecode ? undefined : source.timecode ?? (pair.container === "mxf" ? undefined : null),
+    // MOV keeps the reel on its timecode track, so only with a timecode: FFmpeg's muxer writes
+    // no tmcd track for a source without one, and proxx invents none to carry the reel.
+    reel: !facts.reelName ? undefined : source.timecode ? source.reel : null,
   };
 }
 

@@ -21,6 +21,11 @@ export interface SourceSpec {
   startSeconds?: number;
   /** Start timecode, "HH:MM:SS:FF" or drop-frame "HH:MM:SS;FF". */
   timecode?: string;
+  /**
+   * Reel name, written as the video stream's `reel_name` (MOV puts it on the timecode track,
+   * so only with a timecode; Matroska as the stream's REEL_NAME tag).
+   */
+  reel?: string;
   /** Sample aspect ratio ("4/3"); default square. */
   sar?: string;
   /**
@@ -132,6 +137,7 @@ export function makeSource(dir: string, spec: SourceSpec): string {
     : "aac";
   args.push("-c:a", audioCodec);
   if (spec.timecode) args.push("-timecode", spec.timecode);
+  if (spec.reel) args.push("-metadata:s:v:0", `reel_name=${spec.reel}`);
   if (spec.startSeconds) args.push("-output_ts_offset", String(spec.startSeconds));
   if (spec.vfr) args.push("-fps_mode:v", "passthrough", "-enc_time_base:v", "-1");
   else if (spec.videoDelaySeconds) args.push("-fps_mode:v", "passthrough");
