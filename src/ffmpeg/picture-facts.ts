@@ -128,11 +128,24 @@ export function parseHdr10(sideData: unknown): Hdr10 | null {
 
 const HDR_TRANSFERS = new Set(["smpte2084", "arib-std-b67"]);
 
-/** Whether the headers leave a picture fact only a decoded frame gives. */
-export function needsFrameProbe(facts: PictureFacts): boolean {
+/**
+ * Codecs that code fields, whose stream may say progressive (or nothing) over interlaced
+ * frames: an interlaced ProRes MOV without a `fiel` atom, and x264 fields in Matroska, both
+ * say "progressive" (FFmpeg 5.1) while every decoded frame is interlaced. H.265, VP9 and AV1
+ * have no interlaced coding that FFmpeg decodes as such.
+ */
+const FIELD_CODECS = new Set(["h264", "mpeg2video", "prores", "dnxhd", "dvvideo", "mpeg4", "vc1"]);
+
+/**
+ * Whether the headers leave a picture fact only a decoded frame gives. `codec`: a source's
+ * codec, whose progressive (or absent) field order is then not taken on trust when it can
+ * code fields; a proxy's (no codec given) is what proxx wrote.
+ */
+export function needsFrameProbe(facts: PictureFacts, codec?: string | null): boolean {
   const interlaced = facts.fields === "tff" || facts.fields === "bff";
   const hdr = facts.colour?.transfer != null && HDR_TRANSFERS.has(facts.colour.transfer) && !facts.hdr10;
-  return interlaced || hdr;
+  const unsure = codec != null && FIELD_CODECS.has(codec) && !interlaced;
+  return interlaced || hdr || unsure;
 }
 
 /** Keep only the end of ffprobe's stderr. */
@@ -147,8 +160,9 @@ export async function probeFrameFacts<T extends PictureFacts>(
   file: string,
   facts: T,
   timeoutMs: number,
+  sourceCodec?: string | null,
 ): Promise<T> {
-  if (!needsFrameProbe(facts)) return facts;
+  if (!needsFrameProbe(facts, sourceCodec)) return facts;
   let frame: Json;
   try {
     const json = await ffprobeJson(

@@ -296,7 +296,7 @@ export async function probeMedia(
   timeoutMs: number = PROBE_TIMEOUT_MS,
 ): Promise<MediaFacts> {
   const json = await headerJson(platform, ffprobePath, file, depth, timeoutMs);
-  return await completeFacts(platform, ffprobePath, file, json, timeoutMs);
+  return await completeFacts(platform, ffprobePath, file, json, timeoutMs, false);
 }
 
 async function headerJson(
@@ -331,13 +331,18 @@ async function completeFacts(
   file: string,
   json: unknown,
   timeoutMs: number,
+  source: boolean,
 ): Promise<MediaFacts> {
   const video = pictureStream(json);
   const scan = video && needsPacketScan(json)
     ? await scanVideoPackets(platform, ffprobePath, file, Number(video.index), timeoutMs)
     : undefined;
   const facts = parseProbeJson(json, scan);
-  if (facts.video) facts.video = await probeFrameFacts(platform, ffprobePath, file, facts.video, timeoutMs);
+  if (facts.video) {
+    // A source's progressive field order is checked on a decoded frame; a proxy's is proxx's own.
+    const codec = source ? facts.video.codec_name : null;
+    facts.video = await probeFrameFacts(platform, ffprobePath, file, facts.video, timeoutMs, codec);
+  }
   return facts;
 }
 
@@ -443,7 +448,7 @@ export async function probeSource(
     /* otherwise the full probe below says why */
   }
   json ??= await headerJson(platform, ffprobePath, file, "full", timeoutMs);
-  return await completeFacts(platform, ffprobePath, file, json, timeoutMs);
+  return await completeFacts(platform, ffprobePath, file, json, timeoutMs, true);
 }
 
 /** Whether a header-only probe gave everything the argument builder and verification use. */
