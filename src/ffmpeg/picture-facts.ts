@@ -174,7 +174,7 @@ export async function probeFrameFacts<T extends PictureFacts>(
         "-read_intervals",
         "%+#1",
         "-show_entries",
-        "frame=interlaced_frame,top_field_first:frame_side_data",
+        "frame=interlaced_frame,top_field_first,color_range,color_space,color_primaries,color_transfer:frame_side_data",
       ],
       file,
       timeoutMs,
@@ -189,5 +189,13 @@ export async function probeFrameFacts<T extends PictureFacts>(
   else if (frame.interlaced_frame === 0) out.fields = "progressive";
   const hdr10 = parseHdr10(frame.side_data_list);
   if (hdr10 && !out.hdr10) out.hdr10 = hdr10;
+  // Tags the headers left out (H.264 in MOV: the range lives in the coded stream, read only
+  // by decoding), from the same decoder FFmpeg encodes from; header tags stand.
+  const decoded = parsePictureFacts(frame).colour;
+  if (decoded) {
+    const colour = { ...(out.colour ?? { primaries: null, transfer: null, matrix: null, range: null }) };
+    for (const key of ["primaries", "transfer", "matrix", "range"] as const) colour[key] ??= decoded[key];
+    out.colour = colour;
+  }
   return out;
 }

@@ -185,7 +185,11 @@ describe("colour", () => {
       ...["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-color_range", "pc", source],
     ]);
     expect([picture(source).tags.range, lumaMin(source)]).toEqual(["pc", 0]);
-    const prores = (await completed(source, { codec: "prores_proxy", container: "mov", resolution: "same" })).output;
+    const run = await completed(source, { codec: "prores_proxy", container: "mov", resolution: "same" });
+    // H.264 keeps its range in the coded stream: the header probe does not see it, the decoded
+    // frame read for the field order does, so the result tells the source was full range.
+    expect(run.result.clips[0]!.source_probe!.video!.colour?.range).toBe("pc");
+    const prores = run.output;
     expect([picture(prores).tags.range, lumaMin(prores)]).toEqual(["tv", 64]);
     const h264 = (await completed(source, { codec: "h264", container: "mp4", resolution: "same" })).output;
     expect([picture(h264).tags.range, lumaMin(h264)]).toEqual(["unknown", 16]);
