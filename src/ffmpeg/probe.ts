@@ -275,9 +275,11 @@ function num(v: unknown): number | null {
 export type ProbeDepth = "full" | "headers";
 
 /**
- * ffprobe reads a few MB at most, so a probe that takes minutes is stuck (a stalled network
- * share, a hung disk): it is killed and the clip fails, rather than the job
- * hanging forever. Lowered to the clip's own --timeout-seconds when that is shorter.
+ * The header probe reads a few MB at most, so a probe that takes minutes is stuck (a stalled
+ * network share, a hung disk): it is killed and the clip fails, rather than the job hanging
+ * forever. The packet scan of a Matroska/WebM/MPEG-TS file reads more (MPEG-TS the whole
+ * file, about 300 MB/s from the page cache: a 4.5 GB file in ~15 s) within the same limit.
+ * Lowered to the clip's own --timeout-seconds when that is shorter.
  */
 export const PROBE_TIMEOUT_MS = 120_000;
 
