@@ -99,6 +99,12 @@ export interface ContractPlan {
   squarePixels?: boolean;
   /** The proxy's container ("mkv"): Matroska and WebM hold times to the millisecond, not rates. */
   container?: string;
+  /**
+   * A variable-rate source's decoded frame times and its proxy's (frameTimes): compared
+   * instead of the rates, which ffprobe guesses differently per container for such a file
+   * (Matroska 30/1 from the first frames, MOV 120/1 for 30 and 24 fps mixed).
+   */
+  frameTimes?: { source: number[]; proxy: number[] };
 }
 
 /**
@@ -123,7 +129,11 @@ export function conformance(source: Facts, proxy: Facts, plan: ContractPlan): st
     if (proxy.video.frames !== source.video.frames) {
       problems.push(`${proxy.video.frames} frames, the source has ${source.video.frames}`);
     }
-    if (!sameRate(proxy.video.rate, source.video.rate, plan.container)) {
+    if (plan.frameTimes) {
+      const shift = largestSpacingShift(plan.frameTimes.source, plan.frameTimes.proxy);
+      // Matroska and WebM hold times to the millisecond.
+      if (shift > 0.001 + 1e-9) problems.push(`frame times differ from the source's by up to ${shift.toFixed(4)} s`);
+    } else if (!sameRate(proxy.video.rate, source.video.rate, plan.container)) {
       problems.push(`rate ${proxy.video.rate}, source ${source.video.rate}`);
     }
   } else {
@@ -167,6 +177,18 @@ export function conformance(source: Facts, proxy: Facts, plan: ContractPlan): st
     problems.push(`reel ${proxy.reel ?? "none"}, expected ${plan.reel ?? "none"}`);
   }
   return problems;
+}
+
+/** Whether decoded frame times are unevenly spaced beyond a millisecond container's rounding. */
+export function unevenlySpaced(times: number[]): boolean {
+  const gaps = times.slice(1).map((t, i) => t - times[i]!);
+  return gaps.length > 1 && Math.max(...gaps) - Math.min(...gaps) > 0.002;
+}
+
+/** The largest difference of two frame lists' times after their first frames (Infinity if their lengths differ). */
+function largestSpacingShift(a: number[], b: number[]): number {
+  if (a.length !== b.length || a.length === 0) return Infinity;
+  return Math.max(...a.map((t, i) => Math.abs(t - a[0]! - (b[i]! - b[0]!))));
 }
 
 /**

@@ -6,7 +6,7 @@
  */
 import { spawnSync } from "node:child_process";
 import { type Codec, codecFacts, CODECS, type Container, containerFacts } from "../../src/ffmpeg/codecs.ts";
-import { conformance, type ContractPlan, type Facts, probeFacts } from "./conform.ts";
+import { conformance, type ContractPlan, type Facts, frameTimes, probeFacts, unevenlySpaced } from "./conform.ts";
 import { runJob } from "./run.ts";
 
 export interface Pair {
@@ -89,6 +89,17 @@ export function contractPlan(source: Facts, pair: Pair): ContractPlan {
   };
 }
 
+/** A variable-rate source's decoded frame times, per source file (null: constant rate). */
+const variableTimes = new Map<string, number[] | null>();
+
+function sourceVariableTimes(file: string): number[] | null {
+  if (!variableTimes.has(file)) {
+    const times = frameTimes(file);
+    variableTimes.set(file, unevenlySpaced(times) ? times : null);
+  }
+  return variableTimes.get(file)!;
+}
+
 export async function judge(dir: string, sourceFile: string, pair: Pair): Promise<Cell> {
   const sourceFacts = probeFacts(sourceFile);
   const source = figures(sourceFile, sourceFacts);
@@ -109,7 +120,10 @@ export async function judge(dir: string, sourceFile: string, pair: Pair): Promis
     };
   }
   const proxyFacts = probeFacts(run.output);
-  const problems = conformance(sourceFacts, proxyFacts, contractPlan(sourceFacts, pair));
+  const plan = contractPlan(sourceFacts, pair);
+  const times = sourceVariableTimes(sourceFile);
+  if (times) plan.frameTimes = { source: times, proxy: frameTimes(run.output) };
+  const problems = conformance(sourceFacts, proxyFacts, plan);
   if (sourceFacts.timecode === null && clip.timecode_origin === "source") {
     problems.push(`timecode ${proxyFacts.timecode} reported as the source's, which has none`);
   }
