@@ -50,7 +50,10 @@ export const MediaFacts = z.object({
       // null in a source_probe when learning it would have meant decoding a picture (probeSource).
       pix_fmt: z.string().nullable(),
       frame_rate: z.string().nullable(),
-      nb_frames: z.number().nullable(),
+      nb_frames: z.number().nullable().meta({
+        description: "Frames shown: the header's count (MOV/MP4), or the packets counted the whole file " +
+          "through (Matroska, WebM, MPEG-TS; a MOV/MP4 whose edit list trims frames); null: not known.",
+      }),
       sample_aspect_ratio: z.string().nullable().optional().meta({
         description: 'Pixel aspect as ffprobe reports it ("4:3"); null or absent: square.',
       }),
@@ -65,7 +68,8 @@ export const MediaFacts = z.object({
       duration_seconds: z.number().nullable().optional(),
       variable_frame_rate: z.boolean().optional().meta({
         description: "The frames are not evenly spaced (a phone's variable rate, timing jitter): " +
-          "the headers' average rate differs from the base rate.",
+          "the headers' average rate differs from the base rate, or the frame times differ in spacing " +
+          "(the first packets; the whole file through in Matroska, WebM and MPEG-TS).",
       }),
     })
     .nullable(),

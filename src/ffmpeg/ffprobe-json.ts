@@ -1,6 +1,8 @@
 /**
- * One ffprobe run that prints JSON, with a time limit: the one way proxx calls ffprobe, so the
- * header probe (probe.ts) and the one-frame probe (picture-facts.ts) fail alike.
+ * One ffprobe run with a time limit: the one way proxx calls ffprobe, so the header probe
+ * and the packet scan (probe.ts) and the one-frame probe (picture-facts.ts) fail alike.
+ * JSON for the probes; the packet scan prints one short line per packet instead
+ * (`compact`), since a two-hour file has hundreds of thousands.
  */
 import type { Platform } from "../platform/types.ts";
 import { deadline, DeadlineError } from "../util/timers.ts";
@@ -24,9 +26,26 @@ export async function ffprobeJson(
   file: string,
   timeoutMs: number,
 ): Promise<unknown> {
+  const { stdout, lastLine } = await ffprobeRun(platform, ffprobePath, "json", args, file, timeoutMs);
+  try {
+    return JSON.parse(stdout);
+  } catch {
+    throw new Error(`ffprobe printed unreadable JSON for ${file}${lastLine ? `: ${lastLine}` : ""}`);
+  }
+}
+
+/** `ffprobe -v error -print_format FORMAT ARGS file`: its stdout, and the last line of its stderr. */
+export async function ffprobeRun(
+  platform: Platform,
+  ffprobePath: string,
+  printFormat: string,
+  args: string[],
+  file: string,
+  timeoutMs: number,
+): Promise<{ stdout: string; lastLine: string | undefined }> {
   let stdout = "";
   let stderr = "";
-  const child = platform.spawn(ffprobePath, ["-v", "error", "-print_format", "json", ...args, fileArg(file)], {
+  const child = platform.spawn(ffprobePath, ["-v", "error", "-print_format", printFormat, ...args, fileArg(file)], {
     onStdout: (c) => (stdout += c),
     onStderr: (c) => (stderr = (stderr + c).slice(-STDERR_KEEP)),
   });
@@ -41,9 +60,5 @@ export async function ffprobeJson(
     const how = status.code === null ? `was killed by ${status.signal}` : `exited with code ${status.code}`;
     throw new Error(`ffprobe ${how} on ${file}${lastLine ? `: ${lastLine}` : ""}`);
   }
-  try {
-    return JSON.parse(stdout);
-  } catch {
-    throw new Error(`ffprobe printed unreadable JSON for ${file}${lastLine ? `: ${lastLine}` : ""}`);
-  }
+  return { stdout, lastLine };
 }

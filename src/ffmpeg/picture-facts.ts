@@ -128,11 +128,24 @@ export function parseHdr10(sideData: unknown): Hdr10 | null {
 
 const HDR_TRANSFERS = new Set(["smpte2084", "arib-std-b67"]);
 
-/** Whether the headers leave a picture fact only a decoded frame gives. */
-export function needsFrameProbe(facts: PictureFacts): boolean {
+/**
+ * Codecs that code fields, whose stream may say progressive (or nothing) over interlaced
+ * frames: an interlaced ProRes MOV without a `fiel` atom, and x264 fields in Matroska, both
+ * say "progressive" (FFmpeg 5.1) while every decoded frame is interlaced. H.265, VP9 and AV1
+ * have no interlaced coding that FFmpeg decodes as such.
+ */
+const FIELD_CODECS = new Set(["h264", "mpeg2video", "prores", "dnxhd", "dvvideo", "mpeg4", "vc1"]);
+
+/**
+ * Whether the headers leave a picture fact only a decoded frame gives. `codec`: a source's
+ * codec, whose progressive (or absent) field order is then not taken on trust when it can
+ * code fields; a proxy's (no codec given) is what proxx wrote.
+ */
+export function needsFrameProbe(facts: PictureFacts, codec?: string | null): boolean {
   const interlaced = facts.fields === "tff" || facts.fields === "bff";
   const hdr = facts.colour?.transfer != null && HDR_TRANSFERS.has(facts.colour.transfer) && !facts.hdr10;
-  return interlaced || hdr;
+  const unsure = codec != null && FIELD_CODECS.has(codec) && !interlaced;
+  return interlaced || hdr || unsure;
 }
 
 /** Keep only the end of ffprobe's stderr. */
@@ -147,8 +160,9 @@ export async function probeFrameFacts<T extends PictureFacts>(
   file: string,
   facts: T,
   timeoutMs: number,
+  sourceCodec?: string | null,
 ): Promise<T> {
-  if (!needsFrameProbe(facts)) return facts;
+  if (!needsFrameProbe(facts, sourceCodec)) return facts;
   let frame: Json;
   try {
     const json = await ffprobeJson(
@@ -160,7 +174,7 @@ export async function probeFrameFacts<T extends PictureFacts>(
         "-read_intervals",
         "%+#1",
         "-show_entries",
-        "frame=interlaced_frame,top_field_first:frame_side_data",
+        "frame=interlaced_frame,top_field_first,color_range,color_space,color_primaries,color_transfer:frame_side_data",
       ],
       file,
       timeoutMs,
@@ -175,5 +189,13 @@ export async function probeFrameFacts<T extends PictureFacts>(
   else if (frame.interlaced_frame === 0) out.fields = "progressive";
   const hdr10 = parseHdr10(frame.side_data_list);
   if (hdr10 && !out.hdr10) out.hdr10 = hdr10;
+  // Tags the headers left out (H.264 in MOV: the range lives in the coded stream, read only
+  // by decoding), from the same decoder FFmpeg encodes from; header tags stand.
+  const decoded = parsePictureFacts(frame).colour;
+  if (decoded) {
+    const colour = { ...(out.colour ?? { primaries: null, transfer: null, matrix: null, range: null }) };
+    for (const key of ["primaries", "transfer", "matrix", "range"] as const) colour[key] ??= decoded[key];
+    out.colour = colour;
+  }
   return out;
 }

@@ -11,14 +11,19 @@ import type { Platform } from "../platform/types.ts";
 import type { MediaFacts } from "../engine/result.ts";
 import { frameRateValue } from "./syntax.ts";
 import { parsePictureFacts, probeFrameFacts } from "./picture-facts.ts";
-import { ffprobeJson, ProbeTimeoutError } from "./ffprobe-json.ts";
+import { ffprobeJson, ffprobeRun, ProbeTimeoutError } from "./ffprobe-json.ts";
 
 export { frameRateValue };
 
 // deno-lint-ignore no-explicit-any
 type Json = any;
 
-export function parseProbeJson(json: unknown): MediaFacts {
+/**
+ * `json`: the header probe's output. `scan`: the whole-file packet scan of the picture
+ * (scanVideoPackets), for a container whose headers do not describe every frame; it decides
+ * the frame spacing over the whole file and gives the frame count.
+ */
+export function parseProbeJson(json: unknown, scan?: number[]): MediaFacts {
   const root: Json = json && typeof json === "object" ? json : {};
   const streams: Json[] = Array.isArray(root.streams) ? root.streams : [];
   const format: Json = root.format && typeof root.format === "object" ? root.format : {};
@@ -65,7 +70,7 @@ export function parseProbeJson(json: unknown): MediaFacts {
         ...parsePictureFacts(video),
         start_seconds: since(videoStart(video, root.packets), fileStart),
         duration_seconds: streamSeconds(video, videoStart(video, root.packets), format.format_name),
-        variable_frame_rate: variableRate(video, root.packets),
+        ...wholeFileTiming(video, root.packets, scan),
       }
       : null,
     audio: audio.map((s) => ({
@@ -143,10 +148,14 @@ function videoPackets(video: any, packets: unknown): number[] {
   const tb = frameRateValue(str(video?.time_base));
   if (tb == null) return [];
   return packets
-    .filter((p) => p?.stream_index === video.index && num(p?.pts) != null)
+    // Packets flagged D come before an edit list's start: decoded for reference, never shown.
+    .filter((p) => p?.stream_index === video.index && num(p?.pts) != null && !discarded(p))
     .map((p) => num(p.pts)! * tb)
     .sort((a, b) => a - b);
 }
+
+// deno-lint-ignore no-explicit-any
+const discarded = (p: any): boolean => typeof p?.flags === "string" && p.flags.includes("D");
 
 /**
  * The first frame's presentation time. From the listed packets (the earliest pts; with
@@ -160,26 +169,70 @@ function videoStart(video: any, packets: unknown): number | null {
 }
 
 /**
- * Whether the frames are unevenly spaced, so a constant-rate proxy would repeat or drop
- * frames. Two cheap signs: the headers' average rate differs from the base rate (MOV/MP4
- * compute it over the whole file: a phone clip at 30 then 24 fps says 30/1 and 27/1), or
- * the listed packets' spacing varies by more than the container's rounding (two ticks; a
- * 29.97 fps Matroska file alternates 33 and 34 ms, which is constant rate).
+ * Whether the headers' average rate differs from the base rate: MOV/MP4 compute it over the
+ * whole file (a phone clip at 30 then 24 fps says 30/1 and 27/1).
  */
 // deno-lint-ignore no-explicit-any
-function variableRate(video: any, packets: unknown): boolean {
+function headerRateVaries(video: any): boolean {
   const r = frameRateValue(str(video?.r_frame_rate));
   const avg = frameRateValue(str(video?.avg_frame_rate));
   // Field-coded interlaced video (1080i50 in MPEG-TS) says r 50/1, avg 25/1: constant rate.
   const fieldRate = r != null && avg != null && Math.abs(r / avg - 2) < 0.001;
-  if (r != null && avg != null && !fieldRate && Math.abs(avg / r - 1) > 0.0005) return true;
-  // The window ends mid-way through B-frame reordering: its last few times have gaps
-  // that later packets fill.
-  const pts = videoPackets(video, packets).slice(0, -REORDER_DEPTH);
-  const tb = frameRateValue(str(video?.time_base)) ?? 0;
+  return r != null && avg != null && !fieldRate && Math.abs(avg / r - 1) > 0.0005;
+}
+
+/**
+ * Whether sorted frame times are unevenly spaced by more than the container's rounding (two
+ * ticks: a 29.97 fps Matroska file alternates 33 and 34 ms, which is constant rate).
+ */
+function unevenSpacing(pts: number[], tb: number): boolean {
   const gaps = pts.slice(1).map((t, i) => t - pts[i]!);
   if (gaps.length < 2) return false;
   return Math.max(...gaps) - Math.min(...gaps) > 2 * tb + 1e-6;
+}
+
+/**
+ * Whether the frames are unevenly spaced, so a constant-rate proxy would repeat or drop
+ * frames, and how many frames there are when the headers do not say. Where the headers
+ * describe every frame (MOV/MP4, MXF: needsPacketScan), their average rate and the first
+ * packets' spacing tell. Elsewhere (Matroska, WebM, MPEG-TS) the first 120 packets cover
+ * about 2 s, so a rate change later was missed (issue 13): the whole-file scan of the
+ * picture's packets decides, and counts the frames for verification. A count is kept only
+ * when the frames are one rate-period apart (a field-coded stream could list fields).
+ */
+// deno-lint-ignore no-explicit-any
+function wholeFileTiming(video: any, packets: unknown, scan: number[] | undefined): {
+  variable_frame_rate: boolean;
+  nb_frames?: number;
+} {
+  const tb = frameRateValue(str(video?.time_base)) ?? 0;
+  // The window ends mid-way through B-frame reordering: its last few times have gaps that
+  // later packets fill.
+  const window = videoPackets(video, packets).slice(0, -REORDER_DEPTH);
+  const header = headerRateVaries(video) || unevenSpacing(window, tb);
+  const scanned = scannedPts(video, scan);
+  if (scanned == null) return { variable_frame_rate: header };
+  const variable = header || unevenSpacing(scanned, tb);
+  const out: { variable_frame_rate: boolean; nb_frames?: number } = { variable_frame_rate: variable };
+  // The scan counts what is shown: in a MOV/MP4 with an edit list, the header's nb_frames
+  // also counts the frames the list trims.
+  if (scanned.length > 0) {
+    const rate = frameRateValue(usableRate(video?.avg_frame_rate) ?? usableRate(video?.r_frame_rate) ?? "");
+    const gaps = scanned.slice(1).map((t, i) => t - scanned[i]!).sort((a, b) => a - b);
+    const median = gaps.length > 0 ? gaps[Math.floor(gaps.length / 2)]! : null;
+    // Within one tick of the container's clock (29.97 fps in milliseconds: 33 or 34 ms).
+    const framesApart = median == null || (rate != null && Math.abs(median - 1 / rate) <= tb + 1e-6);
+    if (variable || framesApart) out.nb_frames = scanned.length;
+  }
+  return out;
+}
+
+/** The scan's presentation times in seconds, sorted; null when there was no scan. */
+// deno-lint-ignore no-explicit-any
+function scannedPts(video: any, scan: number[] | undefined): number[] | null {
+  const tb = frameRateValue(str(video?.time_base));
+  if (!scan || tb == null) return null;
+  return scan.map((ticks) => ticks * tb).sort((a, b) => a - b);
 }
 
 function since(time: number | null, start: number): number | null {
@@ -228,9 +281,11 @@ function num(v: unknown): number | null {
 export type ProbeDepth = "full" | "headers";
 
 /**
- * ffprobe reads a few MB at most, so a probe that takes minutes is stuck (a stalled network
- * share, a hung disk): it is killed and the clip fails, rather than the job
- * hanging forever. Lowered to the clip's own --timeout-seconds when that is shorter.
+ * The header probe reads a few MB at most, so a probe that takes minutes is stuck (a stalled
+ * network share, a hung disk): it is killed and the clip fails, rather than the job hanging
+ * forever. The packet scan of a Matroska/WebM/MPEG-TS file reads more (MPEG-TS the whole
+ * file, about 300 MB/s from the page cache: a 4.5 GB file in ~15 s) within the same limit.
+ * Lowered to the clip's own --timeout-seconds when that is shorter.
  */
 export const PROBE_TIMEOUT_MS = 120_000;
 
@@ -248,7 +303,18 @@ export async function probeMedia(
   depth: ProbeDepth = "full",
   timeoutMs: number = PROBE_TIMEOUT_MS,
 ): Promise<MediaFacts> {
-  const json = await ffprobeJson(
+  const json = await headerJson(platform, ffprobePath, file, depth, timeoutMs);
+  return await completeFacts(platform, ffprobePath, file, json, timeoutMs, false);
+}
+
+async function headerJson(
+  platform: Platform,
+  ffprobePath: string,
+  file: string,
+  depth: ProbeDepth,
+  timeoutMs: number,
+): Promise<unknown> {
+  return await ffprobeJson(
     platform,
     ffprobePath,
     [
@@ -256,7 +322,7 @@ export async function probeMedia(
       "-show_streams",
       // A few packets' timestamps (not decoded): the first frame's time and the frame spacing.
       "-show_entries",
-      "packet=stream_index,pts",
+      "packet=stream_index,pts,flags",
       "-read_intervals",
       `%+#${PROBE_PACKETS}`,
       ...(depth === "headers" ? ["-skip_frame:v", "all"] : []),
@@ -264,9 +330,102 @@ export async function probeMedia(
     file,
     timeoutMs,
   );
-  const facts = parseProbeJson(json);
-  if (facts.video) facts.video = await probeFrameFacts(platform, ffprobePath, file, facts.video, timeoutMs);
+}
+
+/** The facts of a header probe's JSON, with the packet scan and the one-frame probe where they are needed. */
+async function completeFacts(
+  platform: Platform,
+  ffprobePath: string,
+  file: string,
+  json: unknown,
+  timeoutMs: number,
+  source: boolean,
+): Promise<MediaFacts> {
+  const video = pictureStream(json);
+  const scan = video && needsPacketScan(json)
+    ? await scanVideoPackets(platform, ffprobePath, file, Number(video.index), timeoutMs)
+    : undefined;
+  const facts = parseProbeJson(json, scan);
+  if (facts.video) {
+    // A source's progressive field order is checked on a decoded frame; a proxy's is proxx's own.
+    const codec = source ? facts.video.codec_name : null;
+    facts.video = await probeFrameFacts(platform, ffprobePath, file, facts.video, timeoutMs, codec);
+  }
   return facts;
+}
+
+function pictureStream(json: unknown): Json | undefined {
+  const streams: Json[] = Array.isArray((json as Json)?.streams) ? (json as Json).streams : [];
+  return streams.find((s) => s?.codec_type === "video" && s?.disposition?.attached_pic !== 1);
+}
+
+/**
+ * Containers whose headers describe every frame, so the header probe sees a rate change
+ * anywhere in the file: MOV/MP4 (the sample table gives the average rate over the whole
+ * file, and the frame count) and MXF (one constant edit rate). Every other container
+ * (Matroska, WebM, MPEG-TS, ...) gets the whole-file packet scan.
+ */
+const DESCRIBES_EVERY_FRAME = /^(mov,mp4|mxf)/;
+
+/**
+ * Whether the picture's packets must be read the whole file through: in a container whose
+ * headers do not describe every frame, and in a MOV/MP4 with an edit list that trims frames
+ * (a `-ss` stream copy keeps the frames from the keyframe before the cut, flagged D), whose
+ * header frame count is then not what is shown: 100 for the 70 of a 4 s clip cut at 1.2 s.
+ * Such an edit list shows as D packets among the listed ones, or as a frame count that
+ * does not fill the stream's duration at the average rate (an edit that ends early).
+ */
+export function needsPacketScan(json: unknown): boolean {
+  const name = (json as Json)?.format?.format_name;
+  if (typeof name !== "string") return false;
+  if (!DESCRIBES_EVERY_FRAME.test(name)) return true;
+  if (!name.startsWith("mov,mp4")) return false;
+  const video = pictureStream(json);
+  const packets: Json[] = Array.isArray((json as Json)?.packets) ? (json as Json).packets : [];
+  if (packets.some((p) => p?.stream_index === video?.index && discarded(p))) return true;
+  const frames = num(video?.nb_frames);
+  const rate = frameRateValue(str(video?.avg_frame_rate));
+  const seconds = num(video?.duration);
+  return frames != null && rate != null && seconds != null && Math.abs(frames / rate - seconds) > 1 / rate + 1e-3;
+}
+
+/**
+ * Every packet's presentation time (stream ticks) of the picture stream `index`, the whole
+ * file through, read without decoding: packets only, one short line each. Packets the
+ * demuxer marks for discard (flag D, before an edit list's start) are left out. Cost
+ * (docs/fidelity.md, Decisions): 0.13 s more than the header probe alone on a 10-minute
+ * Matroska file, 0.17 s on a 10-minute MPEG-TS; MPEG-TS is read at about 300 MB/s from the
+ * page cache (its parser assembles every frame), Matroska skips the frame data.
+ */
+export async function scanVideoPackets(
+  platform: Platform,
+  ffprobePath: string,
+  file: string,
+  index: number,
+  timeoutMs: number,
+): Promise<number[]> {
+  const args = ["-select_streams", String(index), "-show_entries", "packet=pts,flags"];
+  const { stdout } = await ffprobeRun(platform, ffprobePath, "compact=p=0:nk=1", args, file, timeoutMs).catch(
+    (error) => {
+      if (!(error instanceof ProbeTimeoutError)) throw error;
+      throw new ProbeTimeoutError(
+        `reading every frame's time of ${file} (to find a frame-rate change: its container does not ` +
+          `list them in its headers) took longer than ${Math.round(timeoutMs / 100) / 10} s`,
+      );
+    },
+  );
+  return parsePacketScan(stdout);
+}
+
+/** `pts|flags|` lines (blank lines between them) to the times of the packets shown. */
+export function parsePacketScan(text: string): number[] {
+  const ticks: number[] = [];
+  for (const line of text.split("\n")) {
+    const [pts, flags] = line.split("|");
+    const value = num(pts);
+    if (value != null && !(flags ?? "").includes("D")) ticks.push(value);
+  }
+  return ticks;
 }
 
 /** Facts a job needs beyond the headers: only ProRes 4444 asks for the pixel format (alpha). */
@@ -287,15 +446,17 @@ export async function probeSource(
   needs: ProbeNeeds,
   timeoutMs: number = PROBE_TIMEOUT_MS,
 ): Promise<MediaFacts> {
+  let json: unknown = null;
   try {
-    const facts = await probeMedia(platform, ffprobePath, file, "headers", timeoutMs);
-    if (headerFactsSuffice(facts, needs)) return facts;
+    json = await headerJson(platform, ffprobePath, file, "headers", timeoutMs);
+    if (!headerFactsSuffice(parseProbeJson(json), needs)) json = null;
   } catch (error) {
     // A stuck source stays stuck: do not wait for it twice.
     if (error instanceof ProbeTimeoutError) throw error;
     /* otherwise the full probe below says why */
   }
-  return await probeMedia(platform, ffprobePath, file, "full", timeoutMs);
+  json ??= await headerJson(platform, ffprobePath, file, "full", timeoutMs);
+  return await completeFacts(platform, ffprobePath, file, json, timeoutMs, true);
 }
 
 /** Whether a header-only probe gave everything the argument builder and verification use. */

@@ -38,6 +38,16 @@ export const SOURCE_KINDS: readonly SourceKind[] = [
   { kind: "mkv_ffmpeg", what: "MKV as FFmpeg writes it (audio before video)", spec: { ...base, container: "mkv" } },
   { kind: "mpegts", what: "MPEG-TS", spec: { ...base, container: "ts" } },
   { kind: "mxf_tc", what: "MXF with timecode", spec: { ...base, container: "mxf", timecode: "09:59:50:00" } },
+  {
+    kind: "reel_mov",
+    what: "MOV with timecode and reel name",
+    spec: { ...base, timecode: "01:00:00:00", reel: "A001C003" },
+  },
+  {
+    kind: "reel_mkv_no_tc",
+    what: "MKV with a reel name and no timecode",
+    spec: { ...base, container: "mkv", reel: "B002" },
+  },
   { kind: "no_audio", what: "no audio", spec: { ...base, audio: [] } },
   { kind: "mono8", what: "8 mono streams (MKV)", spec: { ...base, container: "mkv", audio: [1, 1, 1, 1, 1, 1, 1, 1] } },
   {
@@ -51,6 +61,14 @@ export const SOURCE_KINDS: readonly SourceKind[] = [
   { kind: "ch16", what: "16 channels (hexadecagonal)", spec: { ...base, audio: [16] } },
   { kind: "rotated_90", what: "a phone clip turned 90° (display matrix)", spec: { ...base, rotation: 90 } },
   { kind: "vfr_steps", what: "variable rate: 1 s at 30 fps, then 1 s at 24 fps", spec: { ...base, vfr: "steps" } },
+  // A rate change after the header probe's first packets: found by the whole-file scan.
+  ...(["mkv", "webm", "ts"] as const).flatMap((container) =>
+    [3, 20].map((at): SourceKind => ({
+      kind: `vfr_at${at}_${container}`,
+      what: `${container === "ts" ? "MPEG-TS" : container === "mkv" ? "MKV" : "WebM"}: 30 fps, 24 fps from ${at} s`,
+      spec: { ...base, container, vfr: "steps", stepSeconds: at },
+    }))
+  ),
   {
     kind: "video_late",
     what: "picture 1 s after the audio (MP4)",

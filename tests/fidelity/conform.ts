@@ -30,6 +30,8 @@ export interface Facts {
   /** `layout`: ffprobe's channel_layout, null when the file records none ("unknown"). */
   audio: { channels: number; sampleRate: number; layout: string | null }[];
   timecode: string | null;
+  /** The reel name (MOV: on the timecode track; Matroska: the video stream's REEL_NAME). */
+  reel: string | null;
 }
 
 const ratio = (text: string | undefined): number | null => {
@@ -78,6 +80,7 @@ export function probeFacts(file: string): Facts {
       layout: s.channel_layout && s.channel_layout !== "unknown" ? s.channel_layout : null,
     })),
     timecode: tags.map((t) => t.timecode).find((t) => typeof t === "string") ?? null,
+    reel: tags.map((t) => t.reel_name ?? t.REEL_NAME).find((t) => typeof t === "string") ?? null,
   };
 }
 
@@ -90,10 +93,18 @@ export interface ContractPlan {
   sampleRate?: number;
   /** The timecode the proxy must carry; undefined: not checked (container carries none). */
   timecode?: string | null;
+  /** The reel name the proxy must carry; undefined: not checked (container carries none). */
+  reel?: string | null;
   /** The proxy must have square pixels (MXF, which cannot carry a SAR; a square source). */
   squarePixels?: boolean;
   /** The proxy's container ("mkv"): Matroska and WebM hold times to the millisecond, not rates. */
   container?: string;
+  /**
+   * A variable-rate source's decoded frame times and its proxy's (frameTimes): compared
+   * instead of the rates, which ffprobe guesses differently per container for such a file
+   * (Matroska 30/1 from the first frames, MOV 120/1 for 30 and 24 fps mixed).
+   */
+  frameTimes?: { source: number[]; proxy: number[] };
 }
 
 /**
@@ -118,7 +129,11 @@ export function conformance(source: Facts, proxy: Facts, plan: ContractPlan): st
     if (proxy.video.frames !== source.video.frames) {
       problems.push(`${proxy.video.frames} frames, the source has ${source.video.frames}`);
     }
-    if (!sameRate(proxy.video.rate, source.video.rate, plan.container)) {
+    if (plan.frameTimes) {
+      const shift = largestSpacingShift(plan.frameTimes.source, plan.frameTimes.proxy);
+      // Matroska and WebM hold times to the millisecond.
+      if (shift > 0.001 + 1e-9) problems.push(`frame times differ from the source's by up to ${shift.toFixed(4)} s`);
+    } else if (!sameRate(proxy.video.rate, source.video.rate, plan.container)) {
       problems.push(`rate ${proxy.video.rate}, source ${source.video.rate}`);
     }
   } else {
@@ -158,7 +173,22 @@ export function conformance(source: Facts, proxy: Facts, plan: ContractPlan): st
   if (plan.timecode !== undefined && proxy.timecode !== plan.timecode) {
     problems.push(`timecode ${proxy.timecode ?? "none"}, expected ${plan.timecode ?? "none"}`);
   }
+  if (plan.reel !== undefined && proxy.reel !== plan.reel) {
+    problems.push(`reel ${proxy.reel ?? "none"}, expected ${plan.reel ?? "none"}`);
+  }
   return problems;
+}
+
+/** Whether decoded frame times are unevenly spaced beyond a millisecond container's rounding. */
+export function unevenlySpaced(times: number[]): boolean {
+  const gaps = times.slice(1).map((t, i) => t - times[i]!);
+  return gaps.length > 1 && Math.max(...gaps) - Math.min(...gaps) > 0.002;
+}
+
+/** The largest difference of two frame lists' times after their first frames (Infinity if their lengths differ). */
+function largestSpacingShift(a: number[], b: number[]): number {
+  if (a.length !== b.length || a.length === 0) return Infinity;
+  return Math.max(...a.map((t, i) => Math.abs(t - a[0]! - (b[i]! - b[0]!))));
 }
 
 /**

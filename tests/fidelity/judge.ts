@@ -6,7 +6,7 @@
  */
 import { spawnSync } from "node:child_process";
 import { type Codec, codecFacts, CODECS, type Container, containerFacts } from "../../src/ffmpeg/codecs.ts";
-import { conformance, type ContractPlan, type Facts, probeFacts } from "./conform.ts";
+import { conformance, type ContractPlan, type Facts, frameTimes, probeFacts, unevenlySpaced } from "./conform.ts";
 import { runJob } from "./run.ts";
 
 export interface Pair {
@@ -58,7 +58,7 @@ function figures(file: string, facts: Facts, timecodeOrigin?: string | null): Fi
   // deno-lint-ignore no-explicit-any -- ffprobe JSON
   const v = (JSON.parse(r.stdout || "{}").streams ?? []).find((s: any) => s.codec_type === "video") ?? {};
   const colour = [v.color_primaries, v.color_transfer, v.color_space, v.color_range].map((x) => x ?? "-").join("/");
-  const tc = facts.timecode ?? "none";
+  const tc = `${facts.timecode ?? "none"}${facts.reel ? `, reel ${facts.reel}` : ""}`;
   return {
     frames: facts.video.frames,
     size: `${facts.video.width}x${facts.video.height}`,
@@ -67,7 +67,7 @@ function figures(file: string, facts: Facts, timecodeOrigin?: string | null): Fi
     rate: facts.video.rate,
     fieldOrder: v.field_order ?? "-",
     colour,
-    timecode: timecodeOrigin && timecodeOrigin !== "source" && tc !== "none" ? `${tc} (${timecodeOrigin})` : tc,
+    timecode: timecodeOrigin && timecodeOrigin !== "source" && facts.timecode ? `${tc} (${timecodeOrigin})` : tc,
     audio: facts.audio.length === 0
       ? "none"
       : facts.audio.map((a) => `${a.channels}ch ${a.layout ?? "(no layout)"} ${a.sampleRate / 1000}k`).join(", "),
@@ -83,7 +83,21 @@ export function contractPlan(source: Facts, pair: Pair): ContractPlan {
     sampleRate: facts.keepsSampleRate ? undefined : 48000,
     // MXF writes 00:00:00:00 for a source without one: not checked here, timecode_origin must say so.
     timecode: !facts.timecode ? undefined : source.timecode ?? (pair.container === "mxf" ? undefined : null),
+    // MOV keeps the reel on its timecode track, so only with a timecode: FFmpeg's muxer writes
+    // no tmcd track for a source without one, and proxx invents none to carry the reel.
+    reel: !facts.reelName ? undefined : source.timecode ? source.reel : null,
   };
+}
+
+/** A variable-rate source's decoded frame times, per source file (null: constant rate). */
+const variableTimes = new Map<string, number[] | null>();
+
+function sourceVariableTimes(file: string): number[] | null {
+  if (!variableTimes.has(file)) {
+    const times = frameTimes(file);
+    variableTimes.set(file, unevenlySpaced(times) ? times : null);
+  }
+  return variableTimes.get(file)!;
 }
 
 export async function judge(dir: string, sourceFile: string, pair: Pair): Promise<Cell> {
@@ -106,7 +120,10 @@ export async function judge(dir: string, sourceFile: string, pair: Pair): Promis
     };
   }
   const proxyFacts = probeFacts(run.output);
-  const problems = conformance(sourceFacts, proxyFacts, contractPlan(sourceFacts, pair));
+  const plan = contractPlan(sourceFacts, pair);
+  const times = sourceVariableTimes(sourceFile);
+  if (times) plan.frameTimes = { source: times, proxy: frameTimes(run.output) };
+  const problems = conformance(sourceFacts, proxyFacts, plan);
   if (sourceFacts.timecode === null && clip.timecode_origin === "source") {
     problems.push(`timecode ${proxyFacts.timecode} reported as the source's, which has none`);
   }

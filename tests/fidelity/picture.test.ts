@@ -136,6 +136,45 @@ describe("interlaced sources", () => {
   );
 });
 
+describe("interlaced frames under a stream that says progressive", () => {
+  // FFmpeg 5.1's ffprobe says field_order "progressive" for x264 fields in Matroska and for an
+  // interlaced ProRes MOV without a `fiel` atom, while every decoded frame is interlaced.
+  // Before, such a source was taken as progressive: a progressive-coded proxy at the same
+  // size, and at half size a scale straight across the woven fields.
+  function mislabelled(kind: "mkv" | "prores"): string {
+    const out = join(dir, `mislabelled_${kind}.${kind === "mkv" ? "mkv" : "mov"}`);
+    const codec = kind === "mkv"
+      ? ["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-flags", "+ildct+ilme"]
+      : ["-c:v", "prores_ks", "-profile:v", "0", "-flags", "+ildct"];
+    ffmpeg(["-f", "lavfi", "-i", "testsrc2=size=192x144:rate=50,interlace=scan=tff", "-frames:v", "25", ...codec, out]);
+    return out;
+  }
+
+  /** ffprobe's stream field_order as the header probe reads it (no picture decoded). */
+  const headerFieldOrder = (file: string) =>
+    ffprobeJson(["-skip_frame:v", "all", "-select_streams", "v:0", "-show_streams", file]).streams[0].field_order;
+
+  for (const kind of ["mkv", "prores"] as const) {
+    test(`${kind}: the fields found on a decoded frame, kept at the same size, deinterlaced at half`, async () => {
+      const source = mislabelled(kind);
+      const read = picture(source);
+      expect(headerFieldOrder(source)).toBe("progressive");
+      expect(read.decoded).not.toBe("progressive");
+      const same = await completed(source, { codec: "prores_proxy", container: "mov", resolution: "same" });
+      expect(same.result.clips[0]!.source_probe!.video!.fields).toBe(read.decoded);
+      const proxy = picture(same.output);
+      expect([proxy.decoded, proxy.fieldOrder, proxy.frames]).toEqual([
+        read.decoded,
+        read.decoded === "tff" ? "tt" : "bb",
+        25,
+      ]);
+      const half = await completed(source, { codec: "prores_proxy", container: "mov", resolution: "half" });
+      expect(half.result.clips[0]!.ffmpeg_command.join(" ")).toContain("bwdif=mode=send_frame");
+      expect(picture(half.output).decoded).toBe("progressive");
+    }, 30_000);
+  }
+});
+
 describe("colour", () => {
   // A guard, not a fix: FFmpeg's conversion to the encoder's -pix_fmt already converted full
   // range to limited before; verification now refuses a proxy that would claim full range.
@@ -146,7 +185,11 @@ describe("colour", () => {
       ...["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-color_range", "pc", source],
     ]);
     expect([picture(source).tags.range, lumaMin(source)]).toEqual(["pc", 0]);
-    const prores = (await completed(source, { codec: "prores_proxy", container: "mov", resolution: "same" })).output;
+    const run = await completed(source, { codec: "prores_proxy", container: "mov", resolution: "same" });
+    // H.264 keeps its range in the coded stream: the header probe does not see it, the decoded
+    // frame read for the field order does, so the result tells the source was full range.
+    expect(run.result.clips[0]!.source_probe!.video!.colour?.range).toBe("pc");
+    const prores = run.output;
     expect([picture(prores).tags.range, lumaMin(prores)]).toEqual(["tv", 64]);
     const h264 = (await completed(source, { codec: "h264", container: "mp4", resolution: "same" })).output;
     expect([picture(h264).tags.range, lumaMin(h264)]).toEqual(["unknown", 16]);

@@ -10,7 +10,7 @@ import { join } from "node:path";
 export interface SourceSpec {
   /** File name without extension. */
   name: string;
-  container?: "mov" | "mp4" | "mkv" | "mxf" | "ts";
+  container?: "mov" | "mp4" | "mkv" | "webm" | "mxf" | "ts";
   /** Stored frame size. Default 160x90. */
   size?: string;
   /** Frame rate as FFmpeg writes it ("25", "30000/1001"). Default 25. */
@@ -21,6 +21,11 @@ export interface SourceSpec {
   startSeconds?: number;
   /** Start timecode, "HH:MM:SS:FF" or drop-frame "HH:MM:SS;FF". */
   timecode?: string;
+  /**
+   * Reel name, written as the video stream's `reel_name` (MOV puts it on the timecode track,
+   * so only with a timecode; Matroska as the stream's REEL_NAME tag).
+   */
+  reel?: string;
   /** Sample aspect ratio ("4/3"); default square. */
   sar?: string;
   /**
@@ -49,6 +54,12 @@ export interface SourceSpec {
    * third frame 10 ms late.
    */
   vfr?: "steps" | "jitter";
+  /**
+   * With `vfr: "steps"`, how long the 30 fps part lasts before the 24 fps second (default 1 s):
+   * a change after the first 120 packets (~2 s with audio) is what the header probe missed
+   * in Matroska, WebM and MPEG-TS (issue 13).
+   */
+  stepSeconds?: number;
 }
 
 /** Odd sizes need care: testsrc2 and 4:2:0 round a size down to even (1921x1081 came out 1920x1080). */
@@ -65,7 +76,9 @@ function pictureGraph(spec: SourceSpec): string {
   const crop = odd ? `,format=rgb24,crop=${w}:${h}:0:0` : "";
   const sar = spec.sar ? `,setsar=${spec.sar}` : "";
   if (spec.vfr === "steps") {
-    return `testsrc2=size=${size}:rate=30:duration=1[a];testsrc2=size=${size}:rate=24:duration=1[b];` +
+    return `testsrc2=size=${size}:rate=30:duration=${
+      spec.stepSeconds ?? 1
+    }[a];testsrc2=size=${size}:rate=24:duration=1[b];` +
       `[a][b]concat=n=2:v=1:a=0${sar}`;
   }
   if (spec.vfr === "jitter") {
@@ -93,7 +106,7 @@ export function makeSource(dir: string, spec: SourceSpec): string {
   const out = join(dir, `${spec.name}.${container}`);
   const audio = spec.audio ?? [2];
   const oddSize = isOddSize(spec);
-  const seconds = spec.seconds ?? 2;
+  const seconds = spec.vfr === "steps" ? (spec.stepSeconds ?? 1) + 1 : spec.seconds ?? 2;
   const picture = `${pictureGraph(spec)}${
     spec.audioSeconds != null || spec.audioDelaySeconds ? `,trim=duration=${seconds}` : ""
   }`;
@@ -112,9 +125,19 @@ export function makeSource(dir: string, spec: SourceSpec): string {
   args.push("-t", String(total), "-map", "0:v");
   audio.forEach((_, i) => args.push("-map", `${i + 1}:a`));
   if (container === "mxf") args.push("-c:v", "mpeg2video", "-pix_fmt", "yuv422p", "-q:v", "4");
-  else args.push("-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", oddSize ? "yuv444p" : "yuv420p", "-g", "12");
-  args.push("-c:a", container === "mov" || container === "mxf" ? "pcm_s16le" : container === "ts" ? "mp2" : "aac");
+  else if (container === "webm") {
+    args.push("-c:v", "libvpx-vp9", "-deadline", "realtime", "-cpu-used", "8", "-b:v", "300k");
+  } else args.push("-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", oddSize ? "yuv444p" : "yuv420p", "-g", "12");
+  const audioCodec = container === "mov" || container === "mxf"
+    ? "pcm_s16le"
+    : container === "ts"
+    ? "mp2"
+    : container === "webm"
+    ? "libopus"
+    : "aac";
+  args.push("-c:a", audioCodec);
   if (spec.timecode) args.push("-timecode", spec.timecode);
+  if (spec.reel) args.push("-metadata:s:v:0", `reel_name=${spec.reel}`);
   if (spec.startSeconds) args.push("-output_ts_offset", String(spec.startSeconds));
   if (spec.vfr) args.push("-fps_mode:v", "passthrough", "-enc_time_base:v", "-1");
   else if (spec.videoDelaySeconds) args.push("-fps_mode:v", "passthrough");

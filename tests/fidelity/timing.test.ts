@@ -12,7 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { spawnSync } from "node:child_process";
 import { makeSource } from "./sources.ts";
-import { conformance, frameTimes, matchingSourceFrame, probeFacts } from "./conform.ts";
+import { conformance, framePixels, frameTimes, matchingSourceFrame, probeFacts } from "./conform.ts";
 import { type Run, runJob } from "./run.ts";
 
 let dir = "";
@@ -148,6 +148,10 @@ describe("a picture that starts 1 s after the audio", () => {
 });
 
 describe("variable frame rate", () => {
+  const MXF_VFR = "the source has a variable frame rate (its frames are not evenly spaced); " +
+    "MXF holds one constant edit rate, so FFmpeg would repeat or drop frames; use container mov, which keeps it, " +
+    "or set fps_mode explicit with fps_explicit for a constant-rate proxy";
+
   // Before: the 54 frames of 1 s at 30 fps + 1 s at 24 fps became 60 at 30 fps (MOV, MP4, MXF).
   for (
     const [codec, container] of [["prores_proxy", "mov"], ["h264", "mp4"], ["h264", "mkv"], ["vp9", "webm"]] as const
@@ -166,6 +170,43 @@ describe("variable frame rate", () => {
     }, 60_000);
   }
 
+  // Before: the header probe lists the first 120 packets (~2 s with audio), so in Matroska,
+  // WebM and MPEG-TS a later change was not seen: the MOV proxy of 3 s at 30 fps + 1 s at
+  // 24 fps had 120 frames at 30 fps (24 repeated), and was COMPLETED.
+  // Every container at 3 s, and one at 20 s; the full matrix (scripts/fidelity.ts) has all six.
+  const cases = [["mkv", 3], ["webm", 3], ["ts", 3], ["mkv", 20]] as const;
+  for (const [container, at] of cases) {
+    test(`${container}, 30 fps then 24 fps from ${at} s: the frames at their own times in MOV`, async () => {
+      const source = makeSource(dir, { name: `at${at}_${container}`, container, vfr: "steps", stepSeconds: at });
+      const run = await runJob(dir, source, { codec: "prores_proxy", container: "mov", resolution: "same" });
+      expectCompleted(run);
+      const probe = run.result.clips[0]!.source_probe!.video!;
+      expect({ vfr: probe.variable_frame_rate, frames: probe.nb_frames }).toEqual({
+        vfr: true,
+        frames: at * 30 + 24,
+      });
+      const sourceTimes = frameTimes(source);
+      const times = frameTimes(run.output);
+      expect([sourceTimes.length, times.length]).toEqual([at * 30 + 24, at * 30 + 24]);
+      // Matroska and WebM count in milliseconds, MPEG-TS in 1/90000 s: within one millisecond.
+      expect(largestShift(spacing(sourceTimes), spacing(times))).toBeLessThanOrEqual(0.001);
+      for (const n of [at * 30 - 1, at * 30, at * 30 + 23]) {
+        expect(matchingSourceFrame(source, run.output, n)).toBe(n);
+      }
+    }, 60_000);
+  }
+
+  test("mkv with a change at 3 s in MXF: refused before FFmpeg runs", async () => {
+    const source = makeSource(dir, {
+      name: "at3_mxf",
+      container: "mkv",
+      vfr: "steps",
+      stepSeconds: 3,
+      size: "320x180",
+    });
+    expectRefused(await runJob(dir, source, { codec: "dnxhr", container: "mxf", resolution: "same" }), MXF_VFR);
+  }, 60_000);
+
   test("30 fps with timing jitter in MOV: the 60 frames at their own times (61 at 6000/197 fps before)", async () => {
     const source = makeSource(dir, { name: "jitter_mov", container: "mp4", vfr: "jitter" });
     const run = await runJob(dir, source, { codec: "prores_proxy", container: "mov", resolution: "same" });
@@ -174,10 +215,6 @@ describe("variable frame rate", () => {
     expect(sourceTimes.length).toBe(60);
     expect(largestShift(spacing(sourceTimes), spacing(frameTimes(run.output)))).toBeLessThanOrEqual(0.0001);
   }, 60_000);
-
-  const MXF_VFR = "the source has a variable frame rate (its frames are not evenly spaced); " +
-    "MXF holds one constant edit rate, so FFmpeg would repeat or drop frames; use container mov, which keeps it, " +
-    "or set fps_mode explicit with fps_explicit for a constant-rate proxy";
 
   test(
     "in MXF: refused before FFmpeg runs, naming the containers that keep it (FFmpeg exited with code 1 before)",
@@ -210,6 +247,53 @@ describe("variable frame rate", () => {
     expectCompleted(run);
     expect(Math.abs(probeFacts(run.output).video.frames - 50)).toBeLessThanOrEqual(1);
   }, 60_000);
+});
+
+describe("an edit list that trims frames (MOV/MP4)", () => {
+  // A `-ss` stream copy keeps the frames from the keyframe before the cut and writes an edit
+  // list that hides them: the header counts 100 frames, 70 are shown. Before, every proxy
+  // failed with "expected 100 frames (the source's), got 70".
+  for (const container of ["mov", "mp4"] as const) {
+    test(
+      `a ${container} cut at 1.2 s by a stream copy: the 70 frames it shows, from its first shown frame`,
+      async () => {
+        const whole = makeSource(dir, { name: `gop_${container}`, container, seconds: 4, size: "320x180" });
+        const source = join(dir, `cut_${container}.${container}`);
+        const copy = spawnSync("ffmpeg", [
+          "-v",
+          "error",
+          "-nostdin",
+          "-y",
+          "-ss",
+          "1.2",
+          "-i",
+          whole,
+          "-map",
+          "0",
+          "-c",
+          "copy",
+          source,
+        ]);
+        expect(copy.status).toBe(0);
+        const pairs = container === "mov"
+          ? [["prores_proxy", "mov"], ["dnxhr", "mxf"]] as const
+          : [["h264", "mkv"]] as const;
+        for (const [codec, to] of pairs) {
+          const run = await runJob(dir, source, { codec, container: to, resolution: "same" });
+          expectCompleted(run);
+          expect(run.result.clips[0]!.source_probe!.video!.nb_frames).toBe(70);
+          expect(probeFacts(run.output).video.frames).toBe(70);
+          // The proxy starts with the frame at 1.2 s, as an editor shows the source.
+          for (const n of [0, 69]) expect(matchingSourceFrame(source, run.output, n)).toBe(n);
+          // ... which is frame 30 of the uncut clip: the nearest of its frames 29, 30, 31.
+          const shown = framePixels(run.output, 0);
+          const off = (i: number) => framePixels(whole, i).reduce((sum, v, k) => sum + Math.abs(v - shown[k]!), 0);
+          expect([29, 30, 31].sort((a, b) => off(a) - off(b))[0]).toBe(30);
+        }
+      },
+      60_000,
+    );
+  }
 });
 
 describe("MXF audio timing", () => {

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { frameRateValue, parseProbeJson } from "../../src/ffmpeg/probe.ts";
+import { frameRateValue, needsPacketScan, parsePacketScan, parseProbeJson } from "../../src/ffmpeg/probe.ts";
 import { MediaFacts } from "../../src/engine/result.ts";
 
 const mov = {
@@ -118,6 +118,64 @@ describe("parseProbeJson", () => {
       reel_name: null,
       camera_make: null,
       camera_model: null,
+    });
+  });
+
+  describe("the whole-file packet scan (Matroska, WebM, MPEG-TS)", () => {
+    // 30 fps in milliseconds: the first 120 packets (4 s, no audio here) are evenly spaced.
+    const mkv = (rate = "30/1") => ({
+      streams: [{
+        index: 0,
+        codec_type: "video",
+        codec_name: "h264",
+        width: 160,
+        height: 90,
+        time_base: "1/1000",
+        r_frame_rate: rate,
+        avg_frame_rate: rate,
+      }],
+      format: { format_name: "matroska,webm", duration: "21.000", start_time: "0.000" },
+      packets: Array.from({ length: 120 }, (_, i) => ({ stream_index: 0, pts: Math.round((i * 1000) / 30) })),
+    });
+    const at30 = (n: number) => Array.from({ length: n }, (_, i) => Math.round((i * 1000) / 30));
+
+    test("a rate change at 20 s, after the listed packets: variable, and the frames counted", () => {
+      expect(parseProbeJson(mkv()).video).toMatchObject({ variable_frame_rate: false, nb_frames: null });
+      const scan = [...at30(600), ...Array.from({ length: 24 }, (_, i) => 20000 + Math.round((i * 1000) / 24))];
+      expect(parseProbeJson(mkv(), scan.reverse()).video).toMatchObject({ variable_frame_rate: true, nb_frames: 624 });
+    });
+
+    test("constant rate within the container's rounding (29.97 fps in ms alternates 33 and 34): counted", () => {
+      const scan = Array.from({ length: 900 }, (_, i) => Math.round((i * 1001) / 30));
+      expect(parseProbeJson(mkv("30000/1001"), scan).video).toMatchObject({
+        variable_frame_rate: false,
+        nb_frames: 900,
+      });
+    });
+
+    test("packets half a frame apart (fields listed one by one): no frame count claimed", () => {
+      const scan = Array.from({ length: 100 }, (_, i) => Math.round((i * 1000) / 60));
+      expect(parseProbeJson(mkv(), scan).video).toMatchObject({ variable_frame_rate: false, nb_frames: null });
+    });
+
+    test("which containers are scanned, and how the scan's lines are read", () => {
+      expect(needsPacketScan({ format: { format_name: "matroska,webm" } })).toBe(true);
+      expect(needsPacketScan({ format: { format_name: "mpegts" } })).toBe(true);
+      expect(needsPacketScan({ format: { format_name: "mov,mp4,m4a,3gp,3g2,mj2" } })).toBe(false);
+      expect(needsPacketScan({ format: { format_name: "mxf" } })).toBe(false);
+      // A MOV with an edit list: frames flagged D among the listed packets, or a count that
+      // does not fill the duration (100 frames at 25 fps in 2.8 s).
+      const video = { index: 0, codec_type: "video", avg_frame_rate: "25/1", nb_frames: "100", duration: "4.000" };
+      const mov = (v: object, packets: object[] = []) => ({
+        format: { format_name: "mov,mp4,m4a,3gp,3g2,mj2" },
+        streams: [{ ...video, ...v }],
+        packets,
+      });
+      expect(needsPacketScan(mov({}, [{ stream_index: 0, pts: 0, flags: "K_" }]))).toBe(false);
+      expect(needsPacketScan(mov({}, [{ stream_index: 0, pts: -1200, flags: "KD" }]))).toBe(true);
+      expect(needsPacketScan(mov({ duration: "2.800" }))).toBe(true);
+      // Blank lines between packets, N/A for a packet without a time, D for one the demuxer discards.
+      expect(parsePacketScan("126902|K_|\n\n129902|__|\n\nN/A|__|\n\n100|KD|\n")).toEqual([126902, 129902]);
     });
   });
 
