@@ -707,6 +707,12 @@ export function verifyOutput(
       timecode === source.timecode ? "" : ` (the source's ${source.timecode} at ${frameRateText(plan.fps!)} fps)`
     }, got ${output.timecode ?? "none"}`;
   }
+  // The reel name is a relink key: where it was written (MOV, beside a timecode) it must be there.
+  if (source.reel_name && (output.reel_name || (timecode && containerFacts(plan.container).reelName))) {
+    if (output.reel_name !== source.reel_name) {
+      return `expected reel name ${source.reel_name}, got ${output.reel_name ?? "none"}`;
+    }
+  }
   return null;
 }
 

@@ -109,6 +109,14 @@ export const TimecodeOrigin = z.enum(["source", "container_default", "none"]).nu
     "it is not the source's), none (the proxy carries no timecode).",
 });
 
+export const ReelOrigin = z.enum(["source", "not_carried", "changed", "none"]).nullable().meta({
+  description: "What became of the source's reel name, null when no proxy was probed: " +
+    "source (the proxy carries the source's reel name), not_carried (the source has one, the proxy does not: " +
+    "MP4, MXF, Matroska and WebM proxies carry no reel name, and MOV keeps it only on a timecode track, " +
+    "so a source with a reel name but no timecode loses it), changed (the proxy's differs: verification fails it), " +
+    "none (the source has no reel name).",
+});
+
 /** Per audio stream, what became of the source's channel layout. */
 export const ChannelLayouts = z.array(z.enum(["kept", "not_carried", "source_unlabelled", "changed"])).nullable()
   .meta({
@@ -131,6 +139,7 @@ export const ClipResult = z.object({
   failure_reason: z.string().nullable(),
   failure_stage: FailureStage,
   timecode_origin: TimecodeOrigin,
+  reel_origin: ReelOrigin.optional(),
   channel_layouts: ChannelLayouts,
   lut_applied: z.boolean().optional().meta({
     description:

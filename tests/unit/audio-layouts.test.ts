@@ -8,7 +8,7 @@ import {
 } from "../../src/ffmpeg/audio-layouts.ts";
 import { audioProblem, buildFfmpegArgs, type SourceFacts } from "../../src/ffmpeg/args.ts";
 import { parseProbeJson } from "../../src/ffmpeg/probe.ts";
-import { proxyOrigins } from "../../src/engine/origins.ts";
+import { proxyOrigins, reelOrigin } from "../../src/engine/origins.ts";
 
 const stream = (channels: number, channel_layout: string | null = null) => ({
   channels,
@@ -120,13 +120,25 @@ describe("verification and the result", () => {
       .toBe("container_default");
     expect(proxyOrigins({ container: "mxf", fps: null }, facts("10:00:00:00"), facts("10:00:00:00")).timecode_origin)
       .toBe("source");
-    // MP4 carries no timecode: a source's timecode in an MP4 tag would not be the one proxx wrote.
     expect(proxyOrigins({ container: "mp4", fps: null }, facts("10:00:00:00"), facts(null)).timecode_origin)
       .toBe("none");
+    // proxx writes no timecode into MP4, but the muxer keeps the source's own tag: it is the source's.
+    expect(proxyOrigins({ container: "mp4", fps: null }, facts("10:00:00:00"), facts("10:00:00:00")).timecode_origin)
+      .toBe("source");
     expect(proxyOrigins({ container: "mov", fps: null }, facts(null), null)).toEqual({
       timecode_origin: null,
+      reel_origin: null,
       channel_layouts: null,
     });
+  });
+
+  test("reel_origin: kept, not carried (a MOV without timecode, MP4, MXF), changed, none", () => {
+    const reel = (reel_name: string | null) => ({ ...parseProbeJson({}), reel_name });
+    expect(reelOrigin(reel("A001"), reel("A001"))).toBe("source");
+    expect(reelOrigin(reel("A001"), reel(null))).toBe("not_carried");
+    expect(reelOrigin(reel("A001"), reel("B002"))).toBe("changed");
+    expect(reelOrigin(reel(null), reel(null))).toBe("none");
+    expect(proxyOrigins({ container: "mov", fps: null }, reel("A001"), reel(null)).reel_origin).toBe("not_carried");
   });
 });
 
