@@ -22,6 +22,7 @@ import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, wr
 import { join, resolve } from "node:path";
 import { shardOf } from "../src/shard/assign.ts";
 import { fmt, median, round, table } from "./bench-lib.ts";
+import { makeTinyClip } from "../tests/helpers/media.ts";
 
 const REPO = resolve(import.meta.dir, "..");
 const FAKES = join(REPO, "tests", "helpers", "fakes");
@@ -91,26 +92,7 @@ export async function partScaling(ctx: ScalingContext) {
 
   // 1. A real clip, a real proxy of it (proxx run with the real FFmpeg), and both probes.
   const clip = join(media, "clip.mov");
-  const mk = spawnSync("ffmpeg", [
-    "-hide_banner",
-    "-v",
-    "error",
-    "-y",
-    "-f",
-    "lavfi",
-    "-i",
-    "testsrc2=size=64x48:rate=12",
-    "-t",
-    "0.25",
-    "-c:v",
-    "libx264",
-    "-preset",
-    "ultrafast",
-    "-pix_fmt",
-    "yuv420p",
-    clip,
-  ], { encoding: "utf8" });
-  if (mk.status !== 0) throw new Error(`scaling: could not make the clip: ${mk.stderr}`);
+  makeTinyClip(media, "clip.mov");
   const body = (id: string) => ({
     job_id: id,
     sources: ["../media/clip.mov"],

@@ -54,6 +54,7 @@ import { runJobFile } from "../src/engine/run-job-file.ts";
 import { locateTools } from "../src/ffmpeg/locate.ts";
 import { prng } from "./chaos.ts";
 import { runBookkeepingBench } from "./bookkeeping-bench.ts";
+import { makeTinyClip } from "../tests/helpers/media.ts";
 
 const ROOT = dirname(import.meta.dir);
 const MAIN = join(ROOT, "src", "main.ts");
@@ -196,26 +197,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   const real = await locateTools(platform);
   if (!real.ffmpeg || !real.ffprobe) throw new Error("soak needs ffmpeg and ffprobe on PATH for its set-up");
   const clip = join(media, "clip.mov");
-  const mk = spawnSync(real.ffmpeg, [
-    "-hide_banner",
-    "-v",
-    "error",
-    "-y",
-    "-f",
-    "lavfi",
-    "-i",
-    "testsrc2=size=64x48:rate=12",
-    "-t",
-    "0.25",
-    "-c:v",
-    "libx264",
-    "-preset",
-    "ultrafast",
-    "-pix_fmt",
-    "yuv420p",
-    clip,
-  ], { encoding: "utf8" });
-  if (mk.status !== 0) throw new Error(`could not make the test clip: ${mk.stderr}`);
+  makeTinyClip(media, "clip.mov");
   writeFileSync(join(media, "broken.mov"), "not media\n");
   writeFileSync(join(prep, "prep.json"), JSON.stringify({ ...validBody(0), job_id: "prep", output_directory: "." }));
   const made = await runJobFile(platform, join(prep, "prep.json"), { tools: real, timeoutSeconds: 60 });

@@ -214,16 +214,21 @@ export async function takeJob(
       });
       return false;
     }
-    result = {
-      ...result,
-      final_status: "FAILED",
-      failure_reason: `job reported INTERRUPTED although no stop was requested${
-        result.failure_reason ? `: ${result.failure_reason}` : ""
-      }`,
-    };
+    result = unaskedInterruption(result);
   }
   await finishJob(ctx, jobspecPath, sha256, result, slot, emit);
   return true;
+}
+
+/** An INTERRUPTED result nobody asked for (no stop signal) is a failure of the job, not a pause. */
+function unaskedInterruption(result: JobResult): JobResult {
+  return {
+    ...result,
+    final_status: "FAILED",
+    failure_reason: `job reported INTERRUPTED although no stop was requested${
+      result.failure_reason ? `: ${result.failure_reason}` : ""
+    }`,
+  };
 }
 
 /** Step 2: any throw or malformed return becomes a FAILED result: one job never stops the runner. */
@@ -296,13 +301,7 @@ async function takeClaimedJob(
       });
       return false;
     }
-    result = {
-      ...result,
-      final_status: "FAILED",
-      failure_reason: `job reported INTERRUPTED although no stop was requested${
-        result.failure_reason ? `: ${result.failure_reason}` : ""
-      }`,
-    };
+    result = unaskedInterruption(result);
   }
   try {
     await finishJob(ctx, jobspecPath, sha256, result, 0, emit, claim);

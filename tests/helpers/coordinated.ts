@@ -12,6 +12,7 @@ import { spawnSync } from "node:child_process";
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { REPO } from "./cli.ts";
+import { makeTinyClip } from "./media.ts";
 
 const FAKES = join(REPO, "tests", "helpers", "fakes");
 
@@ -34,25 +35,7 @@ export function makeReplayKit(dir: string): ReplayKit {
     if (r.status !== 0) throw new Error(`${cmd} failed: ${r.stderr}`);
     return r.stdout;
   };
-  run("ffmpeg", [
-    "-hide_banner",
-    "-v",
-    "error",
-    "-y",
-    "-f",
-    "lavfi",
-    "-i",
-    "testsrc2=size=64x48:rate=12",
-    "-t",
-    "0.25",
-    "-c:v",
-    "libx264",
-    "-preset",
-    "ultrafast",
-    "-pix_fmt",
-    "yuv420p",
-    clip,
-  ]);
+  makeTinyClip(kit, "clip.mov");
   run("ffmpeg", [
     "-hide_banner",
     "-v",

@@ -55,6 +55,14 @@ export function makeClip(dir: string, name: string, options: ClipOptions = {}): 
   return out;
 }
 
+/**
+ * The smallest real clip (64x48, 12 fps, 0.25 s, no audio): what the replaying FFmpeg
+ * stand-ins of the soak, the scaling bench and the coordinated tests copy from.
+ */
+export function makeTinyClip(dir: string, name: string): string {
+  return makeClip(dir, name, { width: 64, height: 48, fps: 12, seconds: 0.25, audioChannels: [] });
+}
+
 /** The fields of ffprobe's `-show_streams` JSON that tests read (ffprobe prints many more). */
 export interface FfprobeStream {
   codec_type: string;

@@ -8,32 +8,13 @@
  */
 import { describe, expect, test } from "bun:test";
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
-import { join, relative } from "node:path";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { MAIN, REPO, tempDir } from "../helpers/cli.ts";
+import { BINARY, binaryPresent } from "../helpers/binary.ts";
 import { makeClip } from "../helpers/media.ts";
 
-const target = `${process.platform === "win32" ? "windows" : process.platform}-${process.arch}`;
-const BINARY = join(REPO, "dist", `proxx-${target}${process.platform === "win32" ? ".exe" : ""}`);
-const required = process.env.PROXX_REQUIRE_BINARY === "1";
-
-function newestSource(dir = join(REPO, "src")): number {
-  let newest = 0;
-  for (const name of readdirSync(dir)) {
-    const p = join(dir, name);
-    const s = statSync(p);
-    newest = Math.max(newest, s.isDirectory() ? newestSource(p) : s.mtimeMs);
-  }
-  return newest;
-}
-const stale = existsSync(BINARY) && statSync(BINARY).mtimeMs < newestSource();
-const present = existsSync(BINARY) && (!stale || required);
-if (!present && !required) {
-  console.warn(
-    `binary-burn-in: skipped, ${relative(REPO, BINARY)} is ${stale ? "older than src/" : "absent"} ` +
-      `(build it: bun scripts/build.ts --target ${target})`,
-  );
-}
+const present = binaryPresent("binary-burn-in");
 
 function frameHashes(file: string): string[] {
   const r = spawnSync("ffmpeg", ["-v", "error", "-i", file, "-map", "0:v:0", "-f", "framemd5", "-"], {

@@ -12,33 +12,10 @@ import { spawnSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 import { MAIN, REPO, tempDir } from "../helpers/cli.ts";
+import { BINARY, BINARY_REQUIRED as required, binaryPresent } from "../helpers/binary.ts";
 import { buildTemplate, comparable, type Outcome, runScenario, toolWrappers } from "../helpers/parity.ts";
 
-const target = `${process.platform === "win32" ? "windows" : process.platform}-${process.arch}`;
-const BINARY = join(REPO, "dist", `proxx-${target}${process.platform === "win32" ? ".exe" : ""}`);
-const required = process.env.PROXX_REQUIRE_BINARY === "1";
-
-/** Newest modification time of the sources the binary is built from. */
-function newestSource(dir = join(REPO, "src")): number {
-  let newest = 0;
-  for (const name of readdirSync(dir)) {
-    const p = join(dir, name);
-    const s = statSync(p);
-    newest = Math.max(newest, s.isDirectory() ? newestSource(p) : s.mtimeMs);
-  }
-  return newest;
-}
-
-// A binary older than the sources would be compared with different code: only a fresh one
-// is tested, unless it is required (then it has just been built).
-const stale = existsSync(BINARY) && statSync(BINARY).mtimeMs < newestSource();
-const present = existsSync(BINARY) && (!stale || required);
-if (!present && !required) {
-  console.warn(
-    `binary-smoke: skipped, ${relative(REPO, BINARY)} is ${stale ? "older than src/" : "absent"} ` +
-      `(build it: bun scripts/build.ts --target ${target})`,
-  );
-}
+const present = binaryPresent("binary-smoke");
 
 // Only asked for by .ci/run (PROXX_REQUIRE_BINARY=1, right after the build); otherwise reported skipped.
 test.skipIf(!required)("the binary exists when it is required (PROXX_REQUIRE_BINARY=1)", () => {

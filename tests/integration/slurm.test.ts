@@ -11,12 +11,13 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, symlinkSync } from "node:fs";
 import { join, relative } from "node:path";
 import { shardOf } from "../../src/shard/assign.ts";
 import { setTimer } from "../../src/platform/shared.ts";
 import { sleepOn } from "../../src/util/timers.ts";
 import { IN_CI, REPO, tempDir } from "../helpers/cli.ts";
+import { isFresh } from "../helpers/binary.ts";
 import { checkFolder, encodes, makeShardFolder, type ShardFolder } from "../helpers/shard-folder.ts";
 import { type SlurmCluster, slurmMissing, startSlurmCluster } from "../helpers/slurm-cluster.ts";
 
@@ -31,23 +32,13 @@ test.skipIf(!IN_CI)("Slurm and munge are installed in CI (scripts/setup)", () =>
   expect(missing).toBeNull();
 });
 
-function newestSource(dir = join(REPO, "src")): number {
-  let newest = 0;
-  for (const name of readdirSync(dir)) {
-    const p = join(dir, name);
-    const s = statSync(p);
-    newest = Math.max(newest, s.isDirectory() ? newestSource(p) : s.mtimeMs);
-  }
-  return newest;
-}
-
 describe.skipIf(missing !== null)("a Slurm job array over one watch folder (--shard auto)", () => {
   let cluster: SlurmCluster;
   let dir = "";
   let bin = "";
 
   beforeAll(async () => {
-    if (!existsSync(BINARY) || statSync(BINARY).mtimeMs < newestSource()) {
+    if (!isFresh(BINARY)) {
       const r = spawnSync(process.execPath, [join(REPO, "scripts", "build.ts"), "--target", "linux-x64"], {
         cwd: REPO,
         encoding: "utf8",
