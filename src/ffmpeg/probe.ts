@@ -10,7 +10,8 @@
 import type { Platform } from "../platform/types.ts";
 import type { MediaFacts } from "../engine/result.ts";
 import { frameRateValue } from "./syntax.ts";
-import { parsePictureFacts, probeFrameFacts } from "./picture-facts.ts";
+import { parsePictureFacts, type PictureFacts, probeFrameFacts } from "./picture-facts.ts";
+import { hexDumpBytes, parseSps, type SpsFacts } from "./h264-sps.ts";
 import { ffprobeJson, ffprobeRun, ProbeTimeoutError } from "./ffprobe-json.ts";
 
 export { frameRateValue };
@@ -320,6 +321,8 @@ async function headerJson(
     [
       "-show_format",
       "-show_streams",
+      // The codec extradata (h264-sps.ts reads H.264's SPS from it; a few hundred bytes).
+      "-show_data",
       // A few packets' timestamps (not decoded): the first frame's time and the frame spacing.
       "-show_entries",
       "packet=stream_index,pts,flags",
@@ -348,10 +351,26 @@ async function completeFacts(
   const facts = parseProbeJson(json, scan);
   if (facts.video) {
     // A source's progressive field order is checked on a decoded frame; a proxy's is proxx's own.
-    const codec = source ? facts.video.codec_name : null;
+    let codec = source ? facts.video.codec_name : null;
+    // Unless its parameter set already says what that frame would: H.264 coded as frames only.
+    const sps = codec === "h264" && !isInterlaced(facts.video) ? parseSps(hexDumpBytes(video?.extradata ?? "")) : null;
+    if (sps?.frameMbsOnly) {
+      facts.video = withSpsFacts(facts.video, sps);
+      codec = null;
+    }
     facts.video = await probeFrameFacts(platform, ffprobePath, file, facts.video, timeoutMs, codec);
   }
   return facts;
+}
+
+const isInterlaced = (facts: PictureFacts) => facts.fields === "tff" || facts.fields === "bff";
+
+/** A progressive H.264 stream's facts with the tags its SPS states where the headers left them out. */
+function withSpsFacts<T extends PictureFacts>(facts: T, sps: SpsFacts): T {
+  const colour = { ...(facts.colour ?? { primaries: null, transfer: null, matrix: null, range: null }) };
+  for (const key of ["primaries", "transfer", "matrix", "range"] as const) colour[key] ??= sps.colour[key];
+  const tagged = Object.values(colour).some((v) => v != null);
+  return { ...facts, fields: "progressive", ...(tagged ? { colour } : {}) };
 }
 
 function pictureStream(json: unknown): Json | undefined {
