@@ -341,6 +341,8 @@ async function completeFacts(
   json: unknown,
   timeoutMs: number,
   source: boolean,
+  /** The first video stream's SPS, read already (probeSource); else read here when needed. */
+  firstSps?: Promise<SpsFacts | null>,
 ): Promise<MediaFacts> {
   const video = pictureStream(json);
   const scan = video && needsPacketScan(json)
@@ -352,7 +354,9 @@ async function completeFacts(
     let codec = source ? facts.video.codec_name : null;
     // Unless its parameter set already says what that frame would: H.264 coded as frames only.
     const sps = codec === "h264" && !isInterlaced(facts.video)
-      ? await readSps(platform, ffprobePath, file, Number(video?.index ?? 0), timeoutMs)
+      ? await (video?.disposition?.attached_pic !== 1 && firstVideoIndex(json) === Number(video?.index) && firstSps
+        ? firstSps
+        : readSps(platform, ffprobePath, file, String(video?.index ?? 0), timeoutMs))
       : null;
     if (sps?.frameMbsOnly) {
       facts.video = withSpsFacts(facts.video, sps);
@@ -373,11 +377,11 @@ async function readSps(
   platform: Platform,
   ffprobePath: string,
   file: string,
-  index: number,
+  stream: string,
   timeoutMs: number,
 ): Promise<SpsFacts | null> {
   try {
-    const args = ["-select_streams", String(index), "-show_entries", "stream=extradata", "-show_data"];
+    const args = ["-select_streams", stream, "-show_entries", "stream=extradata", "-show_data"];
     const json = await ffprobeJson(platform, ffprobePath, [...args, "-skip_frame:v", "all"], file, timeoutMs);
     const extradata = (json as Json)?.streams?.[0]?.extradata;
     return typeof extradata === "string" ? parseSps(hexDumpBytes(extradata)) : null;
@@ -394,6 +398,13 @@ function withSpsFacts<T extends PictureFacts>(facts: T, sps: SpsFacts): T {
   for (const key of ["primaries", "transfer", "matrix", "range"] as const) colour[key] ??= sps.colour[key];
   const tagged = Object.values(colour).some((v) => v != null);
   return { ...facts, fields: "progressive", ...(tagged ? { colour } : {}) };
+}
+
+/** The index of the first video stream (what `-select_streams v:0` picks). */
+function firstVideoIndex(json: unknown): number | null {
+  const streams: Json[] = Array.isArray((json as Json)?.streams) ? (json as Json).streams : [];
+  const first = streams.find((s) => s?.codec_type === "video");
+  return first ? Number(first.index) : null;
 }
 
 function pictureStream(json: unknown): Json | undefined {
@@ -488,17 +499,25 @@ export async function probeSource(
   needs: ProbeNeeds,
   timeoutMs: number = PROBE_TIMEOUT_MS,
 ): Promise<MediaFacts> {
-  let json: unknown = null;
+  // Started beside the header probe (2 cores, nothing else running yet), used when the
+  // source is H.264: its wall time is then hidden. Never rejects (readSps), and is always
+  // awaited, so no ffprobe of ours outlives the probe, even a stuck one.
+  const sps = readSps(platform, ffprobePath, file, "v:0", timeoutMs);
   try {
-    json = await headerJson(platform, ffprobePath, file, "headers", timeoutMs);
-    if (!headerFactsSuffice(parseProbeJson(json), needs)) json = null;
-  } catch (error) {
-    // A stuck source stays stuck: do not wait for it twice.
-    if (error instanceof ProbeTimeoutError) throw error;
-    /* otherwise the full probe below says why */
+    let json: unknown = null;
+    try {
+      json = await headerJson(platform, ffprobePath, file, "headers", timeoutMs);
+      if (!headerFactsSuffice(parseProbeJson(json), needs)) json = null;
+    } catch (error) {
+      // A stuck source stays stuck: do not wait for it twice.
+      if (error instanceof ProbeTimeoutError) throw error;
+      /* otherwise the full probe below says why */
+    }
+    json ??= await headerJson(platform, ffprobePath, file, "full", timeoutMs);
+    return await completeFacts(platform, ffprobePath, file, json, timeoutMs, true, sps);
+  } finally {
+    await sps;
   }
-  json ??= await headerJson(platform, ffprobePath, file, "full", timeoutMs);
-  return await completeFacts(platform, ffprobePath, file, json, timeoutMs, true);
 }
 
 /** Whether a header-only probe gave everything the argument builder and verification use. */
