@@ -30,6 +30,7 @@ import { type PgServer, startPgServer } from "../tests/helpers/pg-server.ts";
 import { encodesByOutput, makeReplayKit, type ReplayKit, writeTimedJob } from "../tests/helpers/coordinated.ts";
 import { openCoordinator } from "../src/coordinator/connection.ts";
 import { parseCoordinatorUrl } from "../src/coordinator/url.ts";
+import { bunPlatform } from "../src/platform/bun.ts";
 
 const MAIN = join(import.meta.dir, "..", "src", "main.ts");
 
@@ -81,7 +82,7 @@ interface Client {
 }
 
 async function clientPart(pg: PgServer, jobs: number, log: (l: string) => void) {
-  const db = await openCoordinator(parseCoordinatorUrl(pg.url)); // creates the tables
+  const db = await openCoordinator(bunPlatform(), parseCoordinatorUrl(pg.url)); // creates the tables
   await db.close();
   const clients: (() => Client)[] = [
     () => {

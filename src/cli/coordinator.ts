@@ -48,7 +48,7 @@ coordinator cannot be reached or has no proxx tables yet (the password is never 
     const choice = coordinatorFrom(platform, values, "coordinator");
     if (!choice) throw new UsageError("needs --coordinator URL (or PROXX_COORDINATOR)", "coordinator");
     const folderId = choice.folderId ?? (positionals[1] ? await absoluteFolder(platform, positionals[1]) : null);
-    const connection = connect(choice.url, { max: 1 });
+    const connection = connect(platform, choice.url, { max: 1 });
     let s: CoordinatorStatus;
     try {
       const [known] = await connection.sql<{ version: number }[]>`

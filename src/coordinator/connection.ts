@@ -4,8 +4,8 @@
  * core needs no platform seam for it). Errors come out as `CoordinatorError`, whose message
  * names the server as user@host:port/db and never carries the password.
  */
-import process from "node:process";
 import postgres from "postgres";
+import type { Platform } from "../platform/types.ts";
 import { type CoordinatorUrl, redactSecrets } from "./url.ts";
 import { migrate, SchemaTooNewError, type Sql } from "./sql.ts";
 
@@ -30,23 +30,24 @@ export interface Connection {
  * outside any promise, which would kill the runner although the query itself fails and is
  * retried. Only that one error is swallowed; anything else stays fatal, as without the handler.
  */
-let guarded = false;
-function guardDriverRace(): void {
-  if (guarded) return;
-  guarded = true;
-  process.on("uncaughtException", (error: Error) => {
-    const stack = String(error?.stack ?? "");
+const guarded = new WeakSet<Platform>();
+function guardDriverRace(platform: Platform): void {
+  if (guarded.has(platform)) return;
+  guarded.add(platform);
+  platform.onUncaughtException((error) => {
+    const stack = String((error as Error)?.stack ?? "");
     if (error instanceof TypeError && /postgres[\\/]src[\\/]connection\.js/.test(stack) && /socket/.test(stack)) return;
-    process.stderr.write(`${stack || String(error)}\n`);
-    process.exit(70);
+    platform.writeStderr(`${stack || String(error)}\n`);
+    platform.exit(70);
   });
 }
 
 export function connect(
+  platform: Platform,
   url: CoordinatorUrl,
   options: { max?: number; connectTimeoutSeconds?: number } = {},
 ): Connection {
-  guardDriverRace();
+  guardDriverRace(platform);
   let count = 0;
   const sql = postgres(url.url, {
     max: options.max ?? 4,
@@ -107,8 +108,12 @@ export function describeError(url: CoordinatorUrl, error: unknown): CoordinatorE
 }
 
 /** Connect, check the server answers, create or migrate proxx's tables. Throws CoordinatorError. */
-export async function openCoordinator(url: CoordinatorUrl, options: { max?: number } = {}): Promise<Connection> {
-  const connection = connect(url, options);
+export async function openCoordinator(
+  platform: Platform,
+  url: CoordinatorUrl,
+  options: { max?: number } = {},
+): Promise<Connection> {
+  const connection = connect(platform, url, options);
   try {
     await migrate(connection.sql);
     return connection;

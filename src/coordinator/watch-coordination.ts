@@ -36,7 +36,7 @@ export interface Coordinated {
 
 /** Throws CoordinatorError (server, tables) or FolderClashError (folder id) before anything in the folder changes, except the first start's marker file. */
 export async function startCoordination(platform: Platform, options: CoordinatedOptions): Promise<Coordinated> {
-  const connection: Connection = await openCoordinator(options.url, { max: options.maxConnections });
+  const connection: Connection = await openCoordinator(platform, options.url, { max: options.maxConnections });
   const folderId = options.folderId ?? options.folder;
   const coordinator = new Coordinator(platform, connection, {
     folder: options.folder,

@@ -83,6 +83,10 @@ export function sharedSystem(): SharedSystem {
     monotonic: () => performance.now(),
     setTimer,
 
+    onUncaughtException(handler) {
+      process.on("uncaughtException", handler);
+      return () => void process.off("uncaughtException", handler);
+    },
     exit: (code) => process.exit(code),
   };
 }

@@ -164,6 +164,11 @@ export interface System {
   // signals and output
   /** Install a handler; returns a function that removes it. */
   onSignal(signal: SignalName, handler: () => void): () => void;
+  /**
+   * Call `handler` with an error thrown outside any promise, instead of the runtime's crash;
+   * returns a function that removes it.
+   */
+  onUncaughtException(handler: (error: unknown) => void): () => void;
   writeStdout(text: string): void;
   writeStderr(text: string): void;
   isStderrTTY(): boolean;

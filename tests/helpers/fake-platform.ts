@@ -531,6 +531,14 @@ export class FakePlatform implements Platform {
     for (const hook of this.onSleep) await hook(ms);
   }
 
+  /** Handlers installed with onUncaughtException (the fake never throws outside a promise by itself). */
+  readonly uncaughtHandlers = new Set<(error: unknown) => void>();
+
+  onUncaughtException(handler: (error: unknown) => void): () => void {
+    this.uncaughtHandlers.add(handler);
+    return () => void this.uncaughtHandlers.delete(handler);
+  }
+
   onSignal(signal: SignalName, handler: () => void): () => void {
     let set = this.signalHandlers.get(signal);
     if (!set) this.signalHandlers.set(signal, set = new Set());

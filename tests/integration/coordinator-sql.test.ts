@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { type PgServer, startPgServer } from "../helpers/pg-server.ts";
 import { connect, type Connection, describeError, openCoordinator } from "../../src/coordinator/connection.ts";
 import * as q from "../../src/coordinator/sql.ts";
+import { bunPlatform } from "../../src/platform/bun.ts";
 import { parseCoordinatorUrl, redactSecrets } from "../../src/coordinator/url.ts";
 
 let pg: PgServer;
@@ -15,7 +16,7 @@ const runner = (id: number, leaseSeconds = 60) => ({ runnerId: id, host: `h${id}
 
 beforeAll(async () => {
   pg = await startPgServer();
-  db = await openCoordinator(parseCoordinatorUrl(pg.url));
+  db = await openCoordinator(bunPlatform(), parseCoordinatorUrl(pg.url));
 }, 60_000);
 
 afterAll(async () => {
@@ -139,7 +140,7 @@ describe("coordinator SQL", () => {
   test("a schema newer than the binary is refused", async () => {
     pg.psql(`CREATE DATABASE newer OWNER proxx`);
     const url = parseCoordinatorUrl(pg.url.replace(/\/proxx$/, "/newer"));
-    const other = connect(url);
+    const other = connect(bunPlatform(), url);
     try {
       await q.migrate(other.sql);
       await other.sql`UPDATE proxx_schema SET version = ${q.SCHEMA_VERSION + 1}`;
