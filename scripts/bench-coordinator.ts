@@ -4,6 +4,7 @@
  *
  *   bun scripts/bench-coordinator.ts                    # 300 jobs, N = 1, 2, 4, 8, client comparison
  *   bun scripts/bench-coordinator.ts --jobs 60 --runners 1,2 --parts scale
+ *   bun scripts/bench-coordinator.ts --parts scale --runners 1,8 --no-static --binary dist/proxx-linux-x64
  *   bun scripts/bench.ts --parts coordinator            # the same, as a part of bench.ts
  *
  * Parts:
@@ -31,6 +32,7 @@ import { encodesByOutput, makeReplayKit, type ReplayKit, writeTimedJob } from ".
 import { openCoordinator } from "../src/coordinator/connection.ts";
 import { parseCoordinatorUrl } from "../src/coordinator/url.ts";
 import { bunPlatform } from "../src/platform/bun.ts";
+import { prng } from "./chaos.ts";
 
 const MAIN = join(import.meta.dir, "..", "src", "main.ts");
 
@@ -40,6 +42,10 @@ export interface CoordinatorBenchOptions {
   parts?: ("client" | "scale")[];
   /** Seconds of a short job's encode (long ones: 10×). */
   shortSeconds?: number;
+  /** false: skip the static-shard comparison (investigating the coordinated rows alone). */
+  staticShards?: boolean;
+  /** Where the long jobs are in name order (default periodic). */
+  mix?: Mix;
   log?: (line: string) => void;
 }
 
@@ -53,7 +59,17 @@ export async function runCoordinatorBench(options: CoordinatorBenchOptions = {})
   const out: Record<string, unknown> = { loadavg_start: loadavg().map((x) => x.toFixed(2)).join(" ") };
   try {
     if (parts.includes("client")) out.client = await clientPart(pg, jobs, log);
-    if (parts.includes("scale")) out.scale = await scalePart(pg, jobs, runners, short, log);
+    if (parts.includes("scale")) {
+      out.scale = await scalePart(
+        pg,
+        jobs,
+        runners,
+        short,
+        log,
+        options.staticShards ?? true,
+        options.mix ?? "periodic",
+      );
+    }
   } finally {
     await pg.stop();
   }
@@ -146,33 +162,51 @@ async function clientPart(pg: PgServer, jobs: number, log: (l: string) => void) 
 
 const round3 = (x: number) => Math.round(x * 1000) / 1000;
 
+/** `proxx` from source through this Bun, or the compiled binary given with --binary (the product as shipped). */
+let proxxCommand: string[] = [process.execPath, MAIN];
+
 function proxxProcess(args: string[], env: Record<string, string>) {
-  const child = spawn(process.execPath, [MAIN, ...args], {
+  const [command, ...prefix] = proxxCommand;
+  const child = spawn(command!, [...prefix, ...args], {
     env: { ...process.env, NO_COLOR: "1", ...env },
     stdio: ["ignore", "ignore", "pipe"],
   });
   let stderr = "";
   child.stderr!.on("data", (d) => (stderr += d));
-  const done = new Promise<number | null>((r) => child.on("close", (code) => r(code)));
-  return { child, done, stderr: () => stderr };
+  let endedAt = 0;
+  const done = new Promise<number | null>((r) =>
+    child.on("close", (code) => {
+      endedAt = Date.now();
+      r(code);
+    })
+  );
+  return { child, done, stderr: () => stderr, endedAt: () => endedAt };
 }
 
 function transactions(pg: PgServer): number {
   return Number(pg.psql("SELECT xact_commit + xact_rollback FROM pg_stat_database WHERE datname = 'proxx'").trim());
 }
 
-async function scalePart(pg: PgServer, jobs: number, runnerCounts: number[], short: number, log: (l: string) => void) {
+async function scalePart(
+  pg: PgServer,
+  jobs: number,
+  runnerCounts: number[],
+  short: number,
+  log: (l: string) => void,
+  staticShards: boolean,
+  mix: Mix,
+) {
   const root = mkdtempSync(join(tmpdir(), "proxx-bench-coord-"));
   const results: Record<string, unknown>[] = [];
   try {
     const kitHome = join(root, "kit-home");
     const kit = makeReplayKit(kitHome);
-    const lengths = Array.from({ length: jobs }, (_, i) => (i % 10 === 9 ? short * 10 : short));
+    const lengths = jobLengths(jobs, short, mix);
     const work = lengths.reduce((a, b) => a + b, 0);
     log(
-      `scale: ${jobs} jobs (${lengths.filter((l) => l > short).length} of ${short * 10} s, the rest ${short} s; ${
-        work.toFixed(0)
-      } s of encode)`,
+      `scale (${mix}): ${jobs} jobs (${lengths.filter((l) => l > short).length} of ${
+        short * 10
+      } s, the rest ${short} s; ${work.toFixed(0)} s of encode)`,
     );
     let one: number | null = null;
     for (const n of runnerCounts) {
@@ -182,6 +216,7 @@ async function scalePart(pg: PgServer, jobs: number, runnerCounts: number[], sho
       for (let i = 0; i < jobs; i++) writeTimedJob(dir, `job-${String(i).padStart(4, "0")}`, lengths[i]!);
       const tx0 = transactions(pg);
       const t0 = performance.now();
+      const epoch0 = Date.now();
       const procs = Array.from({ length: n }, (_, r) =>
         proxxProcess(
           [
@@ -213,16 +248,20 @@ async function scalePart(pg: PgServer, jobs: number, runnerCounts: number[], sho
       }
       const perHour = (jobs / seconds) * 3600;
       one ??= perHour;
+      const timeline = timelineOf(join(dir, "ffmpeg.log"), epoch0, procs.map((p) => p.endedAt()));
       // Static shards: the same jobs dealt round-robin to N folders, one plain runner each.
-      const s0 = performance.now();
-      const shardProcs = Array.from({ length: n }, (_, r) => {
-        const sdir = join(root, `static-${n}-${r}`);
-        const senv = caseKit(kit, sdir);
-        for (let i = r; i < jobs; i += n) writeTimedJob(sdir, `job-${String(i).padStart(4, "0")}`, lengths[i]!);
-        return proxxProcess(["watch", join(sdir, "jobs"), "--once", "--settle-seconds", "0", "-q"], senv);
-      });
-      await Promise.all(shardProcs.map((p) => p.done));
-      const staticSeconds = (performance.now() - s0) / 1000;
+      let staticSeconds = NaN;
+      if (staticShards) {
+        const s0 = performance.now();
+        const shardProcs = Array.from({ length: n }, (_, r) => {
+          const sdir = join(root, `static-${n}-${r}`);
+          const senv = caseKit(kit, sdir);
+          for (let i = r; i < jobs; i += n) writeTimedJob(sdir, `job-${String(i).padStart(4, "0")}`, lengths[i]!);
+          return proxxProcess(["watch", join(sdir, "jobs"), "--once", "--settle-seconds", "0", "-q"], senv);
+        });
+        await Promise.all(shardProcs.map((p) => p.done));
+        staticSeconds = (performance.now() - s0) / 1000;
+      }
       const row = {
         runners: n,
         coordinated_seconds: round3(seconds),
@@ -232,12 +271,15 @@ async function scalePart(pg: PgServer, jobs: number, runnerCounts: number[], sho
         static_jobs_per_hour: Math.round((jobs / staticSeconds) * 3600),
         queries_per_job: round3(queries),
         loadavg: loadavg()[0]!.toFixed(2),
+        ...timeline,
       };
       results.push(row);
       log(
         `  N=${n}: coordinated ${row.coordinated_seconds} s (${row.coordinated_jobs_per_hour} jobs/h, ` +
           `${row.ratio_to_n_times_one}×N·one), static shards ${row.static_seconds} s (${row.static_jobs_per_hour} jobs/h), ` +
-          `${row.queries_per_job} queries/job, load ${row.loadavg}`,
+          `${row.queries_per_job} queries/job, load ${row.loadavg}; start ${timeline.start_seconds_median} s ` +
+          `(last ${timeline.start_seconds_max} s), proxx ${timeline.between_jobs_ms_median} ms between jobs ` +
+          `(mean ${timeline.between_jobs_ms_mean}), idle at the end ${timeline.idle_at_end_seconds_mean} s per runner`,
       );
     }
     const takeover = await takeoverTime(pg, kit, root, short);
@@ -246,6 +288,63 @@ async function scalePart(pg: PgServer, jobs: number, runnerCounts: number[], sho
   } finally {
     rmSync(root, { recursive: true, force: true });
   }
+}
+
+/**
+ * One job in ten is 10× longer. `periodic`: every 10th in name order (job-0009, 0019, ...),
+ * so the very last job is a long one, the worst case for the end of a run (and, dealt
+ * round-robin, all long jobs on one shard at N = 2). `random`: the same 10 % placed by a
+ * seeded shuffle (the same every run).
+ */
+export type Mix = "periodic" | "random";
+function jobLengths(jobs: number, short: number, mix: Mix): number[] {
+  const lengths = Array.from({ length: jobs }, (_, i) => (i % 10 === 9 ? short * 10 : short));
+  if (mix === "random") {
+    const random = prng(15);
+    for (let i = lengths.length - 1; i > 0; i--) {
+      const j = Math.floor(random() * (i + 1));
+      [lengths[i], lengths[j]] = [lengths[j]!, lengths[i]!];
+    }
+  }
+  return lengths;
+}
+
+/**
+ * Where a coordinated run's time goes, from the stand-in's log (`<host> <pid> <output> <epoch>` per
+ * FFmpeg start; the encode lasts the seconds in the output's name) and each runner's exit time:
+ * - start: from spawning the runners to each one's first FFmpeg (binary start, connection,
+ *   schema check, scan and enqueue, claim, probe);
+ * - between jobs: one job's encode end to the same runner's next FFmpeg (verify, result,
+ *   move, manifest, finish, claim, the next probe): proxx's own cost per job;
+ * - idle at the end: the run's end minus each runner's exit (no job left for it).
+ */
+function timelineOf(ffmpegLog: string, epoch0: number, exits: number[]) {
+  const byHost = new Map<string, { start: number; seconds: number }[]>();
+  for (const line of readFileSync(ffmpegLog, "utf8").split("\n").filter(Boolean)) {
+    const [host, , output, at] = line.split(" ");
+    const seconds = Number(/-s([0-9.]+)x/.exec(output ?? "")?.[1] ?? 0);
+    byHost.set(host!, [...(byHost.get(host!) ?? []), { start: Number(at) * 1000, seconds }]);
+  }
+  const starts: number[] = [];
+  const gaps: number[] = [];
+  for (const runs of byHost.values()) {
+    runs.sort((a, b) => a.start - b.start);
+    starts.push((runs[0]!.start - epoch0) / 1000);
+    for (let i = 1; i < runs.length; i++) {
+      gaps.push(runs[i]!.start - (runs[i - 1]!.start + runs[i - 1]!.seconds * 1000));
+    }
+  }
+  const end = Math.max(...exits);
+  const idle = exits.map((e) => (end - e) / 1000);
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1] ?? 0;
+  const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
+  return {
+    start_seconds_median: round3(median(starts)),
+    start_seconds_max: round3(Math.max(...starts)),
+    between_jobs_ms_median: Math.round(median(gaps)),
+    between_jobs_ms_mean: Math.round(mean(gaps)),
+    idle_at_end_seconds_mean: round3(mean(idle)),
+  };
 }
 
 /** Two runners, lease 5 s, poll 1 s: kill -9 the one running the long job; when does the other's FFmpeg start? */
@@ -318,13 +417,19 @@ if (import.meta.main) {
       parts: { type: "string" },
       "short-seconds": { type: "string" },
       out: { type: "string" },
+      binary: { type: "string" },
+      "no-static": { type: "boolean" },
+      mix: { type: "string" },
     },
   });
+  if (values.binary) proxxCommand = [values.binary];
   const result = await runCoordinatorBench({
     jobs: values.jobs ? Number(values.jobs) : undefined,
     runners: values.runners ? values.runners.split(",").map(Number) : undefined,
     parts: values.parts ? (values.parts.split(",") as ("client" | "scale")[]) : undefined,
     shortSeconds: values["short-seconds"] ? Number(values["short-seconds"]) : undefined,
+    staticShards: !values["no-static"],
+    mix: values.mix === "random" ? "random" : "periodic",
   });
   const out = values.out ?? join("bench-results", "coordinator.json");
   mkdirSync(join(out, ".."), { recursive: true });

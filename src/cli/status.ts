@@ -10,6 +10,10 @@ import { EXIT } from "./exit-codes.ts";
 import { numberOption, parse } from "./common.ts";
 import { UsageError } from "./usage-error.ts";
 import { parseShard, ShardSpecError } from "../shard/spec.ts";
+import { coordinatorFrom } from "./coordinator-options.ts";
+import { CoordinatorError } from "../coordinator/connection.ts";
+import { MARKER_NAME, readMarker } from "../coordinator/folder.ts";
+import { coordinatedFolderId, LiveRunnersError, refuseLiveRunners } from "../coordinator/reset-check.ts";
 
 function shardFlag(platform: Platform, value: string | undefined, command: string) {
   if (value === undefined) return null;
@@ -131,6 +135,12 @@ Options:
   --recursive  the whole tree, as 'proxx watch --recursive' made it (see above)
   --shard I/N  only JobSpecs shard I of N owns, under that shard's lock: the other
                shards may keep running (without it, reset needs every shard stopped)
+  --coordinator URL
+               a folder of coordinated runners (proxx watch --coordinator): refused
+               while any of them is live; needed once the folder has .proxx-coordinator.json
+               (or $PROXX_COORDINATOR)
+  --folder-id NAME
+               the folder id they use (default: the one in .proxx-coordinator.json)
   --json       print the actions taken as JSON on stdout
   -h, --help   show this help
 
@@ -141,8 +151,9 @@ Examples:
   proxx reset ./jobs --recursive a/job --failed   # a/job.json and every failed job of the tree
   proxx reset ./jobs --failed --shard 2/3          # shard 2's failed jobs, shards 1 and 3 running
 
-Exit codes: 0 done, 1 something was refused or not found, 5 a runner holds the lock,
-4 folder missing, 2 usage error.
+Exit codes: 0 done, 1 something was refused or not found, 5 a runner holds the lock
+(or coordinated runners are live), 4 folder missing or the coordinator unreachable,
+2 usage error (a coordinated folder without --coordinator).
 `,
   async run(platform, argv) {
     const { values, positionals } = parse("reset", argv, {
@@ -151,10 +162,13 @@ Exit codes: 0 done, 1 something was refused or not found, 5 a runner holds the l
       recursive: { type: "boolean" },
       json: { type: "boolean" },
       shard: { type: "string" },
+      coordinator: { type: "string" },
+      "folder-id": { type: "string" },
       help: { type: "boolean", short: "h" },
     });
     if (values.help) return (platform.writeStdout(this.help), EXIT.OK);
     const shard = shardFlag(platform, values.shard, "reset");
+    const choice = coordinatorFrom(platform, values, "reset");
     const [folder, ...jobs] = positionals;
     if (!folder) throw new UsageError("expects a folder", "reset");
     if (jobs.length === 0 && !values.failed && !values.all) {
@@ -164,6 +178,16 @@ Exit codes: 0 done, 1 something was refused or not found, 5 a runner holds the l
       platform.writeStderr(`proxx reset: folder does not exist or is not a directory: ${folder}\n`);
       return EXIT.ENVIRONMENT;
     }
+    const absolute = await absoluteFolder(platform, folder);
+    const marker = await readMarker(platform, absolute);
+    if (marker && !choice) {
+      platform.writeStderr(
+        `proxx reset: ${folder} is worked on by coordinated runners (${MARKER_NAME}, folder id '${marker.folder_id}'), ` +
+          `which hold no folder lock: give --coordinator URL (or PROXX_COORDINATOR) so reset can make sure none is running\n`,
+      );
+      return EXIT.USAGE;
+    }
+    const folderId = choice ? await coordinatedFolderId(platform, absolute, choice.folderId) : null;
     try {
       const actions = await resetJobs(platform, folder, {
         jobs,
@@ -171,6 +195,7 @@ Exit codes: 0 done, 1 something was refused or not found, 5 a runner holds the l
         all: values.all,
         recursive: values.recursive,
         shard,
+        whileLocked: choice ? () => refuseLiveRunners(platform, choice.url, folderId!) : undefined,
       });
       if (!values.recursive) await hintRecursive(platform, "reset", await absoluteFolder(platform, folder));
       if (values.json) platform.writeStdout(`${JSON.stringify(actions, null, 2)}\n`);
@@ -189,6 +214,16 @@ Exit codes: 0 done, 1 something was refused or not found, 5 a runner holds the l
       }
       return actions.some((a) => a.action === "refused" || a.action === "not_found") ? EXIT.FAILED : EXIT.OK;
     } catch (error) {
+      if (error instanceof LiveRunnersError) {
+        platform.writeStderr(
+          `proxx reset: ${error.message}\nStop them (or let them finish) first; nothing was changed.\n`,
+        );
+        return EXIT.LOCKED;
+      }
+      if (error instanceof CoordinatorError) {
+        platform.writeStderr(`proxx reset: ${error.message}; nothing was changed\n`);
+        return EXIT.ENVIRONMENT;
+      }
       if (error instanceof LockHeldError) {
         platform.writeStderr(`proxx reset: ${error.message}\nStop the runner first.\n`);
         return EXIT.LOCKED;

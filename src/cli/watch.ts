@@ -197,7 +197,7 @@ ${EXIT_CODE_HELP}
           folder: await absoluteFolder(platform, folder),
           version: VERSION,
           onEvent: render,
-          maxConnections: maxWorkers + 3,
+          maxConnections: maxWorkers + 4,
         });
       } catch (error) {
         if (error instanceof CoordinatorError || error instanceof FolderClashError) {
@@ -224,7 +224,7 @@ ${EXIT_CODE_HELP}
         signal: stop.signal,
         onEvent,
         proxxVersion: VERSION,
-        notifier: new Notifier(platform, notify, render),
+        notifier: new Notifier(platform, notify, render, coordinated?.deliveryLocks ?? null),
         shard,
         coordination: coordinated?.coordination,
         ...engineJobs(platform, { tools, timeoutSeconds }),

@@ -32,7 +32,7 @@ interface MarkerFile {
   marker: string;
 }
 
-async function readMarker(platform: Platform, folder: string): Promise<MarkerFile | null> {
+export async function readMarker(platform: Platform, folder: string): Promise<MarkerFile | null> {
   try {
     const json = JSON.parse(await platform.readText(joinPath(folder, MARKER_NAME)));
     if (json && typeof json.folder_id === "string" && typeof json.marker === "string") return json;

@@ -65,6 +65,8 @@ const MIGRATIONS: readonly string[] = [
 const MIGRATE_LOCK = 0x70726f78; // "prox"
 /** Key space of the per-folder manifest lock: hashtext(folder_id) in the second half of the pair. */
 const MANIFEST_LOCK = 0x6d616e69; // "mani"
+/** Key space of the webhook outbox entries' locks: hashtext(folder_id / entry name). */
+const OUTBOX_LOCK = 0x6f757462; // "outb"
 
 export class SchemaTooNewError extends Error {
   override readonly name = "SchemaTooNewError";
@@ -285,6 +287,31 @@ export async function withManifestLock<T>(
     await tx`SELECT pg_advisory_xact_lock(${MANIFEST_LOCK}, hashtext(${folderId}))`;
     return await fn(async () => void (await tx`SELECT 1`));
   }) as T;
+}
+
+/**
+ * The right to send one webhook outbox entry (src/coordinator/delivery-locks.ts): a
+ * session-level advisory lock on the caller's own reserved connection, so it lasts while
+ * that runner is alive and connected and the server drops it when the runner dies. Two
+ * names sharing a hash only wait for each other.
+ */
+export async function tryDeliveryLock(sql: Sql, folderId: string, name: string): Promise<boolean> {
+  const [row] = await sql<{ held: boolean }[]>`
+    SELECT pg_try_advisory_lock(${OUTBOX_LOCK}, hashtext(${folderId} || '/' || ${name})) AS held`;
+  return row!.held;
+}
+
+export async function releaseDeliveryLock(sql: Sql, folderId: string, name: string): Promise<void> {
+  await sql`SELECT pg_advisory_unlock(${OUTBOX_LOCK}, hashtext(${folderId} || '/' || ${name}))`;
+}
+
+/** Runners of `folderId` alive now: not stopped, and a heartbeat within their lease (by the server's clock). */
+export async function liveRunners(sql: Sql, folderId: string): Promise<{ host: string; pid: number }[]> {
+  return await sql<{ host: string; pid: number }[]>`
+    SELECT host, pid FROM proxx_runners
+    WHERE folder_id = ${folderId} AND stopped_at IS NULL
+      AND heartbeat_at > now() - make_interval(secs => lease_seconds)
+    ORDER BY host, pid`;
 }
 
 export interface StatusRunner {

@@ -10,6 +10,8 @@ import type { WatchCoordination } from "../watch/runner.ts";
 import { joinRel, relativeTo } from "../watch/names.ts";
 import { type Connection, describeError, openCoordinator } from "./connection.ts";
 import { Coordinator } from "./coordinator.ts";
+import { deliveryLocks } from "./delivery-locks.ts";
+import type { DeliveryLocks } from "../notify/notifier.ts";
 import { claimFolderId, coordinatedManifest, FolderClashError } from "./folder.ts";
 import type { CoordinatorUrl } from "./url.ts";
 
@@ -24,13 +26,15 @@ export interface CoordinatedOptions {
   maxAttempts: number;
   version: string;
   onEvent: EventSink;
-  /** Connections in the pool (workers + heartbeat + manifest lock). */
+  /** Connections in the pool (workers + heartbeat + manifest lock + webhook delivery locks). */
   maxConnections?: number;
 }
 
 export interface Coordinated {
   coordination: WatchCoordination;
   coordinator: Coordinator;
+  /** Who sends each webhook outbox entry of the shared folder (the notifier's). */
+  deliveryLocks: DeliveryLocks;
   close(): Promise<void>;
 }
 
@@ -74,5 +78,14 @@ export async function startCoordination(platform: Platform, options: Coordinated
     recordManifest: coordinatedManifest(coordinator, folder, options.onEvent),
     maxAttempts: options.maxAttempts,
   };
-  return { coordination, coordinator, close: () => coordinator.close() };
+  const locks = deliveryLocks(coordinator);
+  return {
+    coordination,
+    coordinator,
+    deliveryLocks: locks,
+    close: async () => {
+      await locks.close();
+      await coordinator.close();
+    },
+  };
 }

@@ -27,6 +27,17 @@ export interface NotifyConfig {
   signal?: AbortSignal;
 }
 
+/**
+ * Coordinated runners share one outbox (src/coordinator/delivery-locks.ts): an entry is sent
+ * only by the runner holding its lock, so a runner starting (or resuming) while another one
+ * is still sending an entry, or retrying it against a receiver that is down, leaves it alone.
+ */
+export interface DeliveryLocks {
+  /** True: this runner may send entry `name` now. False: another runner is sending it. Throws when that cannot be known. */
+  acquire(name: string): Promise<boolean>;
+  release(name: string): Promise<void>;
+}
+
 /** What the notifications need from a result file's text. */
 interface ResultFacts {
   jobId: string;
@@ -67,7 +78,15 @@ export class Notifier implements JobNotifier {
   private readonly due = new Map<string, OutboxEntry[]>();
   private stopped = 0;
 
-  constructor(private readonly platform: Platform, private readonly config: NotifyConfig, onEvent: EventSink) {
+  /** Entries whose outbox file could not be written: sent without one (a lock holder must not skip them). */
+  private readonly unsaved = new Set<string>();
+
+  constructor(
+    private readonly platform: Platform,
+    private readonly config: NotifyConfig,
+    onEvent: EventSink,
+    private readonly locks: DeliveryLocks | null = null,
+  ) {
     this.onEvent = onEvent;
     const signal = config.signal;
     if (signal?.aborted) this.stop.abort();
@@ -77,18 +96,8 @@ export class Notifier implements JobNotifier {
   async open(folder: string, onEvent: EventSink): Promise<void> {
     this.onEvent = onEvent;
     this.outbox = new Outbox(this.platform, folder);
-    let entries: OutboxEntry[];
-    try {
-      entries = await this.outbox.list((name, reason) =>
-        onEvent({ type: "warning", message: `removed unreadable outbox entry ${this.outbox!.dir}/${name} (${reason})` })
-      );
-    } catch (error) {
-      onEvent({
-        type: "warning",
-        message: `could not read the webhook outbox ${this.outbox.dir}: ${messageOf(error)}`,
-      });
-      return;
-    }
+    const entries = await this.listOutbox();
+    if (entries === null) return;
     const strangers = new Set<string>();
     let kept = 0;
     for (const entry of entries) {
@@ -108,6 +117,42 @@ export class Notifier implements JobNotifier {
           [...strangers].sort().join(", ")
         }); kept until a run with that --webhook sends them (delete the files to drop them)`,
       });
+    }
+  }
+
+  /**
+   * Coordinated runners, at every scan: send what is due in the shared outbox and not being
+   * sent by anyone (a runner that died with deliveries due; one that could not reach the
+   * coordinator to take a lock). Entries for receivers this run was not given stay, unsaid
+   * (open said so once).
+   */
+  async resume(): Promise<void> {
+    if (!this.outbox || !this.locks || this.config.webhooks.length === 0 || this.stop.signal.aborted) return;
+    for (const entry of (await this.listOutbox()) ?? []) {
+      const target = this.config.webhooks.find((w) => w.id === entry.webhook_id);
+      if (target) this.start(target, entry);
+    }
+  }
+
+  private async listOutbox(): Promise<OutboxEntry[] | null> {
+    try {
+      return await this.outbox!.list(
+        (name, reason) =>
+          this.onEvent({
+            type: "warning",
+            message: `removed unreadable outbox entry ${this.outbox!.dir}/${name} (${reason})`,
+          }),
+        {
+          // Shared with other runners: a temp file may be another runner's write in progress.
+          shared: this.locks !== null,
+        },
+      );
+    } catch (error) {
+      this.onEvent({
+        type: "warning",
+        message: `could not read the webhook outbox ${this.outbox!.dir}: ${messageOf(error)}`,
+      });
+      return null;
     }
   }
 
@@ -131,7 +176,9 @@ export class Notifier implements JobNotifier {
       if (this.pending.has(name) || this.ended.has(name)) continue;
       try {
         await this.outbox?.put(entry);
+        this.unsaved.delete(name);
       } catch (error) {
+        this.unsaved.add(name);
         emit({
           type: "warning",
           message: `could not write the webhook outbox entry ${this.outbox!.pathOf(entry)} (${
@@ -190,53 +237,83 @@ export class Notifier implements JobNotifier {
     }
   }
 
-  /** Send one entry in the background, unless it is already running or ended in this process. */
+  /**
+   * Send one entry in the background, unless it is already running or ended in this process,
+   * or (coordinated) another runner holds its lock, or sent it already (its file is gone).
+   */
   private start(target: WebhookTarget, entry: OutboxEntry): void {
     const name = Outbox.nameOf(entry);
     if (this.pending.has(name) || this.ended.has(name)) return;
     const run = async () => {
-      const outcome = await deliver(this.platform, target, { key: entry.idempotency_key, body: entry.body }, {
-        secret: this.config.secret,
-        userAgent: this.config.userAgent,
-        policy: this.config.policy,
-        signal: this.stop.signal,
-      });
-      if (outcome.kind === "stopped") {
-        this.stopped++;
-        return;
-      }
-      this.ended.add(name);
+      if (this.locks && !(await this.lock(name))) return;
       try {
-        await this.outbox?.remove(entry);
-      } catch (error) {
-        this.onEvent({
-          type: "warning",
-          message: `could not remove the delivered outbox entry ${this.outbox!.pathOf(entry)} (${
-            messageOf(error)
-          }); the next start sends it again (same Idempotency-Key)`,
-        });
+        await this.send(target, entry, name);
+      } finally {
+        await this.locks?.release(name).catch(() => {});
       }
-      const common = {
-        job_id: entry.job_id,
-        jobspec_path: entry.jobspec_path,
-        webhook: entry.webhook,
-        idempotency_key: entry.idempotency_key,
-        attempts: outcome.attempts,
-      };
-      if (outcome.kind === "delivered") {
-        this.onEvent({ type: "webhook_delivered", ...common, status: outcome.status });
-        return;
-      }
-      this.onEvent({ type: "webhook_failed", ...common, status: outcome.status, reason: outcome.reason });
-      this.onEvent({
-        type: "warning",
-        message: `webhook ${entry.webhook} did not take the result of job ${entry.job_id}: ${outcome.reason}`,
-      });
     };
     const promise = run().catch((error) =>
       this.onEvent({ type: "warning", message: `webhook ${entry.webhook}: ${messageOf(error)}` })
     ).finally(() => this.pending.delete(name));
     this.pending.set(name, promise);
+  }
+
+  /** Coordinated: take the entry's lock; false when another runner has it, has sent it, or the coordinator is away (a later scan resumes it). */
+  private async lock(name: string): Promise<boolean> {
+    let held = false;
+    try {
+      held = await this.locks!.acquire(name);
+    } catch {
+      return false;
+    }
+    if (!held) return false;
+    if (!this.unsaved.has(name) && !(await this.outbox?.has(name))) {
+      // Sent and removed by another runner between our listing (or our write) and the lock.
+      this.ended.add(name);
+      await this.locks!.release(name).catch(() => {});
+      return false;
+    }
+    return true;
+  }
+
+  private async send(target: WebhookTarget, entry: OutboxEntry, name: string): Promise<void> {
+    const outcome = await deliver(this.platform, target, { key: entry.idempotency_key, body: entry.body }, {
+      secret: this.config.secret,
+      userAgent: this.config.userAgent,
+      policy: this.config.policy,
+      signal: this.stop.signal,
+    });
+    if (outcome.kind === "stopped") {
+      this.stopped++;
+      return;
+    }
+    this.ended.add(name);
+    try {
+      await this.outbox?.remove(entry);
+    } catch (error) {
+      this.onEvent({
+        type: "warning",
+        message: `could not remove the delivered outbox entry ${this.outbox!.pathOf(entry)} (${
+          messageOf(error)
+        }); the next start sends it again (same Idempotency-Key)`,
+      });
+    }
+    const common = {
+      job_id: entry.job_id,
+      jobspec_path: entry.jobspec_path,
+      webhook: entry.webhook,
+      idempotency_key: entry.idempotency_key,
+      attempts: outcome.attempts,
+    };
+    if (outcome.kind === "delivered") {
+      this.onEvent({ type: "webhook_delivered", ...common, status: outcome.status });
+      return;
+    }
+    this.onEvent({ type: "webhook_failed", ...common, status: outcome.status, reason: outcome.reason });
+    this.onEvent({
+      type: "warning",
+      message: `webhook ${entry.webhook} did not take the result of job ${entry.job_id}: ${outcome.reason}`,
+    });
   }
 }
 

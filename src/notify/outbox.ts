@@ -17,6 +17,8 @@ import type { Platform } from "../platform/types.ts";
 import { parseAtomicTempName } from "../fs/durable.ts";
 
 export const OUTBOX_DIR = ".proxx-outbox";
+/** A shared outbox's temp file this old is no write in progress (an atomic write takes milliseconds). */
+const SHARED_TEMP_STALE_MS = 3_600_000;
 
 export interface OutboxEntry {
   version: 1;
@@ -64,16 +66,26 @@ export class Outbox {
     }
   }
 
+  /** Whether entry `name` (Outbox.nameOf) is still due. */
+  async has(name: string): Promise<boolean> {
+    return (await this.platform.lstat(`${this.dir}/${name}`))?.isFile === true;
+  }
+
   async remove(entry: OutboxEntry): Promise<void> {
     await this.platform.remove(this.pathOf(entry));
   }
 
   /**
    * Every entry, oldest result first (then by file name). Orphan temp files of a killed
-   * atomic write are removed (the caller holds the folder's lock); an unreadable entry
-   * cannot come from an atomic write, and is removed and reported through `onBad`.
+   * atomic write are removed: at once when the caller holds the folder's lock, after an
+   * hour when the outbox is `shared` by coordinated runners (a younger one may be another
+   * runner's write in progress); an unreadable entry cannot come from an atomic write, and
+   * is removed and reported through `onBad`.
    */
-  async list(onBad: (name: string, reason: string) => void): Promise<OutboxEntry[]> {
+  async list(
+    onBad: (name: string, reason: string) => void,
+    options: { shared?: boolean } = {},
+  ): Promise<OutboxEntry[]> {
     const stat = await this.platform.lstat(this.dir);
     if (stat?.isSymlink) onBad(OUTBOX_DIR, "is a symbolic link: not read through, so nothing in it is resumed");
     if (!stat?.isDirectory) return [];
@@ -82,7 +94,8 @@ export class Outbox {
     for (const name of names) {
       const path = `${this.dir}/${name}`;
       if (parseAtomicTempName(name)) {
-        await this.platform.remove(path);
+        const stat = options.shared ? await this.platform.lstat(path) : null;
+        if (!stat || this.platform.now() - stat.mtimeMs > SHARED_TEMP_STALE_MS) await this.platform.remove(path);
         continue;
       }
       if (!name.endsWith(".json")) continue;

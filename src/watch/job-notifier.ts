@@ -29,6 +29,8 @@ export interface JobNotifier {
   resultWritten(result: WrittenResult, emit: EventSink): Promise<void>;
   /** `movedTo`: where the JobSpec is now (null when it could not be moved). */
   jobDone(result: WrittenResult & { movedTo: string | null }, emit: EventSink): Promise<void>;
+  /** Coordinated runners, at every scan: send what other runners left due in the shared outbox. */
+  resume?(): Promise<void>;
   /** Before the lock is released: `wait` for pending deliveries (`--once`), else stop them (they stay due). */
   close(wait: boolean): Promise<void>;
 }

@@ -55,6 +55,12 @@ export interface ResetOptions {
    * other shards may keep running); its manifest entries are removed under the fold lock.
    */
   shard?: ShardSpec | null;
+  /**
+   * Runs once the folder's lock is held, before anything moves; throws to refuse. Coordinated
+   * runners hold no folder lock, so `proxx reset` asks their coordinator here whether any of
+   * them is live (a runner starting later refuses beside the lock: either side sees the other).
+   */
+  whileLocked?: () => Promise<void>;
 }
 
 export type ResetAction =
@@ -76,6 +82,7 @@ export async function resetJobs(platform: Platform, folderArg: string, options: 
   const folder = await absoluteFolder(platform, folderArg);
   const lock = await acquireLock(platform, folder, options.onEvent, { shard: options.shard ?? null });
   try {
+    await options.whileLocked?.();
     return await resetLocked(platform, folder, options);
   } finally {
     await lock.release();

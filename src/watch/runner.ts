@@ -288,12 +288,30 @@ export async function runWatchFolder(platform: Platform, options: WatchOptions):
  * One scan: classify every candidate not already running, emit `scan`, queue the pending
  * ones in name order and start as many as there are free workers. Each is classified again
  * right before it is taken (the folder may have changed meanwhile).
+ *
+ * Coordinated, the pending ones are enqueued as the scan finds them, in batches of doubling
+ * size (1, 1, 2, 4, ...), and a free worker claims as soon as the first batch is in: the
+ * first job starts after one JobSpec is classified, not after all of them (on a folder of
+ * thousands, or with several runners starting at once on the same folder, classifying all
+ * first left every runner idle for that long).
  */
 async function scan(runner: Runner, giveUp: boolean, listing: DirEntry[] | null = null): Promise<void> {
   const { platform, folder } = runner.ctx;
+  // Deliveries other runners of a shared outbox left due (one that died): resumed here.
+  if (runner.coordination) await runner.ctx.notifier?.resume?.();
   const out = runner.log.block();
   const pending: string[] = [];
   const hashes: string[] = [];
+  let enqueued = 0;
+  let unreachable = false;
+  const enqueueFound = async (all: boolean) => {
+    const due = pending.length - enqueued;
+    if (!runner.coordination || unreachable || due === 0 || (!all && due < Math.max(1, enqueued))) return;
+    const batch = pending.slice(enqueued).map((path, i) => ({ path, sha256: hashes[enqueued + i]! }));
+    enqueued = pending.length;
+    // The coordinator away: the rest waits for the next scan (enqueueAndClaim set the backoff).
+    unreachable = !(await enqueueAndClaim(runner, batch));
+  };
   try {
     const entries = listing ?? (await platform.list(folder));
     const found = await findCandidates(platform, folder, entries, runner.recursive);
@@ -315,6 +333,7 @@ async function scan(runner: Runner, giveUp: boolean, listing: DirEntry[] | null 
       if (verdict.kind === "pending") {
         pending.push(path);
         hashes.push(verdict.sha256);
+        await enqueueFound(false);
       } else if (verdict.kind === "skip") {
         reportSkip(runner, path, verdict.stat, verdict.reason, out.emit);
         skipped++;
@@ -328,7 +347,7 @@ async function scan(runner: Runner, giveUp: boolean, listing: DirEntry[] | null 
   } finally {
     out.close();
   }
-  if (runner.coordination) await enqueueAndClaim(runner, pending.map((path, i) => ({ path, sha256: hashes[i]! })));
+  if (runner.coordination) await enqueueFound(true);
   else fill(runner);
 }
 
@@ -507,17 +526,18 @@ async function refuseIfLocked(
   return { lost: new AbortController().signal, release: () => Promise.resolve() };
 }
 
-/** Coordinated scan: every pending JobSpec is enqueued, then one job is claimed per free worker. */
-async function enqueueAndClaim(runner: Runner, pending: { path: string; sha256: string }[]): Promise<void> {
+/** Coordinated scan: pending JobSpecs are enqueued, then one job is claimed per free worker. False: the coordinator is away. */
+async function enqueueAndClaim(runner: Runner, pending: { path: string; sha256: string }[]): Promise<boolean> {
   try {
     await runner.coordination!.enqueue(pending);
     runner.backoffMs = 0;
   } catch {
     // The coordinator already warned; try again after a growing pause.
     runner.backoffMs = Math.min(30_000, Math.max(1000, runner.backoffMs * 2));
-    return;
+    return false;
   }
   await claimMore(runner);
+  return true;
 }
 
 /** Claim jobs while a worker is free (one claim loop at a time). */

@@ -11,6 +11,7 @@ import { type PgServer, startPgServer } from "../helpers/pg-server.ts";
 import { encodesByOutput, makeReplayKit, type ReplayKit, writeTimedJob } from "../helpers/coordinated.ts";
 import { findDeno, MAIN, proxx, REPO, startProxx, tempDir, waitFor } from "../helpers/cli.ts";
 import { spawn } from "node:child_process";
+import { createServer } from "node:http";
 
 let pg: PgServer;
 let root: string;
@@ -406,4 +407,145 @@ describe("bad input: clear error, documented exit code, folder untouched", () =>
     expect(r.code).toBe(5);
     expect(r.stderr).toContain("is locked by pid");
   });
+});
+
+describe("webhooks: one outbox, shared by the coordinated runners", () => {
+  /** A receiver on 127.0.0.1 in this process: what `answer` says per request (a number, or "hang": never answered). */
+  async function receiverServer(answer: (n: number) => number | "hang") {
+    const got: { key: string; body: string }[] = [];
+    const hanging: import("node:http").ServerResponse[] = [];
+    const server = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on("data", (c) => chunks.push(c));
+      req.on("end", () => {
+        got.push({ key: String(req.headers["idempotency-key"]), body: Buffer.concat(chunks).toString("utf8") });
+        const a = answer(got.length);
+        if (a === "hang") hanging.push(res);
+        else res.writeHead(a).end("ok\n");
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    const address = server.address();
+    const url = `http://127.0.0.1:${typeof address === "object" && address ? address.port : 0}/hook`;
+    const close = () => {
+      for (const res of hanging) res.destroy();
+      server.closeAllConnections();
+      server.close();
+    };
+    return { got, url, close };
+  }
+  const keysOf = (got: { key: string }[]) => got.map((g) => g.key);
+
+  test(
+    "a delivery in flight on one runner is not sent by another; when that runner dies, the other sends it",
+    async () => {
+      // The first request hangs (runner A's delivery in flight); every later one is taken.
+      const r = await receiverServer((n) => (n === 1 ? "hang" : 200));
+      try {
+        const c = caseDir();
+        writeTimedJob(c.dir, "hooked", 0.1);
+        const timing = { PROXX_TEST_WEBHOOK_TIMING: "delay_ms=200 timeout_ms=10000" };
+        const a = startProxx(["watch", c.jobs, "--coordinator", pg.url, ...COMMON, "--webhook", r.url], {
+          env: { ...c.env, ...timing, PROXX_HOSTNAME: "host-a" },
+        });
+        await waitFor("runner A's delivery", () => r.got.length >= 1, 20_000);
+        const b = startProxx(["watch", c.jobs, "--coordinator", pg.url, ...COMMON, "--webhook", r.url], {
+          env: { ...c.env, ...timing, PROXX_HOSTNAME: "host-b" },
+        });
+        // B starts (its open lists the entry) and scans several times: the entry is A's to send.
+        await waitFor(
+          "runner B scanning",
+          () => events(b.output().stdout).filter((e) => e.type === "scan").length >= 5,
+        );
+        expect(keysOf(r.got)).toHaveLength(1);
+        const outbox = join(c.jobs, ".proxx-outbox");
+        expect(readdirSync(outbox)).toHaveLength(1);
+        // A dies mid-delivery: its lock goes with its connection, and B's next scan sends the entry.
+        a.child.kill("SIGKILL");
+        await a.done;
+        await waitFor("B's delivery", () => r.got.length >= 2, 20_000);
+        await waitFor("the outbox emptied", () => readdirSync(outbox).length === 0);
+        b.child.kill("SIGTERM");
+        const bDone = await b.done;
+        expect(r.got).toHaveLength(2);
+        expect(r.got[1]!.key).toBe(r.got[0]!.key);
+        expect(r.got[1]!.body).toBe(readFileSync(join(c.jobs, "hooked.result.json"), "utf8"));
+        expect(events(bDone.stdout).filter((e) => e.type === "webhook_delivered").map((e) => e.job_id)).toEqual([
+          "hooked",
+        ]);
+      } finally {
+        r.close();
+      }
+    },
+    60_000,
+  );
+
+  test("three runners, one receiver: each job's result is delivered once, by one of them", async () => {
+    // The runners start 0.3 s apart, so each one's open and scans meet the others' deliveries.
+    const r = await receiverServer(() => 200);
+    try {
+      const c = caseDir();
+      const names = Array.from({ length: 9 }, (_, i) => `w${i}`);
+      for (const name of names) writeTimedJob(c.dir, name, 0.1);
+      const env = { ...c.env, PROXX_TEST_WEBHOOK_TIMING: "delay_ms=200 timeout_ms=5000" };
+      const runners = ["host-a", "host-b", "host-c"].map((h, i) =>
+        new Promise<Awaited<ReturnType<typeof watch>["done"]>>((resolve) =>
+          setTimeout(() => {
+            const p = startProxx(["watch", c.jobs, "--coordinator", pg.url, ...COMMON, "--once", "--webhook", r.url], {
+              env: { ...env, PROXX_HOSTNAME: h },
+            });
+            void p.done.then(resolve);
+          }, i * 300)
+        )
+      );
+      const done = await Promise.all(runners);
+      for (const d of done) expect(d.code).toBe(0);
+      const keys = keysOf(r.got);
+      expect(new Set(keys).size).toBe(names.length);
+      expect(keys).toHaveLength(names.length);
+      const delivered = done.flatMap((d) => events(d.stdout).filter((e) => e.type === "webhook_delivered"));
+      expect(delivered.map((e) => e.job_id).sort()).toEqual(names);
+      expect(readdirSync(join(c.jobs, ".proxx-outbox"))).toEqual([]);
+    } finally {
+      r.close();
+    }
+  }, 60_000);
+});
+
+describe("reset on a coordinated folder", () => {
+  test("needs --coordinator, is refused while a runner is live, and re-runs the job once they stopped", async () => {
+    const c = caseDir();
+    writeTimedJob(c.dir, "again", 0.1);
+    const first = await watch(c, "host-a", ["--once"]).done;
+    expect(first.code).toBe(0);
+    expect(readdirSync(join(c.jobs, "processed"))).toEqual(["again.json"]);
+    const env = { ...c.env, PROXX_HOSTNAME: "host-r" };
+
+    // The folder carries .proxx-coordinator.json: without the coordinator reset cannot know who runs.
+    const blind = proxx(["reset", c.jobs, "--all"], { env });
+    expect(blind.code).toBe(2);
+    expect(blind.stderr).toContain(".proxx-coordinator.json");
+    expect(blind.stderr).toContain("--coordinator");
+
+    // A live coordinated runner (idle, polling): refused, nothing moved.
+    const live = watch(c, "host-b");
+    await waitFor("runner B registered", () => events(live.output().stdout).some((e) => e.type === "scan"));
+    const refused = proxx(["reset", c.jobs, "--all", "--coordinator", pg.url], { env });
+    live.child.kill("SIGTERM");
+    await live.done;
+    expect(refused.code).toBe(5);
+    expect(refused.stderr).toContain("host-b");
+    expect(refused.stderr).not.toContain("s3cret");
+    expect(readdirSync(join(c.jobs, "processed"))).toEqual(["again.json"]);
+    expect(existsSync(join(c.jobs, "again.result.json"))).toBe(true);
+
+    // Every runner stopped: reset, and the next coordinated run takes the job again.
+    const ok = proxx(["reset", c.jobs, "--all", "--coordinator", pg.url], { env });
+    expect(ok.code).toBe(0);
+    expect(existsSync(join(c.jobs, "again.json"))).toBe(true);
+    const second = await watch(c, "host-c", ["--once"]).done;
+    expect(second.code).toBe(0);
+    expect(results(c.jobs)).toEqual({ again: "COMPLETED" });
+    expect(encodes(c).get("again-s0.1x.mov")).toEqual(["host-a", "host-c"]);
+  }, 60_000);
 });

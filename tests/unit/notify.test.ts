@@ -256,6 +256,20 @@ describe("outbox", () => {
     expect((await outbox.list(() => {})).map((e) => e.job_id)).toEqual(["b"]);
   });
 
+  test("shared by coordinated runners: a young temp file may be another runner's write and stays; an hour-old one goes", async () => {
+    const platform = new FakePlatform();
+    platform.mkdirSync("/w");
+    const outbox = new Outbox(platform, "/w");
+    await outbox.put(entry("a", "2025-12-28T12:00:01.000000+00:00"));
+    platform.writeFile("/w/.proxx-outbox/0123.json.tmp-999", "{half");
+    await outbox.list(() => {}, { shared: true });
+    expect(platform.filesUnder("/w/.proxx-outbox").length).toBe(2);
+    expect(await outbox.has(Outbox.nameOf(entry("a", "")))).toBe(true);
+    platform.advance(3_600_001);
+    expect((await outbox.list(() => {}, { shared: true })).map((e) => e.job_id)).toEqual(["a"]);
+    expect(platform.filesUnder("/w/.proxx-outbox").length).toBe(1);
+  });
+
   test("an entry from a newer proxx is left as it is, not deleted", async () => {
     const platform = new FakePlatform();
     platform.mkdirSync("/w");
