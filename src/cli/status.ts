@@ -150,6 +150,7 @@ Examples:
   proxx reset ./jobs --all && proxx watch ./jobs --once
   proxx reset ./jobs --recursive a/job --failed   # a/job.json and every failed job of the tree
   proxx reset ./jobs --failed --shard 2/3          # shard 2's failed jobs, shards 1 and 3 running
+  PROXX_COORDINATOR=postgres://proxx@db/proxx proxx reset /mnt/nas/jobs --failed   # coordinated runners stopped
 
 Exit codes: 0 done, 1 something was refused or not found, 5 a runner holds the lock
 (or coordinated runners are live), 4 folder missing or the coordinator unreachable,
