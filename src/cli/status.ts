@@ -188,7 +188,15 @@ Exit codes: 0 done, 1 something was refused or not found, 5 a runner holds the l
       );
       return EXIT.USAGE;
     }
-    const folderId = choice ? await coordinatedFolderId(platform, absolute, choice.folderId) : null;
+    if (choice?.folderId !== undefined && marker && choice.folderId !== marker.folder_id) {
+      throw new UsageError(
+        `--folder-id '${choice.folderId}' is not this folder's: its ${MARKER_NAME} says '${marker.folder_id}'`,
+        "reset",
+      );
+    }
+    // PROXX_COORDINATOR alone (a machine's environment) on a folder no coordinated runner ever used: nothing to ask.
+    const coordinator = marker || values.coordinator !== undefined ? choice : null;
+    const folderId = coordinator ? await coordinatedFolderId(platform, absolute, coordinator.folderId) : null;
     try {
       const actions = await resetJobs(platform, folder, {
         jobs,
@@ -196,7 +204,7 @@ Exit codes: 0 done, 1 something was refused or not found, 5 a runner holds the l
         all: values.all,
         recursive: values.recursive,
         shard,
-        whileLocked: choice ? () => refuseLiveRunners(platform, choice.url, folderId!) : undefined,
+        whileLocked: coordinator ? () => refuseLiveRunners(platform, coordinator.url, folderId!) : undefined,
       });
       if (!values.recursive) await hintRecursive(platform, "reset", await absoluteFolder(platform, folder));
       if (values.json) platform.writeStdout(`${JSON.stringify(actions, null, 2)}\n`);

@@ -197,7 +197,7 @@ ${EXIT_CODE_HELP}
           folder: await absoluteFolder(platform, folder),
           version: VERSION,
           onEvent: render,
-          maxConnections: maxWorkers + 4,
+          maxConnections: maxWorkers + 3,
         });
       } catch (error) {
         if (error instanceof CoordinatorError || error instanceof FolderClashError) {

@@ -45,14 +45,20 @@ function guardDriverRace(platform: Platform): void {
 export function connect(
   platform: Platform,
   url: CoordinatorUrl,
-  options: { max?: number; connectTimeoutSeconds?: number } = {},
+  options: {
+    max?: number;
+    connectTimeoutSeconds?: number;
+    /** false: a connection is never closed for being idle or old (one holding session locks). */
+    recycle?: boolean;
+  } = {},
 ): Connection {
   guardDriverRace(platform);
   let count = 0;
   const sql = postgres(url.url, {
     max: options.max ?? 4,
     connect_timeout: options.connectTimeoutSeconds ?? 5,
-    idle_timeout: 60,
+    idle_timeout: options.recycle === false ? 0 : 60,
+    ...(options.recycle === false ? { max_lifetime: 0 } : {}),
     // Nothing proxx sends depends on prepared statements surviving a reconnect.
     prepare: false,
     // One round trip less per new connection; sql.ts passes lists as JSON, not as arrays.

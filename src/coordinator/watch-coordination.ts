@@ -26,7 +26,7 @@ export interface CoordinatedOptions {
   maxAttempts: number;
   version: string;
   onEvent: EventSink;
-  /** Connections in the pool (workers + heartbeat + manifest lock + webhook delivery locks). */
+  /** Connections in the pool (workers + heartbeat + manifest lock). */
   maxConnections?: number;
 }
 
@@ -78,7 +78,7 @@ export async function startCoordination(platform: Platform, options: Coordinated
     recordManifest: coordinatedManifest(coordinator, folder, options.onEvent),
     maxAttempts: options.maxAttempts,
   };
-  const locks = deliveryLocks(coordinator);
+  const locks = deliveryLocks(platform, options.url, { folderId, leaseSeconds: options.leaseSeconds });
   return {
     coordination,
     coordinator,

@@ -36,6 +36,11 @@ export interface DeliveryLocks {
   /** True: this runner may send entry `name` now. False: another runner is sending it. Throws when that cannot be known. */
   acquire(name: string): Promise<boolean>;
   release(name: string): Promise<void>;
+  /**
+   * An entry file younger than this is its writer's to start (right after its job is
+   * recorded); only an older one is resumed by other runners (its writer died first).
+   */
+  readonly settleMs: number;
 }
 
 /** What the notifications need from a result file's text. */
@@ -78,8 +83,10 @@ export class Notifier implements JobNotifier {
   private readonly due = new Map<string, OutboxEntry[]>();
   private stopped = 0;
 
-  /** Entries whose outbox file could not be written: sent without one (a lock holder must not skip them). */
+  /** Entries whose outbox file could not be written: seen by no other runner, so sent without a lock. */
   private readonly unsaved = new Set<string>();
+  /** Coordinated: entries left due because their lock could not be asked for (said once each; counted at close). */
+  private readonly deferred = new Set<string>();
 
   constructor(
     private readonly platform: Platform,
@@ -102,8 +109,9 @@ export class Notifier implements JobNotifier {
     let kept = 0;
     for (const entry of entries) {
       const target = this.config.webhooks.find((w) => w.id === entry.webhook_id);
-      if (target) this.start(target, entry);
-      else {
+      if (target) {
+        if (await this.resumable(entry)) this.start(target, entry);
+      } else {
         kept++;
         strangers.add(entry.webhook);
       }
@@ -130,8 +138,20 @@ export class Notifier implements JobNotifier {
     if (!this.outbox || !this.locks || this.config.webhooks.length === 0 || this.stop.signal.aborted) return;
     for (const entry of (await this.listOutbox()) ?? []) {
       const target = this.config.webhooks.find((w) => w.id === entry.webhook_id);
-      if (target) this.start(target, entry);
+      if (target && (await this.resumable(entry))) this.start(target, entry);
     }
+  }
+
+  /**
+   * Whether a listed entry is this runner's to start now. Alone on a folder: always. Shared:
+   * not one this runner wrote and starts once its job is recorded (jobDone), and not one
+   * younger than `settleMs`, which its writer, alive, is about to start itself.
+   */
+  private async resumable(entry: OutboxEntry): Promise<boolean> {
+    if (!this.locks) return true;
+    if (this.due.has(entry.jobspec_path)) return false;
+    const written = (await this.platform.lstat(this.outbox!.pathOf(entry)))?.mtimeMs;
+    return written !== undefined && this.platform.now() - written >= this.locks.settleMs;
   }
 
   private async listOutbox(): Promise<OutboxEntry[] | null> {
@@ -224,6 +244,8 @@ export class Notifier implements JobNotifier {
     if (!wait) this.stop.abort();
     while (this.pending.size > 0) await Promise.all([...this.pending.values()]);
     await Promise.all([...this.killedHooks]);
+    this.stopped += this.deferred.size;
+    this.deferred.clear();
     if (this.stopped > 0) {
       const n = this.stopped === 1 ? "1 webhook delivery" : `${this.stopped} webhook deliveries`;
       this.onEvent({
@@ -244,12 +266,14 @@ export class Notifier implements JobNotifier {
   private start(target: WebhookTarget, entry: OutboxEntry): void {
     const name = Outbox.nameOf(entry);
     if (this.pending.has(name) || this.ended.has(name)) return;
+    // An entry whose outbox file could not be written is seen by no other runner: no lock needed.
+    const locked = this.locks !== null && !this.unsaved.has(name);
     const run = async () => {
-      if (this.locks && !(await this.lock(name))) return;
+      if (locked && !(await this.lock(name, entry))) return;
       try {
         await this.send(target, entry, name);
       } finally {
-        await this.locks?.release(name).catch(() => {});
+        if (locked) await this.locks!.release(name).catch(() => {});
       }
     };
     const promise = run().catch((error) =>
@@ -259,15 +283,27 @@ export class Notifier implements JobNotifier {
   }
 
   /** Coordinated: take the entry's lock; false when another runner has it, has sent it, or the coordinator is away (a later scan resumes it). */
-  private async lock(name: string): Promise<boolean> {
+  private async lock(name: string, entry: OutboxEntry): Promise<boolean> {
     let held = false;
     try {
       held = await this.locks!.acquire(name);
-    } catch {
+    } catch (error) {
+      if (!this.deferred.has(name)) {
+        this.deferred.add(name);
+        this.onEvent({
+          type: "warning",
+          message:
+            `webhook ${entry.webhook} for job ${entry.job_id} waits: the coordinator cannot be reached to take ` +
+            `its delivery lock (${
+              messageOf(error)
+            }); it stays due in ${this.outbox?.dir}, sent by a later scan or start`,
+        });
+      }
       return false;
     }
+    this.deferred.delete(name);
     if (!held) return false;
-    if (!this.unsaved.has(name) && !(await this.outbox?.has(name))) {
+    if (this.outbox && !(await this.outbox.has(name))) {
       // Sent and removed by another runner between our listing (or our write) and the lock.
       this.ended.add(name);
       await this.locks!.release(name).catch(() => {});
@@ -288,6 +324,7 @@ export class Notifier implements JobNotifier {
       return;
     }
     this.ended.add(name);
+    this.unsaved.delete(name);
     try {
       await this.outbox?.remove(entry);
     } catch (error) {

@@ -152,6 +152,8 @@ interface Runner {
   coordination?: WatchCoordination;
   /** Coordinated: the claim loop running now (drain waits for it too). */
   claiming: Promise<void> | null;
+  /** Coordinated: asked to claim while the claim loop ran (jobs were enqueued meanwhile). */
+  claimAgain: boolean;
   /** Coordinated: the wait before the next try while the coordinator is away (doubles, at most 30 s). */
   backoffMs: number;
 }
@@ -221,6 +223,7 @@ export async function runWatchFolder(platform: Platform, options: WatchOptions):
       settlingWaitMs: null,
       coordination,
       claiming: null,
+      claimAgain: false,
       backoffMs: 0,
     };
     const firstListing = () => {
@@ -542,20 +545,28 @@ async function enqueueAndClaim(runner: Runner, pending: { path: string; sha256: 
 
 /** Claim jobs while a worker is free (one claim loop at a time). */
 function claimMore(runner: Runner): Promise<void> {
-  if (runner.claiming) return runner.claiming;
+  if (runner.claiming) {
+    // The running loop's last claim may have been answered before rows enqueued since
+    // committed: it goes round once more instead of ending on that stale "none".
+    runner.claimAgain = true;
+    return runner.claiming;
+  }
   const run: Promise<void> = (async () => {
     await null; // runner.claiming is set before the loop runs
     try {
-      while (runner.running.size < runner.maxWorkers && !runner.stop.signal.aborted && runner.backoffMs === 0) {
-        const next = await runner.coordination!.claim();
-        if (!next) break;
-        if (runner.running.has(next.path)) {
-          // Cannot happen (one claim per job), but never run one JobSpec twice in one process.
-          await next.claim.release();
-          break;
+      do {
+        runner.claimAgain = false;
+        while (runner.running.size < runner.maxWorkers && !runner.stop.signal.aborted && runner.backoffMs === 0) {
+          const next = await runner.coordination!.claim();
+          if (!next) break;
+          if (runner.running.has(next.path)) {
+            // Cannot happen (one claim per job), but never run one JobSpec twice in one process.
+            await next.claim.release();
+            break;
+          }
+          start(runner, next.path, next);
         }
-        start(runner, next.path, next);
-      }
+      } while (runner.claimAgain);
     } catch {
       runner.backoffMs = Math.min(30_000, Math.max(1000, runner.backoffMs * 2));
     } finally {

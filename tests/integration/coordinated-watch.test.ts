@@ -452,11 +452,10 @@ describe("webhooks: one outbox, shared by the coordinated runners", () => {
         const b = startProxx(["watch", c.jobs, "--coordinator", pg.url, ...COMMON, "--webhook", r.url], {
           env: { ...c.env, ...timing, PROXX_HOSTNAME: "host-b" },
         });
-        // B starts (its open lists the entry) and scans several times: the entry is A's to send.
-        await waitFor(
-          "runner B scanning",
-          () => events(b.output().stdout).filter((e) => e.type === "scan").length >= 5,
-        );
+        // B starts (its open lists the entry) and scans for longer than the lease (2 s): from then
+        // on the entry is old enough to resume, and only A's lock on it keeps B from sending it.
+        await new Promise((resolve) => setTimeout(resolve, 3000));
+        expect(events(b.output().stdout).filter((e) => e.type === "scan").length).toBeGreaterThanOrEqual(5);
         expect(keysOf(r.got)).toHaveLength(1);
         const outbox = join(c.jobs, ".proxx-outbox");
         expect(readdirSync(outbox)).toHaveLength(1);
@@ -538,6 +537,11 @@ describe("reset on a coordinated folder", () => {
     expect(refused.stderr).not.toContain("s3cret");
     expect(readdirSync(join(c.jobs, "processed"))).toEqual(["again.json"]);
     expect(existsSync(join(c.jobs, "again.result.json"))).toBe(true);
+
+    // A folder id that is not the one in the folder's marker: refused before anything is asked.
+    const wrongId = proxx(["reset", c.jobs, "--all", "--coordinator", pg.url, "--folder-id", "elsewhere"], { env });
+    expect(wrongId.code).toBe(2);
+    expect(wrongId.stderr).toContain("'elsewhere' is not this folder's");
 
     // Every runner stopped: reset, and the next coordinated run takes the job again.
     const ok = proxx(["reset", c.jobs, "--all", "--coordinator", pg.url], { env });
