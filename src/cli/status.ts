@@ -13,7 +13,7 @@ import { parseShard, ShardSpecError } from "../shard/spec.ts";
 import { coordinatorFrom } from "./coordinator-options.ts";
 import { CoordinatorError } from "../coordinator/connection.ts";
 import { MARKER_NAME, readMarker } from "../coordinator/folder.ts";
-import { coordinatedFolderId, LiveRunnersError, refuseLiveRunners } from "../coordinator/reset-check.ts";
+import { LiveRunnersError, refuseLiveRunners } from "../coordinator/reset-check.ts";
 
 function shardFlag(platform: Platform, value: string | undefined, command: string) {
   if (value === undefined) return null;
@@ -196,7 +196,8 @@ Exit codes: 0 done, 1 something was refused or not found, 5 a runner holds the l
     }
     // PROXX_COORDINATOR alone (a machine's environment) on a folder no coordinated runner ever used: nothing to ask.
     const coordinator = marker || values.coordinator !== undefined ? choice : null;
-    const folderId = coordinator ? await coordinatedFolderId(platform, absolute, coordinator.folderId) : null;
+    // The id the runners use: the marker's (checked equal to --folder-id above), else the absolute path.
+    const folderId = coordinator ? coordinator.folderId ?? marker?.folder_id ?? absolute : null;
     try {
       const actions = await resetJobs(platform, folder, {
         jobs,

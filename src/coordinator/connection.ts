@@ -1,6 +1,6 @@
 /**
  * The connection to the coordinator: the npm client `postgres` (docs/coordinator.md says why
- * it and not `Bun.sql`: it runs the same on Bun, on Deno and in the compiled binary, so the
+ * it and not Bun's built-in SQL client: it runs the same on Bun, on Deno and in the compiled binary, so the
  * core needs no platform seam for it). Errors come out as `CoordinatorError`, whose message
  * names the server as user@host:port/db and never carries the password.
  */

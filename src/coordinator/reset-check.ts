@@ -8,16 +8,10 @@
 import type { Platform } from "../platform/types.ts";
 import { connect, describeError } from "./connection.ts";
 import { liveRunners } from "./sql.ts";
-import { readMarker } from "./folder.ts";
 import type { CoordinatorUrl } from "./url.ts";
 
 export class LiveRunnersError extends Error {
   override readonly name = "LiveRunnersError";
-}
-
-/** The folder id coordinated runners use for `folder`: the one given, else its marker's, else its absolute path. */
-export async function coordinatedFolderId(platform: Platform, folder: string, given?: string): Promise<string> {
-  return given ?? (await readMarker(platform, folder))?.folder_id ?? folder;
 }
 
 /** Throws LiveRunnersError naming them, or CoordinatorError (no password) when the server cannot be asked. */

@@ -136,7 +136,9 @@ export class Notifier implements JobNotifier {
    */
   async resume(): Promise<void> {
     if (!this.outbox || !this.locks || this.config.webhooks.length === 0 || this.stop.signal.aborted) return;
-    for (const entry of (await this.listOutbox()) ?? []) {
+    // Entries being sent (or sent) by this runner are not read again at every scan.
+    const known = (name: string) => this.pending.has(name) || this.ended.has(name);
+    for (const entry of (await this.listOutbox(known)) ?? []) {
       const target = this.config.webhooks.find((w) => w.id === entry.webhook_id);
       if (target && (await this.resumable(entry))) this.start(target, entry);
     }
@@ -154,7 +156,7 @@ export class Notifier implements JobNotifier {
     return written !== undefined && this.platform.now() - written >= this.locks.settleMs;
   }
 
-  private async listOutbox(): Promise<OutboxEntry[] | null> {
+  private async listOutbox(skip?: (name: string) => boolean): Promise<OutboxEntry[] | null> {
     try {
       return await this.outbox!.list(
         (name, reason) =>
@@ -165,6 +167,7 @@ export class Notifier implements JobNotifier {
         {
           // Shared with other runners: a temp file may be another runner's write in progress.
           shared: this.locks !== null,
+          skip,
         },
       );
     } catch (error) {

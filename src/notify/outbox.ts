@@ -84,7 +84,8 @@ export class Outbox {
    */
   async list(
     onBad: (name: string, reason: string) => void,
-    options: { shared?: boolean } = {},
+    /** `skip`: entries not to read, by file name (the caller has them already). */
+    options: { shared?: boolean; skip?: (name: string) => boolean } = {},
   ): Promise<OutboxEntry[]> {
     const stat = await this.platform.lstat(this.dir);
     if (stat?.isSymlink) onBad(OUTBOX_DIR, "is a symbolic link: not read through, so nothing in it is resumed");
@@ -98,7 +99,7 @@ export class Outbox {
         if (!stat || this.platform.now() - stat.mtimeMs > SHARED_TEMP_STALE_MS) await this.platform.remove(path);
         continue;
       }
-      if (!name.endsWith(".json")) continue;
+      if (!name.endsWith(".json") || options.skip?.(name)) continue;
       try {
         const entry = JSON.parse(await this.platform.readText(path)) as OutboxEntry;
         if (typeof entry.version === "number" && entry.version > 1) {
